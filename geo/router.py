@@ -1,0 +1,72 @@
+"""/api/v1/areas: the hierarchy as records and GeoJSON, and locate."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import JSONResponse
+
+from core.deps import SessionDep
+from geo import service
+from geo.enums import AreaLevel
+from geo.schemas import AreaPage, LocateManyIn, LocateManyOut, LocationOut
+
+router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
+
+Code = Annotated[str, Path(pattern=r"^[0-9]{6,15}$", description="area code")]
+Simplify = Annotated[float, Query(ge=0, le=5000, description="simplify to this many metres")]
+GEOJSON = {"content": {"application/geo+json": {}}}
+
+
+class GeoJSONResponse(JSONResponse):
+    media_type = "application/geo+json"
+
+
+@router.get("", response_model=AreaPage)
+def list_areas(
+    session: SessionDep,
+    level: AreaLevel | None = None,
+    parent: Annotated[str | None, Query(pattern=r"^[0-9]{6,15}$",
+                                        description="only this area's subtree")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    items, total = service.list_areas(session, level=level, parent_code=parent, limit=limit,
+                                      offset=offset)
+    return {"total": total, "items": items}
+
+
+@router.get("/locate", response_model=LocationOut)
+def locate(
+    session: SessionDep,
+    lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
+    lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
+    crs: Annotated[str | None, Query(max_length=200,
+                                     description="EPSG code, gcj02 or bd09")] = None,
+):
+    """The grid containing a point and its chain of areas, city first."""
+    return service.locate(session, lon=lon, lat=lat, crs=crs)
+
+
+@router.post("/locate", response_model=LocateManyOut)
+def locate_many(session: SessionDep, body: LocateManyIn):
+    """Many points at once (an offline phone syncing its queue): grid code or null each."""
+    return {"grids": service.locate_many(session, points=body.points, crs=body.crs)}
+
+
+@router.get("/{code}", responses={200: GEOJSON}, response_class=GeoJSONResponse)
+def get_area(session: SessionDep, code: Code, simplify: Simplify = 0) -> dict:
+    """One area as a GeoJSON Feature."""
+    return service.get_area_feature(session, code=code, simplify_m=simplify)
+
+
+@router.get("/{code}/children", responses={200: GEOJSON}, response_class=GeoJSONResponse)
+def get_children(session: SessionDep, code: Code, simplify: Simplify = 0) -> dict:
+    """The area's direct children as a GeoJSON FeatureCollection."""
+    return service.children_features(session, code=code, simplify_m=simplify)
+
+
+@router.get("/{code}/descendants", responses={200: GEOJSON}, response_class=GeoJSONResponse)
+def get_descendants(session: SessionDep, code: Code, level: AreaLevel,
+                    simplify: Simplify = 0) -> dict:
+    """Every area of one level inside this area, as a GeoJSON FeatureCollection."""
+    return service.descendant_features(session, code=code, level=level, simplify_m=simplify)

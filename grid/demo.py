@@ -1,0 +1,66 @@
+"""Demo grid workers (网格员): every grid covered, some workers looking after two or more.
+
+Workers are allocated to villages by their number of grids (at least one each, never more
+than the village has grids), and each takes a run of neighbouring grids.
+"""
+
+import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from geo.tessellate import allocate
+
+_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范廖石贺")
+_GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力鹏海燕波宁斌")
+
+
+def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: int) -> int:
+    """Create `workers` grid workers for the city's grids and assign every grid."""
+    grids = session.execute(
+        text("SELECT id, code FROM area WHERE level = 'grid' AND code LIKE :prefix || '%' "
+             "ORDER BY code"), {"prefix": city_code[:4]}).all()
+    by_village: dict[str, list[int]] = {}
+    for grid in grids:
+        by_village.setdefault(grid.code[:12], []).append(grid.id)
+    shares = _workers_per_village([len(ids) for ids in by_village.values()], workers)
+    rng = np.random.default_rng(seed)
+    rows, assignments = [], []
+    for (village, grid_ids), share in zip(by_village.items(), shares, strict=True):
+        for number, chunk in enumerate(np.array_split(np.array(grid_ids), share), start=1):
+            staff_code = f"{village}{number:03d}"
+            rows.append({"staff_code": staff_code, "name": _name(rng), "phone": _phone(rng)})
+            assignments += [{"staff_code": staff_code, "grid_id": int(g)} for g in chunk]
+    session.execute(text("INSERT INTO grid_worker (staff_code, name, phone) "
+                         "VALUES (:staff_code, :name, :phone)"), rows)
+    session.execute(text("INSERT INTO grid_assignment (worker_id, grid_id) "
+                         "SELECT id, :grid_id FROM grid_worker WHERE staff_code = :staff_code"),
+                    assignments)
+    return len(rows)
+
+
+def remove_workers(session: Session, *, city_code: str) -> int:
+    return session.execute(text("DELETE FROM grid_worker WHERE staff_code LIKE :prefix || '%'"),
+                           {"prefix": city_code[:4]}).rowcount
+
+
+def _workers_per_village(grid_counts: list[int], workers: int) -> list[int]:
+    """At least one worker per village, at most one per grid, `workers` in all."""
+    counts = np.array(grid_counts)
+    if not len(counts) <= workers <= counts.sum():
+        raise ValueError(f"{workers} workers cannot cover {counts.sum()} grids in "
+                         f"{len(counts)} villages")
+    shares = allocate(workers, counts.astype(float))
+    # Largest remainder can give a village more workers than grids; move the excess on.
+    while np.any(shares > counts):
+        over = np.argmax(shares - counts)
+        shares[over] -= 1
+        shares[np.argmax((counts - shares) / counts)] += 1
+    return shares.tolist()
+
+
+def _name(rng: np.random.Generator) -> str:
+    return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN, size=rng.integers(1, 3)))
+
+
+def _phone(rng: np.random.Generator) -> str:
+    return "1" + rng.choice(["38", "39", "58", "59", "86", "87"]) + f"{rng.integers(0, 10**8):08d}"
