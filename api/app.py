@@ -67,4 +67,7 @@ def _broker_ok(settings: Settings) -> bool:
 
 
 def _add_pages(app: FastAPI) -> None:
+    from api.pages import router as pages_router
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(pages_router)

@@ -1,4 +1,9 @@
+from typing import Annotated
+
 from pydantic import BaseModel, Field
+
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 
 
 class AreaOut(BaseModel):
@@ -32,7 +37,7 @@ class LocationOut(BaseModel):
 
 
 class LocateManyIn(BaseModel):
-    points: list[tuple[float, float]] = Field(max_length=10_000, description="[lon, lat] pairs")
+    points: list[tuple[Lon, Lat]] = Field(max_length=10_000, description="[lon, lat] pairs")
     crs: str | None = Field(None, description="EPSG code, gcj02 or bd09; WGS84 if absent")
 
 

@@ -131,14 +131,27 @@ def reading_order(geoms: list[BaseGeometry]) -> list[int]:
 
 
 def allocate(total: int, weights: np.ndarray, *, minimum: int = 1) -> np.ndarray:
-    """Split `total` over weights (largest remainder), every share at least `minimum`."""
+    """Split `total` in proportion to weights, every share at least `minimum`.
+
+    Parts whose proportional share falls below the minimum are raised to it and the rest
+    is shared again among the others (so a big village really gets more grids); the
+    integer rounding is by largest remainder, so the shares add up to `total` exactly.
+    """
     weights = np.asarray(weights, dtype=float)
-    floor_total = minimum * len(weights)
-    if total < floor_total:
+    if total < minimum * len(weights):
         raise ValueError(f"cannot give {len(weights)} parts at least {minimum} each from {total}")
-    extra = total - floor_total
-    exact = weights / weights.sum() * extra
+    pinned = np.zeros(len(weights), dtype=bool)
+    while not pinned.all():
+        free = total - minimum * pinned.sum()
+        exact = np.where(pinned, minimum, weights / weights[~pinned].sum() * free)
+        below = ~pinned & (exact < minimum)
+        if not below.any():
+            break
+        pinned |= below
+    else:
+        exact = np.full(len(weights), float(minimum))
     shares = np.floor(exact).astype(int)
-    leftover = extra - shares.sum()
-    shares[np.argsort(-(exact - shares), kind="stable")[:leftover]] += 1
-    return shares + minimum
+    leftover = total - shares.sum()
+    remainders = np.where(pinned, -1.0, exact - shares)
+    shares[np.argsort(-remainders, kind="stable")[:leftover]] += 1
+    return shares

@@ -1,0 +1,108 @@
+"""Locate agrees with Shapely: the same grid for every point inside, a 404 outside."""
+
+import numpy as np
+import pytest
+import shapely
+from shapely.strtree import STRtree
+
+from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
+
+POINTS = 10_000
+
+
+@pytest.fixture(scope="module")
+def grid_index(demo_city):
+    areas, _ = demo_city
+    grids = [a for a in areas if a.level == "grid"]
+    return STRtree([g.geom for g in grids]), [g.code for g in grids], areas[0].geom.bounds
+
+
+def _expected(tree: STRtree, codes: list[str], lon: float, lat: float) -> str | None:
+    hits = tree.query(shapely.Point(lon, lat), predicate="intersects")
+    return min((codes[i] for i in hits), default=None)
+
+
+def test_locate_agrees_with_shapely_on_random_points(client, grid_index):
+    """10,000 uniform points over the city's bounding box, each through the HTTP API."""
+    tree, codes, (minx, miny, maxx, maxy) = grid_index
+    rng = np.random.default_rng(7)
+    points = rng.uniform((minx, miny), (maxx, maxy), size=(POINTS, 2))
+    inside = outside = 0
+    for lon, lat in points:
+        expected = _expected(tree, codes, lon, lat)
+        response = client.get("/api/v1/areas/locate", params={"lon": lon, "lat": lat})
+        if expected is None:
+            assert response.status_code == 404, (lon, lat, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            outside += 1
+        else:
+            assert response.status_code == 200, (lon, lat, response.text)
+            assert response.json()["grid"]["code"] == expected, (lon, lat)
+            inside += 1
+    # The box holds both kinds in quantity, so both branches were really exercised.
+    assert inside > 3000 and outside > 1000
+
+
+def test_locate_returns_the_chain_city_first(client, demo_city):
+    areas, _ = demo_city
+    grid = next(a for a in areas if a.level == "grid")
+    point = grid.geom.point_on_surface()
+    body = client.get("/api/v1/areas/locate", params={"lon": point.x, "lat": point.y}).json()
+    assert body["grid"] == {"code": grid.code, "name": grid.name}
+    assert [link["level"] for link in body["chain"]] == [
+        "city", "county", "township", "village", "grid"]
+    assert [link["code"] for link in body["chain"]] == [
+        "430200", grid.code[:6], grid.code[:9], grid.code[:12], grid.code]
+
+
+@pytest.mark.parametrize(("crs", "forward"), [("gcj02", wgs84_to_gcj02), ("bd09", wgs84_to_bd09)])
+def test_locate_converts_chinese_map_coordinates(client, demo_city, crs, forward):
+    """A phone on Amap/Baidu sends shifted coordinates: they must land in the same grid."""
+    areas, _ = demo_city
+    # A grid where the shift matters: its inner point, shifted, falls outside it.
+    for grid in (a for a in areas if a.level == "grid"):
+        point = grid.geom.point_on_surface()
+        lon, lat = map(float, forward(point.x, point.y))
+        if not grid.geom.contains(shapely.Point(lon, lat)):
+            break
+    shifted = client.get("/api/v1/areas/locate", params={"lon": lon, "lat": lat, "crs": crs})
+    assert shifted.json()["grid"]["code"] == grid.code
+    # Undeclared, the same numbers (~500 m off) land elsewhere, or nowhere.
+    unshifted = client.get("/api/v1/areas/locate", params={"lon": lon, "lat": lat})
+    assert unshifted.status_code == 404 or unshifted.json()["grid"]["code"] != grid.code
+
+
+@pytest.mark.parametrize("params", [
+    {"lon": "east", "lat": "27.8"},
+    {"lon": "113.1"},
+    {"lon": "181", "lat": "27.8"},
+    {"lon": "113.1", "lat": "-91"},
+    {"lon": "nan", "lat": "27.8"},
+    {"lon": "inf", "lat": "27.8"},
+])
+def test_malformed_coordinates_get_422_problem(client, params):
+    response = client.get("/api/v1/areas/locate", params=params)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 422 and response.json()["detail"]
+
+
+def test_unknown_crs_gets_422_problem(client, demo_city):
+    response = client.get("/api/v1/areas/locate",
+                          params={"lon": 113.1, "lat": 27.8, "crs": "EPSG:999999"})
+    assert response.status_code == 422
+    assert "unknown CRS" in response.json()["detail"]
+
+
+def test_batch_locate_matches_single_locate(client, grid_index):
+    tree, codes, (minx, miny, maxx, maxy) = grid_index
+    points = np.random.default_rng(11).uniform((minx, miny), (maxx, maxy), size=(500, 2))
+    response = client.post("/api/v1/areas/locate", json={"points": points.tolist()})
+    assert response.status_code == 200
+    assert response.json()["grids"] == [_expected(tree, codes, x, y) for x, y in points]
+
+
+def test_batch_locate_rejects_bad_points(client):
+    response = client.post("/api/v1/areas/locate", json={"points": [[113.1, 27.8], [200, 0]]})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"][:3] == ["body", "points", 1]
