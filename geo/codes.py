@@ -5,7 +5,7 @@ A city's subtree is every code starting with its first four digits; any other ar
 subtree is every code starting with its own code.
 """
 
-from geo.enums import LEVELS, AreaLevel
+from geo.enums import AreaLevel
 
 # Township suffix ranges (GB/T 10114): 001-099 street 街道, 100-199 town 镇, 200-399 township 乡.
 TOWNSHIP_KIND_RANGES = {"street": (1, 99), "town": (100, 199), "township": (200, 399)}
@@ -24,7 +24,7 @@ def expected_parent_code(code: str, level: AreaLevel) -> str | None:
         return None
     if level is AreaLevel.county:
         return code[:4] + "00"
-    return code[: CODE_LENGTH_OF[level.parent]]
+    return code[: level.parent.code_length]
 
 
 def ancestor_codes(code: str, level: AreaLevel) -> list[str]:
@@ -59,5 +59,3 @@ def code_extends(child_code: str, parent_code: str, parent_level: AreaLevel) -> 
         child_code != parent_code
     )
 
-
-CODE_LENGTH_OF = {level: level.code_length for level in LEVELS}

@@ -19,11 +19,6 @@ class AreaLevel(StrEnum):
         index = LEVELS.index(self)
         return LEVELS[index - 1] if index else None
 
-    @property
-    def child(self) -> "AreaLevel | None":
-        index = LEVELS.index(self)
-        return LEVELS[index + 1] if index + 1 < len(LEVELS) else None
-
 
 LEVELS = list(AreaLevel)
 CODE_LENGTH = {

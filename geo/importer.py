@@ -16,6 +16,7 @@ from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
@@ -71,8 +72,13 @@ def import_areas(
         problems += check_inside_parents(session, areas, tolerance_m2=tolerance_m2)
     if problems:
         raise ImportRejected(str(path), problems)
-    with session.begin_nested():
-        insert_areas(session, areas, progress=progress)
+    try:
+        with session.begin_nested():
+            insert_areas(session, areas, progress=progress)
+    except IntegrityError as exc:
+        # Another import committed some of these codes after our duplicate check.
+        raise ImportRejected(str(path), [f"duplicate code, imported concurrently: "
+                                         f"{exc.orig.diag.message_detail}"]) from exc
     return ImportReport(
         path=str(path), level=str(level), crs=source.name, imported=len(areas),
         codes=[area.code for area in areas],

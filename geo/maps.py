@@ -151,9 +151,9 @@ def build_area_map(
     for layer in layers.values():
         layer.add_to(area_map)
     folium.LayerControl(collapsed=False).add_to(area_map)
+    area_map.fit_bounds(view.bounds)
     AreaDrillDown(layers=layers, view=view, api_base=api_base,
                   static_base=static_base).add_to(area_map)
-    area_map.fit_bounds(view.bounds)
     return area_map
 
 
