@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.codes import ALL_CODES, subtree_range
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -38,7 +40,7 @@ class CoverageReport:
 # of thousands of m², where the fixed-precision overlay is exact to well under 1 m².
 GRID = 1e-9
 
-_SCOPE = "(CAST(:prefix AS text) IS NULL OR {alias}.code LIKE :prefix || '%')"
+_SCOPE = "({alias}.code >= :low AND {alias}.code < :high)"
 
 # Pieces of a parent that no child covers.
 _GAPS = text(f"""
@@ -77,7 +79,8 @@ _OVERLAPS = text(f"""
 # Pieces of a child beyond its parent's boundary.
 _OUTSIDE = text(f"""
     WITH pieces AS (
-        SELECT c.code AS child, p.code AS parent, (ST_Dump(ST_Difference(c.geom, p.geom, {GRID}))).geom AS g
+        SELECT c.code AS child, p.code AS parent,
+               (ST_Dump(ST_Difference(c.geom, p.geom, {GRID}))).geom AS g
         FROM area c JOIN area p ON p.id = c.parent_id
         WHERE {_SCOPE.format(alias='c')} AND NOT ST_CoveredBy(c.geom, p.geom)
     )
@@ -94,7 +97,7 @@ def check_coverage(
     session: Session, *, tolerance_m2: float = 1.0, prefix: str | None = None
 ) -> CoverageReport:
     """Check the whole hierarchy, or the subtree whose codes start with `prefix`."""
-    params = {"tolerance": tolerance_m2, "prefix": prefix}
+    params = {"tolerance": tolerance_m2, **(subtree_range(prefix) if prefix else ALL_CODES)}
     report = CoverageReport()
     for row in session.execute(_GAPS, params):
         report.gaps.append(Finding([row.code], row.area_m2, (row.lon, row.lat)))

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
-from geo.codes import TOWNSHIP_KIND_RANGES, VILLAGE_KIND_RANGES
+from geo.codes import TOWNSHIP_KIND_RANGES, VILLAGE_KIND_RANGES, subtree_range
 from geo.crs import geometry_to_wgs84, parse_crs
 from geo.demo_names import TOWNSHIP_SUFFIX, VILLAGE_SUFFIX, NameMaker
 from geo.store import NewArea, insert_areas
@@ -257,8 +257,8 @@ def remove_city(session: Session, *, city_code: str) -> int:
     removed = 0
     for level in ("grid", "village", "township", "county", "city"):
         removed += session.execute(
-            text("DELETE FROM area WHERE level = :level AND code LIKE :prefix || '%'"),
-            {"level": level, "prefix": city_code[:4]}).rowcount
+            text("DELETE FROM area WHERE level = :level AND code >= :low AND code < :high"),
+            {"level": level, **subtree_range(city_code[:4])}).rowcount
     return removed
 
 

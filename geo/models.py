@@ -22,7 +22,7 @@ class Area(Base):
         CheckConstraint(CODE_LENGTH_RULE, name="code_length_matches_level"),
         CheckConstraint("code ~ '^[0-9]+$'", name="code_digits"),
         CheckConstraint("ST_IsValid(geom)", name="geom_valid"),
-        # "C" collation lets this btree serve `code LIKE '4302%'` subtree queries.
+        # With the "C" collation, btrees on code serve subtree (prefix range) queries.
         Index("ix_area_level_code", "level", "code"),
         Index("ix_area_parent_id", "parent_id"),
     )

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
-from geo.codes import subtree_prefix
+from geo.codes import ALL_CODES, subtree_prefix, subtree_range
 from geo.crs import lonlat_to_wgs84, parse_crs
 from geo.enums import LEVELS, AreaLevel
 
@@ -142,10 +142,10 @@ def list_areas(
     limit: int = 100, offset: int = 0,
 ) -> tuple[list[dict], int]:
     """Areas filtered by level and by the subtree of a parent; (page, total)."""
-    prefix = _subtree_prefix(session, parent_code) if parent_code else None
-    where = ("(CAST(:level AS text) IS NULL OR a.level = :level) AND "
-             "(CAST(:prefix AS text) IS NULL OR (a.code LIKE :prefix || '%' AND a.code <> :parent))")
-    params = {"level": str(level) if level else None, "prefix": prefix, "parent": parent_code,
+    bounds = subtree_range(_subtree_prefix(session, parent_code)) if parent_code else ALL_CODES
+    where = ("(CAST(:level AS text) IS NULL OR a.level = :level) "
+             "AND a.code >= :low AND a.code < :high AND a.code <> :parent")
+    params = {"level": str(level) if level else None, "parent": parent_code or "", **bounds,
               "limit": limit, "offset": offset}
     total = session.execute(text(f"SELECT count(*) FROM area a WHERE {where}"), params).scalar()
     rows = session.execute(
@@ -172,8 +172,8 @@ def descendant_features(
         raise InvalidInput(f"a {parent['level']} has no descendants at level {level}")
     rows = session.execute(
         text(f"SELECT {_AREA_COLUMNS}, {_geojson_column(simplify_m)} FROM area a "
-             "WHERE a.level = :level AND a.code LIKE :prefix || '%' ORDER BY a.code"),
-        {"level": str(level), "prefix": subtree_prefix(code, AreaLevel(parent["level"]))})
+             "WHERE a.level = :level AND a.code >= :low AND a.code < :high ORDER BY a.code"),
+        {"level": str(level), **subtree_range(subtree_prefix(code, AreaLevel(parent["level"])))})
     return _collection(rows, parent=parent)
 
 

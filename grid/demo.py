@@ -8,17 +8,19 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from geo.codes import subtree_range
 from geo.tessellate import allocate
 
-_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范廖石贺")
+_SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩"
+                 "冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范廖石贺")
 _GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力鹏海燕波宁斌")
 
 
 def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: int) -> int:
     """Create `workers` grid workers for the city's grids and assign every grid."""
     grids = session.execute(
-        text("SELECT id, code FROM area WHERE level = 'grid' AND code LIKE :prefix || '%' "
-             "ORDER BY code"), {"prefix": city_code[:4]}).all()
+        text("SELECT id, code FROM area WHERE level = 'grid' AND code >= :low AND code < :high "
+             "ORDER BY code"), subtree_range(city_code[:4])).all()
     by_village: dict[str, list[int]] = {}
     for grid in grids:
         by_village.setdefault(grid.code[:12], []).append(grid.id)
@@ -39,8 +41,9 @@ def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: i
 
 
 def remove_workers(session: Session, *, city_code: str) -> int:
-    return session.execute(text("DELETE FROM grid_worker WHERE staff_code LIKE :prefix || '%'"),
-                           {"prefix": city_code[:4]}).rowcount
+    return session.execute(
+        text("DELETE FROM grid_worker WHERE staff_code >= :low AND staff_code < :high"),
+        subtree_range(city_code[:4])).rowcount
 
 
 def _workers_per_village(grid_counts: list[int], workers: int) -> list[int]:
