@@ -1,0 +1,26 @@
+# The gridgov image: API, Celery worker, beat and migrations (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore
+
+# Dependencies first, read from pyproject.toml alone, so that a code change reuses this layer.
+COPY pyproject.toml /tmp/
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt /tmp/pyproject.toml
+
+# Then the project itself, into site-packages; the source is not kept.
+COPY . /tmp/src
+RUN pip install --no-deps /tmp/src && rm -rf /tmp/src
+
+RUN useradd --create-home --uid 10001 gridgov
+USER gridgov
+WORKDIR /home/gridgov
+
+EXPOSE 8000
+CMD ["gridgov", "serve", "--host", "0.0.0.0", "--port", "8000"]
