@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -47,9 +48,10 @@ def _bar():
 
 
 def _fail(exc: DomainError) -> None:
-    err.print(f"[red]error:[/red] {exc.detail}")
+    # The detail quotes user data (names, file paths): never read it as rich markup.
+    err.print(f"[red]error:[/red] {escape(exc.detail)}")
     for problem in exc.extra.get("problems", [])[20:]:
-        err.print(f"  {problem}")
+        err.print(f"  {escape(problem)}")
     raise typer.Exit(2)
 
 
@@ -84,7 +86,7 @@ def areas_import(
                 progress=lambda done, total: update("import", done, total))
     except DomainError as exc:
         _fail(exc)
-    err.print(f"imported {report.imported} {report.level} area(s) from {file} ({report.crs})")
+    err.print(f"imported {report.imported} {report.level} area(s) from {escape(str(file))} ({report.crs})")
 
 
 def _import_in_background(file: Path, level: AreaLevel, crs: str | None,
@@ -100,7 +102,7 @@ def _import_in_background(file: Path, level: AreaLevel, crs: str | None,
             time.sleep(0.2)
     outcome = result.get(propagate=True)
     if outcome["status"] != "imported":
-        err.print(f"[red]error:[/red] {outcome['detail']}")
+        err.print(f"[red]error:[/red] {escape(outcome['detail'])}")
         raise typer.Exit(2)
     err.print(f"imported {outcome['imported']} {outcome['level']} area(s) ({outcome['crs']})")
 

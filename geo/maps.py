@@ -9,12 +9,13 @@ Every script and style sheet comes from the app's own /static: folium's defaults
 at public content-delivery hosts, which government intranets usually cannot reach.
 """
 
+import html
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import folium
 from folium.elements import JSCSSMixin
-from folium.template import Template
+from jinja2 import Template
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -129,7 +130,7 @@ class AreaDrillDown(JSCSSMixin):
         super().__init__()
         self._name = "AreaDrillDown"
         self.layers = {str(level): layer for level, layer in layers.items()}
-        # tojson escapes <, > and & too, so area names cannot break out of the script.
+        # Jinja's tojson escapes <, >, & and ' too: area names cannot break out of the script.
         self.options = {"apiBase": api_base, "simplify": SIMPLIFY_M, "chain": view.chain,
                         "root": view.root["code"], "start": view.area["code"]}
         self.default_js = [("gridgov_map", f"{static_base}/map.js")]
@@ -143,7 +144,8 @@ def build_area_map(
     """The page for a view: the levels below its top area as layers, opened at its area."""
     area_map = LocalAssetMap(static_base=static_base, tiles=None, control_scale=True,
                              zoom_control="bottomright")
-    area_map.get_root().title = f"{view.area['name']} · 网格化治理地图"
+    # branca puts the title into the page unescaped, and names come from imported files.
+    area_map.get_root().title = html.escape(f"{view.area['name']} · 网格化治理地图")
     if tile_url:
         _basemap(tile_url, tile_attribution).add_to(area_map)
     layers = {level: folium.FeatureGroup(name=LAYER_NAMES[level], show=level in EAGER_LEVELS)

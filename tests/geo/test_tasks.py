@@ -79,8 +79,9 @@ def test_worker_imports_a_file_and_rejects_a_bad_one(queue, engine, tmp_path):
 
 def test_import_reports_progress_in_chunks(session, tmp_path):
     """The progress callback the task forwards to Celery sees every chunk, ending at total."""
-    from geo.store import NewArea, insert_areas
     import shapely
+
+    from geo.store import NewArea, insert_areas
 
     seen: list[tuple[int, int]] = []
     areas = [NewArea(f"9602{n:02d}", f"区{n}", "county", None,
