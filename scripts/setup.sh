@@ -94,6 +94,8 @@ redis_up() {
 }
 if is_local "$REDIS_HOST" && ! redis_up && ! have redis-server; then need+=(redis-server); fi
 if [ "$MODE" = test ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
+# Chinese labels in browser-test screenshots need a CJK font (a small one).
+if [ "$MODE" = test ] && [ ! -d /usr/share/fonts/truetype/wqy ]; then need+=(fonts-wqy-microhei); fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 # ---------------------------------------------------------------- PostgreSQL (local only)

@@ -46,6 +46,8 @@
       ticket: 0,           // the latest selection; older answers are dropped
     };
     rememberChain(page, options.chain);
+    // Leaflet's default prefix carries a national flag: out of place on a government map.
+    map.attributionControl.setPrefix("Leaflet");
     createPanes(map);
     page.breadcrumb = addPanel(map, "topleft", "gridgov-breadcrumb");
     page.info = addPanel(map, "bottomleft", "gridgov-info");
