@@ -26,6 +26,7 @@ from geo.enums import AreaLevel
 from geo.store import NewArea, Progress, existing_codes, insert_areas
 
 MAX_PROBLEMS_SHOWN = 20
+MAX_NAME_LENGTH = 100  # the area.name column
 
 
 @dataclass
@@ -98,6 +99,8 @@ def read_boundaries(path: str | Path) -> gpd.GeoDataFrame:
     if missing:
         raise InvalidInput(f"{path.name}: the attribute(s) {', '.join(missing)} are missing; "
                            "every feature needs a code and a name")
+    if not isinstance(frame, gpd.GeoDataFrame) or "geometry" not in frame.columns:
+        raise InvalidInput(f"{path.name}: holds no geometry (a table is not a boundary file)")
     if frame.empty:
         raise InvalidInput(f"{path.name}: the file holds no feature")
     return frame
@@ -116,45 +119,55 @@ def declared_crs(frame: gpd.GeoDataFrame, crs: str | None) -> SourceCrs:
 def prepare_features(
     frame: gpd.GeoDataFrame, *, level: AreaLevel, source: SourceCrs
 ) -> tuple[list[NewArea], list[str]]:
+    """Every feature as a NewArea in WGS84, or the problems found, each naming its feature."""
     areas: list[NewArea] = []
     problems: list[str] = []
-    seen: dict[str, int] = {}
-    has_population = "population" in frame.columns
+    first_seen: dict[str, int] = {}
     for number, row in enumerate(frame.itertuples(index=False), start=1):
         code = _text(row.code)
         label = f"feature {number} (code {code or '?'})"
-        problem = code_problem(code, level)
-        if problem:
-            problems.append(f"{label}: {problem}")
+        if code in first_seen:
+            problems.append(f"{label}: duplicate code, also feature {first_seen[code]}")
             continue
-        if code in seen:
-            problems.append(f"{label}: duplicate code, also feature {seen[code]}")
-            continue
-        seen[code] = number
-        geom, problem = _polygonal(row.geometry)
-        if problem:
-            problems.append(f"{label}: {problem}")
-            continue
-        geom = geometry_to_wgs84(geom, source)
-        problem = _coordinate_problem(geom)
-        if problem:
-            problems.append(f"{label}: {problem} (is the CRS {source.name} right?)")
-            continue
-        population = getattr(row, "population", None) if has_population else None
-        areas.append(NewArea(
-            code=code, name=_text(row.name) or code, level=str(level),
-            parent_code=expected_parent_code(code, level),
-            geom=geom, population=_integer(population),
-        ))
+        first_seen[code] = number
+        outcome = _prepare_feature(row, code=code, level=level, source=source)
+        if isinstance(outcome, str):
+            problems.append(f"{label}: {outcome}")
+        else:
+            areas.append(outcome)
     return areas, problems
 
 
+def _prepare_feature(row, *, code: str, level: AreaLevel, source: SourceCrs) -> NewArea | str:
+    """The feature as a NewArea, or what is wrong with it."""
+    problem = code_problem(code, level)
+    if problem:
+        return problem
+    name = _text(row.name) or code
+    if len(name) > MAX_NAME_LENGTH:
+        return f"name is {len(name)} characters long, at most {MAX_NAME_LENGTH} are allowed"
+    population = _text(getattr(row, "population", None))
+    if population and not population.isdigit():
+        return f"population {population!r} is not a whole number of people"
+    geom, problem = _polygonal(row.geometry)
+    if problem:
+        return problem
+    geom = geometry_to_wgs84(geom, source)
+    problem = _coordinate_problem(geom)
+    if problem:
+        return f"{problem} (is the CRS {source.name} right?)"
+    return NewArea(code=code, name=name, level=str(level),
+                   parent_code=expected_parent_code(code, level), geom=geom,
+                   population=int(population) if population else None)
+
+
 def _polygonal(geom: BaseGeometry | None) -> tuple[MultiPolygon | None, str | None]:
-    """A valid MultiPolygon, repaired when GEOS can; or why not."""
+    """A valid two-dimensional MultiPolygon, repaired when GEOS can; or why not."""
     if geom is None or geom.is_empty:
         return None, "geometry is empty"
     if not isinstance(geom, Polygon | MultiPolygon):
         return None, f"geometry is {geom.geom_type}, expected Polygon or MultiPolygon"
+    geom = shapely.force_2d(geom)  # heights from survey files mean nothing to an area
     if not geom.is_valid:
         reason = explain_validity(geom)
         repaired = _polygon_parts(shapely.make_valid(geom))
@@ -243,7 +256,7 @@ def check_inside_parents(
         "wkbs": [shapely.to_wkb(a.geom) for a in with_parent],
     })
     return [
-        f"feature code {row.code}: {row.outside_m2:,.0f} m² lies outside its parent "
+        f"feature code {row.code}: {row.outside_m2:,.1f} m² lies outside its parent "
         f"(near {row.lon:.6f}, {row.lat:.6f})"
         for row in rows if row.outside_m2 > tolerance_m2
     ]
@@ -269,9 +282,3 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value).strip()
-
-
-def _integer(value) -> int | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return int(value)
