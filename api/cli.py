@@ -86,7 +86,8 @@ def areas_import(
                 progress=lambda done, total: update("import", done, total))
     except DomainError as exc:
         _fail(exc)
-    err.print(f"imported {report.imported} {report.level} area(s) from {escape(str(file))} ({report.crs})")
+    err.print(f"imported {report.imported} {report.level} area(s) "
+              f"from {escape(str(file))} ({report.crs})")
 
 
 def _import_in_background(file: Path, level: AreaLevel, crs: str | None,
