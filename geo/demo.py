@@ -21,9 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
-from geo.codes import TOWNSHIP_KIND_RANGES, VILLAGE_KIND_RANGES, subtree_range
+from geo.codes import TOWNSHIP_KIND_RANGES, VILLAGE_KIND_RANGES, ancestor_codes, subtree_range
 from geo.crs import geometry_to_wgs84, parse_crs
 from geo.demo_names import TOWNSHIP_SUFFIX, VILLAGE_SUFFIX, NameMaker
+from geo.enums import AreaLevel
 from geo.store import NewArea, insert_areas
 from geo.tessellate import allocate, as_multipolygon, reading_order, tessellate
 
@@ -226,7 +227,7 @@ def _with_population(areas: list[NewArea], total: int, rng: np.random.Generator)
     for village, weight in zip(villages, weights, strict=True):
         count = int(total * weight / weights.sum())
         people[village.code] = count
-        for ancestor in (village.code[:9], village.code[:6], village.code[:4] + "00"):
+        for ancestor in ancestor_codes(village.code, AreaLevel.village):
             people[ancestor] += count
     grids = [a for a in areas if a.level == "grid"]
     grid_km2 = {g.code: area_km2(g.geom) for g in grids}
