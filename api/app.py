@@ -1,5 +1,7 @@
 """The FastAPI application factory."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import redis
@@ -9,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from api import errors
-from core.db import make_engine, make_sessionmaker
+from core.db import make_async_pool, make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from geo.router import router as areas_router
 
@@ -18,16 +20,27 @@ STATIC = Path(__file__).with_name("static")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(title="gridgov", version="0.1.0",
+    app = FastAPI(title="gridgov", version="0.1.0", lifespan=_lifespan,
                   description="Grassroots governance on a map: the four platforms on PostGIS.")
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    app.state.read_pool = make_async_pool(settings.database_url,
+                                          max_size=settings.db_pool_size)
     errors.install(app)
     app.include_router(areas_router)
     _add_health(app)
     _add_pages(app)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # Opening does not wait for the database: /readyz says when it answers.
+    await app.state.read_pool.open(wait=False)
+    yield
+    await app.state.read_pool.close()
+    app.state.engine.dispose()
 
 
 def _add_health(app: FastAPI) -> None:

@@ -4,7 +4,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from sqlalchemy import MetaData, create_engine
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import MetaData, create_engine, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -50,3 +51,22 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def libpq_url(database_url: str) -> str:
+    """The SQLAlchemy URL as libpq reads it (no `+psycopg` driver part)."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def make_async_pool(database_url: str, *, max_size: int) -> AsyncConnectionPool:
+    """A psycopg pool for the few hot read paths that bypass the ORM (DESIGN rule 8).
+
+    Autocommit: single read statements need no transaction round trips. Generic plans:
+    PostgreSQL would otherwise re-plan a prepared spatial lookup for every call, which
+    costs as much as running it (bench/README.md).
+    """
+    return AsyncConnectionPool(
+        libpq_url(database_url), min_size=1, max_size=max_size, open=False,
+        kwargs={"autocommit": True, "options": "-c plan_cache_mode=force_generic_plan"},
+    )

@@ -25,6 +25,9 @@ class Area(Base):
         # With the "C" collation, btrees on code serve subtree (prefix range) queries.
         Index("ix_area_level_code", "level", "code"),
         Index("ix_area_parent_id", "parent_id"),
+        # Locate searches grids only; see migration 0002.
+        Index("ix_area_grid_geom", "geom", postgresql_using="gist",
+              postgresql_where=text("level = 'grid'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

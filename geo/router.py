@@ -2,10 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from core.deps import SessionDep
+from geo import locate as locating
 from geo import service
 from geo.enums import AreaLevel
 from geo.schemas import AreaPage, LocateManyIn, LocateManyOut, LocationOut
@@ -36,21 +37,24 @@ def list_areas(
 
 
 @router.get("/locate", response_model=LocationOut)
-def locate(
-    session: SessionDep,
+async def locate(
+    request: Request,
     lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
     lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
     crs: Annotated[str | None, Query(max_length=200,
                                      description="EPSG code, gcj02 or bd09")] = None,
 ):
     """The grid containing a point and its chain of areas, city first."""
-    return service.locate(session, lon=lon, lat=lat, crs=crs)
+    # async on the read pool: this route is the hot path (see geo/locate.py).
+    return await locating.locate_async(request.app.state.read_pool, lon=lon, lat=lat, crs=crs)
 
 
 @router.post("/locate", response_model=LocateManyOut)
-def locate_many(session: SessionDep, body: LocateManyIn):
+async def locate_many(request: Request, body: LocateManyIn):
     """Many points at once (an offline phone syncing its queue): grid code or null each."""
-    return {"grids": service.locate_many(session, points=body.points, crs=body.crs)}
+    grids = await locating.locate_many_async(request.app.state.read_pool, points=body.points,
+                                             crs=body.crs)
+    return {"grids": grids}
 
 
 @router.get("/{code}", responses={200: GEOJSON}, response_class=GeoJSONResponse)

@@ -1,95 +1,13 @@
-"""Reading the area hierarchy: look-ups, subtrees, GeoJSON, and locate (point → grid → chain).
-
-Locate is the hottest read path (every field report, every hotline call), so it is one
-hand-written statement: the GiST index finds the grid, and the chain comes from the
-grid's code, which is the path.
-"""
+"""Reading the area hierarchy: look-ups, subtrees and GeoJSON. Locate is in geo/locate.py."""
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
 from geo.codes import ALL_CODES, subtree_prefix, subtree_range
-from geo.crs import lonlat_to_wgs84, parse_crs
 from geo.enums import LEVELS, AreaLevel
-
-_LEVEL_ORDER = "array_position(ARRAY['city','county','township','village','grid'], a.level)"
-
-
-@dataclass(frozen=True)
-class ChainLink:
-    level: str
-    code: str
-    name: str
-
-
-@dataclass(frozen=True)
-class Location:
-    grid: ChainLink
-    chain: list[ChainLink]  # city first, grid last
-
-
-_LOCATE = text(f"""
-    WITH hit AS (
-        SELECT code FROM area
-        WHERE level = 'grid' AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-        ORDER BY code LIMIT 1
-    )
-    SELECT a.level, a.code, a.name
-    FROM hit JOIN area a ON a.code IN (
-        substr(hit.code, 1, 4) || '00', substr(hit.code, 1, 6), substr(hit.code, 1, 9),
-        substr(hit.code, 1, 12), hit.code)
-    ORDER BY {_LEVEL_ORDER}
-""")
-
-_LOCATE_MANY = text("""
-    SELECT p.i, hit.code
-    FROM unnest(CAST(:lons AS float8[]), CAST(:lats AS float8[])) WITH ORDINALITY AS p(lon, lat, i)
-    LEFT JOIN LATERAL (
-        SELECT code FROM area
-        WHERE level = 'grid' AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
-        ORDER BY code LIMIT 1
-    ) AS hit ON true
-    ORDER BY p.i
-""")
-
-
-def to_wgs84_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]:
-    source = parse_crs(crs)
-    x, y = lonlat_to_wgs84(lon, lat, source)
-    x, y = float(x), float(y)
-    if not (-180 <= x <= 180 and -90 <= y <= 90):
-        raise InvalidInput(f"({lon}, {lat}) in {source.name} is not a valid position")
-    return x, y
-
-
-def locate(session: Session, *, lon: float, lat: float, crs: str | None = None) -> Location:
-    """The grid containing a point, and its chain of areas, city first."""
-    x, y = to_wgs84_point(lon, lat, crs)
-    rows = session.execute(_LOCATE, {"lon": x, "lat": y}).all()
-    if not rows:
-        raise NotFound(f"({lon}, {lat}) lies outside every grid of the jurisdiction",
-                       lon=lon, lat=lat)
-    chain = [ChainLink(row.level, row.code, row.name) for row in rows]
-    return Location(grid=chain[-1], chain=chain)
-
-
-def locate_many(
-    session: Session, *, points: Sequence[tuple[float, float]], crs: str | None = None
-) -> list[str | None]:
-    """Grid codes for many points in one statement (None where outside every grid)."""
-    if not points:
-        return []
-    lons, lats = zip(*points, strict=True)
-    x, y = lonlat_to_wgs84(lons, lats, parse_crs(crs))
-    rows = session.execute(_LOCATE_MANY, {"lons": list(map(float, x)),
-                                          "lats": list(map(float, y))})
-    return [row.code for row in rows]
-
 
 # --- areas as records and GeoJSON ----------------------------------------------------
 

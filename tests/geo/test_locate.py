@@ -106,3 +106,25 @@ def test_batch_locate_rejects_bad_points(client):
     response = client.post("/api/v1/areas/locate", json={"points": [[113.1, 27.8], [200, 0]]})
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"][:3] == ["body", "points", 1]
+
+
+def test_service_locate_sees_its_own_transaction(session, demo_city):
+    """Inside a transaction (an incident being filed), locate sees uncommitted grids too."""
+    import shapely as shp
+
+    from geo import locate as locating
+    from geo.store import NewArea, insert_areas
+
+    square = shp.box(60.0, 10.0, 60.1, 10.1)
+    insert_areas(session, [
+        NewArea("950100", "临时市", "city", None, square),
+        NewArea("950101", "临时区", "county", "950100", square),
+        NewArea("950101001", "临时街道", "township", "950101", square),
+        NewArea("950101001001", "临时社区", "village", "950101001", square),
+        NewArea("950101001001001", "临时网格", "grid", "950101001001", square),
+    ])
+    location = locating.locate(session, lon=60.05, lat=10.05)
+    assert [link.code for link in location.chain] == [
+        "950100", "950101", "950101001", "950101001001", "950101001001001"]
+    assert locating.locate_many(session, points=[(60.05, 10.05), (0.0, 0.0)]) == [
+        "950101001001001", None]
