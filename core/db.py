@@ -40,9 +40,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(engine: Engine | None = None) -> Iterator[Session]:
-    """A unit of work for CLI commands and tasks: commit once at the edge, or roll back."""
-    session = make_sessionmaker(engine or get_engine())()
+def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """A unit of work at an edge (request, command, task): commit once, or roll back."""
+    session = (factory or make_sessionmaker(get_engine()))()
     try:
         yield session
         session.commit()
@@ -51,7 +51,6 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
 
 def libpq_url(database_url: str) -> str:
     """The SQLAlchemy URL as libpq reads it (no `+psycopg` driver part)."""

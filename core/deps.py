@@ -6,18 +6,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from core.db import session_scope
+
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; services flush, this edge commits once (or rolls back)."""
-    session = request.app.state.sessionmaker()
-    try:
+    with session_scope(request.app.state.sessionmaker) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-
 
 SessionDep = Annotated[Session, Depends(get_session)]
