@@ -5,12 +5,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import redis
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from api import errors
+from api.pages import router as pages_router
 from core.db import make_async_pool, make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from geo.router import router as areas_router
@@ -50,15 +51,14 @@ def _add_health(app: FastAPI) -> None:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["ops"])
-    def readyz():
+    def readyz(request: Request):
         """The database and the broker answer; 503 (problem+json) when one does not."""
         checks = {"database": _database_ok(app), "broker": _broker_ok(app.state.settings)}
+        states = {name: "ok" if ok else "down" for name, ok in checks.items()}
         if all(checks.values()):
-            return {"status": "ready", **{k: "ok" for k in checks}}
-        body = {"type": "about:blank", "title": "Not ready", "status": 503,
-                "detail": ", ".join(k for k, ok in checks.items() if not ok) + " unreachable",
-                **{k: "ok" if ok else "down" for k, ok in checks.items()}}
-        return JSONResponse(body, status_code=503, media_type=errors.PROBLEM_JSON)
+            return {"status": "ready", **states}
+        down = ", ".join(name for name, ok in checks.items() if not ok)
+        return errors.problem(503, "Not ready", f"{down} unreachable", request, **states)
 
 
 def _database_ok(app: FastAPI) -> bool:
@@ -66,7 +66,7 @@ def _database_ok(app: FastAPI) -> bool:
         with app.state.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return True
-    except Exception:
+    except SQLAlchemyError:
         return False
 
 
@@ -80,7 +80,5 @@ def _broker_ok(settings: Settings) -> bool:
 
 
 def _add_pages(app: FastAPI) -> None:
-    from api.pages import router as pages_router
-
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages_router)
