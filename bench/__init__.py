@@ -1,0 +1,1 @@
+"""Benchmarks and their dataset generators (not tests): see bench/README.md."""
