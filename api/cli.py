@@ -7,18 +7,17 @@ It lives in api/ because it is an edge like the HTTP API: it wires every package
 import json
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.db import session_scope
 from core.errors import DomainError
+from core.progress import stage_bars
 from core.settings import get_settings
 from geo.enums import AreaLevel
 
@@ -31,20 +30,6 @@ app.add_typer(areas_app, name="areas")
 app.add_typer(demo_app, name="demo")
 
 err = Console(stderr=True)
-
-
-@contextmanager
-def _bar():
-    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=False) as progress:
-        tasks: dict[str, int] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 def _fail(exc: DomainError) -> None:
@@ -79,7 +64,7 @@ def areas_import(
     from geo.importer import import_areas
 
     try:
-        with _bar() as update, session_scope() as session:
+        with stage_bars(err) as update, session_scope() as session:
             report = import_areas(
                 session, path=file, level=level, crs=crs, parent_code=parent,
                 tolerance_m2=get_settings().area_tolerance_m2,
@@ -96,7 +81,7 @@ def _import_in_background(file: Path, level: AreaLevel, crs: str | None,
 
     result = import_areas_task.delay(str(file.resolve()), str(level), crs, parent)
     err.print(f"task {result.id} queued")
-    with _bar() as update:
+    with stage_bars(err) as update:
         while not result.ready():
             if result.state == "PROGRESS":
                 update("import", result.info["done"], result.info["total"])
@@ -186,7 +171,7 @@ def demo_load(
                 remove_workers(session, city_code=city)
                 demo.remove_city(session, city_code=city)
             counts = _demo_counts(city, townships, villages, grids, workers)
-            with _bar() as update:
+            with stage_bars(err) as update:
                 _, counts = demo.load_city_areas(session, city_code=city, counts=counts,
                                                  seed=seed, stage=update)
                 load_demo_workers(session, city_code=city, workers=counts.workers, seed=seed)

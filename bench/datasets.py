@@ -7,16 +7,14 @@ areas, and migrated to head on every run, so a reused database gets new indexes 
 """
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import psycopg
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.orm import Session
 
 from core.migrate import upgrade
+from core.progress import stage_bars
 from core.settings import Settings, get_settings
 
 CITY_DB = "gridgov_bench_city"
@@ -92,27 +90,13 @@ def _vacuum_analyze(url: str) -> None:
         conn.execute("VACUUM ANALYZE area")
 
 
-@contextmanager
-def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    with Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err) as progress:
-        tasks: dict[str, int] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
-        yield update
-
-
 def _load_city(url: str) -> None:
     from geo.demo import load_city_areas
 
     settings: Settings = get_settings()
     engine = create_engine(url)
     try:
-        with progress_bar() as update, Session(engine) as session:
+        with stage_bars() as update, Session(engine) as session:
             err.print(f"loading the demo city {settings.demo_city} into {make_url(url).database}")
             load_city_areas(session, city_code=settings.demo_city, seed=settings.demo_seed,
                             stage=update)
@@ -127,7 +111,7 @@ def _load_province(url: str) -> None:
 
     engine = create_engine(url)
     try:
-        with progress_bar() as update:
+        with stage_bars() as update:
             err.print(f"generating a province of {PROVINCE_GRIDS:,} grids into "
                       f"{make_url(url).database}")
             levels = province_areas(stage=update)

@@ -9,7 +9,6 @@ founding documents' figures (107 / 1,370 / 2,225) and tiles exactly. Same seed, 
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib.resources import files
 
@@ -21,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
+from core.progress import StageProgress
 from geo.codes import TOWNSHIP_KIND_RANGES, VILLAGE_KIND_RANGES, ancestor_codes, subtree_range
 from geo.crs import geometry_to_wgs84, parse_crs
 from geo.demo_names import TOWNSHIP_SUFFIX, VILLAGE_SUFFIX, NameMaker
@@ -36,7 +36,6 @@ ZHUZHOU_AREA_KM2 = 11_262.0
 # Relative density of people by kind of area: urban communities against rural villages.
 DENSITY = {"community": 20.0, "village": 1.0}
 
-Stage = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ def default_counts(city_code: str, city_area_km2: float) -> DemoCounts:
 
 def synthesise_city(
     city: Boundary, counties: list[Boundary], counts: DemoCounts, *, seed: int,
-    stage: Stage | None = None,
+    stage: StageProgress | None = None,
 ) -> list[NewArea]:
     """Every area of the demo city, parents before children."""
     rng = np.random.default_rng(seed)
@@ -265,7 +264,7 @@ def remove_city(session: Session, *, city_code: str) -> int:
 
 def load_city_areas(
     session: Session, *, city_code: str, counts: DemoCounts | None = None, seed: int,
-    stage: Stage | None = None,
+    stage: StageProgress | None = None,
 ) -> tuple[list[NewArea], DemoCounts]:
     """Synthesise and insert a city's areas; flushes, the caller commits."""
     city, counties = city_boundaries(city_code)
