@@ -16,6 +16,7 @@ demo:
 	@bash scripts/setup.sh demo
 	@echo "==> loading the demo city (skipped when it is loaded already)"
 	@.venv/bin/gridgov demo load $(if $(filter 1 yes true,$(RELOAD)),--reload)
+	@.venv/bin/gridgov demo accounts
 	@bash scripts/serve.sh
 
 test:

@@ -11,12 +11,26 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import errors
+from api.auth import router as auth_router
 from api.pages import router as pages_router
+from api.users import router as users_router
 from core.db import make_async_pool, make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
+from core.throttle import LoginThrottle
 from geo.router import router as areas_router
 
 STATIC = Path(__file__).with_name("static")
+
+# The only routes answered without a token (tests/api/test_authorization.py holds every
+# other route to a declared permission). The map page is a shell: all it shows comes from
+# authenticated API calls made after login in the browser.
+PUBLIC_PATHS = frozenset({
+    "/healthz", "/readyz",
+    "/api/v1/auth/token", "/api/v1/auth/refresh",
+    "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
+    "/static",
+    "/map", "/map/{code}",
+})
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,7 +42,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.read_pool = make_async_pool(settings.database_url,
                                           max_size=settings.db_pool_size)
+    app.state.redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2,
+                                           socket_timeout=2)
+    app.state.throttle = LoginThrottle(app.state.redis,
+                                       max_failures=settings.login_max_failures,
+                                       window_seconds=settings.login_lockout_minutes * 60)
     errors.install(app)
+    app.include_router(auth_router)
+    app.include_router(users_router)
     app.include_router(areas_router)
     _add_health(app)
     _add_pages(app)
@@ -53,7 +74,7 @@ def _add_health(app: FastAPI) -> None:
     @app.get("/readyz", tags=["ops"])
     def readyz(request: Request):
         """The database and the broker answer; 503 (problem+json) when one does not."""
-        checks = {"database": _database_ok(app), "broker": _broker_ok(app.state.settings)}
+        checks = {"database": _database_ok(app), "broker": _broker_ok(app.state.redis)}
         states = {name: "ok" if ok else "down" for name, ok in checks.items()}
         if all(checks.values()):
             return {"status": "ready", **states}
@@ -70,10 +91,8 @@ def _database_ok(app: FastAPI) -> bool:
         return False
 
 
-def _broker_ok(settings: Settings) -> bool:
+def _broker_ok(client: redis.Redis) -> bool:
     try:
-        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1,
-                                      socket_timeout=1)
         return bool(client.ping())
     except redis.RedisError:
         return False

@@ -19,15 +19,20 @@ from core.db import session_scope
 from core.errors import DomainError
 from core.progress import stage_bars
 from core.settings import get_settings
+from core.users.enums import Role
 from geo.enums import AreaLevel
 
 app = typer.Typer(help="gridgov: grassroots governance on a map.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 areas_app = typer.Typer(help="The area hierarchy: import, check, count.", no_args_is_help=True)
 demo_app = typer.Typer(help="The demo city.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(areas_app, name="areas")
 app.add_typer(demo_app, name="demo")
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
 
 err = Console(stderr=True)
 
@@ -67,7 +72,7 @@ def areas_import(
         with stage_bars(err) as update, session_scope() as session:
             report = import_areas(
                 session, path=file, level=level, crs=crs, parent_code=parent,
-                tolerance_m2=get_settings().area_tolerance_m2,
+                tolerance_m2=get_settings().area_tolerance_m2, actor="cli",
                 progress=lambda done, total: update("import", done, total))
     except DomainError as exc:
         _fail(exc)
@@ -155,31 +160,49 @@ def demo_load(
     seed: Annotated[int | None, typer.Option(help="same seed, same city")] = None,
     reload: Annotated[bool, typer.Option("--reload", help="replace a loaded city")] = False,
 ) -> None:
-    """Load a demo city: real district boundaries, synthesised areas and grid workers."""
-    from geo import demo
-    from grid.demo import load_demo_workers, remove_workers
+    """Load a demo city: real district boundaries, synthesised areas, grid workers, and
+    demo accounts (see `gridgov demo accounts`)."""
+    from geo.demo import is_loaded
+    from grid.demo import load_demo, remove_demo
 
     settings = get_settings()
     city = city or settings.demo_city
     seed = settings.demo_seed if seed is None else seed
     try:
         with session_scope() as session:
-            if demo.is_loaded(session, city_code=city):
+            if is_loaded(session, city_code=city):
                 if not reload:
                     err.print(f"city {city} is already loaded (use --reload to replace it)")
                     return
-                remove_workers(session, city_code=city)
-                demo.remove_city(session, city_code=city)
+                remove_demo(session, city_code=city)
             counts = _demo_counts(city, townships, villages, grids, workers)
             with stage_bars(err) as update:
-                _, counts = demo.load_city_areas(session, city_code=city, counts=counts,
-                                                 seed=seed, stage=update)
-                load_demo_workers(session, city_code=city, workers=counts.workers, seed=seed)
-                update("workers", counts.workers, counts.workers)
+                _, counts = load_demo(session, city_code=city, counts=counts, seed=seed,
+                                   password=settings.demo_password, stage=update)
     except DomainError as exc:
         _fail(exc)
     err.print(f"loaded city {city}: {counts.township} townships, {counts.village} villages, "
-              f"{counts.grid} grids, {counts.workers} grid workers")
+              f"{counts.grid} grids, {counts.workers} grid workers with their accounts")
+
+
+@demo_app.command("accounts")
+def demo_accounts() -> None:
+    """How to log in to the demo: one account per role, and where each one works."""
+    from sqlalchemy import text
+
+    settings = get_settings()
+    with session_scope() as session:
+        rows = session.execute(text(
+            "SELECT u.username, u.role, a.name, a.code FROM app_user u "
+            "JOIN area a ON a.code = u.scope_code WHERE u.username LIKE 'demo\\_%' "
+            "ORDER BY u.id")).all()
+    table = Table(title=f"demo accounts (password: {settings.demo_password})")
+    for column in ("user name", "role", "scope"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row.username, row.role, f"{row.name} ({row.code})")
+    Console().print(table)
+    print("Every grid worker logs in as gw<staff code> with the same password.")
 
 
 def _demo_counts(city, townships, villages, grids, workers):
@@ -194,6 +217,49 @@ def _demo_counts(city, townships, villages, grids, workers):
     counts = demo.default_counts(city, demo.area_km2(city_boundary.geom))
     given = {"township": townships, "village": villages, "grid": grids, "workers": workers}
     return replace(counts, **{k: v for k, v in given.items() if v is not None})
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True)],
+    role: Annotated[Role, typer.Option()],
+    scope: Annotated[str, typer.Option(help="code of the area the user works in")],
+    full_name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create an account: the first admin, or accounts for scripts."""
+    from core.scope import EVERYWHERE
+    from core.users.service import create_user
+
+    try:
+        with session_scope() as session:
+            user = create_user(session, actor="cli", scope=EVERYWHERE, username=username,
+                               password=password, role=role, scope_code=scope,
+                               full_name=full_name)
+    except DomainError as exc:
+        _fail(exc)
+    err.print(f"created user {user.username} ({user.role}, scope {user.scope_code})")
+
+
+@audit_app.command("verify")
+def audit_verify(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Check the audit log's hash chain. Exit 1 naming the first row edited, deleted or
+    inserted out of order."""
+    from core.audit import verify_chain
+
+    with stage_bars(err) as update, session_scope() as session:
+        # One snapshot for the rows and the chain head; nothing written.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ",
+                                              "postgresql_readonly": True})
+        report = verify_chain(session, progress=lambda done, total: update("verify", done,
+                                                                           total))
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        print(report.verdict())
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @app.command()

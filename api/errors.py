@@ -7,11 +7,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.errors import Conflict, DomainError, InvalidInput, NotFound
+from core.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 
 log = logging.getLogger(__name__)
 
-STATUS_OF = {NotFound: 404, InvalidInput: 422, Conflict: 409}
+STATUS_OF = {NotFound: 404, InvalidInput: 422, Conflict: 409, Unauthorized: 401, Forbidden: 403,
+             TooManyRequests: 429}
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -29,7 +38,12 @@ def _status(exc: DomainError) -> int:
 
 
 async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-    return problem(_status(exc), exc.title, exc.detail, request, **exc.extra)
+    response = problem(_status(exc), exc.title, exc.detail, request, **exc.extra)
+    if isinstance(exc, Unauthorized):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

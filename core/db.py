@@ -46,8 +46,11 @@ def session_scope(factory: sessionmaker[Session] | None = None) -> Iterator[Sess
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        if getattr(exc, "keep_writes", False):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         session.close()

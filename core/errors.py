@@ -7,6 +7,9 @@ class DomainError(Exception):
     """Base of every error a user can cause; never a bug."""
 
     title = "Request failed"
+    # True when what the request wrote before refusing must be kept (the audit of a failed
+    # login, the revocation of a replayed token): the unit of work commits, then raises.
+    keep_writes = False
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -26,3 +29,27 @@ class InvalidInput(DomainError):
 
 class Conflict(DomainError):
     title = "Conflict"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials. The detail never says which part was wrong."""
+
+    title = "Not authenticated"
+
+
+class RecordedRefusal(Unauthorized):
+    """A refusal whose traces (audit rows, revocations) are committed all the same."""
+
+    keep_writes = True
+
+
+class Forbidden(DomainError):
+    title = "Forbidden"
+
+
+class TooManyRequests(DomainError):
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, **extra) -> None:
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after

@@ -19,8 +19,19 @@ class Settings(BaseSettings):
     tile_url: str | None = None
     tile_attribution: str = ""
 
+    # Signs access tokens (HS256). The default is for development only: set SECRET_KEY.
+    secret_key: str = "dev-only-secret-change-me-in-production-0123456789"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    # Throttling: after this many failed logins for one user name (or one client address,
+    # three times as many) within the window, logins are refused until the window ends.
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
     demo_city: str = "430200"
     demo_seed: int = 20240101
+    # The password of every demo account (printed by `make demo`; never use in production).
+    demo_password: str = "Zhuzhou-Demo-2026"
     # Areas below this size (m²) are floating-point noise in coverage checks.
     area_tolerance_m2: float = 1.0
 

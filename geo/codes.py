@@ -18,15 +18,6 @@ def subtree_prefix(code: str, level: AreaLevel) -> str:
     return code[:4] if level is AreaLevel.city else code
 
 
-def subtree_range(prefix: str) -> dict[str, str]:
-    """Bounds `low <= code < high` of every code starting with `prefix`.
-
-    A range (not `LIKE :prefix || '%'`) so the btree on the "C"-collated code serves it
-    even in a generic plan of a prepared statement, where the prefix is unknown.
-    """
-    return {"low": prefix, "high": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
-
-
 # Every code: digits sort below ':' in the "C" collation.
 ALL_CODES = {"low": "0", "high": ":"}
 

@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.codes import ALL_CODES, subtree_range
+from core.scope import prefix_range
+from geo.codes import ALL_CODES
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def check_coverage(
     session: Session, *, tolerance_m2: float = 1.0, prefix: str | None = None
 ) -> CoverageReport:
     """Check the whole hierarchy, or the subtree whose codes start with `prefix`."""
-    params = {"tolerance": tolerance_m2, **(subtree_range(prefix) if prefix else ALL_CODES)}
+    params = {"tolerance": tolerance_m2, **(prefix_range(prefix) if prefix else ALL_CODES)}
     report = CoverageReport()
     for row in session.execute(_GAPS, params):
         report.gaps.append(Finding([row.code], row.area_m2, (row.lon, row.lat)))

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
 from core.progress import StageProgress
-from geo.codes import TOWNSHIP_KIND_RANGES, VILLAGE_KIND_RANGES, ancestor_codes, subtree_range
+from core.scope import prefix_range
+from geo.codes import TOWNSHIP_KIND_RANGES, VILLAGE_KIND_RANGES, ancestor_codes
 from geo.crs import geometry_to_wgs84, parse_crs
 from geo.demo_names import TOWNSHIP_SUFFIX, VILLAGE_SUFFIX, NameMaker
 from geo.enums import AreaLevel
@@ -258,7 +259,7 @@ def remove_city(session: Session, *, city_code: str) -> int:
     for level in ("grid", "village", "township", "county", "city"):
         removed += session.execute(
             text("DELETE FROM area WHERE level = :level AND code >= :low AND code < :high"),
-            {"level": level, **subtree_range(city_code[:4])}).rowcount
+            {"level": level, **prefix_range(city_code[:4])}).rowcount
     return removed
 
 

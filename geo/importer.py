@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from core.audit import record
 from core.errors import InvalidInput, NotFound
 from geo.codes import code_extends, code_problem, expected_parent_code
 from geo.crs import SourceCrs, geometry_to_wgs84, parse_crs
@@ -62,6 +63,7 @@ def import_areas(
     parent_code: str | None = None,
     tolerance_m2: float = 1.0,
     progress: Progress | None = None,
+    actor: str = "system",
 ) -> ImportReport:
     level = AreaLevel(level)
     frame = read_boundaries(path)
@@ -80,6 +82,10 @@ def import_areas(
         # Another import committed some of these codes after our duplicate check.
         raise ImportRejected(str(path), [f"duplicate code, imported concurrently: "
                                          f"{exc.orig.diag.message_detail}"]) from exc
+    record(session, actor=actor, action="areas.import", subject_type="file",
+           subject_id=Path(path).name, after={"level": str(level), "crs": source.name,
+                                              "count": len(areas),
+                                              "codes": [a.code for a in areas]})
     return ImportReport(
         path=str(path), level=str(level), crs=source.name, imported=len(areas),
         codes=[area.code for area in areas],

@@ -14,15 +14,18 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
+from core.scope import Scope
 from geo.crs import lonlat_to_wgs84, parse_crs
 
 # psycopg placeholders, so the pool and the session's driver run the very same text.
+# {scope} is the caller's territory: a point outside it is "outside every grid" to them.
 LOCATE_SQL = """
     WITH hit AS (
-        SELECT code FROM area
-        WHERE level = 'grid'
-          AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
-        ORDER BY code LIMIT 1
+        SELECT g.code FROM area g
+        WHERE g.level = 'grid'
+          AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
+          AND {scope}
+        ORDER BY g.code LIMIT 1
     )
     SELECT a.level, a.code, a.name
     FROM hit JOIN area a ON a.code IN (
@@ -35,9 +38,11 @@ LOCATE_MANY_SQL = """
     SELECT hit.code
     FROM unnest(%(lons)s::float8[], %(lats)s::float8[]) WITH ORDINALITY AS p(lon, lat, i)
     LEFT JOIN LATERAL (
-        SELECT code FROM area
-        WHERE level = 'grid' AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
-        ORDER BY code LIMIT 1
+        SELECT g.code FROM area g
+        WHERE g.level = 'grid'
+          AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
+          AND {scope}
+        ORDER BY g.code LIMIT 1
     ) AS hit ON true
     ORDER BY p.i
 """
@@ -56,43 +61,58 @@ class Location:
     chain: list[ChainLink]  # city first, grid last
 
 
-def locate(session: Session, *, lon: float, lat: float, crs: str | None = None) -> Location:
-    """The grid containing a point, and its chain of areas, city first."""
+def locate(
+    session: Session, *, lon: float, lat: float, scope: Scope, crs: str | None = None
+) -> Location:
+    """The grid containing a point, and its chain of areas, city first.
+
+    The grid must lie in the scope; the chain above it is its address, shown whole.
+    """
     x, y = to_wgs84_point(lon, lat, crs)
-    rows = session.connection().exec_driver_sql(LOCATE_SQL, {"lon": x, "lat": y}).all()
+    rows = session.connection().exec_driver_sql(
+        _scoped(LOCATE_SQL, scope), {"lon": x, "lat": y, **scope.params}).all()
     return _location(rows, lon=lon, lat=lat)
 
 
 async def locate_async(
-    pool: AsyncConnectionPool, *, lon: float, lat: float, crs: str | None = None
+    pool: AsyncConnectionPool, *, lon: float, lat: float, scope: Scope, crs: str | None = None
 ) -> Location:
     """`locate` on the API's async pool, outside any ORM session."""
     x, y = to_wgs84_point(lon, lat, crs)
     async with pool.connection() as connection:
-        cursor = await connection.execute(LOCATE_SQL, {"lon": x, "lat": y}, prepare=True)
+        cursor = await connection.execute(_scoped(LOCATE_SQL, scope),
+                                          {"lon": x, "lat": y, **scope.params}, prepare=True)
         rows = await cursor.fetchall()
     return _location(rows, lon=lon, lat=lat)
 
 
 def locate_many(
-    session: Session, *, points: Sequence[tuple[float, float]], crs: str | None = None
+    session: Session, *, points: Sequence[tuple[float, float]], scope: Scope,
+    crs: str | None = None,
 ) -> list[str | None]:
     """Grid codes for many points in one statement (None where outside every grid)."""
     if not points:
         return []
-    rows = session.connection().exec_driver_sql(LOCATE_MANY_SQL, _arrays(points, crs)).all()
+    rows = session.connection().exec_driver_sql(
+        _scoped(LOCATE_MANY_SQL, scope), {**_arrays(points, crs), **scope.params}).all()
     return [row[0] for row in rows]
 
 
 async def locate_many_async(
-    pool: AsyncConnectionPool, *, points: Sequence[tuple[float, float]], crs: str | None = None
+    pool: AsyncConnectionPool, *, points: Sequence[tuple[float, float]], scope: Scope,
+    crs: str | None = None,
 ) -> list[str | None]:
     if not points:
         return []
     async with pool.connection() as connection:
-        cursor = await connection.execute(LOCATE_MANY_SQL, _arrays(points, crs))
+        cursor = await connection.execute(_scoped(LOCATE_MANY_SQL, scope),
+                                          {**_arrays(points, crs), **scope.params})
         rows = await cursor.fetchall()
     return [row[0] for row in rows]
+
+
+def _scoped(sql: str, scope: Scope) -> str:
+    return sql.replace("{scope}", scope.area_condition("g", pyformat=True))
 
 
 def to_wgs84_point(lon: float, lat: float, crs: str | None) -> tuple[float, float]:

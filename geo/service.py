@@ -6,7 +6,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
-from geo.codes import ALL_CODES, subtree_prefix, subtree_range
+from core.scope import Scope, prefix_range
+from geo.codes import ALL_CODES, subtree_prefix
 from geo.enums import LEVELS, AreaLevel
 
 # --- areas as records and GeoJSON ----------------------------------------------------
@@ -38,33 +39,40 @@ def _geojson_column(simplify_m: float) -> str:
     return "ST_AsGeoJSON(a.geom, 7) AS geojson"
 
 
-def get_area(session: Session, *, code: str) -> dict:
-    row = session.execute(text(f"SELECT {_AREA_COLUMNS} FROM area a WHERE a.code = :code"),
-                          {"code": code}).first()
+def get_area(session: Session, *, code: str, scope: Scope) -> dict:
+    """One area; outside the caller's scope it is 'not found', not 'forbidden'."""
+    row = session.execute(
+        text(f"SELECT {_AREA_COLUMNS} FROM area a "
+             f"WHERE a.code = :code AND {scope.area_condition()}"),
+        {"code": code, **scope.params}).first()
     if row is None:
         raise NotFound(f"no area with code {code}", code=code)
     return _record(row)
 
 
-def get_area_feature(session: Session, *, code: str, simplify_m: float = 0) -> dict:
+def get_area_feature(session: Session, *, code: str, scope: Scope, simplify_m: float = 0
+                     ) -> dict:
     row = session.execute(
         text(f"SELECT {_AREA_COLUMNS}, {_geojson_column(simplify_m)} FROM area a "
-             "WHERE a.code = :code"), {"code": code}).first()
+             f"WHERE a.code = :code AND {scope.area_condition()}"),
+        {"code": code, **scope.params}).first()
     if row is None:
         raise NotFound(f"no area with code {code}", code=code)
     return _feature(row)
 
 
 def list_areas(
-    session: Session, *, level: AreaLevel | None = None, parent_code: str | None = None,
-    limit: int = 100, offset: int = 0,
+    session: Session, *, scope: Scope, level: AreaLevel | None = None,
+    parent_code: str | None = None, limit: int = 100, offset: int = 0,
 ) -> tuple[list[dict], int]:
-    """Areas filtered by level and by the subtree of a parent; (page, total)."""
-    bounds = subtree_range(_subtree_prefix(session, parent_code)) if parent_code else ALL_CODES
+    """Areas in the scope, filtered by level and by the subtree of a parent; (page, total)."""
+    bounds = (prefix_range(_subtree_prefix(session, parent_code, scope)) if parent_code
+              else ALL_CODES)
     where = ("(CAST(:level AS text) IS NULL OR a.level = :level) "
-             "AND a.code >= :low AND a.code < :high AND a.code <> :parent")
+             "AND a.code >= :low AND a.code < :high AND a.code <> :parent "
+             f"AND {scope.area_condition()}")
     params = {"level": str(level) if level else None, "parent": parent_code or "", **bounds,
-              "limit": limit, "offset": offset}
+              "limit": limit, "offset": offset, **scope.params}
     total = session.execute(text(f"SELECT count(*) FROM area a WHERE {where}"), params).scalar()
     rows = session.execute(
         text(f"SELECT {_AREA_COLUMNS} FROM area a WHERE {where} "
@@ -72,26 +80,30 @@ def list_areas(
     return [_record(row) for row in rows], total
 
 
-def children_features(session: Session, *, code: str, simplify_m: float = 0) -> dict:
-    parent = get_area(session, code=code)
+def children_features(session: Session, *, code: str, scope: Scope, simplify_m: float = 0
+                      ) -> dict:
+    parent = get_area(session, code=code, scope=scope)
     rows = session.execute(
         text(f"SELECT {_AREA_COLUMNS}, {_geojson_column(simplify_m)} FROM area a "
-             "WHERE a.parent_id = (SELECT id FROM area WHERE code = :code) ORDER BY a.code"),
-        {"code": code})
+             "WHERE a.parent_id = (SELECT id FROM area WHERE code = :code) "
+             f"AND {scope.area_condition()} ORDER BY a.code"),
+        {"code": code, **scope.params})
     return _collection(rows, parent=parent)
 
 
 def descendant_features(
-    session: Session, *, code: str, level: AreaLevel, simplify_m: float = 0
+    session: Session, *, code: str, level: AreaLevel, scope: Scope, simplify_m: float = 0
 ) -> dict:
     """Every area of one level inside an area's subtree, as a FeatureCollection."""
-    parent = get_area(session, code=code)
+    parent = get_area(session, code=code, scope=scope)
     if LEVELS.index(level) <= LEVELS.index(AreaLevel(parent["level"])):
         raise InvalidInput(f"a {parent['level']} has no descendants at level {level}")
     rows = session.execute(
         text(f"SELECT {_AREA_COLUMNS}, {_geojson_column(simplify_m)} FROM area a "
-             "WHERE a.level = :level AND a.code >= :low AND a.code < :high ORDER BY a.code"),
-        {"level": str(level), **subtree_range(subtree_prefix(code, AreaLevel(parent["level"])))})
+             "WHERE a.level = :level AND a.code >= :low AND a.code < :high "
+             f"AND {scope.area_condition()} ORDER BY a.code"),
+        {"level": str(level), **prefix_range(subtree_prefix(code, AreaLevel(parent["level"]))),
+         **scope.params})
     return _collection(rows, parent=parent)
 
 
@@ -100,8 +112,8 @@ def _collection(rows, *, parent: dict) -> dict:
             "features": [_feature(row) for row in rows]}
 
 
-def _subtree_prefix(session: Session, code: str) -> str:
-    area = get_area(session, code=code)
+def _subtree_prefix(session: Session, code: str, scope: Scope) -> str:
+    area = get_area(session, code=code, scope=scope)
     return subtree_prefix(code, AreaLevel(area["level"]))
 
 

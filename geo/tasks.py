@@ -25,7 +25,8 @@ def import_areas_task(
         with session_scope() as session:
             report = import_areas(
                 session, path=path, level=level, crs=crs, parent_code=parent_code,
-                tolerance_m2=get_settings().area_tolerance_m2, progress=progress)
+                tolerance_m2=get_settings().area_tolerance_m2, progress=progress,
+                actor=f"task:{self.request.id}")
     except DomainError as exc:
         # A rejected file is an answer, not a crash: report it as data the caller can show.
         return {"status": "rejected", "detail": exc.detail, **exc.extra}

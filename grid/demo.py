@@ -4,11 +4,19 @@ Workers are allocated to villages by their number of grids (at least one each, n
 than the village has grids), and each takes a run of neighbouring grids.
 """
 
+from dataclasses import asdict
+
 import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from geo.codes import subtree_range
+from core.audit import record
+from core.progress import StageProgress
+from core.scope import prefix_range
+from core.security import hash_password
+from core.users.demo import create_demo_accounts, remove_demo_accounts
+from geo.demo import DemoCounts, load_city_areas, remove_city
+from geo.store import NewArea
 from geo.tessellate import allocate
 
 _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩"
@@ -16,11 +24,37 @@ _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗�
 _GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力鹏海燕波宁斌")
 
 
+def load_demo(
+    session: Session, *, city_code: str, counts: DemoCounts | None, seed: int, password: str,
+    stage: StageProgress | None = None,
+) -> tuple[list[NewArea], DemoCounts]:
+    """The whole demo city: areas, grid workers, and an account per role and per worker."""
+    areas, counts = load_city_areas(session, city_code=city_code, counts=counts, seed=seed,
+                                stage=stage)
+    load_demo_workers(session, city_code=city_code, workers=counts.workers, seed=seed)
+    create_demo_accounts(session, city_code=city_code, password=password)
+    create_worker_accounts(session, city_code=city_code, password=password)
+    if stage:
+        stage("workers", counts.workers, counts.workers)
+    record(session, actor="demo", action="demo.load", subject_type="city",
+           subject_id=city_code, after={"seed": seed, **asdict(counts)})
+    return areas, counts
+
+
+def remove_demo(session: Session, *, city_code: str) -> None:
+    """The demo city's accounts, workers and areas, leaves first."""
+    remove_demo_accounts(session, city_code=city_code)
+    remove_workers(session, city_code=city_code)
+    removed = remove_city(session, city_code=city_code)
+    record(session, actor="demo", action="demo.remove", subject_type="city",
+           subject_id=city_code, before={"areas": removed})
+
+
 def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: int) -> int:
     """Create `workers` grid workers for the city's grids and assign every grid."""
     grids = session.execute(
         text("SELECT id, code FROM area WHERE level = 'grid' AND code >= :low AND code < :high "
-             "ORDER BY code"), subtree_range(city_code[:4])).all()
+             "ORDER BY code"), prefix_range(city_code[:4])).all()
     by_village: dict[str, list[int]] = {}
     for grid in grids:
         by_village.setdefault(grid.code[:12], []).append(grid.id)
@@ -40,10 +74,35 @@ def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: i
     return len(rows)
 
 
+def create_worker_accounts(session: Session, *, city_code: str, password: str) -> int:
+    """A login for every demo grid worker: `demo_grid_worker` for the first, `gw<staff code>`
+    for the others, scoped to their village (their grids, in effect: core/scope.py).
+
+    One password hash serves them all: argon2 on 1,806 accounts would take minutes, and
+    these are demo accounts with one published password anyway.
+    """
+    password_hash = hash_password(password)
+    workers = session.execute(
+        text("SELECT id, staff_code, name, phone FROM grid_worker "
+             "WHERE staff_code >= :low AND staff_code < :high ORDER BY staff_code"),
+        prefix_range(city_code[:4])).all()
+    accounts = [{"username": "demo_grid_worker" if i == 0 else f"gw{w.staff_code}",
+                 "full_name": w.name, "phone": w.phone, "scope_code": w.staff_code[:12],
+                 "hash": password_hash, "worker_id": w.id} for i, w in enumerate(workers)]
+    session.execute(text(
+        "WITH new AS (INSERT INTO app_user (username, password_hash, full_name, role, "
+        "scope_code, phone) VALUES (:username, :hash, :full_name, 'grid_worker', :scope_code, "
+        ":phone) RETURNING id) UPDATE grid_worker SET user_id = (SELECT id FROM new) "
+        "WHERE id = :worker_id"), accounts)
+    record(session, actor="demo", action="user.create_many", subject_type="city",
+           subject_id=city_code, after={"role": "grid_worker", "count": len(accounts)})
+    return len(accounts)
+
+
 def remove_workers(session: Session, *, city_code: str) -> int:
     return session.execute(
         text("DELETE FROM grid_worker WHERE staff_code >= :low AND staff_code < :high"),
-        subtree_range(city_code[:4])).rowcount
+        prefix_range(city_code[:4])).rowcount
 
 
 def _workers_per_village(grid_counts: list[int], workers: int) -> list[int]:

@@ -3,6 +3,7 @@
 from sqlalchemy import BigInteger, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
+import core.users.models  # noqa: F401  (app_user, which user_id refers to)
 from core.db import Base
 
 # A worker may look after several grids, and a grid may have several workers.
@@ -24,3 +25,6 @@ class GridWorker(Base):
     staff_code: Mapped[str] = mapped_column(String(15, collation="C"), unique=True)
     name: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str] = mapped_column(String(20))
+    # The worker's login, when the worker has one (a grid worker's scope is their grids).
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("app_user.id", ondelete="SET NULL"), unique=True)

@@ -81,14 +81,12 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def demo_city(engine: Engine, settings: Settings):
-    """The demo city (Zhuzhou), loaded and committed once: (areas, counts)."""
-    from geo.demo import load_city_areas
-    from grid.demo import load_demo_workers
+    """The demo city (Zhuzhou) with its accounts, loaded and committed once: (areas, counts)."""
+    from grid.demo import load_demo
 
     with Session(engine) as session:
-        areas, counts = load_city_areas(session, city_code="430200", seed=settings.demo_seed)
-        load_demo_workers(session, city_code="430200", workers=counts.workers,
-                          seed=settings.demo_seed)
+        areas, counts = load_demo(session, city_code="430200", counts=None,
+                                  seed=settings.demo_seed, password=settings.demo_password)
         session.commit()
     return areas, counts
 
@@ -119,9 +117,28 @@ def app(settings: Settings, session: Session):
     application.state.engine.dispose()
 
 
+def bearer(settings: Settings, *, role: str = "admin", scope_code: str = "430200",
+           user_id: int = 0, username: str = "test-admin") -> dict[str, str]:
+    """An Authorization header for a principal, minted directly (tokens are stateless)."""
+    from core.security import Principal, create_access_token
+    from core.users.enums import Role
+
+    token = create_access_token(Principal(user_id, username, Role(role), scope_code),
+                                secret=settings.secret_key, minutes=5)
+    return {"Authorization": f"Bearer {token}"}
+
+
 @pytest.fixture
-def client(app):
+def anonymous(app):
+    """A client without credentials."""
     from fastapi.testclient import TestClient
 
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def client(anonymous, settings):
+    """A client acting as an admin of the demo city (the widest scope there is)."""
+    anonymous.headers.update(bearer(settings))
+    return anonymous

@@ -282,3 +282,29 @@ def test_import_error_text_is_printed_verbatim(cli, engine, committed, tmp_path)
     assert result.exit_code == 2, repr(result.exception)
     assert "code '[/b]' must be digits only" in one_line(result.stderr)
     assert codes_in_database(engine) == [CITY]
+
+
+def test_users_create_makes_an_account_that_can_log_in(cli, engine, demo_city, settings):
+    """The first admin comes from the command line; a weak password is refused with exit 2.
+
+    The login runs on an app with sessions of its own (committed), like the real server.
+    """
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    weak = cli("users", "create", "--username", "cli_admin_weak", "--password", "short",
+               "--role", "admin", "--scope", "430200")
+    assert weak.exit_code == 2 and "at least 10 characters" in weak.output
+    made = cli("users", "create", "--username", "cli_admin", "--password", "Tianyuan-2026-ok",
+               "--role", "admin", "--scope", "430200")
+    try:
+        assert made.exit_code == 0, made.output
+        with TestClient(create_app(settings)) as server:
+            login = server.post("/api/v1/auth/token",
+                                data={"username": "cli_admin", "password": "Tianyuan-2026-ok"})
+        assert login.status_code == 200 and login.json()["token_type"] == "bearer"
+    finally:
+        with Session(engine) as session:
+            session.execute(text("DELETE FROM app_user WHERE username LIKE 'cli_admin%'"))
+            session.commit()

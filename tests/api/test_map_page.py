@@ -1,4 +1,5 @@
-"""The map page: folium-rendered, every asset served by the app, drill-down in a browser."""
+"""The map page: a public folium shell with no area data, every asset served by the app;
+login, scope and drill-down in a browser."""
 
 import json
 import re
@@ -6,15 +7,18 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import text
 
-from geo.enums import LEVELS
+from tests.conftest import bearer
 
 TILE_URL = "https://tiles.example.test/{z}/{x}/{y}.png"
 CHROMIUM = "/usr/bin/chromium"
@@ -24,6 +28,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LAYER_NAMES = ("区县 districts", "乡镇街道 townships", "村社区 villages", "网格 grids")
 
 
 class _AssetLinks(HTMLParser):
@@ -55,80 +60,125 @@ def _page(client, path: str = "/map") -> str:
     return response.text
 
 
+def _without_element_ids(html: str) -> str:
+    """folium names every element with a random hex id: equal pages up to those."""
+    return re.sub(r"_[0-9a-f]{32}", "_id", html)
+
+
 # --- the page as HTML ------------------------------------------------------------------
 
-def test_every_asset_is_served_by_the_app(client, demo_city):
-    html = _page(client)
+def test_the_page_is_public_and_the_api_is_not(anonymous, demo_city):
+    assert anonymous.get("/map").status_code == 200
+    assert anonymous.get("/map/430211").status_code == 200
+    for path in ("/api/v1/areas", "/api/v1/areas/430211", "/api/v1/auth/me"):
+        response = anonymous.get(path)
+        assert response.status_code == 401, path
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_the_shell_holds_no_area_data(anonymous, demo_city):
+    areas, _ = demo_city
+    city = areas[0]
+    township = next(a for a in areas if a.level == "township")
+    names = {a.name for a in areas if a.level in ("city", "county", "township")}
+    for path in ("/map", f"/map/{township.code}"):
+        html = _without_element_ids(_page(anonymous, path))
+        assert "株洲" not in html and "430200" not in html and city.name not in html, path
+        assert not [name for name in names if name in html], path
+        # No bounds or centre either: the map opens at [0, 0] until the API says where.
+        assert "fitBounds" not in html and "fit_bounds" not in html
+        assert "center: [0.0, 0.0]" in html
+    # The code asked for in the address is only where to open, and nothing else.
+    html = _without_element_ids(_page(anonymous, f"/map/{township.code}"))
+    assert html.count(township.code) == 1 and f'"start": "{township.code}"' in html
+    assert township.code[:6] not in html.replace(township.code, "")
+
+
+def test_the_shell_is_the_same_for_everybody(anonymous, settings, demo_city):
+    nobody = _without_element_ids(_page(anonymous))
+    headers = [bearer(settings), bearer(settings, role="county_dispatcher",
+                                         scope_code="430202", user_id=1, username="x")]
+    for header in headers:
+        response = anonymous.get("/map", headers=header)
+        assert _without_element_ids(response.text) == nobody
+
+
+def test_the_shell_needs_no_database(settings):
+    """An app whose database cannot be reached still serves the page: it reads nothing."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    unreachable = settings.model_copy(
+        update={"database_url": "postgresql+psycopg://nobody@127.0.0.1:9/nowhere"})
+    app = create_app(unreachable)
+    try:
+        # Without `with`: no lifespan, so nothing opens a connection on its own either.
+        client = TestClient(app, raise_server_exceptions=False)
+        assert '"start": null' in _page(client)
+        # Whether an area exists is the API's to say, after login.
+        assert '"start": "430299"' in _page(client, "/map/430299")
+    finally:
+        app.state.engine.dispose()
+
+
+def test_a_malformed_code_is_a_422_problem(anonymous):
+    response = anonymous.get("/map/43021x")
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_every_asset_is_served_by_the_app(anonymous):
+    html = _page(anonymous)
     urls = _asset_urls(html)
     assert "/static/vendor/leaflet/leaflet.js" in urls and "/static/map.js" in urls
+    assert "/static/map.css" in urls
     for url in urls:
         assert url.startswith("/static/"), url
-        assert client.get(url).status_code == 200, url
+        assert anonymous.get(url).status_code == 200, url  # no token needed for assets
     # The images leaflet.css refers to (the layer control's icon) are there too.
-    assert client.get("/static/vendor/leaflet/images/layers.png").status_code == 200
+    assert anonymous.get("/static/vendor/leaflet/images/layers.png").status_code == 200
 
 
-def test_without_a_tile_url_there_is_no_basemap_and_no_outside_url(client, demo_city):
-    html = _page(client)
+def test_without_a_tile_url_there_is_no_basemap_and_no_outside_url(anonymous):
+    html = _page(anonymous)
     assert "L.tileLayer" not in html
     assert _absolute_urls(html) == set()
 
 
-def test_a_tile_url_in_settings_becomes_the_basemap(app, client, settings, demo_city):
+def test_a_tile_url_in_settings_becomes_the_basemap(app, anonymous, settings):
     app.state.settings = settings.model_copy(
         update={"tile_url": TILE_URL, "tile_attribution": "© Example Survey"})
-    html = _page(client)
+    html = _page(anonymous)
     assert "L.tileLayer" in html and TILE_URL in html
     assert json.dumps("© Example Survey") in html  # a JS string literal, escaped as JSON
     assert _absolute_urls(html) == {TILE_URL}
 
 
-def test_the_city_opens_with_one_layer_per_level(client, demo_city):
-    html = _page(client)
-    assert "<title>株洲市" in html
-    for name in ("区县 districts", "乡镇街道 townships", "村社区 villages", "网格 grids"):
+def test_a_tile_url_without_attribution_credits_its_host(app, anonymous, settings):
+    app.state.settings = settings.model_copy(update={"tile_url": TILE_URL})
+    assert json.dumps("tiles.example.test") in _page(anonymous)
+
+
+def test_the_shell_has_one_layer_per_level_and_hands_them_to_the_script(anonymous):
+    html = _page(anonymous)
+    assert "<title>网格化治理地图</title>" in html
+    for name in LAYER_NAMES:
         assert json.dumps(name) in html, name
-    assert '"root": "430200"' in html and '"start": "430200"' in html
-
-
-def test_the_map_opens_at_any_area_with_its_chain(client, demo_city):
-    areas, _ = demo_city
-    township = next(a for a in areas if len(a.code) == 9)
-    html = _page(client, f"/map/{township.code}")
-    assert f'"start": "{township.code}"' in html
-    assert all(f'"code": "{code}"' in html
-               for code in ("430200", township.code[:6], township.code))
-
-
-def test_area_names_cannot_inject_markup(client, session, demo_city):
-    session.execute(text("UPDATE area SET name = '</title><script>alert(1)</script>' "
-                         "WHERE code = '430200'"))
-    html = _page(client)
-    assert "<script>alert" not in html
-    assert "&lt;/title&gt;&lt;script&gt;" in html and "\\u003c/title\\u003e" in html
-
-
-def test_an_unknown_city_setting_falls_back_to_the_first_city(app, client, settings, demo_city):
-    app.state.settings = settings.model_copy(update={"demo_city": "990100"})
-    assert '"root": "430200"' in _page(client)
-
-
-def test_unknown_areas_and_an_empty_database_are_a_404_problem(client, session, demo_city):
-    assert client.get("/map/430299").status_code == 404
-    # Finest level first: a parent cannot go before its children. The test's transaction
-    # is rolled back, so the demo city comes back.
-    for level in reversed(LEVELS):
-        session.execute(text("DELETE FROM area WHERE level = :level"), {"level": str(level)})
-    response = client.get("/map")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-    assert "no area is loaded yet" in response.json()["detail"]
+    assert "gridgovMap.start(" in html and '"start": null' in html
+    assert '"apiBase": "/api/v1"' in html
 
 
 # --- the page in a browser -------------------------------------------------------------
 
+@dataclass
+class LiveServer:
+    url: str
+    app: FastAPI
+
+
 @pytest.fixture(scope="module")
-def live_server(settings, demo_city) -> Iterator[str]:
+def live_server(settings, demo_city) -> Iterator[LiveServer]:
     """The app served by uvicorn on a free port, on its own sessions (it sees committed data)."""
     from api.app import create_app
 
@@ -142,15 +192,73 @@ def live_server(settings, demo_city) -> Iterator[str]:
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    yield LiveServer(f"http://127.0.0.1:{listener.getsockname()[1]}", app)
     server.should_exit = True
     thread.join(timeout=10)
     listener.close()
     app.state.engine.dispose()
 
 
-def _pane_paths(page, pane: str) -> int:
+@pytest.fixture(scope="module")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    """A fresh browser context (its own sessionStorage) and what its page did."""
+
+    page: object
+    requested: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def api_calls(self, prefix: str = "/api/v1/") -> list[str]:
+        return [url for url in self.requested if urlsplit(url).path.startswith(prefix)]
+
+
+@pytest.fixture
+def tab(chromium) -> Iterator[Tab]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    opened = Tab(page)
+    page.on("request", lambda request: opened.requested.append(request.url))
+    page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    yield opened
+    context.close()
+    assert opened.errors == []
+    assert {urlsplit(url).hostname for url in opened.requested} <= LOCAL_HOSTS, opened.requested
+
+
+def _log_in(page, username: str, password: str) -> None:
+    form = page.locator(".gridgov-login form")
+    form.get_by_label("用户名").fill(username)
+    form.get_by_label("密码").fill(password)
+    form.get_by_role("button", name="登录").click()
+
+
+def _paths(page, pane: str) -> int:
     return page.locator(f".leaflet-{pane}-pane path").count()
+
+
+def _drawn_codes(page) -> set[str]:
+    """The codes of every area drawn on the map, whichever layer holds it."""
+    return set(page.evaluate("""() => {
+        const map = window[document.querySelector(".folium-map").id];
+        const codes = [];
+        map.eachLayer((layer) => layer.feature && codes.push(layer.feature.properties.code));
+        return codes;
+    }"""))
+
+
+def _tokens(page) -> dict:
+    return page.evaluate("""() => ({
+        access: sessionStorage.getItem("gridgov.accessToken"),
+        refresh: sessionStorage.getItem("gridgov.refreshToken")})""")
 
 
 def _click_at(page, lon: float, lat: float, pane: str) -> None:
@@ -169,8 +277,9 @@ def _click_at(page, lon: float, lat: float, pane: str) -> None:
 
 
 @pytest.mark.browser
-def test_drilling_down_in_a_browser_stays_on_localhost(live_server, demo_city, tmp_path: Path):
-    from playwright.sync_api import expect, sync_playwright
+def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
+                                          tmp_path: Path):
+    from playwright.sync_api import expect
 
     areas, _ = demo_city
     city = areas[0]
@@ -181,41 +290,191 @@ def test_drilling_down_in_a_browser_stays_on_localhost(live_server, demo_city, t
     townships = [a for a in areas if a.level == "township" and a.code.startswith(district.code)]
     point = district.geom.representative_point()
     villages = [a for a in areas if a.level == "village"]
+    grids = [a for a in areas if a.level == "grid"]
+    page = tab.page
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        requested: list[str] = []
-        errors: list[str] = []
-        page.on("request", lambda request: requested.append(request.url))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        try:
-            page.goto(f"{live_server}/map")
-            page.wait_for_function(
-                "document.querySelectorAll('.leaflet-areas-county-pane path').length >= 9")
-            page.wait_for_function(
-                "document.querySelectorAll('.leaflet-areas-township-pane path').length >= 100")
-            expect(page.locator(".gridgov-breadcrumb")).to_have_text(city.name)
+    page.goto(f"{live_server.url}/map")
+    expect(page.locator(".gridgov-login form")).to_be_visible()
+    assert tab.api_calls() == []  # nothing asked before login
+    _log_in(page, "demo_admin", settings.demo_password)
 
-            _click_at(page, point.x, point.y, "areas-county")
-            expect(page.locator(".gridgov-breadcrumb")).to_contain_text(district.name)
-            expect(page.locator(".gridgov-info")).to_contain_text(district.code)
-            expect(page.locator(".gridgov-info h2")).to_have_text(district.name)
-            expect(page.locator(".leaflet-children-pane path")).to_have_count(len(townships))
-            page.wait_for_timeout(500)  # let the zoom animation finish before the picture
-            page.screenshot(path=str(tmp_path / "district.png"))
+    expect(page.locator(".gridgov-login")).to_be_hidden()
+    expect(page.locator(".leaflet-areas-county-pane path")).to_have_count(9)
+    page.wait_for_function(
+        "document.querySelectorAll('.leaflet-areas-township-pane path').length >= 100")
+    expect(page.locator(".gridgov-breadcrumb")).to_have_text(city.name)
+    expect(page.locator(".gridgov-account")).to_contain_text("demo_admin")
+    expect(page.locator(".gridgov-account")).to_contain_text("系统管理员")
 
-            # Back up through the breadcrumb: the city again, no children drawn.
-            page.locator(".gridgov-breadcrumb a", has_text=city.name).click()
-            expect(page.locator(".gridgov-info h2")).to_have_text(city.name)
-            expect(page.locator(".leaflet-children-pane path")).to_have_count(0)
+    _click_at(page, point.x, point.y, "areas-county")
+    expect(page.locator(".gridgov-breadcrumb")).to_contain_text(district.name)
+    expect(page.locator(".gridgov-info")).to_contain_text(district.code)
+    expect(page.locator(".gridgov-info h2")).to_have_text(district.name)
+    expect(page.locator(".leaflet-children-pane path")).to_have_count(len(townships))
+    page.wait_for_timeout(500)  # let the zoom animation finish before the picture
+    page.screenshot(path=str(tmp_path / "district.png"))
 
-            # Villages load only when their layer is switched on.
-            assert not any("level=village" in url for url in requested)
-            page.locator(".leaflet-control-layers label", has_text="villages").click()
-            expect(page.locator(".leaflet-areas-village-pane path")).to_have_count(len(villages))
-        finally:
-            browser.close()
+    # Back up through the breadcrumb: the city again, no children drawn.
+    page.locator(".gridgov-breadcrumb a", has_text=city.name).click()
+    expect(page.locator(".gridgov-info h2")).to_have_text(city.name)
+    expect(page.locator(".leaflet-children-pane path")).to_have_count(0)
 
-    assert errors == []
-    assert {urlsplit(url).hostname for url in requested} <= LOCAL_HOSTS, requested
+    # Villages and grids load only when their layers are switched on. With the access
+    # token expired, both requests are refused together: they share one refresh (a second
+    # one with the spent refresh token would revoke the login) and are retried.
+    assert not any("level=village" in url or "level=grid" in url for url in tab.requested)
+    before = _tokens(page)
+    page.evaluate("""() => {
+        sessionStorage.setItem("gridgov.accessToken", "expired.token.value");
+        for (const label of document.querySelectorAll(".leaflet-control-layers label")) {
+            if (/villages|grids/.test(label.textContent)) label.querySelector("input").click();
+        }
+    }""")
+    expect(page.locator(".leaflet-areas-village-pane path")).to_have_count(len(villages))
+    expect(page.locator(".leaflet-areas-grid-pane path")).to_have_count(len(grids))
+    expect(page.locator(".gridgov-login")).to_be_hidden()
+    assert len(tab.api_calls("/api/v1/auth/refresh")) == 1
+    for level in ("village", "grid"):  # each refused once, then retried
+        assert sum(f"level={level}" in url for url in tab.requested) == 2, level
+    after = _tokens(page)
+    assert after["refresh"] != before["refresh"] and after["access"] != "expired.token.value"
+
+    # A reload keeps the login (this tab's sessionStorage): no form, no new login.
+    page.reload()
+    expect(page.locator(".leaflet-areas-county-pane path")).to_have_count(9)
+    expect(page.locator(".gridgov-login")).to_be_hidden()
+    assert len(tab.api_calls("/api/v1/auth/token")) == 1
+    assert _tokens(page) == after
+
+    # Log out: the form is back, the map and the tab's storage are empty, and the login's
+    # refresh token is revoked on the server.
+    with page.expect_response("**/api/v1/auth/logout") as logout:
+        page.locator(".gridgov-account button").click()
+    assert logout.value.status == 204
+    expect(page.locator(".gridgov-login form")).to_be_visible()
+    assert _tokens(page) == {"access": None, "refresh": None}
+    assert page.locator(".leaflet-pane path").count() == 0
+    expect(page.locator(".gridgov-account")).to_be_hidden()
+    refused = httpx.post(f"{live_server.url}/api/v1/auth/refresh",
+                         json={"refresh_token": after["refresh"]})
+    assert refused.status_code == 401
+
+
+@pytest.mark.browser
+def test_a_county_dispatcher_sees_only_his_county(live_server, tab, settings, demo_city,
+                                                  tmp_path: Path):
+    from playwright.sync_api import expect
+
+    areas, _ = demo_city
+    city = areas[0]
+    county = min((a for a in areas if a.level == "county"), key=lambda a: a.code)
+    assert county.code == "430202"  # the demo dispatcher's scope: the city's first county
+    other = next(a for a in areas if a.level == "county" and a.code != county.code)
+    townships = [a for a in areas if a.level == "township" and a.code.startswith(county.code)]
+    township = townships[0]
+    villages = [a for a in areas if a.level == "village" and a.code.startswith(township.code)]
+    page = tab.page
+
+    page.goto(f"{live_server.url}/map")
+    _log_in(page, "demo_county_dispatcher", settings.demo_password)
+    expect(page.locator(".gridgov-breadcrumb")).to_have_text(county.name)
+    expect(page.locator(".leaflet-areas-township-pane path")).to_have_count(len(townships))
+    expect(page.locator(".gridgov-account")).to_contain_text("区县派遣员")
+    expect(page.locator(".gridgov-info h2")).to_have_text(county.name)
+    # No district layer at all, nothing outside the county drawn or asked for.
+    assert _paths(page, "areas-county") == 0
+    drawn = _drawn_codes(page)
+    assert {a.code for a in townships} <= drawn
+    assert all(code.startswith(county.code) for code in drawn), drawn
+    expect(page.locator(".leaflet-control-layers label", has_text="districts")).to_have_count(0)
+    expect(page.locator(".leaflet-control-layers label", has_text="townships")).to_have_count(1)
+    assert city.name not in page.locator(".gridgov-breadcrumb").inner_text()
+    asked = [urlsplit(url).path for url in tab.api_calls("/api/v1/areas/")]
+    assert asked and all(path.removeprefix("/api/v1/areas/").startswith(county.code)
+                         for path in asked), asked
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(tmp_path / "county.png"))
+
+    # Another district: the API says 404, and the page says so.
+    page.goto(f"{live_server.url}/map/{other.code}")
+    expect(page.locator(".gridgov-info .gridgov-error")).to_contain_text("不在您的辖区内")
+    expect(page.locator(".gridgov-login")).to_be_hidden()  # still logged in (this tab)
+    assert page.locator(".leaflet-pane path").count() == 0
+    expect(page.locator(".gridgov-breadcrumb")).to_be_hidden()
+
+    # One of his townships: the breadcrumb starts at his county, the villages are drawn.
+    page.goto(f"{live_server.url}/map/{township.code}")
+    expect(page.locator(".gridgov-breadcrumb li")).to_have_count(2)
+    expect(page.locator(".gridgov-breadcrumb")).to_contain_text(county.name)
+    expect(page.locator(".gridgov-info h2")).to_have_text(township.name)
+    expect(page.locator(".leaflet-children-pane path")).to_have_count(len(villages))
+    assert _paths(page, "areas-township") == 0
+    page.locator(".gridgov-breadcrumb a", has_text=county.name).click()
+    expect(page.locator(".gridgov-info h2")).to_have_text(county.name)
+    expect(page.locator(".leaflet-children-pane path")).to_have_count(len(townships))
+
+
+@pytest.mark.browser
+def test_a_grid_worker_sees_his_grids(live_server, tab, settings, engine, demo_city):
+    from playwright.sync_api import expect
+
+    with engine.connect() as connection:
+        grids = connection.execute(text(
+            "SELECT a.code, a.name FROM area a JOIN grid_assignment ga ON ga.grid_id = a.id "
+            "JOIN grid_worker w ON w.id = ga.worker_id JOIN app_user u ON u.id = w.user_id "
+            "WHERE u.username = 'demo_grid_worker' ORDER BY a.code")).all()
+        village = connection.execute(text(
+            "SELECT scope_code FROM app_user WHERE username = 'demo_grid_worker'")).scalar()
+    assert grids
+    areas, _ = demo_city
+    first = next(a for a in areas if a.code == grids[0].code)
+    page = tab.page
+
+    page.goto(f"{live_server.url}/map")
+    _log_in(page, "demo_grid_worker", settings.demo_password)
+    expect(page.locator(".leaflet-areas-grid-pane path")).to_have_count(len(grids))
+    expect(page.locator(".gridgov-breadcrumb")).to_have_text("我的网格")
+    expect(page.locator(".gridgov-info")).to_contain_text(f"{len(grids)} 个")
+    expect(page.locator(".gridgov-account")).to_contain_text("网格员")
+    expect(page.locator(".leaflet-control-layers label")).to_have_count(1)
+    # His village is his scope_code, yet not his to see: never asked for.
+    assert not any(f"/areas/{village}?" in url for url in tab.requested)
+
+    page.wait_for_timeout(300)  # the zoom to his grids
+    point = first.geom.representative_point()
+    _click_at(page, point.x, point.y, "areas-grid")
+    expect(page.locator(".gridgov-breadcrumb")).to_contain_text(grids[0].name)
+    expect(page.locator(".gridgov-breadcrumb a", has_text="我的网格")).to_have_count(1)
+    expect(page.locator(".gridgov-info h2")).to_have_text(grids[0].name)
+
+    page.goto(f"{live_server.url}/map/{village}")
+    expect(page.locator(".gridgov-info .gridgov-error")).to_contain_text("不在您的辖区内")
+
+
+@pytest.mark.browser
+def test_a_wrong_password_shows_an_error_and_no_map(live_server, tab, settings, demo_city):
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(f"{live_server.url}/map")
+    try:
+        _log_in(page, "demo_supervisor", settings.demo_password + "-wrong")
+        expect(page.locator(".gridgov-login-error")).to_contain_text("用户名或密码错误")
+    finally:
+        _forget_failed_login(live_server.app, username="demo_supervisor")
+    expect(page.locator(".gridgov-login form")).to_be_visible()
+    assert tab.api_calls() == [f"{live_server.url}/api/v1/auth/token"]
+    assert page.locator(".leaflet-pane path").count() == 0
+    assert _tokens(page) == {"access": None, "refresh": None}
+    expect(page.locator(".gridgov-account")).to_be_hidden()
+    expect(page.locator(".gridgov-breadcrumb")).to_be_hidden()
+
+
+def _forget_failed_login(app: FastAPI, *, username: str) -> None:
+    """Undo the test's failure in the login throttle's counters (Redis outlives the run):
+    repeated runs must not lock the demo account or the loopback address out."""
+    throttle = app.state.throttle
+    user_key, address_key = throttle._keys(username, "127.0.0.1")
+    app.state.redis.delete(user_key)
+    if int(app.state.redis.get(address_key) or 0) > 0:
+        app.state.redis.decr(address_key)

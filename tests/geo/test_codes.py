@@ -2,6 +2,7 @@
 
 import pytest
 
+from core.scope import prefix_range
 from geo.codes import (
     ALL_CODES,
     ancestor_codes,
@@ -9,7 +10,6 @@ from geo.codes import (
     code_problem,
     expected_parent_code,
     subtree_prefix,
-    subtree_range,
 )
 from geo.enums import AreaLevel
 
@@ -109,9 +109,9 @@ def test_code_extends(child, parent, parent_level, extends):
     assert code_extends(child, parent, parent_level) is extends
 
 
-def test_subtree_range_bounds_a_prefix():
-    assert subtree_range("4302") == {"low": "4302", "high": "4303"}
-    assert subtree_range("430219") == {"low": "430219", "high": "43021:"}  # ':' follows '9'
+def test_prefix_range_bounds_a_prefix():
+    assert prefix_range("4302") == {"low": "4302", "high": "4303"}
+    assert prefix_range("430219") == {"low": "430219", "high": "43021:"}  # ':' follows '9'
 
 
 SAMPLE_CODES = [
@@ -122,9 +122,9 @@ SAMPLE_CODES = [
 
 
 @pytest.mark.parametrize("prefix", ["4302", "430211", "430219", "430211001", "4", "9901"])
-def test_subtree_range_holds_exactly_the_codes_with_the_prefix(prefix):
+def test_prefix_range_holds_exactly_the_codes_with_the_prefix(prefix):
     """Python compares str by code point, as the "C" collation of area.code does."""
-    bounds = subtree_range(prefix)
+    bounds = prefix_range(prefix)
     for code in SAMPLE_CODES:
         assert (bounds["low"] <= code < bounds["high"]) is code.startswith(prefix), code
 

@@ -112,6 +112,7 @@ def test_service_locate_sees_its_own_transaction(session, demo_city):
     """Inside a transaction (an incident being filed), locate sees uncommitted grids too."""
     import shapely as shp
 
+    from core.scope import EVERYWHERE
     from geo import locate as locating
     from geo.store import NewArea, insert_areas
 
@@ -123,8 +124,9 @@ def test_service_locate_sees_its_own_transaction(session, demo_city):
         NewArea("950101001001", "临时社区", "village", "950101001", square),
         NewArea("950101001001001", "临时网格", "grid", "950101001001", square),
     ])
-    location = locating.locate(session, lon=60.05, lat=10.05)
+    location = locating.locate(session, lon=60.05, lat=10.05, scope=EVERYWHERE)
     assert [link.code for link in location.chain] == [
         "950100", "950101", "950101001", "950101001001", "950101001001001"]
-    assert locating.locate_many(session, points=[(60.05, 10.05), (0.0, 0.0)]) == [
+    assert locating.locate_many(session, points=[(60.05, 10.05), (0.0, 0.0)],
+                                scope=EVERYWHERE) == [
         "950101001001001", None]

@@ -1,0 +1,52 @@
+"""Demo accounts: one per role, each scoped to a sensible area of the demo city."""
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.scope import EVERYWHERE, prefix_range
+from core.security import hash_password
+from core.users.enums import Role
+from core.users.models import User
+from core.users.service import create_user
+
+# Which level of the demo city each role works at (grid workers: see grid/demo.py).
+ROLE_LEVEL = {
+    Role.admin: "city", Role.supervisor: "township", Role.county_dispatcher: "county",
+    Role.enforcement_officer: "county", Role.market_inspector: "county",
+    Role.township_staff: "township", Role.service_clerk: "township",
+    Role.village_staff: "village", Role.proxy_agent: "village",
+}
+
+
+def demo_username(role: Role) -> str:
+    return f"demo_{role}"
+
+
+def create_demo_accounts(session: Session, *, city_code: str, password: str) -> list[User]:
+    """`demo_<role>` accounts, scoped to the first area of their level in the city."""
+    password_hash = hash_password(password)
+    first = _first_area_per_level(session, city_code)
+    return [create_user(session, actor="demo", scope=EVERYWHERE, username=demo_username(role),
+                        password="", password_hash=password_hash, role=role,
+                        scope_code=first[level], full_name=f"演示 {role}")
+            for role, level in ROLE_LEVEL.items()]
+
+
+def remove_demo_accounts(session: Session, *, city_code: str) -> int:
+    bounds = prefix_range(city_code[:4])
+    return session.execute(
+        text("DELETE FROM app_user WHERE scope_code >= :low AND scope_code < :high "
+             "AND (username LIKE 'demo\\_%' OR role = 'grid_worker')"), bounds).rowcount
+
+
+def _first_area_per_level(session: Session, city_code: str) -> dict[str, str]:
+    """The first county of the city, its first township, that township's first village."""
+    first: dict[str, str] = {"city": city_code}
+    prefix = city_code[:4]
+    for level in ("county", "township", "village"):
+        first[level] = session.execute(
+            text("SELECT min(code) FROM area WHERE level = :level "
+                 "AND code >= :low AND code < :high"),
+            {"level": level, **prefix_range(prefix)}).scalar()
+        prefix = first[level]
+    return first

@@ -1,0 +1,66 @@
+from pydantic import BaseModel, Field
+
+from core.idnumbers import mask_id_number, mask_phone
+from core.security import Principal
+from core.users.enums import SEES_PERSONAL_DATA, Role
+from core.users.models import User
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    refresh_token: str
+    expires_in: int = Field(description="seconds the access token is valid")
+
+
+class RefreshIn(BaseModel):
+    refresh_token: str = Field(min_length=10, max_length=200)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    scope_code: str
+    phone: str | None
+    id_number: str | None
+    is_active: bool
+    version: int
+
+    @classmethod
+    def for_viewer(cls, user: User, viewer: Principal) -> "UserOut":
+        """Phone and ID numbers masked unless the viewer's role needs them."""
+        sees = viewer.role in SEES_PERSONAL_DATA or viewer.user_id == user.id
+        return cls(id=user.id, username=user.username, full_name=user.full_name,
+                   role=Role(user.role), scope_code=user.scope_code,
+                   phone=user.phone if sees else mask_phone(user.phone),
+                   id_number=user.id_number if sees else mask_id_number(user.id_number),
+                   is_active=user.is_active, version=user.version)
+
+
+class UserCreate(BaseModel):
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+    role: Role
+    scope_code: str = Field(pattern=r"^[0-9]{6,15}$")
+    full_name: str = Field("", max_length=100)
+    phone: str | None = Field(None, max_length=20)
+    id_number: str | None = Field(None, max_length=18)
+
+
+class UserUpdate(BaseModel):
+    version: int = Field(description="the version you read; a stale one gets 409")
+    role: Role | None = None
+    scope_code: str | None = Field(None, pattern=r"^[0-9]{6,15}$")
+    full_name: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=20)
+    id_number: str | None = Field(None, max_length=18)
+    is_active: bool | None = None
+    password: str | None = Field(None, min_length=1, max_length=200)
+
+
+class MeOut(BaseModel):
+    user: UserOut
+    scope: dict = Field(description="the scope area: code, name, level")
+    permissions: list[str]
