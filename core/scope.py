@@ -12,7 +12,10 @@ from core.users.enums import Role
 
 
 def subtree_prefix_of(code: str) -> str:
-    """A city (6 digits ending 00) spans its first four digits; any other area its code."""
+    """A province (6 digits ending 0000) spans its first two digits, a city (ending 00)
+    its first four (GB/T 2260); any other area its own code."""
+    if len(code) == 6 and code.endswith("0000"):
+        return code[:2]
     return code[:4] if len(code) == 6 and code.endswith("00") else code
 
 
