@@ -14,9 +14,11 @@ def id_number_problem(value: str) -> str | None:
     if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         return "an ID number has 17 digits and a check character (0-9 or X)"
     try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return "the ID number's date of birth does not exist"
+    if not date(1850, 1, 1) <= born <= date.today():
+        return "the ID number's date of birth is not a possible one"
     check = _CHECK[sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True)) % 11]
     if value[17] != check:
         return "the ID number's check character is wrong"

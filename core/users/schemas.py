@@ -1,4 +1,4 @@
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from core.idnumbers import mask_id_number, mask_phone
 from core.security import Principal
@@ -58,6 +58,14 @@ class UserUpdate(BaseModel):
     id_number: str | None = Field(None, max_length=18)
     is_active: bool | None = None
     password: str | None = Field(None, min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def no_null_for_required_fields(self) -> "UserUpdate":
+        # Absent means "leave as is"; null would mean "erase", which these cannot be.
+        for name in ("role", "scope_code", "full_name", "is_active", "password"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null: leave it out to keep it")
+        return self
 
 
 class MeOut(BaseModel):

@@ -58,14 +58,12 @@ def create_user(
         check_password(password, username=username)
         password_hash = hash_password(password)
     _check_personal_data(phone=phone, id_number=id_number)
-    _check_scope_exists(session, scope_code)
-    if not scope.covers_code(scope_code):
-        raise NotFound(f"no area {scope_code} in your scope")
+    _check_scope(session, scope, scope_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"the user name {username} is taken")
     user = User(username=username, password_hash=password_hash, role=str(Role(role)),
                 scope_code=scope_code, full_name=full_name, phone=phone,
-                id_number=id_number.upper() if id_number else None)
+                id_number=id_number.strip().upper() if id_number else None)
     session.add(user)
     session.flush()
     record(session, actor=actor, action="user.create", subject_type="user",
@@ -101,10 +99,10 @@ def update_user(
         check_password(password, username=user.username)
         user.password_hash = hash_password(password)
     _check_personal_data(phone=changes.get("phone"), id_number=changes.get("id_number"))
+    if changes.get("id_number"):
+        changes["id_number"] = changes["id_number"].strip().upper()
     if "scope_code" in changes:
-        _check_scope_exists(session, changes["scope_code"])
-        if not scope.covers_code(changes["scope_code"]):
-            raise NotFound(f"no area {changes['scope_code']} in your scope")
+        _check_scope(session, scope, changes["scope_code"])
     for field, value in changes.items():
         setattr(user, field, str(Role(value)) if field == "role" else value)
     try:
@@ -120,7 +118,11 @@ def _within(scope: Scope) -> list:
     return [User.scope_code >= scope.low, User.scope_code < scope.high]
 
 
-def _check_scope_exists(session: Session, code: str) -> None:
+def _check_scope(session: Session, scope: Scope, code: str) -> None:
+    """The new scope area must lie inside the caller's; outside, existing or not, is 404,
+    so a caller cannot probe which codes exist beyond their territory."""
+    if not scope.covers_code(code):
+        raise NotFound(f"no area {code} in your scope")
     if session.execute(text("SELECT 1 FROM area WHERE code = :code"), {"code": code}).first() \
             is None:
         raise InvalidInput(f"scope area {code} does not exist")

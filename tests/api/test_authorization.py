@@ -1,0 +1,543 @@
+"""The authorization matrix, built from the app's own route table.
+
+Every route that is not in `api.app.PUBLIC_PATHS` × every role (and no token at all) ×
+an object inside and an object outside the caller's scope, each with its expected outcome:
+
+- no token: 401;
+- a role without the route's permission (`ROLE_PERMISSIONS`): 403, inside or outside;
+- a role with it: the route's 2xx for the object inside the scope; for the object
+  outside, what the route's sample declares (`Outside`): 404 as if it did not exist (one
+  object), 200 with nothing outside in the answer (lists, batch locate), or 401 for
+  someone else's credential (the caller's own account: logout).
+
+The permission is found by walking each route's dependencies for a `core.deps.Requires`;
+a route without one fails here. Every protected route needs a sample request in `SAMPLES`
+below; a route added without one fails too ("add a sample for ..."), and so does a sample
+left behind by a route that is gone.
+
+The principals are the demo accounts (`demo_<role>`; tokens minted with their real user id
+and scope, which `test_demo_accounts_log_in_as_the_matrix_principals` checks against a
+real login), except the admin: the demo admin's scope is the whole city, so nothing would
+be outside it. The admin row uses an admin account scoped to the demo county, created in
+the test's rolled-back transaction. "Outside" is always the nearest area outside: the next
+area after the scope area at the same level (county 430202 → 430203, village → the next
+village, a sibling whose code is the end of the scope's code range); for the grid worker,
+whose scope is his own grids, a grid of another worker (the same village if it has one,
+else the next village).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+import jwt
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from api.app import PUBLIC_PATHS, create_app
+
+try:
+    from fastapi.routing import iter_route_contexts
+except ImportError:  # an older FastAPI flattens included routers into app.routes
+    def iter_route_contexts(routes):
+        return list(routes)
+
+from core.deps import Requires
+from core.scope import EVERYWHERE
+from core.settings import Settings
+from core.users.enums import ROLE_PERMISSIONS, Permission, Role
+from core.users.service import create_user
+from tests.conftest import bearer
+
+PROBLEM = "application/problem+json"
+CHILD_LEVEL = {"city": "county", "county": "township", "township": "village",
+               "village": "grid"}
+
+
+# --- the route table ---------------------------------------------------------------------
+
+def all_routes(app) -> list:
+    """Every route, routers included. FastAPI >= 0.13x keeps an included router nested in
+    `app.routes`; its routes, with the router's prefix and dependencies applied, come from
+    `iter_route_contexts`. A route context answers like the route (path, methods, dependant).
+    """
+    return list(iter_route_contexts(app.routes))
+
+
+def is_api_route(route) -> bool:
+    return isinstance(getattr(route, "original_route", route), APIRoute)
+
+
+def protected_routes(app) -> list:
+    return [route for route in all_routes(app)
+            if is_api_route(route) and route.path not in PUBLIC_PATHS]
+
+
+def route_keys(route) -> list[tuple[str, str]]:
+    return [(method, route.path) for method in sorted(route.methods)]
+
+
+def declared_permissions(route) -> set[Permission]:
+    """Every `Requires(...)` anywhere in the route's dependency tree."""
+    found, pending = set(), [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        if isinstance(dependant.call, Requires):
+            found.add(dependant.call.permission)
+        pending.extend(dependant.dependencies)
+    return found
+
+
+def _route_table() -> list[tuple[str, str]]:
+    """(method, path) of every protected route, read at collection time to parametrize."""
+    app = create_app(Settings())
+    try:
+        return sorted(key for route in protected_routes(app) for key in route_keys(route))
+    finally:
+        app.state.engine.dispose()
+
+
+ROUTES = _route_table()
+
+
+def find_route(app, key: tuple[str, str]):
+    return next(route for route in protected_routes(app) if key in route_keys(route))
+
+
+# --- the principals and their territory ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Actor:
+    """One role's principal, and objects inside and just outside its scope."""
+
+    role: Role
+    user_id: int
+    username: str
+    scope_code: str
+    own_grids: frozenset[str] | None  # a grid worker's grids: his whole scope
+    inside: str                      # an area in scope (the scope area; a worker's grid)
+    inside_level: str
+    outside: str                     # the nearest area of the same level outside the scope
+    inside_grid: str
+    outside_grid: str
+    inside_point: tuple[float, float]   # inside inside_grid / outside_grid
+    outside_point: tuple[float, float]
+    inside_user: int = 0             # accounts scoped to `inside` / `outside`
+    outside_user: int = 0
+
+    def covers(self, code: str) -> bool:
+        """The scope rule, restated here independently of core/scope.py."""
+        if self.own_grids is not None:
+            return code in self.own_grids
+        city = len(self.scope_code) == 6 and self.scope_code.endswith("00")
+        return code.startswith(self.scope_code[:4] if city else self.scope_code)
+
+    def headers(self, settings: Settings) -> dict[str, str]:
+        return bearer(settings, role=str(self.role), scope_code=self.scope_code,
+                      user_id=self.user_id, username=self.username)
+
+
+def _next_sibling(connection, code: str) -> str:
+    """The next area of the same level in code order (the previous one for the last): a
+    sibling where the parent has several children, else a cousin (county 430202 has a
+    single township: its neighbour is the first township of 430203)."""
+    return connection.execute(text(
+        "SELECT code FROM area WHERE level = (SELECT level FROM area WHERE code = :c) "
+        "AND code <> :c ORDER BY code < :c, CASE WHEN code > :c THEN code END, code DESC "
+        "LIMIT 1"), {"c": code}).scalar_one()
+
+
+def _first_grid(connection, prefix: str) -> str:
+    return connection.execute(text(
+        "SELECT min(code) FROM area WHERE level = 'grid' AND code LIKE :prefix || '%'"),
+        {"prefix": prefix}).scalar_one()
+
+
+def _point_in(connection, code: str) -> tuple[float, float]:
+    row = connection.execute(text(
+        "SELECT ST_X(p) AS x, ST_Y(p) AS y FROM (SELECT ST_PointOnSurface(geom) AS p "
+        "FROM area WHERE code = :c) s"), {"c": code}).one()
+    return row.x, row.y
+
+
+def territory(connection, *, role: Role, user_id: int, username: str, scope_code: str,
+              own_grids: frozenset[str] | None) -> Actor:
+    if own_grids is not None:
+        inside = min(own_grids)
+        village = inside[:12]
+        outside = connection.execute(text(
+            "SELECT min(code) FROM area WHERE level = 'grid' AND code LIKE :village || '%' "
+            "AND NOT (code = ANY(:own))"), {"village": village, "own": list(own_grids)}
+        ).scalar() or _first_grid(connection, _next_sibling(connection, village))
+        inside_grid, outside_grid = inside, outside
+    else:
+        inside, outside = scope_code, _next_sibling(connection, scope_code)
+        inside_grid, outside_grid = _first_grid(connection, inside), _first_grid(connection,
+                                                                                 outside)
+    level = connection.execute(text("SELECT level FROM area WHERE code = :c"),
+                               {"c": inside}).scalar_one()
+    return Actor(role=role, user_id=user_id, username=username, scope_code=scope_code,
+                 own_grids=own_grids, inside=inside, inside_level=level, outside=outside,
+                 inside_grid=inside_grid, outside_grid=outside_grid,
+                 inside_point=_point_in(connection, inside_grid),
+                 outside_point=_point_in(connection, outside_grid))
+
+
+@pytest.fixture(scope="module")
+def demo_actors(engine, demo_city) -> dict[Role, Actor]:
+    """Every non-admin role's demo account, read from the committed demo city."""
+    actors = {}
+    with engine.connect() as connection:
+        for role in Role:
+            if role is Role.admin:
+                continue
+            user = connection.execute(text(
+                "SELECT id, username, scope_code FROM app_user WHERE username = :name"),
+                {"name": f"demo_{role}"}).one_or_none()
+            assert user is not None, f"no demo account demo_{role} for the role {role}"
+            own = None
+            if role is Role.grid_worker:
+                own = frozenset(connection.execute(text(
+                    "SELECT a.code FROM grid_worker w "
+                    "JOIN grid_assignment ga ON ga.worker_id = w.id "
+                    "JOIN area a ON a.id = ga.grid_id WHERE w.user_id = :id"),
+                    {"id": user.id}).scalars())
+                assert own, "the demo grid worker looks after no grid"
+            actors[role] = territory(connection, role=role, user_id=user.id,
+                                     username=user.username, scope_code=user.scope_code,
+                                     own_grids=own)
+    return actors
+
+
+def make_actor(role: Role, *, session: Session, demo_actors: dict[Role, Actor]) -> Actor:
+    """The role's actor, with an account inside and one outside its scope (for /users).
+
+    The admin is a county admin created here (the demo admin's city-wide scope has no
+    outside), with the demo password's hash so it can log in like the demo accounts.
+    """
+    if role is Role.admin:
+        county = demo_actors[Role.county_dispatcher].scope_code
+        demo_hash = session.execute(text(
+            "SELECT password_hash FROM app_user WHERE username = 'demo_admin'")).scalar_one()
+        admin = create_user(session, actor="matrix", scope=EVERYWHERE, username="matrix_admin",
+                            password="", password_hash=demo_hash, role=Role.admin,
+                            scope_code=county)
+        actor = territory(session.connection(), role=role, user_id=admin.id,
+                          username=admin.username, scope_code=county, own_grids=None)
+    else:
+        actor = demo_actors[role]
+    users = {}
+    for side, code in (("inside", actor.inside), ("outside", actor.outside)):
+        users[side] = create_user(session, actor="matrix", scope=EVERYWHERE,
+                                  username=f"matrix_{side}", password="",
+                                  password_hash="not-a-hash", role=Role.village_staff,
+                                  scope_code=code).id
+    return replace(actor, inside_user=users["inside"], outside_user=users["outside"])
+
+
+# --- sample requests, per route -----------------------------------------------------------
+
+class Outside(StrEnum):
+    """What a role with the permission gets for the object outside its scope."""
+
+    NOT_FOUND = "404, as if it did not exist"
+    FILTERED = "the route's 2xx, and nothing outside in the answer"
+    SOMEONE_ELSES = "401: someone else's credential"
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    url: str
+    params: dict | None = None
+    json: Any = None
+    check: Callable[[Any], None] | None = None  # asserts on the body of a 2xx answer
+    # Inside the scope only, where no in-scope object can give the 2xx: the status the
+    # domain gives once authorization has passed, and why.
+    expect: int | None = None
+    why: str = ""
+
+
+@dataclass
+class Ctx:
+    client: TestClient
+    actor: Actor
+    settings: Settings
+
+    def login(self, username: str) -> dict:
+        response = self.client.post("/api/v1/auth/token", data={
+            "username": username, "password": self.settings.demo_password})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@dataclass(frozen=True)
+class Sample:
+    outside: Outside
+    build: Callable[[Ctx, bool], Call | None]  # (ctx, inside); None: no such object
+
+
+def _me(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None  # the caller's own account: there is no one else's to ask for
+
+    def check(body):
+        assert body["user"]["id"] == ctx.actor.user_id
+        assert body["scope"]["code"] == ctx.actor.scope_code
+        assert body["permissions"] == sorted(ROLE_PERMISSIONS[ctx.actor.role])
+    return Call("GET", "/api/v1/auth/me", check=check)
+
+
+def _logout(ctx: Ctx, inside: bool) -> Call:
+    # Inside: the caller's own refresh token; outside: another account's.
+    owner = ctx.actor.username if inside else "demo_admin"
+    return Call("POST", "/api/v1/auth/logout",
+                json={"refresh_token": ctx.login(owner)["refresh_token"]})
+
+
+def _all_covered(actor: Actor, codes: list[str]) -> None:
+    outside = [code for code in codes if not actor.covers(code)]
+    assert not outside, f"out-of-scope areas in the answer: {outside[:5]}"
+
+
+def _list_areas(ctx: Ctx, inside: bool) -> Call:
+    actor = ctx.actor
+    if not inside:
+        return Call("GET", "/api/v1/areas", params={"parent": actor.outside})
+
+    def check(body):
+        codes = [item["code"] for item in body["items"]]
+        _all_covered(actor, codes)
+        # The scope area's level holds the scope area alone (a worker: exactly his grids).
+        assert codes == sorted(actor.own_grids or {actor.inside})
+        assert body["total"] == len(codes)
+    return Call("GET", "/api/v1/areas", params={"level": actor.inside_level, "limit": 1000},
+                check=check)
+
+
+def _get_area(ctx: Ctx, inside: bool) -> Call:
+    code = ctx.actor.inside if inside else ctx.actor.outside
+
+    def check(body):
+        assert body["id"] == code
+    return Call("GET", f"/api/v1/areas/{code}", params={"simplify": 50}, check=check)
+
+
+def _children(ctx: Ctx, inside: bool) -> Call:
+    code = ctx.actor.inside if inside else ctx.actor.outside
+
+    def check(body):
+        assert body["parent"]["code"] == code
+        _all_covered(ctx.actor, [feature["id"] for feature in body["features"]])
+    return Call("GET", f"/api/v1/areas/{code}/children", params={"simplify": 50},
+                check=check)
+
+
+def _descendants(ctx: Ctx, inside: bool) -> Call:
+    actor = ctx.actor
+    code = actor.inside if inside else actor.outside
+    level = CHILD_LEVEL.get(actor.inside_level)
+    if level is None:  # a grid worker: every area in his scope is a grid
+        return Call("GET", f"/api/v1/areas/{code}/descendants", params={"level": "grid"},
+                    expect=422, why="a grid worker's scope is grids, which have no "
+                                    "descendants: found (not 404), then refused as invalid")
+
+    def check(body):
+        codes = [feature["id"] for feature in body["features"]]
+        assert codes, "no descendants"
+        _all_covered(actor, codes)
+    return Call("GET", f"/api/v1/areas/{code}/descendants",
+                params={"level": level, "simplify": 50}, check=check)
+
+
+def _locate(ctx: Ctx, inside: bool) -> Call:
+    actor = ctx.actor
+    lon, lat = actor.inside_point if inside else actor.outside_point
+
+    def check(body):
+        assert body["grid"]["code"] == actor.inside_grid
+        assert [link["level"] for link in body["chain"]][-1] == "grid"
+    return Call("GET", "/api/v1/areas/locate", params={"lon": lon, "lat": lat}, check=check)
+
+
+def _locate_many(ctx: Ctx, inside: bool) -> Call:
+    actor = ctx.actor
+    if inside:
+        points, expected = [actor.inside_point, actor.outside_point], [actor.inside_grid, None]
+    else:
+        points, expected = [actor.outside_point], [None]
+
+    def check(body):
+        assert body["grids"] == expected
+    return Call("POST", "/api/v1/areas/locate", json={"points": points}, check=check)
+
+
+def _list_users(ctx: Ctx, inside: bool) -> Call:
+    actor = ctx.actor
+
+    def check(body):
+        ids = {user["id"] for user in body}
+        _all_covered(actor, [user["scope_code"] for user in body])
+        assert actor.outside_user not in ids
+        if inside and len(body) < 500:
+            assert actor.inside_user in ids
+    return Call("GET", "/api/v1/users", params={"limit": 500}, check=check)
+
+
+def _create_user(ctx: Ctx, inside: bool) -> Call:
+    code = ctx.actor.inside if inside else ctx.actor.outside
+
+    def check(body):
+        assert body["scope_code"] == code and body["username"] == "matrix_new"
+    return Call("POST", "/api/v1/users", json={
+        "username": "matrix_new", "password": "Matrix-Pass-2026!", "role": "village_staff",
+        "scope_code": code}, check=check)
+
+
+def _get_user(ctx: Ctx, inside: bool) -> Call:
+    user_id = ctx.actor.inside_user if inside else ctx.actor.outside_user
+
+    def check(body):
+        assert body["id"] == user_id
+    return Call("GET", f"/api/v1/users/{user_id}", check=check)
+
+
+def _update_user(ctx: Ctx, inside: bool) -> Call:
+    user_id = ctx.actor.inside_user if inside else ctx.actor.outside_user
+
+    def check(body):
+        assert body["full_name"] == "patched" and body["version"] == 2
+    return Call("PATCH", f"/api/v1/users/{user_id}",
+                json={"version": 1, "full_name": "patched"}, check=check)
+
+
+SAMPLES: dict[tuple[str, str], Sample] = {
+    ("GET", "/api/v1/auth/me"): Sample(Outside.SOMEONE_ELSES, _me),
+    ("POST", "/api/v1/auth/logout"): Sample(Outside.SOMEONE_ELSES, _logout),
+    ("GET", "/api/v1/areas"): Sample(Outside.NOT_FOUND, _list_areas),
+    ("GET", "/api/v1/areas/{code}"): Sample(Outside.NOT_FOUND, _get_area),
+    ("GET", "/api/v1/areas/{code}/children"): Sample(Outside.NOT_FOUND, _children),
+    ("GET", "/api/v1/areas/{code}/descendants"): Sample(Outside.NOT_FOUND, _descendants),
+    ("GET", "/api/v1/areas/locate"): Sample(Outside.NOT_FOUND, _locate),
+    ("POST", "/api/v1/areas/locate"): Sample(Outside.FILTERED, _locate_many),
+    ("GET", "/api/v1/users"): Sample(Outside.FILTERED, _list_users),
+    ("POST", "/api/v1/users"): Sample(Outside.NOT_FOUND, _create_user),
+    ("GET", "/api/v1/users/{user_id}"): Sample(Outside.NOT_FOUND, _get_user),
+    ("PATCH", "/api/v1/users/{user_id}"): Sample(Outside.NOT_FOUND, _update_user),
+}
+
+
+# --- the route table is complete ----------------------------------------------------------
+
+def test_every_protected_route_declares_a_permission(app):
+    # Guard against passing on an empty table (a walk that misses included routers).
+    assert ("GET", "/api/v1/auth/me") in {key for route in protected_routes(app)
+                                         for key in route_keys(route)}
+    missing = [f"{' '.join(sorted(route.methods))} {route.path}"
+               for route in protected_routes(app) if not declared_permissions(route)]
+    assert not missing, ("routes without a declared permission (add "
+                         f"Depends(Requires(Permission.x)) or list them in PUBLIC_PATHS): "
+                         f"{missing}")
+
+
+def test_every_protected_route_has_a_sample(app):
+    keys = [key for route in protected_routes(app) for key in route_keys(route)]
+    missing = [f"{method} {path}" for method, path in keys if (method, path) not in SAMPLES]
+    assert not missing, f"add a sample for {missing} to SAMPLES in {__file__}"
+
+
+def test_no_sample_outlives_its_route(app):
+    keys = {key for route in protected_routes(app) for key in route_keys(route)}
+    assert not set(SAMPLES) - keys, f"samples of routes that are gone: {set(SAMPLES) - keys}"
+
+
+def test_only_public_paths_bypass_the_permission_check(app):
+    """Non-FastAPI routes (docs, static files) cannot declare a permission: public only.
+    A public path must exist, and declare no permission (it would hide from the matrix)."""
+    routes = all_routes(app)
+    paths = {route.path for route in routes}
+    undeclarable = sorted(route.path for route in routes
+                          if not is_api_route(route) and route.path not in PUBLIC_PATHS)
+    assert not undeclarable, f"routes outside FastAPI's dependency system: {undeclarable}"
+    assert paths >= PUBLIC_PATHS, f"stale PUBLIC_PATHS: {sorted(PUBLIC_PATHS - paths)}"
+    guarded = sorted(route.path for route in routes if is_api_route(route)
+                     and route.path in PUBLIC_PATHS and declared_permissions(route))
+    assert not guarded, f"public paths that declare a permission: {guarded}"
+
+
+def test_the_permission_table():
+    """The policy the matrix enforces, spelled out: a new grant is a deliberate change here."""
+    everyone = {Permission.own_account, Permission.areas_read}
+    policy = {role: everyone for role in Role} | {Role.admin: set(Permission)}
+    assert dict(ROLE_PERMISSIONS) == policy
+
+
+# --- the matrix ---------------------------------------------------------------------------
+
+def _expected(call: Call, *, sample: Sample, route, role: Role | None,
+              inside: bool) -> int:
+    if role is None:
+        return 401
+    if not declared_permissions(route) <= ROLE_PERMISSIONS[role]:
+        return 403
+    success = route.status_code or 200
+    if inside:
+        return call.expect or success
+    return {Outside.NOT_FOUND: 404, Outside.FILTERED: success,
+            Outside.SOMEONE_ELSES: 401}[sample.outside]
+
+
+@pytest.mark.parametrize("role", [None, *Role], ids=lambda role: str(role or "no-token"))
+@pytest.mark.parametrize("key", ROUTES, ids=lambda key: f"{key[0]} {key[1]}")
+def test_matrix(key, role, app, session, settings, demo_actors):
+    method, path = key
+    route = find_route(app, key)
+    assert declared_permissions(route), f"{method} {path} declares no permission"
+    assert key in SAMPLES, f"add a sample for {method} {path} to SAMPLES in {__file__}"
+    sample = SAMPLES[key]
+    actor = make_actor(role or Role.admin, session=session, demo_actors=demo_actors)
+    headers = actor.headers(settings) if role else {}
+    failures = []
+    with TestClient(app, raise_server_exceptions=False) as client:
+        ctx = Ctx(client, actor, settings)
+        for inside in (True, False):
+            call = sample.build(ctx, inside)
+            if call is None:
+                continue
+            assert call.method == method, f"the sample of {method} {path} calls {call.method}"
+            assert call.expect not in (401, 403, 404), "an override may not hide a refusal"
+            expected = _expected(call, sample=sample, route=route, role=role, inside=inside)
+            response = client.request(call.method, call.url, params=call.params,
+                                      json=call.json, headers=headers)
+            side = "inside" if inside else "outside"
+            if response.status_code != expected:
+                failures.append(f"{side}: {call.method} {response.url} -> "
+                                f"{response.status_code}, expected {expected} "
+                                f"{call.why}: {response.text[:300]}")
+                continue
+            if expected >= 400:
+                assert response.headers["content-type"] == PROBLEM
+                if expected == 401:
+                    assert response.headers["www-authenticate"] == "Bearer"
+            elif call.check and response.status_code != 204:
+                try:
+                    call.check(response.json())
+                except AssertionError as exc:
+                    failures.append(f"{side}: {call.method} {response.url}: {exc}")
+    assert not failures, "\n".join(failures)
+
+
+def test_demo_accounts_log_in_as_the_matrix_principals(anonymous, settings, demo_actors):
+    """The matrix mints tokens; a real login of each demo account gives the same claims."""
+    for role, actor in demo_actors.items():
+        response = anonymous.post("/api/v1/auth/token", data={
+            "username": actor.username, "password": settings.demo_password})
+        assert response.status_code == 200, (role, response.text)
+        claims = jwt.decode(response.json()["access_token"], settings.secret_key,
+                            algorithms=["HS256"])
+        assert (claims["sub"], claims["role"], claims["scope"]) == (
+            str(actor.user_id), str(role), actor.scope_code)
