@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import core.audit  # noqa: F401
 import core.users.models  # noqa: F401
 import geo.models  # noqa: F401  (register tables on Base.metadata)
 import grid.models  # noqa: F401
