@@ -19,14 +19,21 @@ from geo.crs import lonlat_to_wgs84, parse_crs
 
 # psycopg placeholders, so the pool and the session's driver run the very same text.
 # {scope} is the caller's territory: a point outside it is "outside every grid" to them.
+# The grids under the point come from the GiST index first, fenced by OFFSET 0, and only
+# those one or two rows meet the scope: left to itself, a generic plan may walk the code
+# btree over the whole scope instead (100,000 grids for a province's admin, per point).
+GRIDS_UNDER = """
+    SELECT g.code FROM (
+        SELECT id, code FROM area
+        WHERE level = 'grid' AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326))
+        OFFSET 0
+    ) AS g
+    WHERE {{scope}}
+    ORDER BY g.code LIMIT 1
+"""
+
 LOCATE_SQL = """
-    WITH hit AS (
-        SELECT g.code FROM area g
-        WHERE g.level = 'grid'
-          AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326))
-          AND {scope}
-        ORDER BY g.code LIMIT 1
-    )
+    WITH hit AS (""" + GRIDS_UNDER.format(lon="%(lon)s", lat="%(lat)s") + """)
     SELECT a.level, a.code, a.name
     FROM hit JOIN area a ON a.code IN (
         substr(hit.code, 1, 4) || '00', substr(hit.code, 1, 6), substr(hit.code, 1, 9),
@@ -37,13 +44,7 @@ LOCATE_SQL = """
 LOCATE_MANY_SQL = """
     SELECT hit.code
     FROM unnest(%(lons)s::float8[], %(lats)s::float8[]) WITH ORDINALITY AS p(lon, lat, i)
-    LEFT JOIN LATERAL (
-        SELECT g.code FROM area g
-        WHERE g.level = 'grid'
-          AND ST_Intersects(g.geom, ST_SetSRID(ST_MakePoint(p.lon, p.lat), 4326))
-          AND {scope}
-        ORDER BY g.code LIMIT 1
-    ) AS hit ON true
+    LEFT JOIN LATERAL (""" + GRIDS_UNDER.format(lon="p.lon", lat="p.lat") + """) AS hit ON true
     ORDER BY p.i
 """
 
