@@ -130,3 +130,28 @@ def test_service_locate_sees_its_own_transaction(session, demo_city):
     assert locating.locate_many(session, points=[(60.05, 10.05), (0.0, 0.0)],
                                 scope=EVERYWHERE) == [
         "950101001001001", None]
+
+
+def test_locate_finds_grids_by_the_spatial_index_whatever_the_scope(engine, demo_city):
+    """The plan PostgreSQL reuses for every call (generic) starts from the grid GiST index.
+
+    A scope condition beside ST_Intersects once let the generic plan walk the code btree
+    over the whole scope for each point: a province's 10,000-point batch took minutes.
+    """
+    from core.scope import Scope
+    from geo.locate import LOCATE_MANY_SQL, _scoped
+
+    sql = _scoped(LOCATE_MANY_SQL, Scope("43", "44"))
+    for number, name in enumerate(("lons", "lats", "scope_low", "scope_high"), start=1):
+        sql = sql.replace(f"%({name})s", f"${number}")
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        raw.execute("SET plan_cache_mode = force_generic_plan")
+        raw.execute(f"PREPARE wide_scope(float8[], float8[], text, text) AS {sql}")
+        plan = raw.execute("EXPLAIN EXECUTE wide_scope("
+                           "'{113.1}', '{27.8}', '43', '44')").fetchall()
+        raw.execute("DEALLOCATE wide_scope")
+        raw.execute("RESET plan_cache_mode")
+    text_plan = "\n".join(row[0] for row in plan)
+    assert "ix_area_grid_geom" in text_plan, text_plan
+    assert "ix_area_level_code" not in text_plan and "pk_area" not in text_plan, text_plan
