@@ -175,10 +175,13 @@ def demo_load(
                     err.print(f"city {city} is already loaded (use --reload to replace it)")
                     return
                 remove_demo(session, city_code=city)
-            counts = _demo_counts(city, townships, villages, grids, workers)
+            given = {"township": townships, "village": villages, "grid": grids,
+                     "workers": workers}
             with stage_bars(err) as update:
-                _, counts = load_demo(session, city_code=city, counts=counts, seed=seed,
-                                   password=settings.demo_password, stage=update)
+                _, counts = load_demo(
+                    session, city_code=city, counts=None, seed=seed,
+                    overrides={k: v for k, v in given.items() if v is not None},
+                    password=settings.demo_password, stage=update)
     except DomainError as exc:
         _fail(exc)
     err.print(f"loaded city {city}: {counts.township} townships, {counts.village} villages, "
@@ -194,7 +197,7 @@ def demo_accounts() -> None:
     with session_scope() as session:
         rows = session.execute(text(
             "SELECT u.username, u.role, a.name, a.code FROM app_user u "
-            "JOIN area a ON a.code = u.scope_code WHERE u.username LIKE 'demo\\_%' "
+            "JOIN area a ON a.code = u.scope_code WHERE u.username ~ '^demo[0-9]*_' "
             "ORDER BY u.id")).all()
     table = Table(title=f"demo accounts (password: {settings.demo_password})")
     for column in ("user name", "role", "scope"):
@@ -203,20 +206,6 @@ def demo_accounts() -> None:
         table.add_row(row.username, row.role, f"{row.name} ({row.code})")
     Console().print(table)
     print("Every grid worker logs in as gw<staff code> with the same password.")
-
-
-def _demo_counts(city, townships, villages, grids, workers):
-    """Counts given on the command line, the rest defaulting to figures scaled by area."""
-    from dataclasses import replace
-
-    from geo import demo
-
-    if all(v is None for v in (townships, villages, grids, workers)):
-        return None
-    city_boundary, _ = demo.city_boundaries(city)
-    counts = demo.default_counts(city, demo.area_km2(city_boundary.geom))
-    given = {"township": townships, "village": villages, "grid": grids, "workers": workers}
-    return replace(counts, **{k: v for k, v in given.items() if v is not None})
 
 
 @users_app.command("create")

@@ -9,6 +9,7 @@ founding documents' figures (107 / 1,370 / 2,225) and tiles exactly. Same seed, 
 import json
 import sqlite3
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib.resources import files
 
@@ -265,11 +266,15 @@ def remove_city(session: Session, *, city_code: str) -> int:
 
 def load_city_areas(
     session: Session, *, city_code: str, counts: DemoCounts | None = None, seed: int,
-    stage: StageProgress | None = None,
+    overrides: Mapping[str, int] | None = None, stage: StageProgress | None = None,
 ) -> tuple[list[NewArea], DemoCounts]:
-    """Synthesise and insert a city's areas; flushes, the caller commits."""
+    """Synthesise and insert a city's areas; flushes, the caller commits.
+
+    Counts default to figures scaled by area; `overrides` replaces some of them.
+    """
     city, counties = city_boundaries(city_code)
     counts = counts or default_counts(city_code, area_km2(city.geom))
+    counts = replace(counts, **(overrides or {}))
     areas = synthesise_city(city, counties, counts, seed=seed, stage=stage)
     insert_areas(session, areas,
                  progress=(lambda done, total: stage("insert", done, total)) if stage else None)

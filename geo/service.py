@@ -41,24 +41,22 @@ def _geojson_column(simplify_m: float) -> str:
 
 def get_area(session: Session, *, code: str, scope: Scope) -> dict:
     """One area; outside the caller's scope it is 'not found', not 'forbidden'."""
-    row = session.execute(
-        text(f"SELECT {_AREA_COLUMNS} FROM area a "
-             f"WHERE a.code = :code AND {scope.area_condition()}"),
-        {"code": code, **scope.params}).first()
-    if row is None:
-        raise NotFound(f"no area with code {code}", code=code)
-    return _record(row)
+    return _record(_one_area(session, code=code, scope=scope, columns=_AREA_COLUMNS))
 
 
 def get_area_feature(session: Session, *, code: str, scope: Scope, simplify_m: float = 0
                      ) -> dict:
+    columns = f"{_AREA_COLUMNS}, {_geojson_column(simplify_m)}"
+    return _feature(_one_area(session, code=code, scope=scope, columns=columns))
+
+
+def _one_area(session: Session, *, code: str, scope: Scope, columns: str):
     row = session.execute(
-        text(f"SELECT {_AREA_COLUMNS}, {_geojson_column(simplify_m)} FROM area a "
-             f"WHERE a.code = :code AND {scope.area_condition()}"),
+        text(f"SELECT {columns} FROM area a WHERE a.code = :code AND {scope.area_condition()}"),
         {"code": code, **scope.params}).first()
     if row is None:
         raise NotFound(f"no area with code {code}", code=code)
-    return _feature(row)
+    return row
 
 
 def list_areas(

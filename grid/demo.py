@@ -4,6 +4,7 @@ Workers are allocated to villages by their number of grids (at least one each, n
 than the village has grids), and each takes a run of neighbouring grids.
 """
 
+from collections.abc import Mapping
 from dataclasses import asdict
 
 import numpy as np
@@ -14,7 +15,12 @@ from core.audit import record
 from core.progress import StageProgress
 from core.scope import prefix_range
 from core.security import hash_password
-from core.users.demo import create_demo_accounts, remove_demo_accounts
+from core.users.demo import (
+    create_demo_accounts,
+    demo_prefix,
+    demo_username,
+    remove_demo_accounts,
+)
 from geo.demo import DemoCounts, load_city_areas, remove_city
 from geo.store import NewArea
 from geo.tessellate import allocate
@@ -26,14 +32,15 @@ _GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚�
 
 def load_demo(
     session: Session, *, city_code: str, counts: DemoCounts | None, seed: int, password: str,
-    stage: StageProgress | None = None,
+    overrides: Mapping[str, int] | None = None, stage: StageProgress | None = None,
 ) -> tuple[list[NewArea], DemoCounts]:
     """The whole demo city: areas, grid workers, and an account per role and per worker."""
     areas, counts = load_city_areas(session, city_code=city_code, counts=counts, seed=seed,
-                                stage=stage)
+                                    overrides=overrides, stage=stage)
     load_demo_workers(session, city_code=city_code, workers=counts.workers, seed=seed)
-    create_demo_accounts(session, city_code=city_code, password=password)
-    create_worker_accounts(session, city_code=city_code, password=password)
+    prefix = demo_prefix(session, city_code=city_code)
+    create_demo_accounts(session, city_code=city_code, password=password, prefix=prefix)
+    create_worker_accounts(session, city_code=city_code, password=password, prefix=prefix)
     if stage:
         stage("workers", counts.workers, counts.workers)
     record(session, actor="demo", action="demo.load", subject_type="city",
@@ -74,8 +81,9 @@ def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: i
     return len(rows)
 
 
-def create_worker_accounts(session: Session, *, city_code: str, password: str) -> int:
-    """A login for every demo grid worker: `demo_grid_worker` for the first, `gw<staff code>`
+def create_worker_accounts(session: Session, *, city_code: str, password: str,
+                           prefix: str) -> int:
+    """A login for every demo grid worker: `<prefix>_grid_worker` for the first, `gw<staff code>`
     for the others, scoped to their village (their grids, in effect: core/scope.py).
 
     One password hash serves them all: argon2 on 1,806 accounts would take minutes, and
@@ -86,7 +94,8 @@ def create_worker_accounts(session: Session, *, city_code: str, password: str) -
         text("SELECT id, staff_code, name, phone FROM grid_worker "
              "WHERE staff_code >= :low AND staff_code < :high ORDER BY staff_code"),
         prefix_range(city_code[:4])).all()
-    accounts = [{"username": "demo_grid_worker" if i == 0 else f"gw{w.staff_code}",
+    accounts = [{"username": demo_username(prefix, "grid_worker") if i == 0
+                 else f"gw{w.staff_code}",
                  "full_name": w.name, "phone": w.phone, "scope_code": w.staff_code[:12],
                  "hash": password_hash, "worker_id": w.id} for i, w in enumerate(workers)]
     session.execute(text(

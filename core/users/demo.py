@@ -18,17 +18,27 @@ ROLE_LEVEL = {
 }
 
 
-def demo_username(role: Role) -> str:
-    return f"demo_{role}"
+def demo_prefix(session: Session, *, city_code: str) -> str:
+    """`demo` for the first demo city loaded; `demo<city code>` for the others, since user
+    names are unique across cities."""
+    taken = session.execute(text("SELECT 1 FROM app_user WHERE username = 'demo_admin'"))
+    return f"demo{city_code}" if taken.first() else "demo"
 
 
-def create_demo_accounts(session: Session, *, city_code: str, password: str) -> list[User]:
-    """`demo_<role>` accounts, scoped to the first area of their level in the city."""
+def demo_username(prefix: str, role: Role | str) -> str:
+    return f"{prefix}_{role}"
+
+
+def create_demo_accounts(
+    session: Session, *, city_code: str, password: str, prefix: str
+) -> list[User]:
+    """`<prefix>_<role>` accounts, scoped to the first area of their level in the city."""
     password_hash = hash_password(password)
     first = _first_area_per_level(session, city_code)
-    return [create_user(session, actor="demo", scope=EVERYWHERE, username=demo_username(role),
-                        password="", password_hash=password_hash, role=role,
-                        scope_code=first[level], full_name=f"演示 {role}")
+    return [create_user(session, actor="demo", scope=EVERYWHERE,
+                        username=demo_username(prefix, role), password="",
+                        password_hash=password_hash, role=role, scope_code=first[level],
+                        full_name=f"演示 {role}")
             for role, level in ROLE_LEVEL.items()]
 
 
@@ -36,7 +46,7 @@ def remove_demo_accounts(session: Session, *, city_code: str) -> int:
     bounds = prefix_range(city_code[:4])
     return session.execute(
         text("DELETE FROM app_user WHERE scope_code >= :low AND scope_code < :high "
-             "AND (username LIKE 'demo\\_%' OR role = 'grid_worker')"), bounds).rowcount
+             "AND (username ~ '^demo[0-9]*_' OR role = 'grid_worker')"), bounds).rowcount
 
 
 def _first_area_per_level(session: Session, city_code: str) -> dict[str, str]:

@@ -116,3 +116,18 @@ def test_a_city_without_districts_gets_one_county(session):
     areas, _ = load_city_areas(session, city_code="441900", counts=counts, seed=1)
     assert [a.code for a in areas if a.level == "county"] == ["441901"]
     assert check_coverage(session, tolerance_m2=1.0, prefix="4419").clean
+
+
+def test_a_second_demo_city_gets_accounts_of_its_own(session, demo_city, settings):
+    """User names are unique: the second city's demo accounts carry its code."""
+    from geo.demo import DemoCounts
+    from grid.demo import load_demo
+
+    counts = DemoCounts(township=3, village=6, grid=9, workers=6, population=10_000)
+    load_demo(session, city_code="441900", counts=counts, seed=1,
+              password=settings.demo_password)
+    names = set(session.execute(text(
+        "SELECT username FROM app_user WHERE username LIKE 'demo441900%'")).scalars())
+    assert {"demo441900_admin", "demo441900_grid_worker"} <= names
+    assert session.execute(text(
+        "SELECT scope_code FROM app_user WHERE username = 'demo_admin'")).scalar() == "430200"
