@@ -12,12 +12,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api import errors
 from api.auth import router as auth_router
+from api.calendar import router as calendar_router
+from api.inbox import router as inbox_router
 from api.pages import router as pages_router
 from api.users import router as users_router
 from core.db import make_async_pool, make_engine, make_sessionmaker
 from core.settings import Settings, get_settings
 from core.throttle import LoginThrottle
 from geo.router import router as areas_router
+from grid.categories.router import router as categories_router
+from grid.incidents.router import router as incidents_router
 
 STATIC = Path(__file__).with_name("static")
 
@@ -51,6 +55,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(users_router)
     app.include_router(areas_router)
+    app.include_router(categories_router)
+    app.include_router(calendar_router)
+    app.include_router(incidents_router)
+    app.include_router(inbox_router)
     _add_health(app)
     _add_pages(app)
     return app

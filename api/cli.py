@@ -33,6 +33,9 @@ app.add_typer(demo_app, name="demo")
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+calendar_app = typer.Typer(help="The working calendar of deadlines: holidays and 调休.",
+                           no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
 
 err = Console(stderr=True)
 
@@ -249,6 +252,89 @@ def audit_verify(
     else:
         print(report.verdict())
     raise typer.Exit(0 if report.ok else 1)
+
+
+@calendar_app.command("due")
+def calendar_due(
+    start: Annotated[str, typer.Argument(help="ISO 8601; no offset: the calendar's zone")],
+    duration: Annotated[str, typer.Argument(help="working hours or days: 8h, 3d")],
+) -> None:
+    """Print when a time limit from START runs out (ISO 8601, with the offset)."""
+    from core.workflow.calendar import parse_instant
+    from core.workflow.calendar_store import load_calendar
+    from core.workflow.durations import parse_duration
+
+    try:
+        limit = parse_duration(duration)
+        with session_scope() as session:
+            calendar = load_calendar(session, settings=get_settings())
+        begin = calendar.localize(parse_instant(start))
+        due = calendar.due(begin, limit)
+    except DomainError as exc:
+        _fail(exc)
+    for warning in calendar.warnings_for(begin, due):
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
+    print(due.isoformat())
+
+
+@calendar_app.command("load")
+def calendar_load(
+    file: Annotated[Path, typer.Argument(help="JSON list or CSV of date,workday,name")],
+    year: Annotated[int, typer.Option(help="the year the file is the schedule of")],
+) -> None:
+    """Replace a year's holidays and adjusted workdays with a file's; all or nothing."""
+    from core.workflow.calendar_store import load_year, read_days_file
+
+    try:
+        days = read_days_file(file)
+        with session_scope() as session:
+            schedule = load_year(session, year=year, days=days, source="file", actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    holidays = sum(not day.workday for day in schedule.days)
+    err.print(f"loaded {year} from {escape(str(file))}: {holidays} holiday(s), "
+              f"{len(schedule.days) - holidays} adjusted workday(s)")
+
+
+@calendar_app.command("show")
+def calendar_show(
+    year: int,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """A year's holidays and adjusted workdays, and where they came from."""
+    from core.workflow.calendar import fallback_warning
+    from core.workflow.calendar_store import year_schedule
+
+    try:
+        with session_scope() as session:
+            schedule = year_schedule(session, year)
+    except DomainError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(schedule.as_dict(), ensure_ascii=False))
+        return
+    if not schedule.known:
+        err.print(f"[yellow]warning:[/yellow] {fallback_warning(year)}")
+        return
+    print(f"{year}: from {schedule.source}, loaded {schedule.loaded_at:%Y-%m-%d %H:%M %Z}")
+    for day in schedule.days:
+        print(f"{day.day} {day.day:%a}  {'workday' if day.workday else 'holiday'}  {day.name}")
+
+
+@calendar_app.command("seed")
+def calendar_seed() -> None:
+    """Store every year chinese_calendar knows (run after upgrading the package).
+
+    Years loaded from a file or the API are kept."""
+    from core.audit import record
+    from core.workflow.calendar_store import seed_from_chinese_calendar
+
+    with session_scope() as session:
+        years = seed_from_chinese_calendar(session)
+        record(session, actor="cli", action="calendar.seed", subject_type="calendar_year",
+               subject_id="chinese-calendar", after={"years": years})
+    err.print(f"seeded {len(years)} year(s) from chinese-calendar"
+              + (f": {years[0]}–{years[-1]}" if years else ""))
 
 
 @app.command()

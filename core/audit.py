@@ -60,7 +60,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # RFC 8785's string escaping
 from typing import Any
 
-from sqlalchemy import CHAR, BigInteger, DateTime, Identity, Index, Text, func, select, text
+from sqlalchemy import CHAR, BigInteger, DateTime, Identity, Index, Text, func, insert, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -257,6 +257,33 @@ def record(session: Session, *, actor: str, action: str, subject_type: str,
     session.add(event)
     session.flush()
     return event
+
+
+def record_many(session: Session, events: list[dict[str, Any]]) -> int:
+    """Append several events at once (bulk moves: the deadline sweep, the demo history).
+
+    Each dict has `record`'s keyword arguments; one head lock, one id draw and one
+    multi-row insert, in list order (which is chain order). Returns how many.
+    """
+    if not events:
+        return 0
+    prev_hash = session.execute(text(
+        "SELECT last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")).scalar_one()
+    ids = sorted(session.scalars(text(
+        "SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) "
+        "FROM generate_series(1, :n)"), {"n": len(events)}))
+    at = datetime.now(UTC)
+    rows = []
+    for event_id, event in zip(ids, events, strict=True):
+        fields = dict(id=event_id, at=event.get("at", at), actor=event["actor"],
+                      action=event["action"], subject_type=event["subject_type"],
+                      subject_id=str(event["subject_id"]),
+                      before=_as_json_value(event.get("before")),
+                      after=_as_json_value(event.get("after")), prev_hash=prev_hash)
+        prev_hash = event_hash(**fields)
+        rows.append({**fields, "hash": prev_hash})
+    session.execute(insert(AuditEvent), rows)
+    return len(rows)
 
 
 # --- verifying ------------------------------------------------------------------------

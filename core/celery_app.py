@@ -9,7 +9,7 @@ def create_celery() -> Celery:
     settings = get_settings()
     app = Celery("gridgov", broker=settings.redis_url, backend=settings.redis_url)
     app.conf.update(
-        include=["geo.tasks"],
+        include=["geo.tasks", "core.workflow.tasks", "grid.incidents.tasks"],
         task_track_started=True,
         task_acks_late=True,
         worker_prefetch_multiplier=1,
@@ -18,6 +18,13 @@ def create_celery() -> Celery:
         result_expires=24 * 3600,
         broker_connection_retry_on_startup=True,
         timezone="Asia/Shanghai",
+        # Database-driven periodic work: each run reads what is due from the tables.
+        beat_schedule={
+            "deliver-outbox": {"task": "outbox.deliver",
+                               "schedule": settings.outbox_interval_seconds},
+            "sweep-deadlines": {"task": "incidents.sweep",
+                                "schedule": settings.sweep_interval_seconds},
+        },
     )
     return app
 

@@ -35,6 +35,54 @@ class Settings(BaseSettings):
     # Areas below this size (m²) are floating-point noise in coverage checks.
     area_tolerance_m2: float = 1.0
 
+    # The working calendar deadlines are counted on (core/workflow/calendar.py): its time
+    # zone, and office hours as HH:MM-HH:MM periods, the lunch break between them.
+    timezone: str = "Asia/Shanghai"
+    office_hours: str = "08:30-12:00,14:00-17:30"
+
+    @field_validator("timezone")
+    @classmethod
+    def known_timezone(cls, name: str) -> str:
+        from core.workflow.calendar import zone
+
+        zone(name)  # ValueError for a zone the system does not know
+        return name
+
+    @field_validator("office_hours")
+    @classmethod
+    def valid_office_hours(cls, text: str) -> str:
+        from core.workflow.calendar import parse_office_hours
+
+        return ",".join(map(str, parse_office_hours(text)))  # normalised: 08:30-12:00,...
+
+    def office_periods(self):
+        """The office hours parsed: a tuple of core.workflow.calendar.OfficePeriod."""
+        from core.workflow.calendar import parse_office_hours
+
+        return parse_office_hours(self.office_hours)
+
+    # Incidents (grid/incidents). Photos live under media_dir, thumbnails beside them.
+    media_dir: str = ".state/media"
+    photo_max_bytes: int = 10 * 1024 * 1024
+    photo_max_count: int = 9
+    # A report this close (metres) to an open incident of the same 小类, reported within
+    # the window (hours), is flagged as a possible duplicate.
+    duplicate_radius_m: float = 50.0
+    duplicate_window_hours: float = 72.0
+    # Yellow once this share of a step's limit is used; red when it is all used.
+    deadline_warn_share: float = 0.8
+    # A hand-off left unsigned this long (working time) escalates one level further.
+    handoff_sign_limit: str = "4h"
+    # Where notifications go (core/workflow/outbox.py CHANNELS), comma-separated.
+    notification_channels: str = "inbox,log"
+    # Beat periods (seconds): outbox safety net, deadline sweep.
+    outbox_interval_seconds: float = 5.0
+    sweep_interval_seconds: float = 60.0
+
+    @property
+    def notification_channel_list(self) -> list[str]:
+        return [name.strip() for name in self.notification_channels.split(",") if name.strip()]
+
     @field_validator("database_url")
     @classmethod
     def use_psycopg3(cls, url: str) -> str:

@@ -8,7 +8,9 @@ an object inside and an object outside the caller's scope, each with its expecte
 - a role with it: the route's 2xx for the object inside the scope; for the object
   outside, what the route's sample declares (`Outside`): 404 as if it did not exist (one
   object), 200 with nothing outside in the answer (lists, batch locate), or 401 for
-  someone else's credential (the caller's own account: logout).
+  someone else's credential (the caller's own account: logout); a route that is not
+  territorial (the calendar, the category tree) has no object outside, and is asked
+  inside only.
 
 The permission is found by walking each route's dependencies for a `core.deps.Requires`;
 a route without one fails here. Every protected route needs a sample request in `SAMPLES`
@@ -247,6 +249,7 @@ class Outside(StrEnum):
     NOT_FOUND = "404, as if it did not exist"
     FILTERED = "the route's 2xx, and nothing outside in the answer"
     SOMEONE_ELSES = "401: someone else's credential"
+    NOT_TERRITORIAL = "one answer for every scope: nothing lies outside (calendar, categories)"
 
 
 @dataclass(frozen=True)
@@ -415,6 +418,79 @@ def _update_user(ctx: Ctx, inside: bool) -> Call:
                 json={"version": 1, "full_name": "patched"}, check=check)
 
 
+def _calendar_due(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None  # one calendar for every scope
+
+    def check(body):
+        # Wed 30 Sep 2026 + 3 working days: 8 and 9 Oct, then Sat 10 Oct (调休), at 17:30.
+        assert body["due"] == "2026-10-10T17:30:00+08:00"
+    return Call("GET", "/api/v1/calendar/due",
+                params={"start": "2026-09-30T16:00:00+08:00", "duration": "3d"}, check=check)
+
+
+def _calendar_year(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None
+
+    def check(body):
+        assert body["known"] and {"date": "2026-10-01", "workday": False,
+                                  "name": "国庆节"} in body["days"]
+    return Call("GET", "/api/v1/calendar/2026", check=check)
+
+
+def _load_calendar_year(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None
+
+    def check(body):
+        assert body["known"] and body["source"] == "api" and len(body["days"]) == 1
+    return Call("PUT", "/api/v1/calendar/2031", check=check, json={
+        "days": [{"date": "2031-01-01", "workday": False, "name": "元旦"}]})
+
+
+def _category_tree(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None  # one category tree for every scope
+
+    def check(body):
+        minors = {minor["code"]: minor["name"] for major in body for minor in major["children"]}
+        assert minors["S0102"] == "暴露垃圾"
+    return Call("GET", "/api/v1/categories", check=check)
+
+
+def _get_category(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None
+
+    def check(body):
+        assert body["code"] == "S01" and "S0102" in [c["code"] for c in body["children"]]
+    return Call("GET", "/api/v1/categories/S01", check=check)
+
+
+def _create_category(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None
+    limits = {urgency: {step: "1d" for step in ("filing", "dispatch", "handling",
+                                                "verification")}
+              for urgency in ("normal", "urgent", "critical")}
+
+    def check(body):
+        assert body["code"] == "S0198" and body["version"] == 1
+    return Call("POST", "/api/v1/categories", check=check, json={
+        "code": "S0198", "name": "矩阵测试小类", "parent_code": "S01", "time_limits": limits})
+
+
+def _update_category(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None
+
+    def check(body):
+        assert body["sort"] == 99 and body["version"] == 2
+    return Call("PATCH", "/api/v1/categories/S0104", json={"version": 1, "sort": 99},
+                check=check)
+
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/auth/me"): Sample(Outside.SOMEONE_ELSES, _me),
     ("POST", "/api/v1/auth/logout"): Sample(Outside.SOMEONE_ELSES, _logout),
@@ -428,6 +504,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/v1/users"): Sample(Outside.NOT_FOUND, _create_user),
     ("GET", "/api/v1/users/{user_id}"): Sample(Outside.NOT_FOUND, _get_user),
     ("PATCH", "/api/v1/users/{user_id}"): Sample(Outside.NOT_FOUND, _update_user),
+    ("GET", "/api/v1/calendar/due"): Sample(Outside.NOT_TERRITORIAL, _calendar_due),
+    ("GET", "/api/v1/calendar/{year}"): Sample(Outside.NOT_TERRITORIAL, _calendar_year),
+    ("PUT", "/api/v1/calendar/{year}"): Sample(Outside.NOT_TERRITORIAL, _load_calendar_year),
+    ("GET", "/api/v1/categories"): Sample(Outside.NOT_TERRITORIAL, _category_tree),
+    ("GET", "/api/v1/categories/{code}"): Sample(Outside.NOT_TERRITORIAL, _get_category),
+    ("POST", "/api/v1/categories"): Sample(Outside.NOT_TERRITORIAL, _create_category),
+    ("PATCH", "/api/v1/categories/{code}"): Sample(Outside.NOT_TERRITORIAL, _update_category),
 }
 
 
@@ -471,8 +554,21 @@ def test_only_public_paths_bypass_the_permission_check(app):
 
 def test_the_permission_table():
     """The policy the matrix enforces, spelled out: a new grant is a deliberate change here."""
-    everyone = {Permission.own_account, Permission.areas_read}
-    policy = {role: everyone for role in Role} | {Role.admin: set(Permission)}
+    everyone = {Permission.own_account, Permission.areas_read, Permission.incidents_read}
+    centres = {Role.village_staff, Role.township_staff, Role.county_dispatcher}
+    report, act = Permission.incidents_report, Permission.incidents_act
+    hand_off, receive = Permission.incidents_hand_off, Permission.hand_offs_receive
+    desk = {report, act, hand_off, receive, Permission.kpi_read}
+    policy = {
+        **{role: everyone | desk for role in centres | {Role.supervisor}},
+        Role.grid_worker: everyone | {report, act},
+        Role.enforcement_officer: everyone | {report, act, receive},
+        Role.market_inspector: everyone | {report, act, receive},
+        Role.service_clerk: everyone | {act, receive},
+        Role.proxy_agent: everyone | {receive},
+        Role.admin: everyone | {Permission.users_manage, Permission.categories_manage,
+                                Permission.calendar_manage, Permission.kpi_read},
+    }
     assert dict(ROLE_PERMISSIONS) == policy
 
 
@@ -488,7 +584,7 @@ def _expected(call: Call, *, sample: Sample, route, role: Role | None,
     if inside:
         return call.expect or success
     return {Outside.NOT_FOUND: 404, Outside.FILTERED: success,
-            Outside.SOMEONE_ELSES: 401}[sample.outside]
+            Outside.SOMEONE_ELSES: 401, Outside.NOT_TERRITORIAL: success}[sample.outside]
 
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda role: str(role or "no-token"))

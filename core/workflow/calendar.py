@@ -1,0 +1,320 @@
+"""The working calendar: when a time limit in working hours or working days runs out.
+
+Pure computation, no database: `core/workflow/calendar_store.py` builds a WorkingCalendar
+from the stored schedule (`load_calendar`). A day is a workday when the schedule says so
+(statutory holidays off, 调休 adjusted weekend workdays on), otherwise when it is Monday to
+Friday. A year whose schedule is not known is counted Monday to Friday, and says so:
+`warnings_for(start, end)` names every such year a computation touched.
+
+Office time is counted in the calendar's zone on the wall clock, period by period
+(default 08:30–12:00 and 14:00–17:30): exact for every zone without a daylight-saving
+change inside office hours (China has none). The walk goes day by day, whole working days
+at once, so a limit of weeks costs a few dozen steps.
+
+- N working hours (`8h`): N hours of office time from the start; a start outside office
+  hours starts counting at the next opening.
+- N working days (`3d`): the close of office on the Nth working day after the start day
+  (the start day is not counted, whatever the start time).
+- Suspensions (挂账): the clock stops; the office time left when a suspension begins is
+  counted again from its end.
+
+Datetimes in must be aware (naive: ValueError); datetimes out are in the calendar's zone.
+"""
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import InvalidInput
+from core.workflow.durations import Duration, Unit
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_OFFICE_HOURS = "08:30-12:00,14:00-17:30"
+
+_US = 1_000_000  # microseconds in a second: all arithmetic is in whole microseconds
+_DAY_US = 86_400 * _US
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class OfficePeriod:
+    """One stretch of office time in a day, e.g. 08:30–12:00."""
+
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class SpecialDay:
+    """A day the schedule sets: a holiday (workday False) or an adjusted workday (True)."""
+
+    day: date
+    workday: bool
+    name: str = ""
+
+
+_PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_office_hours(text: str) -> tuple[OfficePeriod, ...]:
+    """`08:30-12:00,14:00-17:30` → two periods, in order, not overlapping; ValueError else."""
+    periods = []
+    for part in (text or "").split(","):
+        match = _PERIOD.match(part)
+        if not match:
+            raise ValueError(f"office hours are HH:MM-HH:MM periods separated by commas, "
+                             f"like {DEFAULT_OFFICE_HOURS}: {part.strip()!r}")
+        h1, m1, h2, m2 = map(int, match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError(f"not a time of day in {part.strip()!r}")
+        period = OfficePeriod(time(h1, m1), time(h2, m2))
+        if period.end <= period.start:
+            raise ValueError(f"office period {period} ends before it starts")
+        if periods and period.start < periods[-1].end:
+            raise ValueError(f"office period {period} starts before {periods[-1]} ends: "
+                             f"list the periods in order, without overlap")
+        periods.append(period)
+    return tuple(periods)
+
+
+def zone(name: str | tzinfo) -> tzinfo:
+    """The time zone of a name like Asia/Shanghai (ValueError for an unknown one)."""
+    if isinstance(name, tzinfo):
+        return name
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name like "
+                         f"{DEFAULT_TIMEZONE})") from None
+
+
+def _micro_of_day(moment: datetime) -> int:
+    return ((moment.hour * 60 + moment.minute) * 60 + moment.second) * _US + moment.microsecond
+
+
+def _time_us(t: time) -> int:
+    return ((t.hour * 60 + t.minute) * 60 + t.second) * _US + t.microsecond
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO 8601 date and time (`2026-09-30T16:00+08:00`; the offset may be missing:
+    see `WorkingCalendar.localize`), or InvalidInput."""
+    try:
+        return datetime.fromisoformat((text or "").strip())
+    except ValueError:
+        raise InvalidInput(f"not an ISO 8601 date and time like 2026-09-30T16:00:00+08:00: "
+                           f"{text!r}") from None
+
+
+def fallback_warning(year: int) -> str:
+    return f"no holiday schedule for {year}: counting Monday–Friday"
+
+
+class WorkingCalendar:
+    """Workdays and office hours; immutable once built (share one across threads)."""
+
+    __slots__ = ("_special", "known_years", "tz", "periods", "_spans", "_day_us")
+
+    def __init__(self, special_days: Iterable[SpecialDay] = (), *,
+                 known_years: Iterable[int] = (), timezone: str | tzinfo = DEFAULT_TIMEZONE,
+                 office_hours: str | Sequence[OfficePeriod] = DEFAULT_OFFICE_HOURS) -> None:
+        special = {}
+        for special_day in special_days:
+            if special_day.day in special:
+                raise ValueError(f"{special_day.day} is listed twice")
+            special[special_day.day] = special_day
+        periods = (parse_office_hours(office_hours) if isinstance(office_hours, str)
+                   else tuple(office_hours))
+        if not periods:
+            raise ValueError("a calendar needs at least one office period")
+        set_ = object.__setattr__
+        set_(self, "_special", MappingProxyType(special))
+        set_(self, "known_years", frozenset(known_years))
+        set_(self, "tz", zone(timezone))
+        set_(self, "periods", periods)
+        set_(self, "_spans", tuple((_time_us(p.start), _time_us(p.end)) for p in periods))
+        set_(self, "_day_us", sum(end - start for start, end in self._spans))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a WorkingCalendar is immutable")
+
+    def __repr__(self) -> str:
+        years = sorted(self.known_years)
+        known = f"{years[0]}–{years[-1]}" if years else "none"
+        return (f"WorkingCalendar({len(self._special)} special days, known years {known}, "
+                f"{self.tz}, {','.join(map(str, self.periods))})")
+
+    # --- days ---------------------------------------------------------------------------
+
+    @property
+    def special_days(self) -> Mapping[date, SpecialDay]:
+        return self._special
+
+    @property
+    def office_seconds_per_day(self) -> int:
+        return self._day_us // _US
+
+    @property
+    def closing(self) -> time:
+        return self.periods[-1].end
+
+    def is_workday(self, day: date) -> bool:
+        special = self._special.get(day)
+        if special is not None:
+            return special.workday
+        return day.weekday() < 5
+
+    def is_known(self, year: int) -> bool:
+        return year in self.known_years
+
+    def localize(self, moment: datetime) -> datetime:
+        """An aware datetime in the calendar's zone; a naive one is read as local time there
+        (for user input: the computations themselves refuse naive datetimes)."""
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            return moment.replace(tzinfo=self.tz)
+        return moment.astimezone(self.tz)
+
+    def warnings_for(self, start: datetime, end: datetime | None = None) -> list[str]:
+        """One warning per year from start to end (in the calendar's zone) whose schedule
+        is not known and was counted Monday to Friday."""
+        first = self._local(start).year
+        last = self._local(end).year if end is not None else first
+        first, last = min(first, last), max(first, last)
+        return [fallback_warning(year) for year in range(first, last + 1)
+                if year not in self.known_years]
+
+    def nth_workday_after(self, day: date, n: int) -> date:
+        """The nth working day after `day` (`day` itself not counted); n >= 1."""
+        if n < 1:
+            raise ValueError(f"n must be at least 1, not {n}")
+        while n:
+            day += _ONE_DAY
+            if self.is_workday(day):
+                n -= 1
+        return day
+
+    # --- office time ----------------------------------------------------------------------
+
+    def working_seconds(self, start: datetime, end: datetime) -> float:
+        """Office seconds between two instants (0 when end is not after start)."""
+        return self._office_us(self._local(start), self._local(end)) / _US
+
+    def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
+        """The instant when `seconds` of office time have passed since start (a start outside
+        office hours counts from the next opening; an amount ending exactly at a closing
+        gives that closing). 0 seconds: start itself."""
+        if seconds < 0:
+            raise ValueError(f"seconds must not be negative: {seconds}")
+        return self._add_us(self._local(start), round(seconds * _US))
+
+    def due(self, start: datetime, duration: Duration, *,
+            pauses: Sequence[tuple[datetime, datetime]] = ()) -> datetime:
+        """When a time limit of `duration` from start runs out, the clock stopped during
+        each (from, to) suspension."""
+        local = self._local(start)
+        return self._resume(local, self._due(local, duration), pauses)
+
+    def warn_at(self, start: datetime, duration: Duration, share: float, *,
+                pauses: Sequence[tuple[datetime, datetime]] = ()) -> datetime:
+        """The instant at which `share` (0 < share <= 1, e.g. 0.8) of the limit's office
+        time is used; suspensions stop the clock as in `due`."""
+        if not 0 < share <= 1:
+            raise ValueError(f"share must be in (0, 1], not {share}")
+        local = self._local(start)
+        limit_us = self._office_us(local, self._due(local, duration))
+        return self._resume(local, self._add_us(local, round(limit_us * share)), pauses)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _local(self, moment: datetime) -> datetime:
+        if not isinstance(moment, datetime):
+            raise ValueError(f"a datetime is needed, not {type(moment).__name__}")
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError(f"naive datetime {moment.isoformat()}: give a time zone")
+        return moment.astimezone(self.tz)
+
+    def _at(self, day: date, micro: int) -> datetime:
+        return datetime(day.year, day.month, day.day, tzinfo=self.tz) + timedelta(
+            microseconds=micro)
+
+    def _in_day(self, day: date, a: int, b: int) -> int:
+        """Office microseconds of `day` between microsecond-of-day a and b."""
+        if b <= a or not self.is_workday(day):
+            return 0
+        total = 0
+        for start, end in self._spans:
+            lo, hi = max(a, start), min(b, end)
+            if hi > lo:
+                total += hi - lo
+        return total
+
+    def _office_us(self, start: datetime, end: datetime) -> int:
+        if end <= start:
+            return 0
+        first, last = start.date(), end.date()
+        a, b = _micro_of_day(start), _micro_of_day(end)
+        if first == last:
+            return self._in_day(first, a, b)
+        total = self._in_day(first, a, _DAY_US) + self._in_day(last, 0, b)
+        day = first + _ONE_DAY
+        while day < last:
+            if self.is_workday(day):
+                total += self._day_us
+            day += _ONE_DAY
+        return total
+
+    def _add_us(self, start: datetime, remaining: int) -> datetime:
+        if remaining <= 0:
+            return start
+        day, position = start.date(), _micro_of_day(start)
+        opening = self._spans[0][0]
+        while True:
+            if self.is_workday(day):
+                if position <= opening and remaining > self._day_us:
+                    remaining -= self._day_us  # a whole working day at once
+                else:
+                    for begin, end in self._spans:
+                        if position >= end:
+                            continue
+                        begin = max(begin, position)
+                        if remaining <= end - begin:
+                            return self._at(day, begin + remaining)
+                        remaining -= end - begin
+            day, position = day + _ONE_DAY, 0
+
+    def _due(self, start: datetime, duration: Duration) -> datetime:
+        if duration.unit is Unit.hours:
+            return self._add_us(start, duration.amount * 3600 * _US)
+        if duration.unit is Unit.days:
+            last = self.nth_workday_after(start.date(), duration.amount)
+            return self._at(last, self._spans[-1][1])
+        raise ValueError(f"unknown unit {duration.unit!r}")
+
+    def _resume(self, start: datetime, end: datetime,
+                pauses: Sequence[tuple[datetime, datetime]]) -> datetime:
+        """`end` pushed back by the suspensions: at each one's start the office time left
+        until `end` is counted again from its end. A suspension before the start counts
+        from the start; one beginning after the limit ran out changes nothing."""
+        spans = []
+        for pause in pauses:
+            begin, finish = (self._local(moment) for moment in pause)
+            if finish < begin:
+                raise ValueError(f"a suspension ends before it begins: "
+                                 f"{begin.isoformat()} to {finish.isoformat()}")
+            spans.append((begin, finish))
+        resumed = start
+        for begin, finish in sorted(spans):
+            begin = max(begin, resumed)
+            if finish <= begin:
+                continue
+            if begin >= end:
+                break
+            end = self._add_us(finish, self._office_us(begin, end))
+            resumed = finish
+        return end

@@ -1,0 +1,200 @@
+"""Incidents (事件/案卷), their reporters, photos, timeline and hand-offs."""
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey,
+                        Index, Integer, SmallInteger, String, Text, UniqueConstraint, func,
+                        text)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+import geo.models  # noqa: F401  (area)
+import grid.categories.models  # noqa: F401  (category)
+import grid.models  # noqa: F401  (grid_worker)
+from core.db import Base
+from grid.incidents.enums import (DeadlineColour, HandoffKind, HandoffStatus, Platform, Source,
+                                  State, Urgency)
+
+
+def _values(enum) -> str:
+    return ", ".join(f"'{member}'" for member in enum)
+
+
+# The states whose deadline clock runs (the sweep's partial indexes hold only these).
+CLOCK_STATES_SQL = "state IN ('reported', 'filed', 'returned', 'dispatched', 'handling', " \
+                   "'rework', 'handled')"
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_values(State)})", name="state_known"),
+        CheckConstraint(f"urgency IN ({_values(Urgency)})", name="urgency_known"),
+        CheckConstraint(f"source IN ({_values(Source)})", name="source_known"),
+        CheckConstraint(f"deadline IN ({_values(DeadlineColour)})", name="deadline_known"),
+        CheckConstraint(f"owner_platform IN ({_values(Platform)})", name="platform_known"),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        # A replayed submission (same reporter, same key) finds the first one.
+        UniqueConstraint("reporter_id", "idempotency_key", name="uq_incident_idempotency"),
+        Index("ix_incident_geom", "geom", postgresql_using="gist"),
+        # Territory (code range) by time: lists, KPIs.
+        Index("ix_incident_grid_code_reported", "grid_code", "reported_at"),
+        Index("ix_incident_owner_open", "owner_code", "state",
+              postgresql_where=text("state NOT IN ('closed', 'evaluated', 'void', 'merged')")),
+        # The sweep: only rows whose clock runs and that are not red yet.
+        Index("ix_incident_sweep_warn", "step_warn_at",
+              postgresql_where=text(f"{CLOCK_STATES_SQL} AND deadline = 'green'")),
+        Index("ix_incident_sweep_due", "step_due_at",
+              postgresql_where=text(f"{CLOCK_STATES_SQL} AND deadline <> 'red'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    category_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("category.id"), index=True)
+    urgency: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    # The area chain is the grid's code (a code is its path); the grid row for joins.
+    grid_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("area.id"))
+    grid_code: Mapped[str] = mapped_column(String(15, collation="C"))
+    responsible_worker_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("grid_worker.id", ondelete="SET NULL"), index=True)
+    # Looked up through the idempotency key's unique index (reporter_id first).
+    reporter_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("app_user.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+    state: Mapped[str] = mapped_column(String(16), default=State.reported)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # Who holds it: a centre (an area code at some level), on a platform, maybe a department.
+    owner_code: Mapped[str] = mapped_column(String(15, collation="C"))
+    owner_platform: Mapped[str] = mapped_column(String(24), default=Platform.grid)
+    owner_department: Mapped[str | None] = mapped_column(String(100))
+    # Dispatched to: the handling unit, and a person when one is named.
+    handler_unit: Mapped[str | None] = mapped_column(String(100))
+    handler_user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("app_user.id"))
+
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # The running step's clock (core/workflow/calendar.py computes the instants).
+    step: Mapped[str | None] = mapped_column(String(16))
+    step_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    step_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    step_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[str] = mapped_column(String(8), default=DeadlineColour.green)
+    # Set once the sweep escalated the running step: it escalates a step once.
+    overdue_escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    ever_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    # 挂账: where to resume, and how much office time the step had left.
+    suspended_from: Mapped[str | None] = mapped_column(String(16))
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    remaining_seconds: Mapped[float | None] = mapped_column(Float)
+    warn_remaining_seconds: Mapped[float | None] = mapped_column(Float)
+
+    rework_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    return_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    escalation_count: Mapped[int] = mapped_column(SmallInteger, default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("incident.id"))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    # Open incidents of the same 小类 nearby when it was reported (ids; staff may 并单).
+    duplicate_candidates: Mapped[list[int]] = mapped_column(JSONB, default=list)
+
+
+class IncidentReporter(Base):
+    """Everyone who reported it: the first reporter, and those of incidents merged in."""
+
+    __tablename__ = "incident_reporter"
+
+    incident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("incident.id",
+                                             ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("app_user.id"),
+                                         primary_key=True)
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    via_incident_id: Mapped[int | None] = mapped_column(BigInteger)  # merged from
+
+
+class IncidentPhoto(Base):
+    __tablename__ = "incident_photo"
+    __table_args__ = (
+        CheckConstraint("kind IN ('report', 'before', 'after')", name="kind_known"),
+        # The same picture sent twice (a retry) is stored once per incident.
+        UniqueConstraint("incident_id", "sha256", name="uq_incident_photo_sha"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("incident.id",
+                                             ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="report")
+    content_type: Mapped[str] = mapped_column(String(32))
+    bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(300))  # under settings.media_dir
+    thumbnail_path: Mapped[str | None] = mapped_column(String(300))  # made by a task
+    uploaded_by: Mapped[int] = mapped_column(BigInteger, ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+
+
+class IncidentEvent(Base):
+    """The timeline: every transition and hand-off, with actor and time."""
+
+    __tablename__ = "incident_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("incident.id",
+                                             ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None] = mapped_column(JSONB)
+
+
+class Handoff(Base):
+    """A move of responsibility (流转): up, down or across; the receiver signs or returns."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_values(HandoffKind)})", name="kind_known"),
+        CheckConstraint(f"status IN ({_values(HandoffStatus)})", name="status_known"),
+        CheckConstraint(f"to_platform IN ({_values(Platform)})", name="platform_known"),
+        # At most one hand-off of an incident awaits a signature.
+        Index("uq_handoff_one_pending", "incident_id", unique=True,
+              postgresql_where=text("status = 'pending'")),
+        Index("ix_handoff_pending_due", "due_at", postgresql_where=text("status = 'pending'")),
+        Index("ix_handoff_to_code_pending", "to_code",
+              postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("incident.id",
+                                             ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    from_code: Mapped[str] = mapped_column(String(15, collation="C"))
+    from_platform: Mapped[str] = mapped_column(String(24))
+    to_code: Mapped[str] = mapped_column(String(15, collation="C"))
+    to_platform: Mapped[str] = mapped_column(String(24))
+    to_department: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.pending)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now())
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answer_reason: Mapped[str | None] = mapped_column(Text)
+    # An expired hand-off points at the one that escalated it further.
+    escalated_to_id: Mapped[int | None] = mapped_column(BigInteger)
+

@@ -1,0 +1,147 @@
+"""The incident routes: thin, the rules are in service.py and flows.py."""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from core.deps import Requires, SessionDep
+from core.errors import NotFound
+from core.scope import Scope
+from core.security import Principal
+from core.users.enums import Permission
+from grid.incidents import flows, service
+from grid.incidents.enums import DeadlineColour, State
+from grid.incidents.models import IncidentPhoto
+from grid.incidents.photos import check_photos, store_photos
+from grid.incidents.schemas import (ActionIn, AnswerIn, HandoffIn, HandoffOut, IncidentDetail,
+                                    IncidentOut, IncidentPage, PhotoIn, PhotoOut, ReportIn)
+
+router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+
+Reader = Annotated[Principal, Depends(Requires(Permission.incidents_read))]
+Reporter = Annotated[Principal, Depends(Requires(Permission.incidents_report))]
+Actor = Annotated[Principal, Depends(Requires(Permission.incidents_act))]
+HandsOff = Annotated[Principal, Depends(Requires(Permission.incidents_hand_off))]
+Receiver = Annotated[Principal, Depends(Requires(Permission.hand_offs_receive))]
+
+
+@router.post("", status_code=201, response_model=IncidentDetail)
+def report(data: ReportIn, principal: Reporter, session: SessionDep, request: Request,
+           response: Response,
+           idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
+    """上报: a point, a 小类, a description; the area chain and grid worker are resolved.
+
+    Carry an `Idempotency-Key`: a replay returns the first result (with
+    `Idempotent-Replayed: true`) and stores nothing new.
+    """
+    done = service.report(session, principal=principal, data=data,
+                          idempotency_key=idempotency_key, settings=request.app.state.settings)
+    if done.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = f"/api/v1/incidents/{done.incident.id}"
+    return service.incident_detail(session, done.incident, principal)
+
+
+@router.get("", response_model=IncidentPage)
+def list_incidents(
+    principal: Reader, session: SessionDep,
+    state: Annotated[list[State] | None, Query()] = None,
+    deadline: DeadlineColour | None = None,
+    category: Annotated[str | None, Query(max_length=32)] = None,
+    area: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$")] = None,
+    queue: Literal["mine", "verify", "tasks"] | None = None,
+    since: datetime | None = None, until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+):
+    """Incidents of the caller's territory, newest first; `queue=mine` is the unit's queue."""
+    filters = service.IncidentFilter(states=tuple(state or ()), deadline=deadline,
+                                     category=category, area=area, queue=queue,
+                                     since=since, until=until)
+    total, page = service.list_incidents(session, principal=principal, filters=filters,
+                                         limit=limit, offset=offset)
+    return {"total": total, "items": service.incidents_out(session, page, principal)}
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail)
+def get_incident(incident_id: int, principal: Reader, session: SessionDep):
+    """One incident with its timeline, hand-offs, photos and the caller's possible actions."""
+    incident = service.get_incident(session, incident_id=incident_id, scope=Scope.of(principal))
+    return service.incident_detail(session, incident, principal)
+
+
+@router.post("/{incident_id}/actions/{action}", response_model=IncidentOut)
+def act(incident_id: int, action: str, data: ActionIn, principal: Actor, session: SessionDep,
+        request: Request):
+    """One lifecycle move: file, dispatch, accept, return, handle, verify, rework, close,
+    evaluate, suspend, resume, void, merge. 409 names the current state and what is allowed."""
+    incident = flows.act(session, incident_id=incident_id, name=action, data=data,
+                         principal=principal, settings=request.app.state.settings)
+    return service.incident_out(session, incident, principal)
+
+
+@router.post("/{incident_id}/handoffs", status_code=201, response_model=HandoffOut)
+def hand_off(incident_id: int, data: HandoffIn, principal: HandsOff, session: SessionDep,
+             request: Request):
+    """流转: escalate one level up, assign down, or refer to a platform or department."""
+    handoff = flows.hand_off(session, incident_id=incident_id, data=data, principal=principal,
+                             settings=request.app.state.settings)
+    return service.handoff_dict(handoff)
+
+
+@router.post("/{incident_id}/handoffs/{handoff_id}/sign", response_model=HandoffOut)
+def sign_handoff(incident_id: int, handoff_id: int, principal: Receiver, session: SessionDep):
+    """签收: the receiving unit takes the incident."""
+    handoff = flows.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
+                                   sign=True, reason=None, principal=principal)
+    return service.handoff_dict(handoff)
+
+
+@router.post("/{incident_id}/handoffs/{handoff_id}/return", response_model=HandoffOut)
+def return_handoff(incident_id: int, handoff_id: int, data: AnswerIn, principal: Receiver,
+                   session: SessionDep):
+    """退回: the receiving unit sends it back, with a reason."""
+    handoff = flows.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
+                                   sign=False, reason=data.reason, principal=principal)
+    return service.handoff_dict(handoff)
+
+
+class PhotosIn(BaseModel):
+    kind: Literal["report", "before", "after"]
+    photos: list[PhotoIn] = Field(min_length=1)
+
+
+@router.post("/{incident_id}/photos", status_code=201, response_model=list[PhotoOut])
+def add_photos(incident_id: int, data: PhotosIn, principal: Actor, session: SessionDep,
+               request: Request):
+    """Before and after photos (处理前后), from the handler or the verifying grid worker."""
+    settings = request.app.state.settings
+    photos = check_photos(data.photos, settings=settings)
+    incident = service.get_incident(session, incident_id=incident_id, scope=Scope.of(principal))
+    stored = store_photos(session, incident=incident, photos=photos, kind=data.kind,
+                          user_id=principal.user_id, settings=settings)
+    service.add_event(session, incident, actor=principal.username, action="photos",
+                      data={"kind": data.kind, "photos": [p.id for p in stored]})
+    return [service.photo_dict(p) for p in stored]
+
+
+@router.get("/{incident_id}/photos/{photo_id}")
+def get_photo(incident_id: int, photo_id: int, principal: Reader, session: SessionDep,
+              request: Request, thumbnail: bool = False):
+    """The photo file (or its thumbnail, once the worker made it)."""
+    incident = service.get_incident(session, incident_id=incident_id, scope=Scope.of(principal))
+    photo = session.scalar(select(IncidentPhoto).where(IncidentPhoto.id == photo_id,
+                                                       IncidentPhoto.incident_id == incident.id))
+    relative = photo and (photo.thumbnail_path if thumbnail else photo.path)
+    if not relative:
+        raise NotFound(f"no {'thumbnail of ' if thumbnail else ''}photo {photo_id} of "
+                       f"incident {incident_id}")
+    media = Path(request.app.state.settings.media_dir)
+    return FileResponse(media / relative, media_type="image/jpeg" if thumbnail
+                        else photo.content_type,
+                        headers={"Cache-Control": "private, max-age=86400, immutable"})

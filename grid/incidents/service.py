@@ -1,0 +1,408 @@
+"""Incidents: reporting (上报), reading in scope, and the shapes the API returns.
+
+Keyword-only functions on a sync session; they flush, the edge commits. The moves after
+reporting (transitions, hand-offs) are in grid/incidents/flows.py.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.errors import InvalidInput, NotFound
+from core.scope import EVERYWHERE, Scope
+from core.security import Principal
+from core.settings import Settings
+from core.users.enums import Role
+from core.workflow import outbox
+from core.workflow.calendar_store import load_calendar
+from geo.locate import Location, locate, to_wgs84_point
+from grid.categories.service import get_minor, time_limit
+from grid.incidents import clock
+from grid.incidents.enums import LABELS_ZH, Source, State, Step
+from grid.incidents.models import Handoff, Incident, IncidentEvent, IncidentPhoto, IncidentReporter
+from grid.incidents.photos import check_photos, store_photos
+from grid.incidents.schemas import ReportIn
+from grid.incidents.workflow import INCIDENT_WORKFLOW
+from grid.models import GridWorker, grid_assignment
+
+SOURCE_OF_ROLE = {Role.grid_worker: Source.grid_worker, Role.county_dispatcher: Source.hotline,
+                  Role.enforcement_officer: Source.inspection,
+                  Role.market_inspector: Source.inspection}
+
+
+@dataclass(frozen=True)
+class Reported:
+    incident: Incident
+    replayed: bool  # True: the key was seen before, this is the first result again
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- scope -------------------------------------------------------------------------------
+
+def scope_condition(scope: Scope):
+    """Incidents inside a territory: the grid's code in the scope's range (and, for a grid
+    worker, the grid among theirs). A condition in the query, never a filter after it."""
+    condition = and_(Incident.grid_code >= scope.low, Incident.grid_code < scope.high)
+    if scope.own_grids_of is not None:
+        own = (select(grid_assignment.c.grid_id)
+               .join(GridWorker, GridWorker.id == grid_assignment.c.worker_id)
+               .where(GridWorker.user_id == scope.own_grids_of))
+        condition = and_(condition, Incident.grid_id.in_(own))
+    return condition
+
+
+def get_incident(session: Session, *, incident_id: int, scope: Scope) -> Incident:
+    incident = session.scalar(select(Incident).where(Incident.id == incident_id,
+                                                     scope_condition(scope)))
+    if incident is None:
+        raise NotFound(f"no incident {incident_id} in your territory")
+    return incident
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+def request_hash(data: ReportIn) -> str:
+    """What a replay must repeat: the same key with another body is a client bug."""
+    body = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def report(session: Session, *, principal: Principal, data: ReportIn, idempotency_key: str,
+           settings: Settings) -> Reported:
+    """File a report (上报): locate it, time its filing step, flag duplicates, notify the
+    village centre. A replayed key returns the first incident and stores nothing new."""
+    key = _checked_key(idempotency_key)
+    fingerprint = request_hash(data)
+    first = _replay(session, reporter_id=principal.user_id, key=key, fingerprint=fingerprint)
+    if first is not None:
+        return Reported(first, replayed=True)
+    photos = check_photos(data.photos, settings=settings)
+    lon, lat = to_wgs84_point(*data.location.coordinates, data.crs)
+    where = _locate_in_territory(session, principal=principal, lon=lon, lat=lat)
+    category = get_minor(session, code=data.category)
+    incident = Incident(
+        category_id=category.id, urgency=data.urgency,
+        source=data.source or SOURCE_OF_ROLE.get(principal.role, Source.patrol),
+        description=data.description, address=data.address,
+        geom=func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326),
+        grid_id=_grid_id(session, where.grid.code), grid_code=where.grid.code,
+        responsible_worker_id=_responsible_worker(session, where.grid.code),
+        reporter_id=principal.user_id, idempotency_key=key, request_hash=fingerprint,
+        state=State.reported, version=1, owner_code=where.grid.code[:12],
+        reported_at=now_utc(),
+    )
+    if not _inserted(session, incident):  # a concurrent replay of the same key won
+        return Reported(_replay(session, reporter_id=principal.user_id, key=key,
+                                fingerprint=fingerprint), replayed=True)
+    calendar = load_calendar(session, settings=settings)
+    clock.start_step(incident, Step.filing, now=incident.reported_at,
+                     limit=time_limit(category, urgency=data.urgency, step=Step.filing),
+                     calendar=calendar, warn_share=settings.deadline_warn_share)
+    incident.duplicate_candidates = _duplicates(session, incident, settings=settings)
+    session.add(IncidentReporter(incident_id=incident.id, user_id=principal.user_id,
+                                 reported_at=incident.reported_at))
+    store_photos(session, incident=incident, photos=photos, kind="report",
+                 user_id=principal.user_id, settings=settings)
+    add_event(session, incident, actor=principal.username, action="report", to_state=State.reported,
+              data={"accuracy_m": data.accuracy_m, "duplicates": incident.duplicate_candidates})
+    audit.record(session, actor=principal.username, action="incident.report",
+                 subject_type="incident", subject_id=incident.id,
+                 after={"state": incident.state, "grid": incident.grid_code,
+                        "category": category.code, "urgency": incident.urgency})
+    notify_centre(session, incident, topic="incident.reported",
+                  title=f"新上报事件 #{incident.id}：{category.name}")
+    return Reported(incident, replayed=False)
+
+
+def _checked_key(key: str | None) -> str:
+    if not key or not key.strip():
+        raise InvalidInput("an Idempotency-Key header is required: a retried report must "
+                           "carry the key of its first attempt")
+    if len(key) > 128:
+        raise InvalidInput("the Idempotency-Key is longer than 128 characters")
+    return key.strip()
+
+
+def _replay(session: Session, *, reporter_id: int, key: str, fingerprint: str
+            ) -> Incident | None:
+    first = session.scalar(select(Incident).where(Incident.reporter_id == reporter_id,
+                                                  Incident.idempotency_key == key))
+    if first is not None and first.request_hash != fingerprint:
+        raise InvalidInput("this Idempotency-Key was used for a different report; a new "
+                           "report needs a new key", incident_id=first.id)
+    return first
+
+
+def _inserted(session: Session, incident: Incident) -> bool:
+    """Insert in a savepoint; False when the idempotency key's unique index refuses it."""
+    savepoint = session.begin_nested()
+    try:
+        session.add(incident)
+        session.flush()
+    except IntegrityError as exc:
+        savepoint.rollback()
+        if "uq_incident_idempotency" in str(exc.orig):
+            return False
+        raise
+    savepoint.commit()
+    return True
+
+
+def _locate_in_territory(session: Session, *, principal: Principal, lon: float, lat: float
+                         ) -> Location:
+    """The grid under the point; 422 when outside every grid or the reporter's territory."""
+    try:
+        where = locate(session, lon=lon, lat=lat, scope=EVERYWHERE)
+    except NotFound as exc:
+        raise InvalidInput(exc.detail, lon=lon, lat=lat) from None
+    if not _in_scope(session, Scope.of(principal), where.grid.code):
+        raise InvalidInput(f"({lon}, {lat}) lies in grid {where.grid.code}, outside your "
+                           f"territory", lon=lon, lat=lat)
+    return where
+
+
+def _in_scope(session: Session, scope: Scope, grid_code: str) -> bool:
+    return bool(session.execute(
+        text(f"SELECT 1 FROM area a WHERE a.code = :code AND {scope.area_condition('a')}"),
+        {"code": grid_code, **scope.params}).first())
+
+
+def _grid_id(session: Session, code: str) -> int:
+    return session.scalar(text("SELECT id FROM area WHERE code = :code"), {"code": code})
+
+
+def _responsible_worker(session: Session, grid_code: str) -> int | None:
+    """The grid's worker (the first by staff number when several share it)."""
+    return session.scalar(text(
+        "SELECT w.id FROM grid_worker w JOIN grid_assignment ga ON ga.worker_id = w.id "
+        "JOIN area a ON a.id = ga.grid_id WHERE a.code = :code ORDER BY w.staff_code LIMIT 1"),
+        {"code": grid_code})
+
+
+def _duplicates(session: Session, incident: Incident, *, settings: Settings) -> list[int]:
+    """Open incidents of the same 小类 within the radius and the time window (metres on the
+    geography, the GiST index on the geometry prefilters with a generous degree box)."""
+    since = incident.reported_at - timedelta(hours=settings.duplicate_window_hours)
+    rows = session.scalars(text("""
+        SELECT o.id FROM incident o, incident n
+        WHERE n.id = :id AND o.id <> n.id AND o.category_id = n.category_id
+          AND o.state NOT IN ('closed', 'evaluated', 'void', 'merged')
+          AND o.reported_at >= :since
+          AND ST_DWithin(o.geom, n.geom, :radius_m / 100000.0)
+          AND ST_DWithin(o.geom::geography, n.geom::geography, :radius_m)
+        ORDER BY ST_Distance(o.geom::geography, n.geom::geography), o.id
+        LIMIT 10"""), {"id": incident.id, "since": since, "radius_m": settings.duplicate_radius_m})
+    return list(rows)
+
+
+# --- timeline and notifications ----------------------------------------------------------
+
+def add_event(session: Session, incident: Incident, *, actor: str, action: str,
+              from_state: str | None = None, to_state: str | None = None,
+              note: str | None = None, data: dict | None = None, at: datetime | None = None
+              ) -> None:
+    session.add(IncidentEvent(incident_id=incident.id, actor=actor, action=action,
+                              from_state=from_state, to_state=to_state, note=note, data=data,
+                              at=at or now_utc()))
+
+
+def centre_roles(code: str) -> list[str]:
+    """Who staffs the centre of an area: they are told what arrives there."""
+    desk = {"village": "village_staff", "township": "township_staff",
+            "county": "county_dispatcher", "city": "county_dispatcher"}[level_of_code(code)]
+    return [desk, "supervisor"]
+
+
+def notify_centre(session: Session, incident: Incident, *, topic: str, title: str,
+                  code: str | None = None, user_ids: list[int] | None = None) -> None:
+    """Tell the centre at `code` (the owner by default), and any users named."""
+    code = code or incident.owner_code
+    outbox.enqueue(session, topic=topic, payload={
+        "title": title, "body": incident.description[:200], "subject_type": "incident",
+        "subject_id": incident.id, "user_ids": user_ids or [],
+        "audience": {"roles": centre_roles(code), "scope_code": code}})
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def allowed_actions(incident: Incident, principal: Principal) -> list[str]:
+    return INCIDENT_WORKFLOW.allowed(incident.state, principal.role)
+
+
+def incidents_out(session: Session, incidents: list[Incident], principal: Principal
+                  ) -> list[dict]:
+    """The API shape of several incidents, with three queries whatever their number."""
+    if not incidents:
+        return []
+    extras = {row.id: row for row in session.execute(text("""
+        SELECT i.id, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, c.code AS category_code,
+               c.name AS category_name, o.name AS owner_name
+        FROM incident i JOIN category c ON c.id = i.category_id
+        LEFT JOIN area o ON o.code = i.owner_code
+        WHERE i.id = ANY(:ids)"""), {"ids": [i.id for i in incidents]})}
+    chains = chains_of(session, {i.grid_code for i in incidents})
+    return [_incident_dict(i, extras[i.id], chains[i.grid_code], principal) for i in incidents]
+
+
+def incident_out(session: Session, incident: Incident, principal: Principal) -> dict:
+    return incidents_out(session, [incident], principal)[0]
+
+
+def chains_of(session: Session, grid_codes: set[str]) -> dict[str, list[dict]]:
+    """Each grid's chain of areas, city first, from the codes (a code is its path)."""
+    wanted = {code: [code[:4] + "00", code[:6], code[:9], code[:12], code]
+              for code in grid_codes}
+    names = {row.code: row for row in session.execute(text(
+        "SELECT level, code, name FROM area WHERE code = ANY(:codes)"),
+        {"codes": sorted({c for chain in wanted.values() for c in chain})})}
+    return {code: [{"level": names[c].level, "code": c, "name": names[c].name}
+                   for c in chain if c in names]
+            for code, chain in wanted.items()}
+
+
+def _incident_dict(incident: Incident, extra, chain: list[dict], principal: Principal) -> dict:
+    return {
+        "id": incident.id, "state": incident.state,
+        "state_label": LABELS_ZH[State(incident.state)], "version": incident.version,
+        "category": {"code": extra.category_code, "name": extra.category_name},
+        "urgency": incident.urgency, "source": incident.source,
+        "description": incident.description, "address": incident.address,
+        "location": {"type": "Point", "coordinates": [extra.lon, extra.lat]},
+        "grid": chain[-1], "chain": chain,
+        "owner": {"code": incident.owner_code, "name": extra.owner_name,
+                  "level": level_of_code(incident.owner_code),
+                  "platform": incident.owner_platform,
+                  "department": incident.owner_department},
+        "handler_unit": incident.handler_unit,
+        "responsible_worker_id": incident.responsible_worker_id,
+        "reported_at": incident.reported_at, "filed_at": incident.filed_at,
+        "closed_at": incident.closed_at, "step": incident.step,
+        "step_due_at": incident.step_due_at, "step_warn_at": incident.step_warn_at,
+        "deadline": incident.deadline, "rework_count": incident.rework_count,
+        "escalation_count": incident.escalation_count,
+        "merged_into": incident.merged_into_id, "rating": incident.rating,
+        "duplicate_candidates": incident.duplicate_candidates or [],
+        "allowed_actions": allowed_actions(incident, principal),
+    }
+
+
+def incident_detail(session: Session, incident: Incident, principal: Principal) -> dict:
+    events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
+                             .order_by(IncidentEvent.at, IncidentEvent.id)).all()
+    handoffs = session.scalars(select(Handoff).where(Handoff.incident_id == incident.id)
+                               .order_by(Handoff.id)).all()
+    photos = session.scalars(select(IncidentPhoto).where(IncidentPhoto.incident_id == incident.id)
+                             .order_by(IncidentPhoto.id)).all()
+    reporters = session.scalars(select(IncidentReporter.user_id)
+                                .where(IncidentReporter.incident_id == incident.id)
+                                .order_by(IncidentReporter.reported_at)).all()
+    return {**incident_out(session, incident, principal),
+            "timeline": [_event_dict(e) for e in events],
+            "handoffs": [handoff_dict(h) for h in handoffs],
+            "photos": [photo_dict(p) for p in photos],
+            "reporters": list(reporters)}
+
+
+def _event_dict(e: IncidentEvent) -> dict:
+    return {"at": e.at, "actor": e.actor, "action": e.action, "from_state": e.from_state,
+            "to_state": e.to_state, "note": e.note, "data": e.data}
+
+
+def handoff_dict(h: Handoff) -> dict:
+    return {column: getattr(h, column) for column in (
+        "id", "kind", "status", "from_code", "to_code", "to_platform", "to_department",
+        "reason", "created_by", "created_at", "due_at", "answered_by", "answered_at",
+        "answer_reason")}
+
+
+def photo_dict(p: IncidentPhoto) -> dict:
+    base = f"/api/v1/incidents/{p.incident_id}/photos/{p.id}"
+    return {"id": p.id, "kind": p.kind, "content_type": p.content_type, "bytes": p.bytes,
+            "url": base, "thumbnail_url": f"{base}?thumbnail=1" if p.thumbnail_path else None}
+
+
+def level_of_code(code: str) -> str:
+    if len(code) == 6:
+        return "city" if code.endswith("00") else "county"
+    return {9: "township", 12: "village", 15: "grid"}[len(code)]
+
+
+def parent_code(code: str) -> str | None:
+    """One level up: grid → village → township → county → city; None above a city."""
+    level = level_of_code(code)
+    if level == "city":
+        return None
+    if level == "county":
+        return code[:4] + "00"
+    return code[:{"township": 6, "village": 9, "grid": 12}[level]]
+
+
+# --- lists and queues --------------------------------------------------------------------
+
+QUEUE_PLATFORM = {Role.enforcement_officer: "enforcement",
+                  Role.market_inspector: "market_supervision",
+                  Role.service_clerk: "convenience", Role.proxy_agent: "convenience"}
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    states: tuple[str, ...] = ()
+    deadline: str | None = None
+    category: str | None = None  # a 大类 or 小类 code: its subtree
+    area: str | None = None  # an area code: its subtree
+    queue: str | None = None  # "mine": held by my unit; "verify": mine to verify
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_incidents(session: Session, *, principal: Principal, filters: IncidentFilter,
+                   limit: int, offset: int) -> tuple[int, list[Incident]]:
+    """Incidents in the caller's territory, newest first, filtered; (total, page)."""
+    query = select(Incident).where(scope_condition(Scope.of(principal)))
+    for condition in _filter_conditions(principal, filters):
+        query = query.where(condition)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = session.scalars(query.order_by(Incident.reported_at.desc(), Incident.id.desc())
+                           .limit(limit).offset(offset)).all()
+    return total, list(page)
+
+
+def _filter_conditions(principal: Principal, f: IncidentFilter) -> list:
+    conditions = []
+    if f.states:
+        conditions.append(Incident.state.in_(f.states))
+    if f.deadline:
+        conditions.append(Incident.deadline == f.deadline)
+    if f.category:
+        from grid.categories.models import Category
+
+        conditions.append(Incident.category_id.in_(
+            select(Category.id).where(Category.code.startswith(f.category))))
+    if f.area:
+        prefix = f.area[:4] if level_of_code(f.area) == "city" else f.area
+        conditions.append(Incident.grid_code.startswith(prefix))
+    if f.since:
+        conditions.append(Incident.reported_at >= f.since)
+    if f.until:
+        conditions.append(Incident.reported_at < f.until)
+    if f.queue == "mine":
+        conditions.append(Incident.owner_code == principal.scope_code)
+        conditions.append(Incident.owner_platform == QUEUE_PLATFORM.get(principal.role, "grid"))
+        conditions.append(Incident.state.not_in(["closed", "evaluated", "void", "merged"]))
+    elif f.queue == "verify":
+        conditions.append(Incident.state == State.handled)
+    elif f.queue == "tasks":
+        conditions.append(Incident.handler_user_id == principal.user_id)
+        conditions.append(Incident.state.in_([State.dispatched, State.handling, State.rework]))
+    elif f.queue is not None:
+        raise InvalidInput(f"unknown queue {f.queue!r}: mine, verify or tasks")
+    return conditions

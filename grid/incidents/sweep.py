@@ -1,0 +1,150 @@
+"""The deadline sweep: yellow, red, and one escalation per overdue step; expired hand-offs.
+
+Set-based SQL driven by the instants each step stored when it started (grid/incidents/
+clock.py), so sweeping a million open incidents reads two partial indexes. Idempotent:
+every statement changes only rows not yet in the target state, and a sweep holds a
+transaction-level advisory lock, so a second sweep overlapping the first waits for it,
+then finds nothing left to do.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.settings import Settings
+from core.workflow import outbox
+from core.workflow.calendar_store import load_calendar
+from core.workflow.durations import parse_duration
+from grid.incidents.models import CLOCK_STATES_SQL
+from grid.incidents.service import centre_roles
+
+SWEEP_LOCK = 0x5EE9  # pg_advisory_xact_lock key: one sweep at a time
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    yellow: int
+    red: int
+    escalated: int
+    handoffs_expired: int
+
+    def as_dict(self) -> dict[str, int]:
+        return self.__dict__.copy()
+
+
+def sweep(session: Session, *, now: datetime, settings: Settings) -> SweepResult:
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK})
+    yellow = session.execute(text(f"""
+        UPDATE incident SET deadline = 'yellow'
+        WHERE {CLOCK_STATES_SQL} AND deadline = 'green' AND step_warn_at <= :now
+          AND step_due_at > :now"""), {"now": now}).rowcount
+    red = session.execute(text(f"""
+        UPDATE incident SET deadline = 'red', ever_overdue = true
+        WHERE {CLOCK_STATES_SQL} AND deadline <> 'red' AND step_due_at <= :now"""),
+        {"now": now}).rowcount
+    sign_by = load_calendar(session, settings=settings).due(
+        now, parse_duration(settings.handoff_sign_limit))
+    escalated = _escalate_overdue(session, now=now, sign_by=sign_by)
+    expired = _escalate_unsigned(session, now=now, sign_by=sign_by)
+    return SweepResult(yellow, red, escalated, expired)
+
+
+# One level up from a code: village → township → county → city (grid codes never own).
+PARENT_SQL = """CASE length({c}) WHEN 12 THEN substr({c}, 1, 9) WHEN 9 THEN substr({c}, 1, 6)
+    WHEN 6 THEN CASE WHEN {c} LIKE '%00' THEN NULL ELSE substr({c}, 1, 4) || '00' END END"""
+
+
+def _escalate_overdue(session: Session, *, now: datetime, sign_by: datetime) -> int:
+    """Red incidents not escalated for this step, with no hand-off pending, go one level
+    up: a pending hand-off the upper centre must sign."""
+    rows = session.execute(text(f"""
+        WITH due AS (
+            SELECT i.id, i.owner_code, i.owner_platform, {PARENT_SQL.format(c='i.owner_code')}
+                   AS up
+            FROM incident i
+            WHERE {CLOCK_STATES_SQL.replace('state', 'i.state')} AND i.deadline = 'red'
+              AND NOT i.overdue_escalated AND i.owner_platform = 'grid'
+              AND NOT EXISTS (SELECT 1 FROM handoff h WHERE h.incident_id = i.id
+                              AND h.status = 'pending')
+            FOR UPDATE OF i SKIP LOCKED
+        ), moved AS (
+            UPDATE incident i SET overdue_escalated = true,
+                   owner_code = COALESCE(due.up, i.owner_code),
+                   escalation_count = i.escalation_count + (due.up IS NOT NULL)::int,
+                   version = i.version + (due.up IS NOT NULL)::int
+            FROM due WHERE i.id = due.id
+            RETURNING i.id, due.owner_code AS from_code, due.up AS to_code, i.version
+        ), opened AS (
+            INSERT INTO handoff (incident_id, kind, from_code, from_platform, to_code,
+                                 to_platform, reason, status, created_by, created_at, due_at)
+            SELECT id, 'escalate', from_code, 'grid', to_code, 'grid', '超期自动上报',
+                   'pending', :system, :now, :sign_by
+            FROM moved WHERE to_code IS NOT NULL
+            RETURNING id, incident_id, from_code, to_code
+        )
+        SELECT incident_id, id AS handoff_id, from_code, to_code FROM opened
+        ORDER BY incident_id"""), {"now": now, "sign_by": sign_by, "system": SYSTEM}).all()
+    _record_escalations(session, rows, now=now, why="超期自动上报", action="overdue")
+    return len(rows)
+
+
+def _escalate_unsigned(session: Session, *, now: datetime, sign_by: datetime) -> int:
+    """Hand-offs left unsigned past their limit expire and go one level further up."""
+    rows = session.execute(text(f"""
+        WITH stale AS (
+            SELECT h.id, h.incident_id, h.to_code, {PARENT_SQL.format(c='h.to_code')} AS up
+            FROM handoff h WHERE h.status = 'pending' AND h.due_at <= :now
+            FOR UPDATE OF h SKIP LOCKED
+        ), expired AS (
+            UPDATE handoff h SET status = 'expired', answered_by = :system, answered_at = :now,
+                   answer_reason = '超时未签收'
+            FROM stale WHERE h.id = stale.id AND stale.up IS NOT NULL
+            RETURNING stale.incident_id, stale.to_code AS from_code, stale.up AS to_code
+        ), opened AS (
+            INSERT INTO handoff (incident_id, kind, from_code, from_platform, to_code,
+                                 to_platform, reason, status, created_by, created_at, due_at)
+            SELECT incident_id, 'escalate', from_code, 'grid', to_code, 'grid', '超时未签收，自动上报',
+                   'pending', :system, :now, :sign_by FROM expired
+            RETURNING id, incident_id, from_code, to_code
+        ), moved AS (
+            UPDATE incident i SET owner_code = opened.to_code, owner_platform = 'grid',
+                   owner_department = NULL, escalation_count = i.escalation_count + 1,
+                   version = i.version + 1
+            FROM opened WHERE i.id = opened.incident_id
+            RETURNING i.id
+        )
+        SELECT incident_id, id AS handoff_id, from_code, to_code FROM opened
+        ORDER BY incident_id"""), {"now": now, "sign_by": sign_by, "system": SYSTEM}).all()
+    _record_escalations(session, rows, now=now, why="超时未签收，自动上报", action="unsigned")
+    return len(rows)
+
+
+def _record_escalations(session: Session, rows, *, now: datetime, why: str, action: str
+                        ) -> None:
+    """Timeline, audit and a notice to the receiving centre, for each escalation."""
+    if not rows:
+        return
+    session.execute(text("""
+        INSERT INTO incident_event (incident_id, at, actor, action, note, data)
+        SELECT incident_id, :now, :system, 'handoff.escalate', :why,
+               jsonb_build_object('handoff', handoff_id, 'from', from_code, 'to', to_code,
+                                  'cause', :cause)
+        FROM unnest(:incidents ::bigint[], :handoffs ::bigint[], :froms ::text[], :tos ::text[])
+             AS r(incident_id, handoff_id, from_code, to_code)"""),
+        {"now": now, "system": SYSTEM, "why": why, "cause": action,
+         "incidents": [r.incident_id for r in rows], "handoffs": [r.handoff_id for r in rows],
+         "froms": [r.from_code for r in rows], "tos": [r.to_code for r in rows]})
+    audit.record_many(session, [
+        dict(actor=SYSTEM, action=f"incident.escalate.{action}", subject_type="incident",
+             subject_id=r.incident_id, before={"owner": r.from_code},
+             after={"owner": r.to_code, "handoff": r.handoff_id}) for r in rows])
+    outbox.enqueue_many(session, topic="incident.escalated", payloads=[{
+        "title": f"{why} #{r.incident_id}", "body": "", "subject_type": "incident",
+        "subject_id": r.incident_id,
+        "audience": {"roles": centre_roles(r.to_code), "scope_code": r.to_code}}
+        for r in rows])
+

@@ -1,0 +1,172 @@
+"""Fixtures for the incident hub: the demo city's people, a place to report from, and
+small helpers to report and act through the API."""
+
+import base64
+import io
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from PIL import Image
+from sqlalchemy import text
+
+from core.security import Principal
+from core.users.enums import Role
+from tests.conftest import bearer
+
+
+@dataclass(frozen=True)
+class Person:
+    principal: Principal
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Place:
+    grid_code: str
+    lon: float
+    lat: float
+    worker: Person  # the grid's worker (with a login)
+
+
+def person_of(session, settings, username: str) -> Person:
+    row = session.execute(text("SELECT id, username, role, scope_code FROM app_user "
+                               "WHERE username = :u"), {"u": username}).one()
+    principal = Principal(row.id, row.username, Role(row.role), row.scope_code)
+    return Person(principal, bearer(settings, role=row.role, scope_code=row.scope_code,
+                                    user_id=row.id, username=row.username))
+
+
+@pytest.fixture
+def people(demo_city, session, settings) -> dict[str, Person]:
+    """The demo accounts by role (village staff of the first village, and so on)."""
+    return {role.value: person_of(session, settings, f"demo_{role}")
+            for role in Role if role is not Role.grid_worker}
+
+
+@pytest.fixture
+def place(demo_city, session, settings, people) -> Place:
+    """A point inside a grid of the village staff's village, and that grid's worker."""
+    village = people["village_staff"].principal.scope_code
+    row = session.execute(text("""
+        SELECT a.code, ST_X(ST_PointOnSurface(a.geom)) AS lon,
+               ST_Y(ST_PointOnSurface(a.geom)) AS lat, u.username
+        FROM area a JOIN grid_assignment ga ON ga.grid_id = a.id
+        JOIN grid_worker w ON w.id = ga.worker_id JOIN app_user u ON u.id = w.user_id
+        WHERE a.level = 'grid' AND a.code LIKE :village || '%'
+        ORDER BY a.code, w.staff_code LIMIT 1"""), {"village": village}).one()
+    return Place(row.code, row.lon, row.lat, person_of(session, settings, row.username))
+
+
+@pytest.fixture
+def minor(session, demo_city) -> str:
+    """An active 小类 code."""
+    return session.scalar(text("SELECT code FROM category WHERE level = 'minor' AND active "
+                               "ORDER BY code LIMIT 1"))
+
+
+def report_body(place: Place, category: str, **extra) -> dict:
+    return {"location": {"type": "Point", "coordinates": [place.lon, place.lat]},
+            "category": category, "description": "路边垃圾堆积，影响通行", **extra}
+
+
+def new_key() -> str:
+    return str(uuid.uuid4())
+
+
+def png_base64(colour=(200, 30, 30), size=(64, 48)) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def report(client, person: Person, body: dict, key: str | None = None):
+    return client.post("/api/v1/incidents", json=body,
+                       headers={**person.headers, "Idempotency-Key": key or new_key()})
+
+
+def act(client, person: Person, incident: dict | int, action: str, version: int | None = None,
+        **fields):
+    incident_id = incident if isinstance(incident, int) else incident["id"]
+    if version is None:
+        version = client.get(f"/api/v1/incidents/{incident_id}",
+                             headers=person.headers).json()["version"]
+    return client.post(f"/api/v1/incidents/{incident_id}/actions/{action}",
+                       json={"version": version, **fields}, headers=person.headers)
+
+
+# --- committed data, a live server, a real worker ------------------------------------------
+
+@dataclass
+class Live:
+    url: str
+    app: object
+
+
+@pytest.fixture(scope="module")
+def live(settings, demo_city):
+    """The app served by uvicorn on a free port with its own sessions: requests commit, and
+    concurrent requests really run concurrently."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", backlog=512))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield Live(f"http://127.0.0.1:{listener.getsockname()[1]}", app)
+    server.should_exit = True
+    thread.join(timeout=10)
+    listener.close()
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def committed(engine, settings, demo_city):
+    """People, a place and a 小类 read on a connection of their own (nothing to roll back)."""
+    from sqlalchemy.orm import Session
+
+    with Session(engine) as session:
+        people = {role.value: person_of(session, settings, f"demo_{role}")
+                  for role in Role if role is not Role.grid_worker}
+        village = people["village_staff"].principal.scope_code
+        row = session.execute(text("""
+            SELECT a.code, ST_X(ST_PointOnSurface(a.geom)) AS lon,
+                   ST_Y(ST_PointOnSurface(a.geom)) AS lat, u.username
+            FROM area a JOIN grid_assignment ga ON ga.grid_id = a.id
+            JOIN grid_worker w ON w.id = ga.worker_id JOIN app_user u ON u.id = w.user_id
+            WHERE a.level = 'grid' AND a.code LIKE :village || '%'
+            ORDER BY a.code, w.staff_code LIMIT 1"""), {"village": village}).one()
+        place = Place(row.code, row.lon, row.lat, person_of(session, settings, row.username))
+        category = session.scalar(text("SELECT code FROM category WHERE level = 'minor' "
+                                       "AND active ORDER BY code LIMIT 1"))
+    return people, place, category
+
+
+@pytest.fixture(scope="module")
+def worker_queue(database_url):
+    """A Celery worker process of its own, on a queue of its own, on the test database."""
+    import os
+    import subprocess
+    import sys
+
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "core.celery_app", "worker", "--pool=threads",
+         "--concurrency=4", "--queues", name, "--loglevel=warning", "--without-gossip",
+         "--without-mingle"],
+        env={**os.environ, "DATABASE_URL": database_url})
+    yield name
+    worker.terminate()
+    worker.wait(timeout=30)
