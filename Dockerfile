@@ -18,7 +18,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject
 COPY . /tmp/src
 RUN pip install --no-deps /tmp/src && rm -rf /tmp/src
 
-RUN useradd --create-home --uid 10001 gridgov
+RUN useradd --create-home --uid 10001 gridgov \
+    && mkdir -p /var/lib/gridgov/media && chown gridgov /var/lib/gridgov/media
 USER gridgov
 WORKDIR /home/gridgov
 

@@ -5,6 +5,9 @@ from functools import lru_cache
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import InvalidInput
+from core.workflow.durations import parse_duration
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -78,6 +81,22 @@ class Settings(BaseSettings):
     # Beat periods (seconds): outbox safety net, deadline sweep.
     outbox_interval_seconds: float = 5.0
     sweep_interval_seconds: float = 60.0
+
+    @field_validator("handoff_sign_limit")
+    @classmethod
+    def a_time_limit(cls, value: str) -> str:
+        try:
+            parse_duration(value)
+        except InvalidInput as exc:  # settings speak ValueError
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("deadline_warn_share")
+    @classmethod
+    def a_share(cls, value: float) -> float:
+        if not 0 < value < 1:
+            raise ValueError("the warning share is between 0 and 1, e.g. 0.8")
+        return value
 
     @property
     def notification_channel_list(self) -> list[str]:

@@ -26,10 +26,16 @@ from grid.incidents import clock
 from grid.incidents.enums import STEP_OF_STATE, HandoffKind, HandoffStatus, Platform, State
 from grid.incidents.models import Handoff, Incident, IncidentPhoto, IncidentReporter
 from grid.incidents.schemas import ActionIn, HandoffIn
-from grid.incidents.service import (add_event, get_incident, level_of_code, notify_centre,
-                                    now_utc, parent_code)
-from grid.models import GridWorker
+from grid.incidents.service import (
+    add_event,
+    get_incident,
+    level_of_code,
+    notify_centre,
+    now_utc,
+    parent_code,
+)
 from grid.incidents.workflow import HANDLERS, INCIDENT_WORKFLOW
+from grid.models import GridWorker
 
 # Who receives a referral to each platform.
 PLATFORM_ROLES = {
@@ -296,7 +302,7 @@ def _destination(session: Session, incident: Incident, data: HandoffIn
     platform = data.to_platform or Platform(incident.owner_platform)
     to = data.to_code or incident.owner_code
     if not incident.grid_code.startswith(to if level_of_code(to) != "city" else to[:4]):
-        raise InvalidInput(f"refer to a unit whose territory contains the incident")
+        raise InvalidInput("refer to a unit whose territory contains the incident")
     return to, platform
 
 

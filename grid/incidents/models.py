@@ -3,9 +3,22 @@
 from datetime import datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, DateTime, Float, ForeignKey,
-                        Index, Integer, SmallInteger, String, Text, UniqueConstraint, func,
-                        text)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -13,8 +26,15 @@ import geo.models  # noqa: F401  (area)
 import grid.categories.models  # noqa: F401  (category)
 import grid.models  # noqa: F401  (grid_worker)
 from core.db import Base
-from grid.incidents.enums import (DeadlineColour, HandoffKind, HandoffStatus, Platform, Source,
-                                  State, Urgency)
+from grid.incidents.enums import (
+    DeadlineColour,
+    HandoffKind,
+    HandoffStatus,
+    Platform,
+    Source,
+    State,
+    Urgency,
+)
 
 
 def _values(enum) -> str:

@@ -18,8 +18,18 @@ from grid.incidents import flows, service
 from grid.incidents.enums import DeadlineColour, State
 from grid.incidents.models import IncidentPhoto
 from grid.incidents.photos import check_photos, store_photos
-from grid.incidents.schemas import (ActionIn, AnswerIn, HandoffIn, HandoffOut, IncidentDetail,
-                                    IncidentOut, IncidentPage, PhotoIn, PhotoOut, ReportIn)
+from grid.incidents.schemas import (
+    ActionIn,
+    AnswerIn,
+    HandoffIn,
+    HandoffOut,
+    IncidentDetail,
+    IncidentOut,
+    IncidentPage,
+    PhotoIn,
+    PhotoOut,
+    ReportIn,
+)
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 

@@ -189,17 +189,19 @@ def _responsible_worker(session: Session, grid_code: str) -> int | None:
 
 
 def _duplicates(session: Session, incident: Incident, *, settings: Settings) -> list[int]:
-    """Open incidents of the same 小类 within the radius and the time window (metres on the
-    geography, the GiST index on the geometry prefilters with a generous degree box)."""
+    """Open incidents of the same 小类 within the radius and the time window, nearest and
+    then newest first. Metres on the geography; first the GiST index on the geometry with
+    a box of radius/60,000 degrees, which holds the radius up to latitude 54° (Mohe): a
+    degree of longitude there is 65 km."""
     since = incident.reported_at - timedelta(hours=settings.duplicate_window_hours)
     rows = session.scalars(text("""
         SELECT o.id FROM incident o, incident n
         WHERE n.id = :id AND o.id <> n.id AND o.category_id = n.category_id
           AND o.state NOT IN ('closed', 'evaluated', 'void', 'merged')
           AND o.reported_at >= :since
-          AND ST_DWithin(o.geom, n.geom, :radius_m / 100000.0)
+          AND ST_DWithin(o.geom, n.geom, :radius_m / 60000.0)
           AND ST_DWithin(o.geom::geography, n.geom::geography, :radius_m)
-        ORDER BY ST_Distance(o.geom::geography, n.geom::geography), o.id
+        ORDER BY ST_Distance(o.geom::geography, n.geom::geography), o.reported_at DESC, o.id
         LIMIT 10"""), {"id": incident.id, "since": since, "radius_m": settings.duplicate_radius_m})
     return list(rows)
 

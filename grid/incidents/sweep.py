@@ -23,6 +23,8 @@ from grid.incidents.service import centre_roles
 
 SWEEP_LOCK = 0x5EE9  # pg_advisory_xact_lock key: one sweep at a time
 SYSTEM = "system"
+OVERDUE = "超期自动上报"
+UNSIGNED = "超时未签收，自动上报"
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,15 @@ def _escalate_overdue(session: Session, *, now: datetime, sign_by: datetime) -> 
         ), opened AS (
             INSERT INTO handoff (incident_id, kind, from_code, from_platform, to_code,
                                  to_platform, reason, status, created_by, created_at, due_at)
-            SELECT id, 'escalate', from_code, 'grid', to_code, 'grid', '超期自动上报',
+            SELECT id, 'escalate', from_code, 'grid', to_code, 'grid', :why,
                    'pending', :system, :now, :sign_by
             FROM moved WHERE to_code IS NOT NULL
             RETURNING id, incident_id, from_code, to_code
         )
         SELECT incident_id, id AS handoff_id, from_code, to_code FROM opened
-        ORDER BY incident_id"""), {"now": now, "sign_by": sign_by, "system": SYSTEM}).all()
-    _record_escalations(session, rows, now=now, why="超期自动上报", action="overdue")
+        ORDER BY incident_id"""), {"now": now, "sign_by": sign_by, "system": SYSTEM,
+                                     "why": OVERDUE}).all()
+    _record_escalations(session, rows, now=now, why=OVERDUE, action="overdue")
     return len(rows)
 
 
@@ -107,7 +110,7 @@ def _escalate_unsigned(session: Session, *, now: datetime, sign_by: datetime) ->
         ), opened AS (
             INSERT INTO handoff (incident_id, kind, from_code, from_platform, to_code,
                                  to_platform, reason, status, created_by, created_at, due_at)
-            SELECT incident_id, 'escalate', from_code, 'grid', to_code, 'grid', '超时未签收，自动上报',
+            SELECT incident_id, 'escalate', from_code, 'grid', to_code, 'grid', :why,
                    'pending', :system, :now, :sign_by FROM expired
             RETURNING id, incident_id, from_code, to_code
         ), moved AS (
@@ -118,8 +121,9 @@ def _escalate_unsigned(session: Session, *, now: datetime, sign_by: datetime) ->
             RETURNING i.id
         )
         SELECT incident_id, id AS handoff_id, from_code, to_code FROM opened
-        ORDER BY incident_id"""), {"now": now, "sign_by": sign_by, "system": SYSTEM}).all()
-    _record_escalations(session, rows, now=now, why="超时未签收，自动上报", action="unsigned")
+        ORDER BY incident_id"""), {"now": now, "sign_by": sign_by, "system": SYSTEM,
+                                     "why": UNSIGNED}).all()
+    _record_escalations(session, rows, now=now, why=UNSIGNED, action="unsigned")
     return len(rows)
 
 
@@ -132,7 +136,7 @@ def _record_escalations(session: Session, rows, *, now: datetime, why: str, acti
         INSERT INTO incident_event (incident_id, at, actor, action, note, data)
         SELECT incident_id, :now, :system, 'handoff.escalate', :why,
                jsonb_build_object('handoff', handoff_id, 'from', from_code, 'to', to_code,
-                                  'cause', :cause)
+                                  'cause', CAST(:cause AS text))
         FROM unnest(:incidents ::bigint[], :handoffs ::bigint[], :froms ::text[], :tos ::text[])
              AS r(incident_id, handoff_id, from_code, to_code)"""),
         {"now": now, "system": SYSTEM, "why": why, "cause": action,

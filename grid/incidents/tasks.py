@@ -28,7 +28,7 @@ def sweep_deadlines() -> dict[str, int]:
     return result.as_dict()
 
 
-@celery_app.task(name=THUMBNAIL_TASK, time_limit=120, soft_time_limit=100, ignore_result=True)
+@celery_app.task(name=THUMBNAIL_TASK, time_limit=120, soft_time_limit=100)
 def make_thumbnails(photo_ids: list[int]) -> int:
     """Thumbnails for these photos; those that have one already are skipped."""
     media_dir = Path(get_settings().media_dir)

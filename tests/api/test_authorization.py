@@ -249,6 +249,7 @@ class Outside(StrEnum):
     NOT_FOUND = "404, as if it did not exist"
     FILTERED = "the route's 2xx, and nothing outside in the answer"
     SOMEONE_ELSES = "401: someone else's credential"
+    REFUSED = "422: the request names a place outside the caller's territory"
     NOT_TERRITORIAL = "one answer for every scope: nothing lies outside (calendar, categories)"
 
 
@@ -258,6 +259,7 @@ class Call:
     url: str
     params: dict | None = None
     json: Any = None
+    headers: dict | None = None
     check: Callable[[Any], None] | None = None  # asserts on the body of a 2xx answer
     # Inside the scope only, where no in-scope object can give the 2xx: the status the
     # domain gives once authorization has passed, and why.
@@ -270,6 +272,7 @@ class Ctx:
     client: TestClient
     actor: Actor
     settings: Settings
+    session: Session | None = None  # the test's rolled-back session, to seed objects
 
     def login(self, username: str) -> dict:
         response = self.client.post("/api/v1/auth/token", data={
@@ -491,6 +494,204 @@ def _update_category(ctx: Ctx, inside: bool) -> Call | None:
                 check=check)
 
 
+# --- incidents ----------------------------------------------------------------------------
+
+# Which platform's hand-offs each receiving role signs, and one move each working role can
+# make (with the state it is made from): the matrix checks authorization, not the lifecycle.
+RECEIVING_PLATFORM = {Role.enforcement_officer: "enforcement",
+                      Role.market_inspector: "market_supervision",
+                      Role.service_clerk: "convenience", Role.proxy_agent: "convenience"}
+A_MOVE = {Role.village_staff: ("reported", "file", "filed"),
+          Role.township_staff: ("reported", "file", "filed"),
+          Role.county_dispatcher: ("reported", "file", "filed"),
+          Role.supervisor: ("filed", "suspend", "suspended"),
+          Role.grid_worker: ("handled", "verify", "verified"),
+          Role.enforcement_officer: ("dispatched", "accept", "handling"),
+          Role.market_inspector: ("dispatched", "accept", "handling"),
+          Role.service_clerk: ("dispatched", "accept", "handling")}
+
+
+def _png() -> str:
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), (0, 128, 0)).save(buffer, "PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def _seed_incident(ctx: Ctx, grid_code: str, *, state: str = "reported",
+                   photo: bool = False) -> int:
+    """An incident in a grid, reported through the service by the city's demo admin, then
+    put in `state` directly."""
+    import uuid
+
+    from core.security import Principal
+    from grid.incidents import service
+    from grid.incidents.schemas import ReportIn
+
+    session = ctx.session
+    admin_id = session.scalar(text("SELECT id FROM app_user WHERE username = 'demo_admin'"))
+    lon, lat = _point_in(session.connection(), grid_code)
+    category = session.scalar(text("SELECT min(code) FROM category WHERE level = 'minor'"))
+    data = ReportIn(location={"type": "Point", "coordinates": [lon, lat]}, category=category,
+                    description="matrix", photos=[{"content_type": "image/png",
+                                                   "data": _png()}] if photo else [])
+    incident = service.report(session, principal=Principal(admin_id, "demo_admin", Role.admin,
+                                                           "430200"),
+                              data=data, idempotency_key=str(uuid.uuid4()),
+                              settings=ctx.settings).incident
+    session.execute(text("UPDATE incident SET state = :state, handler_unit = 'matrix' "
+                         "WHERE id = :id"), {"state": state, "id": incident.id})
+    session.expire_all()
+    return incident.id
+
+
+def _grid(ctx: Ctx, inside: bool) -> str:
+    return ctx.actor.inside_grid if inside else ctx.actor.outside_grid
+
+
+def _report(ctx: Ctx, inside: bool) -> Call:
+    actor = ctx.actor
+    lon, lat = actor.inside_point if inside else actor.outside_point
+    category = ctx.session.scalar(text("SELECT min(code) FROM category WHERE level = 'minor'"))
+
+    def check(body):
+        assert body["grid"]["code"] == actor.inside_grid and body["state"] == "reported"
+    return Call("POST", "/api/v1/incidents", headers={"Idempotency-Key": f"matrix-{inside}"},
+                json={"location": {"type": "Point", "coordinates": [lon, lat]},
+                      "category": category, "description": "matrix"}, check=check)
+
+
+def _list_incidents(ctx: Ctx, inside: bool) -> Call:
+    ours, theirs = _seed_incident(ctx, _grid(ctx, True)), _seed_incident(ctx, _grid(ctx, False))
+
+    def check(body):
+        ids = [item["id"] for item in body["items"]]
+        _all_covered(ctx.actor, [item["grid"]["code"] for item in body["items"]])
+        assert ours in ids and theirs not in ids
+    return Call("GET", "/api/v1/incidents", params={"limit": 500}, check=check)
+
+
+def _get_incident(ctx: Ctx, inside: bool) -> Call:
+    incident = _seed_incident(ctx, _grid(ctx, inside))
+
+    def check(body):
+        assert body["id"] == incident and body["timeline"][0]["action"] == "report"
+    return Call("GET", f"/api/v1/incidents/{incident}", check=check)
+
+
+def _act(ctx: Ctx, inside: bool) -> Call:
+    state, move, target = A_MOVE.get(ctx.actor.role, ("reported", "file", "filed"))
+    incident = _seed_incident(ctx, _grid(ctx, inside), state=state)
+
+    def check(body):
+        assert (body["id"], body["state"]) == (incident, target)
+    return Call("POST", f"/api/v1/incidents/{incident}/actions/{move}",
+                json={"version": 1, "reason": "matrix"}, check=check)
+
+
+def _hand_off(ctx: Ctx, inside: bool) -> Call:
+    incident = _seed_incident(ctx, _grid(ctx, inside))
+
+    def check(body):
+        assert (body["kind"], body["status"]) == ("escalate", "pending")
+        assert body["to_code"] == _grid(ctx, inside)[:9]
+    return Call("POST", f"/api/v1/incidents/{incident}/handoffs",
+                json={"kind": "escalate", "version": 1, "reason": "matrix"}, check=check)
+
+
+def _pending_handoff(ctx: Ctx, inside: bool) -> tuple[int, int]:
+    """An incident with a hand-off awaiting the actor's unit."""
+    incident = _seed_incident(ctx, _grid(ctx, inside))
+    platform = RECEIVING_PLATFORM.get(ctx.actor.role, "grid")
+    handoff = ctx.session.scalar(text("""
+        INSERT INTO handoff (incident_id, kind, from_code, from_platform, to_code, to_platform,
+                             reason, status, created_by, due_at)
+        VALUES (:incident, 'refer', :from_code, 'grid', :to_code, :platform, 'matrix',
+                'pending', 'matrix', now() + interval '1 day') RETURNING id"""),
+        {"incident": incident, "from_code": _grid(ctx, inside)[:12],
+         "to_code": ctx.actor.scope_code, "platform": platform})
+    return incident, handoff
+
+
+def _sign(ctx: Ctx, inside: bool) -> Call:
+    incident, handoff = _pending_handoff(ctx, inside)
+
+    def check(body):
+        assert (body["id"], body["status"]) == (handoff, "signed")
+    return Call("POST", f"/api/v1/incidents/{incident}/handoffs/{handoff}/sign", check=check)
+
+
+def _return_handoff(ctx: Ctx, inside: bool) -> Call:
+    incident, handoff = _pending_handoff(ctx, inside)
+
+    def check(body):
+        assert (body["status"], body["answer_reason"]) == ("returned", "not ours")
+    return Call("POST", f"/api/v1/incidents/{incident}/handoffs/{handoff}/return",
+                json={"reason": "not ours"}, check=check)
+
+
+def _add_photos(ctx: Ctx, inside: bool) -> Call:
+    incident = _seed_incident(ctx, _grid(ctx, inside))
+
+    def check(body):
+        assert [photo["kind"] for photo in body] == ["after"]
+    return Call("POST", f"/api/v1/incidents/{incident}/photos",
+                json={"kind": "after", "photos": [{"content_type": "image/png",
+                                                   "data": _png()}]}, check=check)
+
+
+def _get_photo(ctx: Ctx, inside: bool) -> Call:
+    incident = _seed_incident(ctx, _grid(ctx, inside), photo=True)
+    photo = ctx.session.scalar(text("SELECT id FROM incident_photo WHERE incident_id = :i"),
+                               {"i": incident})
+    return Call("GET", f"/api/v1/incidents/{incident}/photos/{photo}")
+
+
+# --- the inbox ----------------------------------------------------------------------------
+
+def _notify(ctx: Ctx, user_id: int) -> int:
+    outbox = ctx.session.scalar(text("INSERT INTO outbox_message (topic, payload, delivered_at) "
+                                     "VALUES ('matrix', '{}', now()) RETURNING id"))
+    return ctx.session.scalar(text(
+        "INSERT INTO notification (user_id, outbox_id, topic, title, body) "
+        "VALUES (:user, :outbox, 'matrix', 'matrix', '') RETURNING id"),
+        {"user": user_id, "outbox": outbox})
+
+
+def _someone_else(ctx: Ctx) -> int:
+    return ctx.session.scalar(text("SELECT min(id) FROM app_user WHERE id <> :me"),
+                              {"me": ctx.actor.user_id})
+
+
+def _inbox(ctx: Ctx, inside: bool) -> Call:
+    mine, theirs = _notify(ctx, ctx.actor.user_id), _notify(ctx, _someone_else(ctx))
+
+    def check(body):
+        ids = [item["id"] for item in body["items"]]
+        assert mine in ids and theirs not in ids and body["unread"] >= 1
+    return Call("GET", "/api/v1/inbox", check=check)
+
+
+def _read_notification(ctx: Ctx, inside: bool) -> Call:
+    owner = ctx.actor.user_id if inside else _someone_else(ctx)
+    return Call("POST", f"/api/v1/inbox/{_notify(ctx, owner)}/read")
+
+
+def _kpis(path: str) -> Callable[[Ctx, bool], Call]:
+    def build(ctx: Ctx, inside: bool) -> Call:
+        code = ctx.actor.inside if inside else ctx.actor.outside
+
+        def check(body):
+            assert body["subject"]["code"] == code
+            _all_covered(ctx.actor, [child["code"] for child in body.get("children", [])])
+        return Call("GET", path, params={"area": code}, check=check)
+    return build
+
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/auth/me"): Sample(Outside.SOMEONE_ELSES, _me),
     ("POST", "/api/v1/auth/logout"): Sample(Outside.SOMEONE_ELSES, _logout),
@@ -511,6 +712,25 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/categories/{code}"): Sample(Outside.NOT_TERRITORIAL, _get_category),
     ("POST", "/api/v1/categories"): Sample(Outside.NOT_TERRITORIAL, _create_category),
     ("PATCH", "/api/v1/categories/{code}"): Sample(Outside.NOT_TERRITORIAL, _update_category),
+    ("GET", "/api/v1/kpis"): Sample(Outside.NOT_FOUND, _kpis("/api/v1/kpis")),
+    ("GET", "/api/v1/kpis/children"): Sample(Outside.NOT_FOUND, _kpis("/api/v1/kpis/children")),
+    ("GET", "/api/v1/kpis/series"): Sample(Outside.NOT_FOUND, _kpis("/api/v1/kpis/series")),
+    ("POST", "/api/v1/incidents"): Sample(Outside.REFUSED, _report),
+    ("GET", "/api/v1/incidents"): Sample(Outside.FILTERED, _list_incidents),
+    ("GET", "/api/v1/incidents/{incident_id}"): Sample(Outside.NOT_FOUND, _get_incident),
+    ("POST", "/api/v1/incidents/{incident_id}/actions/{action}"): Sample(Outside.NOT_FOUND,
+                                                                        _act),
+    ("POST", "/api/v1/incidents/{incident_id}/handoffs"): Sample(Outside.NOT_FOUND, _hand_off),
+    ("POST", "/api/v1/incidents/{incident_id}/handoffs/{handoff_id}/sign"): Sample(
+        Outside.NOT_FOUND, _sign),
+    ("POST", "/api/v1/incidents/{incident_id}/handoffs/{handoff_id}/return"): Sample(
+        Outside.NOT_FOUND, _return_handoff),
+    ("POST", "/api/v1/incidents/{incident_id}/photos"): Sample(Outside.NOT_FOUND, _add_photos),
+    ("GET", "/api/v1/incidents/{incident_id}/photos/{photo_id}"): Sample(Outside.NOT_FOUND,
+                                                                       _get_photo),
+    ("GET", "/api/v1/inbox"): Sample(Outside.FILTERED, _inbox),
+    ("POST", "/api/v1/inbox/{notification_id}/read"): Sample(Outside.NOT_FOUND,
+                                                            _read_notification),
 }
 
 
@@ -583,7 +803,7 @@ def _expected(call: Call, *, sample: Sample, route, role: Role | None,
     success = route.status_code or 200
     if inside:
         return call.expect or success
-    return {Outside.NOT_FOUND: 404, Outside.FILTERED: success,
+    return {Outside.NOT_FOUND: 404, Outside.FILTERED: success, Outside.REFUSED: 422,
             Outside.SOMEONE_ELSES: 401, Outside.NOT_TERRITORIAL: success}[sample.outside]
 
 
@@ -599,7 +819,7 @@ def test_matrix(key, role, app, session, settings, demo_actors):
     headers = actor.headers(settings) if role else {}
     failures = []
     with TestClient(app, raise_server_exceptions=False) as client:
-        ctx = Ctx(client, actor, settings)
+        ctx = Ctx(client, actor, settings, session)
         for inside in (True, False):
             call = sample.build(ctx, inside)
             if call is None:
@@ -608,7 +828,8 @@ def test_matrix(key, role, app, session, settings, demo_actors):
             assert call.expect not in (401, 403, 404), "an override may not hide a refusal"
             expected = _expected(call, sample=sample, route=route, role=role, inside=inside)
             response = client.request(call.method, call.url, params=call.params,
-                                      json=call.json, headers=headers)
+                                      json=call.json, headers={**headers,
+                                                               **(call.headers or {})})
             side = "inside" if inside else "outside"
             if response.status_code != expected:
                 failures.append(f"{side}: {call.method} {response.url} -> "

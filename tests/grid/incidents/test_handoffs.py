@@ -2,7 +2,6 @@
 
 from sqlalchemy import text
 
-from tests.conftest import bearer
 from tests.grid.incidents.conftest import report, report_body
 
 

@@ -141,7 +141,7 @@ def test_merging_keeps_every_reporter_and_photo(client, session, people, place, 
     duplicate = report(client, patrol, report_body(
         place, minor, photos=[{"content_type": "image/png", "data": png_base64((9, 9, 9))}]
     )).json()
-    assert duplicate["duplicate_candidates"] == [target["id"]]
+    assert duplicate["duplicate_candidates"][0] == target["id"]
     merged = act(client, village, duplicate, "merge", into=target["id"], reason="同一处垃圾")
     assert merged.status_code == 200, merged.text
     assert merged.json()["state"] == "merged" and merged.json()["merged_into"] == target["id"]

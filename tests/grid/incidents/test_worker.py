@@ -1,0 +1,242 @@
+"""The incident hub's background work on a real Celery worker: the deadline sweep, and
+notifications delivered through the outbox across a broker outage."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.db import session_scope
+from grid.incidents import service
+from grid.incidents.schemas import ReportIn
+from grid.incidents.tasks import sweep_deadlines
+
+pytestmark = pytest.mark.slow
+
+
+def _report(engine, settings, place, category, *, state: str = "reported") -> int:
+    """A committed incident in the place's grid, put in `state`."""
+    from sqlalchemy.orm import sessionmaker
+
+    with session_scope(sessionmaker(bind=engine)) as session:
+        incident = service.report(
+            session, principal=place.worker.principal, settings=settings,
+            idempotency_key=str(uuid.uuid4()),
+            data=ReportIn(location={"type": "Point", "coordinates": [place.lon, place.lat]},
+                          category=category, description="worker test")).incident
+        session.execute(text("UPDATE incident SET state = :s WHERE id = :id"),
+                        {"s": state, "id": incident.id})
+        return incident.id
+
+
+def test_the_sweep_marks_and_escalates_once_even_twice_at_once(engine, settings, committed,
+                                                               worker_queue):
+    people, place, category = committed
+    green, yellow, red = ([_report(engine, settings, place, category, state="filed")
+                           for _ in range(n)] for n in (2, 3, 4))
+    with engine.begin() as connection:
+        # Deadlines as if the steps had started long ago: warned, overdue, or neither.
+        connection.execute(text("""
+            UPDATE incident SET step_warn_at = now() - interval '1 hour',
+                   step_due_at = CASE WHEN id = ANY(:red) THEN now() - interval '1 minute'
+                                      ELSE now() + interval '1 day' END
+            WHERE id = ANY(:warned)"""), {"red": red, "warned": yellow + red})
+    runs = [sweep_deadlines.apply_async(queue=worker_queue) for _ in range(2)]  # at once
+    results = [run.get(timeout=120) for run in runs]
+    assert sum(r["escalated"] for r in results) >= len(red)
+    with engine.connect() as connection:
+        rows = {row.id: row for row in connection.execute(text("""
+            SELECT i.id, i.deadline, i.owner_code, i.escalation_count,
+                   (SELECT count(*) FROM handoff h WHERE h.incident_id = i.id) AS handoffs,
+                   (SELECT count(*) FROM audit_event a WHERE a.subject_type = 'incident'
+                      AND a.subject_id = i.id::text
+                      AND a.action = 'incident.escalate.overdue') AS audited
+            FROM incident i WHERE i.id = ANY(:ids)"""), {"ids": green + yellow + red})}
+    village, township = place.grid_code[:12], place.grid_code[:9]
+    for incident in green:
+        assert (rows[incident].deadline, rows[incident].handoffs) == ("green", 0)
+    for incident in yellow:
+        assert (rows[incident].deadline, rows[incident].owner_code) == ("yellow", village)
+    for incident in red:
+        row = rows[incident]
+        assert (row.deadline, row.owner_code, row.escalation_count, row.handoffs,
+                row.audited) == ("red", township, 1, 1, 1)
+    # A third sweep finds nothing more to do for them.
+    sweep_deadlines.apply_async(queue=worker_queue).get(timeout=120)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM handoff WHERE incident_id = ANY(:r)"),
+                                 {"r": red}) == len(red)
+    with Session(engine) as session:
+        assert audit.verify_chain(session).ok
+
+
+def test_the_worker_makes_thumbnails_once(engine, settings, committed, worker_queue):
+    from PIL import Image
+
+    from grid.incidents.tasks import make_thumbnails
+    from tests.grid.incidents.conftest import png_base64
+
+    people, place, category = committed
+    from sqlalchemy.orm import sessionmaker
+
+    with session_scope(sessionmaker(bind=engine)) as session:
+        incident = service.report(
+            session, principal=place.worker.principal, settings=settings,
+            idempotency_key=str(uuid.uuid4()),
+            data=ReportIn(location={"type": "Point", "coordinates": [place.lon, place.lat]},
+                          category=category, description="photo",
+                          photos=[{"content_type": "image/png",
+                                   "data": png_base64(size=(1200, 900))}])).incident
+        photo_id = session.scalar(text("SELECT id FROM incident_photo WHERE incident_id = :i"),
+                                  {"i": incident.id})
+    assert make_thumbnails.apply_async(args=[[photo_id]], queue=worker_queue).get(60) == 1
+    assert make_thumbnails.apply_async(args=[[photo_id]], queue=worker_queue).get(60) == 0
+    with engine.connect() as connection:
+        thumbnail = connection.scalar(text("SELECT thumbnail_path FROM incident_photo "
+                                           "WHERE id = :id"), {"id": photo_id})
+    with Image.open(Path(settings.media_dir) / thumbnail) as image:
+        assert (image.format, image.size) == ("JPEG", (320, 240))
+
+
+# --- notifications across a broker outage ---------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, so stopping it disturbs nothing else."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.process = port, None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def broker(tmp_path):
+    redis = PrivateRedis(_free_port())
+    redis.start()
+    yield redis
+    if redis.process.poll() is None:
+        redis.stop()
+
+
+@pytest.fixture
+def worker_with_beat(broker, database_url, tmp_path):
+    """A worker with its beat, on the private broker: the outbox swept every second."""
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": broker.url,
+           "OUTBOX_INTERVAL_SECONDS": "1", "SWEEP_INTERVAL_SECONDS": "86400"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "core.celery_app", "worker", "--beat",
+         "--pool=solo", "--loglevel=warning", "--without-gossip", "--without-mingle",
+         "--schedule", str(tmp_path / "beat-schedule")], env=env)
+    yield env
+    process.terminate()
+    process.wait(timeout=30)
+
+
+DISPATCH = """
+import sys
+from core.db import session_scope
+from core.security import Principal
+from core.settings import get_settings
+from core.users.enums import Role
+from grid.incidents import flows
+from grid.incidents.schemas import ActionIn
+
+user_id, username, scope, incident = sys.argv[1:5]
+with session_scope() as session:
+    flows.act(session, incident_id=int(incident), name="dispatch",
+              data=ActionIn(version=2, handler_unit="环卫所"), settings=get_settings(),
+              principal=Principal(int(user_id), username, Role.village_staff, scope))
+print("committed")
+"""
+
+
+def _wait_for(predicate, seconds: float):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    return predicate()
+
+
+def test_a_notification_decided_while_redis_is_down_arrives_once_when_it_is_back(
+        engine, settings, committed, broker, worker_with_beat, tmp_path):
+    people, place, category = committed
+    village = people["village_staff"].principal
+    incident = _report(engine, settings, place, category, state="filed")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE incident SET version = 2 WHERE id = :id"),
+                           {"id": incident})
+    broker.stop()
+    script = tmp_path / "dispatch.py"
+    script.write_text(DISPATCH)
+    moved = subprocess.run([sys.executable, str(script), str(village.user_id),
+                            village.username, village.scope_code, str(incident)],
+                           env=worker_with_beat, capture_output=True, text=True, timeout=120,
+                           cwd=Path(__file__).resolve().parents[3])
+    assert moved.returncode == 0 and "committed" in moved.stdout, moved.stderr
+    assert "could not ask for delivery" in moved.stderr  # the kick failed: broker down
+
+    def message():
+        with engine.connect() as connection:
+            return connection.execute(text(
+                "SELECT id, delivered_at, payload FROM outbox_message WHERE topic = "
+                "'incident.dispatched' AND payload->>'subject_id' = :id"),
+                {"id": str(incident)}).one()
+
+    pending = message()
+    assert pending.delivered_at is None
+    time.sleep(2)  # the worker keeps running through the outage; nothing is delivered
+    assert message().delivered_at is None
+
+    broker.start()  # same port: the worker and its beat reconnect
+    assert _wait_for(lambda: message().delivered_at, 60), "not delivered after Redis came back"
+    with Session(engine) as session:
+        from core.workflow.outbox import recipients
+
+        expected = recipients(session, pending.payload)
+
+    def delivered() -> list[int]:
+        with engine.connect() as connection:
+            return list(connection.scalars(text(
+                "SELECT user_id FROM notification WHERE outbox_id = :id ORDER BY user_id"),
+                {"id": pending.id}))
+
+    assert expected and village.user_id in expected
+    assert delivered() == expected
+    time.sleep(3)  # more beat ticks: still exactly once
+    assert delivered() == expected
