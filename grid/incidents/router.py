@@ -14,7 +14,7 @@ from core.errors import NotFound
 from core.scope import Scope
 from core.security import Principal
 from core.users.enums import Permission
-from grid.incidents import flows, service
+from grid.incidents import flows, handoffs, service
 from grid.incidents.enums import DeadlineColour, State
 from grid.incidents.models import IncidentPhoto
 from grid.incidents.photos import check_photos, store_photos
@@ -99,7 +99,7 @@ def act(incident_id: int, action: str, data: ActionIn, principal: Actor, session
 def hand_off(incident_id: int, data: HandoffIn, principal: HandsOff, session: SessionDep,
              request: Request):
     """流转: escalate one level up, assign down, or refer to a platform or department."""
-    handoff = flows.hand_off(session, incident_id=incident_id, data=data, principal=principal,
+    handoff = handoffs.hand_off(session, incident_id=incident_id, data=data, principal=principal,
                              settings=request.app.state.settings)
     return service.handoff_dict(handoff)
 
@@ -107,7 +107,7 @@ def hand_off(incident_id: int, data: HandoffIn, principal: HandsOff, session: Se
 @router.post("/{incident_id}/handoffs/{handoff_id}/sign", response_model=HandoffOut)
 def sign_handoff(incident_id: int, handoff_id: int, principal: Receiver, session: SessionDep):
     """签收: the receiving unit takes the incident."""
-    handoff = flows.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
+    handoff = handoffs.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
                                    sign=True, reason=None, principal=principal)
     return service.handoff_dict(handoff)
 
@@ -116,7 +116,7 @@ def sign_handoff(incident_id: int, handoff_id: int, principal: Receiver, session
 def return_handoff(incident_id: int, handoff_id: int, data: AnswerIn, principal: Receiver,
                    session: SessionDep):
     """退回: the receiving unit sends it back, with a reason."""
-    handoff = flows.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
+    handoff = handoffs.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
                                    sign=False, reason=data.reason, principal=principal)
     return service.handoff_dict(handoff)
 
