@@ -22,6 +22,7 @@ from core.throttle import LoginThrottle
 from geo.router import router as areas_router
 from grid.categories.router import router as categories_router
 from grid.incidents.router import router as incidents_router
+from grid.kpis.router import router as kpis_router
 
 STATIC = Path(__file__).with_name("static")
 
@@ -33,7 +34,7 @@ PUBLIC_PATHS = frozenset({
     "/api/v1/auth/token", "/api/v1/auth/refresh",
     "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
     "/static",
-    "/map", "/map/{code}",
+    "/map", "/map/{code}", "/kpis",
 })
 
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(categories_router)
     app.include_router(calendar_router)
     app.include_router(incidents_router)
+    app.include_router(kpis_router)
     app.include_router(inbox_router)
     _add_health(app)
     _add_pages(app)

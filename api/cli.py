@@ -36,6 +36,9 @@ app.add_typer(users_app, name="users")
 calendar_app = typer.Typer(help="The working calendar of deadlines: holidays and 调休.",
                            no_args_is_help=True)
 app.add_typer(calendar_app, name="calendar")
+incidents_app = typer.Typer(help="The incident hub's background work, run by hand.",
+                            no_args_is_help=True)
+app.add_typer(incidents_app, name="incidents")
 
 err = Console(stderr=True)
 
@@ -162,15 +165,24 @@ def demo_load(
     workers: Annotated[int | None, typer.Option(help="grid workers")] = None,
     seed: Annotated[int | None, typer.Option(help="same seed, same city")] = None,
     reload: Annotated[bool, typer.Option("--reload", help="replace a loaded city")] = False,
+    history_days: Annotated[int | None, typer.Option(
+        min=0, help="days of incident history before now (0: none; default from settings)"
+    )] = None,
+    per_day: Annotated[int | None, typer.Option(
+        min=0, help="history incidents a day (0: none; default from settings)")] = None,
 ) -> None:
-    """Load a demo city: real district boundaries, synthesised areas, grid workers, and
-    demo accounts (see `gridgov demo accounts`)."""
+    """Load a demo city: real district boundaries, synthesised areas, grid workers, demo
+    accounts (see `gridgov demo accounts`) and a recent history of incidents
+    (grid/incidents/history/). One transaction, --reload's removal included: a load that
+    fails leaves the database as it was."""
     from geo.demo import is_loaded
     from grid.demo import load_demo, remove_demo
 
     settings = get_settings()
     city = city or settings.demo_city
     seed = settings.demo_seed if seed is None else seed
+    history_days = settings.demo_history_days if history_days is None else history_days
+    per_day = settings.demo_incidents_per_day if per_day is None else per_day
     try:
         with session_scope() as session:
             if is_loaded(session, city_code=city):
@@ -184,11 +196,13 @@ def demo_load(
                 _, counts = load_demo(
                     session, city_code=city, counts=None, seed=seed,
                     overrides={k: v for k, v in given.items() if v is not None},
-                    password=settings.demo_password, stage=update)
+                    password=settings.demo_password, stage=update,
+                    history_days=history_days, per_day=per_day, settings=settings)
     except DomainError as exc:
         _fail(exc)
     err.print(f"loaded city {city}: {counts.township} townships, {counts.village} villages, "
-              f"{counts.grid} grids, {counts.workers} grid workers with their accounts")
+              f"{counts.grid} grids, {counts.workers} grid workers with their accounts, "
+              f"{history_days * per_day:,} incidents over {history_days} days")
 
 
 @demo_app.command("accounts")
@@ -335,6 +349,30 @@ def calendar_seed() -> None:
                subject_id="chinese-calendar", after={"years": years})
     err.print(f"seeded {len(years)} year(s) from chinese-calendar"
               + (f": {years[0]}–{years[-1]}" if years else ""))
+
+
+@incidents_app.command("sweep")
+def incidents_sweep(
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Run the deadline sweep now (the beat runs it every SWEEP_INTERVAL_SECONDS)."""
+    from grid.incidents.service import now_utc
+    from grid.incidents.sweep import sweep
+
+    with session_scope() as session:
+        result = sweep(session, now=now_utc(), settings=get_settings())
+    if as_json:
+        print(json.dumps(result.as_dict()))
+    else:
+        print(", ".join(f"{name} {count:,}" for name, count in result.as_dict().items()))
+
+
+@incidents_app.command("deliver")
+def incidents_deliver() -> None:
+    """Deliver the pending notifications and queued tasks of the outbox now."""
+    from core.workflow.tasks import deliver_outbox
+
+    err.print(f"delivered {deliver_outbox():,} message(s)")
 
 
 @app.command()

@@ -1,10 +1,15 @@
-"""HTML pages: the area map, rendered by folium, drilling down from the user's area to grids.
+"""HTML pages: the area map, rendered by folium, drilling down from the user's area to grids,
+and the KPI page drawing the incident hub's figures as charts.
 
 The pages are public shells (api/app.py PUBLIC_PATHS): the same for every visitor, with
-no area data in them and no database behind them. The page's script logs in and takes
-everything it shows from the authenticated API, inside the user's scope.
+no area data in them and no database behind them. Each page's script logs in (the shared
+api/static/session.js) and takes everything it shows from the authenticated API, inside
+the user's scope. Every script comes from the app's own /static, never from a CDN.
 """
 
+import json
+
+from branca.element import JavascriptLink
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -12,6 +17,9 @@ from geo.maps import build_area_map
 from geo.router import Code
 
 router = APIRouter(tags=["pages"])
+
+API_BASE = "/api/v1"
+STATIC_BASE = "/static"
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -29,5 +37,69 @@ def area_map(request: Request, code: Code) -> HTMLResponse:
 def _map_page(request: Request, *, start: str | None) -> HTMLResponse:
     settings = request.app.state.settings
     page = build_area_map(start=start, tile_url=settings.tile_url,
-                          tile_attribution=settings.tile_attribution)
+                          tile_attribution=settings.tile_attribution,
+                          api_base=API_BASE, static_base=STATIC_BASE)
+    # map.js logs in through session.js, shared with the KPI page; first in the head.
+    page.get_root().header.add_child(JavascriptLink(f"{STATIC_BASE}/session.js"),
+                                     name="gridgov_session")
     return HTMLResponse(page.get_root().render())
+
+
+KPI_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>考核指标</title>
+<link rel="stylesheet" href="{static}/kpis.css">
+<script src="{static}/vendor/chartjs/chart.umd.js"></script>
+<script src="{static}/session.js"></script>
+<script src="{static}/kpis.js"></script>
+</head>
+<body class="gridgov-logged-out">
+<header class="kpi-header">
+  <h1>考核指标</h1>
+  <div class="kpi-subject"></div>
+  <a class="kpi-up" href="#" hidden>上一级</a>
+  <a class="kpi-map-link" href="/map">地图 (map)</a>
+  <div class="kpi-account"></div>
+</header>
+<main>
+  <form class="kpi-period">
+    <label>开始 <input type="date" name="since"></label>
+    <label>结束 <input type="date" name="until"></label>
+    <button type="submit">查询</button>
+    <button type="button" data-days="30">近30天</button>
+    <button type="button" data-days="365">近一年</button>
+    <span class="kpi-period-text"></span>
+  </form>
+  <p class="kpi-status" role="status"></p>
+  <section class="kpi-cards" aria-label="指标"></section>
+  <section class="kpi-charts">
+    <figure class="kpi-rates"><figcaption>比率</figcaption>
+      <div class="kpi-chart"><canvas id="kpi-rates" role="img" aria-label="比率"></canvas></div>
+    </figure>
+    <figure class="kpi-daily"><figcaption>每日上报、立案、结案</figcaption>
+      <div class="kpi-chart"><canvas id="kpi-daily" role="img" aria-label="每日趋势"></canvas></div>
+    </figure>
+    <figure class="kpi-children kpi-wide" hidden>
+      <figcaption>下级区域：立案数、结案数、结案率</figcaption>
+      <div class="kpi-chart">
+        <canvas id="kpi-children" role="img" aria-label="下级区域"></canvas>
+      </div>
+    </figure>
+  </section>
+  <table class="kpi-children-table"></table>
+</main>
+<script>gridgovKpis.start({options});</script>
+</body>
+</html>
+"""
+
+
+@router.get("/kpis", response_class=HTMLResponse)
+def kpi_page() -> HTMLResponse:
+    """KPIs as charts (after login): of the area, department or worker in the address
+    (`?area=`, `?department=`, `?worker=`, with `since`/`until`), else the user's area."""
+    options = json.dumps({"apiBase": API_BASE})
+    return HTMLResponse(KPI_PAGE.replace("{static}", STATIC_BASE).replace("{options}", options))

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     demo_seed: int = 20240101
     # The password of every demo account (printed by `make demo`; never use in production).
     demo_password: str = "Zhuzhou-Demo-2026"
+    # The demo city's generated past (grid/incidents/history/): how many days back from
+    # the load, and how many incidents a day (either 0: no history).
+    demo_history_days: int = 30
+    demo_incidents_per_day: int = 1000
     # Areas below this size (m²) are floating-point noise in coverage checks.
     area_tolerance_m2: float = 1.0
 

@@ -6,6 +6,7 @@ than the village has grids), and each takes a run of neighbouring grids.
 
 from collections.abc import Mapping
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from core.audit import record
 from core.progress import StageProgress
 from core.scope import prefix_range
 from core.security import hash_password
+from core.settings import Settings, get_settings
 from core.users.demo import (
     create_demo_accounts,
     demo_prefix,
@@ -24,6 +26,7 @@ from core.users.demo import (
 from geo.demo import DemoCounts, load_city_areas, remove_city
 from geo.store import NewArea
 from geo.tessellate import allocate
+from grid.incidents.history import generate_history
 
 _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩"
                  "冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范廖石贺")
@@ -33,8 +36,12 @@ _GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚�
 def load_demo(
     session: Session, *, city_code: str, counts: DemoCounts | None, seed: int, password: str,
     overrides: Mapping[str, int] | None = None, stage: StageProgress | None = None,
+    history_days: int = 0, per_day: int = 0, settings: Settings | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[NewArea], DemoCounts]:
-    """The whole demo city: areas, grid workers, and an account per role and per worker."""
+    """The whole demo city: areas, grid workers, an account per role and per worker, and
+    `history_days` × `per_day` incidents of recent history (grid/incidents/history/).
+    Flushes; the caller commits."""
     areas, counts = load_city_areas(session, city_code=city_code, counts=counts, seed=seed,
                                     overrides=overrides, stage=stage)
     load_demo_workers(session, city_code=city_code, workers=counts.workers, seed=seed)
@@ -43,18 +50,35 @@ def load_demo(
     create_worker_accounts(session, city_code=city_code, password=password, prefix=prefix)
     if stage:
         stage("workers", counts.workers, counts.workers)
+    history = generate_history(session, city_code=city_code, days=history_days,
+                               per_day=per_day, seed=seed, now=now or datetime.now(UTC),
+                               settings=settings or get_settings(), progress=stage)
     record(session, actor="demo", action="demo.load", subject_type="city",
-           subject_id=city_code, after={"seed": seed, **asdict(counts)})
+           subject_id=city_code, after={"seed": seed, **asdict(counts),
+                                        "history": {"days": history_days, "per_day": per_day,
+                                                    "incidents": history.incidents}})
     return areas, counts
 
 
 def remove_demo(session: Session, *, city_code: str) -> None:
-    """The demo city's accounts, workers and areas, leaves first."""
+    """The demo city's incidents, accounts, workers and areas, leaves first (the audit
+    log keeps its events: it is append-only)."""
+    remove_incidents(session, city_code=city_code)
     remove_demo_accounts(session, city_code=city_code)
     remove_workers(session, city_code=city_code)
     removed = remove_city(session, city_code=city_code)
     record(session, actor="demo", action="demo.remove", subject_type="city",
            subject_id=city_code, before={"areas": removed})
+
+
+def remove_incidents(session: Session, *, city_code: str) -> int:
+    """Every incident in the city's grids and what hangs off it (hand-offs, timeline,
+    reporters, photos), before the accounts and areas they point at."""
+    city = ("SELECT id FROM incident WHERE grid_code >= :low AND grid_code < :high")
+    bounds = prefix_range(city_code[:4])
+    for table in ("handoff", "incident_event", "incident_reporter", "incident_photo"):
+        session.execute(text(f"DELETE FROM {table} WHERE incident_id IN ({city})"), bounds)
+    return session.execute(text(f"DELETE FROM incident WHERE id IN ({city})"), bounds).rowcount
 
 
 def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: int) -> int:

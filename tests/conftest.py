@@ -81,12 +81,14 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def demo_city(engine: Engine, settings: Settings):
-    """The demo city (Zhuzhou) with its accounts, loaded and committed once: (areas, counts)."""
+    """The demo city (Zhuzhou) with its accounts and a small recent history (3 days × 100
+    incidents, every kind of timeline), loaded and committed once: (areas, counts)."""
     from grid.demo import load_demo
 
     with Session(engine) as session:
         areas, counts = load_demo(session, city_code="430200", counts=None,
-                                  seed=settings.demo_seed, password=settings.demo_password)
+                                  seed=settings.demo_seed, password=settings.demo_password,
+                                  history_days=3, per_day=100, settings=settings)
         session.commit()
     return areas, counts
 

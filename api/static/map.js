@@ -7,9 +7,8 @@
  * limited to the user's scope, so the page works on an intranet with no internet access
  * and shows nobody more than the API would.
  *
- * Login: the OAuth2 password flow. The access and refresh tokens live in sessionStorage
- * (this tab only); every API call sends the access token; a 401 spends the refresh token
- * once for a new pair (rotation) and retries once; failing that, the login form returns.
+ * Login and the API calls (tokens in this tab's sessionStorage, one shared refresh on a
+ * 401) are session.js's, which api/pages.py loads before this script.
  *
  * Where the map opens: /map/{code} at that area, /map at the user's scope area, and for a
  * grid worker (who sees his grids, not his village) at his grids. The level layers below
@@ -24,12 +23,7 @@
   const LEVEL_LABELS = {
     city: "市", county: "区县", township: "乡镇街道", village: "村社区", grid: "网格",
   };
-  const ROLE_LABELS = {
-    grid_worker: "网格员", village_staff: "村社区工作人员", township_staff: "乡镇街道工作人员",
-    county_dispatcher: "区县派遣员", enforcement_officer: "执法人员",
-    market_inspector: "市场监管人员", service_clerk: "便民服务窗口", proxy_agent: "代办员",
-    supervisor: "督导", admin: "系统管理员",
-  };
+  const {ROLE_LABELS, LoginRequired} = gridgovSession;
 
   // Leaflet stacks panes by z-index and gives each its own SVG. Coarser levels sit above
   // finer ones, so district outlines stay visible over township ones and a click lands on
@@ -53,25 +47,13 @@
 
   // A record fetched only for its name and parent: the coarsest outline the API gives.
   const RECORD_SIMPLIFY_M = 5000;
-  const STORAGE = {access: "gridgov.accessToken", refresh: "gridgov.refreshToken"};
   // The top of a grid worker's map: his grids, which have no visible common parent.
   const OWN_GRIDS = "own-grids";
-
-  // Thrown where the user has to log in (again); the login form is already showing.
-  class LoginRequired extends Error {}
-
-  class ApiError extends Error {
-    constructor(status, message) {
-      super(message);
-      this.status = status;
-    }
-  }
 
   function start(map, layers, control, options) {
     const page = {
       map, layers, control, options,
       view: null,        // what one login sees: see newView
-      refreshing: null,  // the refresh in flight, shared by every request that needs it
     };
     // Leaflet's default prefix carries a national flag: out of place on a government map.
     map.attributionControl.setPrefix("Leaflet");
@@ -81,178 +63,22 @@
     page.account = addPanel(map, "topright", "gridgov-account");
     // Above the layer control, which folium added to the same corner first.
     page.account.parentNode.prepend(page.account);
-    page.login = createLoginForm(page);
+    page.session = gridgovSession.create({
+      apiBase: options.apiBase, title: "网格化治理地图",
+      onLogin: () => open(page), onLogout: () => closeView(page),
+    });
     map.on("overlayadd", (event) => {
       const level = Object.keys(layers).find((key) => layers[key] === event.layer);
       if (level && page.view?.start) loadLevel(page, page.view, level);
     });
     closeView(page);
-    if (storedTokens()) open(page);
-    else showLogin(page);
-  }
-
-  // --- logging in and out --------------------------------------------------------------
-
-  function storedTokens() {
-    const access = sessionStorage.getItem(STORAGE.access);
-    const refresh = sessionStorage.getItem(STORAGE.refresh);
-    return access && refresh ? {access, refresh} : null;
-  }
-
-  function storeTokens(pair) {
-    sessionStorage.setItem(STORAGE.access, pair.access_token);
-    sessionStorage.setItem(STORAGE.refresh, pair.refresh_token);
-  }
-
-  function clearTokens() {
-    sessionStorage.removeItem(STORAGE.access);
-    sessionStorage.removeItem(STORAGE.refresh);
-  }
-
-  function createLoginForm(page) {
-    const overlay = element("div", "");
-    overlay.className = "gridgov-login";
-    const form = document.createElement("form");
-    const title = element("h1", "网格化治理地图");
-    const username = field("用户名", "username", "text", "username");
-    const password = field("密码", "password", "password", "current-password");
-    const error = element("p", "");
-    error.className = "gridgov-login-error";
-    error.setAttribute("role", "alert");
-    const submit = element("button", "登录");
-    submit.type = "submit";
-    form.append(title, username, password, error, submit);
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      login(page, form);
-    });
-    overlay.append(form);
-    overlay.hidden = true;
-    document.body.append(overlay);
-    return {overlay, form, error, submit};
-  }
-
-  function field(label, name, type, autocomplete) {
-    const wrapper = element("label", label);
-    const input = document.createElement("input");
-    Object.assign(input, {name, type, autocomplete, required: true});
-    wrapper.append(input);
-    return wrapper;
-  }
-
-  function showLogin(page, message = "") {
-    page.login.error.textContent = message;
-    page.login.overlay.hidden = false;
-    page.login.form.elements.username.focus();
-  }
-
-  async function login(page, form) {
-    page.login.submit.disabled = true;
-    page.login.error.textContent = "";
-    try {
-      // URLSearchParams: sent as application/x-www-form-urlencoded, the OAuth2 form.
-      const response = await fetch(`${page.options.apiBase}/auth/token`, {
-        method: "POST", body: new URLSearchParams(new FormData(form)),
-      });
-      const body = await response.json().catch(() => ({}));
-      if (!response.ok) {
-        page.login.error.textContent = loginRefusal(response.status, body);
-        return;
-      }
-      storeTokens(body);
-      form.reset();
-      page.login.overlay.hidden = true;
-      open(page);
-    } catch (error) {
-      page.login.error.textContent = `登录失败 (login failed): ${error.message}`;
-    } finally {
-      page.login.submit.disabled = false;
-    }
-  }
-
-  function loginRefusal(status, body) {
-    if (status === 401) return "用户名或密码错误 (wrong user name or password)";
-    if (status === 429) return "登录失败次数过多，请稍后再试 (too many failed logins)";
-    if (status === 422) return "请输入用户名和密码 (enter user name and password)";
-    return `登录失败 (login failed): ${body.detail || status}`;
-  }
-
-  async function logout(page) {
-    const tokens = storedTokens();
-    try {
-      // Revokes the login's refresh tokens; the access token simply expires.
-      if (tokens) await api(page, "/auth/logout", jsonPost({refresh_token: tokens.refresh}));
-    } catch (error) {
-      // Logged out here either way: the tokens are dropped below.
-    }
-    clearTokens();
-    closeView(page);
-    showLogin(page);
-  }
-
-  // The tokens are no good any more: back to the login form.
-  function loginRequired(page) {
-    clearTokens();
-    closeView(page);
-    showLogin(page, "请重新登录 (please log in again)");
-    return new LoginRequired("log in first");
+    page.session.start();
   }
 
   // --- talking to the API --------------------------------------------------------------
 
-  function jsonPost(body) {
-    return {method: "POST", headers: {"Content-Type": "application/json"},
-            body: JSON.stringify(body)};
-  }
-
-  function withBearer(init, token) {
-    return {...init, headers: {...init.headers, Authorization: `Bearer ${token}`}};
-  }
-
-  // A fetch of the API as the logged-in user: one refresh and one retry on a 401.
-  async function api(page, path, init = {}) {
-    const url = `${page.options.apiBase}${path}`;
-    const sent = storedTokens();
-    if (!sent) throw loginRequired(page);
-    let response = await fetch(url, withBearer(init, sent.access));
-    if (response.status === 401) {
-      const fresh = await refreshTokens(page, sent.access) && storedTokens();
-      if (!fresh) throw loginRequired(page);
-      response = await fetch(url, withBearer(init, fresh.access));
-      if (response.status === 401) throw loginRequired(page);
-    }
-    return response;
-  }
-
-  // Whether a fresh pair is stored. Requests refused together share one refresh: a second
-  // refresh with the same, by then spent, token would read as a stolen token and revoke
-  // the whole login.
-  function refreshTokens(page, staleAccess) {
-    const current = storedTokens();
-    if (!current) return Promise.resolve(false);
-    if (current.access !== staleAccess) return Promise.resolve(true);  // refreshed meanwhile
-    page.refreshing ??= (async () => {
-      try {
-        const response = await fetch(`${page.options.apiBase}/auth/refresh`,
-                                     jsonPost({refresh_token: current.refresh}));
-        if (!response.ok) return false;
-        storeTokens(await response.json());
-        return true;
-      } finally {
-        page.refreshing = null;
-      }
-    })();
-    return page.refreshing;
-  }
-
-  async function getJSON(page, path) {
-    const response = await api(page, path);
-    const body = await response.json().catch(() => ({}));
-    // Every API error is problem+json: its detail says what went wrong.
-    if (!response.ok) {
-      throw new ApiError(response.status, body.detail || `${response.status} ${response.statusText}`);
-    }
-    return body;
+  function getJSON(page, path) {
+    return page.session.getJSON(path);
   }
 
   function areaPath(page, code, suffix, params = {}) {
@@ -528,7 +354,7 @@
     scope.className = "gridgov-scope";
     const button = element("button", "退出 (log out)");
     button.type = "button";
-    button.addEventListener("click", () => logout(page));
+    button.addEventListener("click", () => page.session.logout());
     page.account.replaceChildren(name, role, scope, button);
   }
 
@@ -568,6 +394,17 @@
     const list = document.createElement("dl");
     for (const [term, value] of rows) list.append(element("dt", term), element("dd", value));
     page.info.replaceChildren(element("h2", area.name), list);
+    if (page.view?.me?.permissions.includes("kpi:read")) page.info.append(kpiLink(area.code));
+  }
+
+  // The area's KPI page (/kpis), for those who may read KPIs.
+  function kpiLink(code) {
+    const paragraph = document.createElement("p");
+    paragraph.className = "gridgov-kpi-link";
+    const link = element("a", "考核指标 (KPIs) ›");
+    link.href = `/kpis?${new URLSearchParams({area: code})}`;
+    paragraph.append(link);
+    return paragraph;
   }
 
   function showNotFound(page, code) {

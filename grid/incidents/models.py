@@ -58,8 +58,16 @@ class Incident(Base):
         # A replayed submission (same reporter, same key) finds the first one.
         UniqueConstraint("reporter_id", "idempotency_key", name="uq_incident_idempotency"),
         Index("ix_incident_geom", "geom", postgresql_using="gist"),
-        # Territory (code range) by time: lists, KPIs.
-        Index("ix_incident_grid_code_reported", "grid_code", "reported_at"),
+        # Territory (code range) by time: lists, KPIs (covering their columns: migration 0008).
+        Index("ix_incident_grid_code_reported", "grid_code", "reported_at",
+              postgresql_include=["filed_at", "handled_at", "verified_at", "closed_at",
+                                  "ever_overdue", "rework_count", "verified_on_time"]),
+        # A department's KPIs within a territory, index-only too (migration 0008).
+        Index("ix_incident_handler_unit_kpis", "handler_unit", "grid_code",
+              postgresql_include=["reported_at", "filed_at", "handled_at", "verified_at",
+                                  "closed_at", "ever_overdue", "rework_count",
+                                  "verified_on_time"],
+              postgresql_where=text("handler_unit IS NOT NULL")),
         Index("ix_incident_owner_open", "owner_code", "state",
               postgresql_where=text("state NOT IN ('closed', 'evaluated', 'void', 'merged')")),
         # The sweep: only rows whose clock runs and that are not red yet.
@@ -77,7 +85,9 @@ class Incident(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     # The area chain is the grid's code (a code is its path); the grid row for joins.
-    grid_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("area.id"))
+    # Indexed, like every key that points here from below: deleting a grid, an account or
+    # an incident checks the rows that refer to it (migration 0009).
+    grid_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("area.id"), index=True)
     grid_code: Mapped[str] = mapped_column(String(15, collation="C"))
     responsible_worker_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("grid_worker.id", ondelete="SET NULL"), index=True)
@@ -94,7 +104,8 @@ class Incident(Base):
     owner_department: Mapped[str | None] = mapped_column(String(100))
     # Dispatched to: the handling unit, and a person when one is named.
     handler_unit: Mapped[str | None] = mapped_column(String(100))
-    handler_user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("app_user.id"))
+    handler_user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("app_user.id"),
+                                                        index=True)
 
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                   server_default=func.now())
@@ -123,7 +134,8 @@ class Incident(Base):
     rework_count: Mapped[int] = mapped_column(SmallInteger, default=0)
     return_count: Mapped[int] = mapped_column(SmallInteger, default=0)
     escalation_count: Mapped[int] = mapped_column(SmallInteger, default=0)
-    merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("incident.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("incident.id"),
+                                                       index=True)
     rating: Mapped[int | None] = mapped_column(SmallInteger)
     # Open incidents of the same 小类 nearby when it was reported (ids; staff may 并单).
     duplicate_candidates: Mapped[list[int]] = mapped_column(JSONB, default=list)
@@ -137,7 +149,7 @@ class IncidentReporter(Base):
     incident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("incident.id",
                                              ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("app_user.id"),
-                                         primary_key=True)
+                                         primary_key=True, index=True)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     via_incident_id: Mapped[int | None] = mapped_column(BigInteger)  # merged from
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -251,6 +251,34 @@ def test_an_insert_must_extend_the_chain_head(empty_log, wrong):
             empty_log.begin_nested():
         empty_log.add(AuditEvent(**fields, hash=event_hash(**fields)))
         empty_log.flush()
+
+
+def test_record_many_appends_a_linked_run_in_one_statement_per_batch(empty_log):
+    from core.audit import record, record_many
+
+    first = record(empty_log, actor="a", action="x", subject_type="t", subject_id=1)
+    written = record_many(empty_log, [dict(actor="bulk", action="y", subject_type="t",
+                                           subject_id=i, after={"i": i}) for i in range(2500)])
+    last = record(empty_log, actor="b", action="z", subject_type="t", subject_id=2)
+    report = verify_chain(empty_log)
+    assert written == 2500 and report.ok and report.checked == 2502
+    assert (report.head_id, report.head_hash) == (last.id, last.hash) and last.id > first.id
+
+
+def test_a_multi_row_insert_with_one_broken_link_is_refused_whole(empty_log):
+    events = write_events(empty_log, 1)
+    at = datetime.now(UTC)
+    rows, prev = [], events[0].hash
+    for offset in range(1, 4):
+        fields = dict(id=events[0].id + offset, at=at, actor="bulk", action="x",
+                      subject_type="y", subject_id=str(offset), before=None, after=None,
+                      prev_hash="f" * 64 if offset == 2 else prev)
+        prev = event_hash(**fields)
+        rows.append({**fields, "hash": prev})
+    with pytest.raises(DBAPIError, match=f"#{events[0].id + 2} does not extend"), \
+            empty_log.begin_nested():
+        empty_log.execute(insert(AuditEvent), rows)
+    assert verify_chain(empty_log).checked == 1
 
 
 # --- verify: intact --------------------------------------------------------------------

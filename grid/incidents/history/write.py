@@ -1,0 +1,119 @@
+"""A lived history, written in bulk (COPY, and `audit.record_many` in time order). No
+outbox rows: notifications are for what happens from now on, not for the past."""
+
+import json
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.progress import StageProgress
+from grid.incidents.enums import HandoffKind, Platform
+
+from .records import Handoff, Incident
+from .story import Story
+
+AUDIT_CHUNK = 5000  # audit rows per record_many, one step of the progress bar
+
+INCIDENT_COLUMNS = (
+    "id", "category_id", "urgency", "source", "description", "address", "geom", "grid_id",
+    "grid_code", "responsible_worker_id", "reporter_id", "state", "version", "owner_code",
+    "owner_platform", "handler_unit", "handler_user_id", "reported_at", "filed_at",
+    "dispatched_at", "handled_at", "verified_at", "closed_at", "step", "step_started_at",
+    "step_warn_at", "step_due_at", "deadline", "overdue_escalated", "ever_overdue",
+    "verified_on_time", "suspended_from", "suspended_at", "remaining_seconds",
+    "warn_remaining_seconds", "rework_count", "return_count", "escalation_count",
+    "merged_into_id", "rating", "duplicate_candidates")
+HANDOFF_COLUMNS = ("id", "incident_id", "kind", "from_code", "from_platform", "to_code",
+                   "to_platform", "reason", "status", "created_by", "created_at", "due_at",
+                   "answered_by", "answered_at", "answer_reason")
+EVENT_COLUMNS = ("incident_id", "at", "actor", "action", "from_state", "to_state", "note",
+                 "data")
+REPORTER_COLUMNS = ("incident_id", "user_id", "reported_at", "via_incident_id")
+
+
+def write(session: Session, story: Story, plans: list[Incident], *,
+          progress: StageProgress | None) -> None:
+    """Ids from the sequences (oldest first), the rows by COPY, then the audit events."""
+    session.flush()
+    for incident, id_ in zip(plans, _ids(session, "incident", len(plans)), strict=True):
+        incident.id = id_
+    story.handoffs.sort(key=lambda h: (h.created_at, h.incident.index))
+    for handoff, id_ in zip(story.handoffs, _ids(session, "handoff", len(story.handoffs)),
+                            strict=True):
+        handoff.id = id_
+    story.events.sort(key=lambda e: (e[0], e[1]))
+    tables = (("incident", INCIDENT_COLUMNS, map(_incident_row, plans)),
+              ("handoff", HANDOFF_COLUMNS, map(_handoff_row, story.handoffs)),
+              ("incident_reporter", REPORTER_COLUMNS,
+               ((i.id, user, at, via.id if via else None) for i, user, at, via in story.reporters)),
+              ("incident_event", EVENT_COLUMNS,
+               ((i.id, at, actor, action, old, new, note, _json(data))
+                for at, _, i, actor, action, old, new, note, data in story.events)))
+    for done, (table, columns, rows) in enumerate(tables, start=1):
+        _copy(session, table, columns, rows)
+        if progress:
+            progress("history rows", done, len(tables))
+    _write_audit(session, story, progress=progress)
+
+
+def _write_audit(session: Session, story: Story, *, progress: StageProgress | None) -> None:
+    """One audit event per move, in time order (the chain is then chronological too)."""
+    story.audits.sort(key=lambda a: (a[0], a[1]))
+    events = [dict(at=at, actor=actor, action=action, subject_type="incident",
+                   subject_id=incident.id, before=_resolved(before), after=_resolved(after))
+              for at, _, incident, actor, action, before, after in story.audits]
+    for start in range(0, len(events), AUDIT_CHUNK):
+        audit.record_many(session, events[start:start + AUDIT_CHUNK])
+        if progress:
+            progress("history audit", min(start + AUDIT_CHUNK, len(events)), len(events))
+
+
+def _incident_row(i: Incident) -> tuple:
+    return (i.id, i.category.id, i.urgency, i.source, i.description, f"{i.grid.name}附近",
+            i.ewkb, i.grid.id, i.grid.code, i.grid.worker_id, i.reporter_id, i.state,
+            i.version, i.owner_code, Platform.grid.value, i.handler_unit, i.handler_user_id,
+            i.reported_at, i.filed_at, i.dispatched_at, i.handled_at, i.verified_at,
+            i.closed_at, i.step, i.step_started_at, i.step_warn_at, i.step_due_at,
+            i.deadline, i.overdue_escalated, i.ever_overdue, i.verified_on_time,
+            i.suspended_from, i.suspended_at, i.remaining_seconds, i.warn_remaining_seconds,
+            i.rework_count, i.return_count, i.escalation_count,
+            i.merged_into.id if i.merged_into else None, i.rating,
+            json.dumps([d.id for d in i.duplicates]))
+
+
+def _handoff_row(h: Handoff) -> tuple:
+    return (h.id, h.incident.id, HandoffKind.escalate.value, h.from_code, Platform.grid.value,
+            h.to_code, Platform.grid.value, h.reason, h.status, h.created_by, h.created_at,
+            h.due_at, h.answered_by, h.answered_at, h.answer_reason)
+
+
+def _resolved(value):
+    """Simulated incidents and hand-offs named in event data, as their ids."""
+    if isinstance(value, Incident | Handoff):
+        return value.id
+    if isinstance(value, dict):
+        return {k: _resolved(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(v) for v in value]
+    return value
+
+
+def _json(data: dict | None) -> str | None:
+    return None if data is None else json.dumps(_resolved(data), ensure_ascii=False)
+
+
+def _ids(session: Session, table: str, n: int) -> list[int]:
+    if n == 0:
+        return []
+    return sorted(session.scalars(text(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"),
+        {"n": n}))
+
+
+def _copy(session: Session, table: str, columns: tuple[str, ...], rows) -> None:
+    """COPY on the session's own connection (inside its transaction)."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -1,0 +1,90 @@
+"""/api/v1/kpis: the incident hub's KPIs. Thin routes: the rules are in service.py."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from core.deps import Requires, SessionDep
+from core.scope import Scope
+from core.security import Principal
+from core.users.enums import Permission
+from grid.kpis import service
+from grid.kpis.schemas import ChildrenOut, KpisOut, SeriesOut
+
+router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
+
+Reader = Annotated[Principal, Depends(Requires(Permission.kpi_read))]
+
+DEFINITIONS = """
+Name exactly one subject: `area` (its subtree of incidents, by grid code), `department`
+(the unit incidents were dispatched to, `handler_unit`) or `worker` (a grid worker's id:
+the incidents of his grids). Only incidents inside the caller's territory count; an
+area or worker outside it is 404. The period is [since, until), at most 366 days; by
+default the last 30 days up to the end of today (Asia/Shanghai); a time without a zone
+is read in Asia/Shanghai.
+
+- **reported** 上报数: reported in the period
+- **filed** 立案数: filed in the period
+- **closed** 结案数: closed in the period
+- **close_rate** 结案率: of those filed in the period, the share closed by now
+- **on_time_close_rate** 按期结案率: of those closed in the period, the share never overdue
+- **rework_rate** 返工率: of those handled in the period, the share reworked at least once
+- **mean_handling_hours** 平均处置时长: mean of closed − filed over those closed in the period
+- **valid_report_rate** 有效上报率: of those reported in the period, the share filed
+- **on_time_verification_rate** 按时核查率: of those verified in the period, the share
+  verified within the step's limit
+
+A rate is null when its denominator is 0; `counts` holds the numerators and denominators.
+"""
+
+
+@dataclass(frozen=True)
+class Asked:
+    subject: service.Subject
+    period: service.Period
+    scope: Scope
+
+
+def asked(
+    principal: Reader, session: SessionDep, request: Request,
+    area: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$",
+                                      description="an area code: its subtree")] = None,
+    department: Annotated[str | None, Query(min_length=1, max_length=100,
+                                            description="a handling unit (处置部门)")] = None,
+    worker: Annotated[int | None, Query(ge=1, description="a grid worker's id")] = None,
+    since: Annotated[datetime | None, Query(description="from (included)")] = None,
+    until: Annotated[datetime | None, Query(description="to (excluded)")] = None,
+) -> Asked:
+    """The subject, the period and the caller's scope of a KPI request."""
+    scope = Scope.of(principal)
+    period = service.period_of(since=since, until=until,
+                               tz=request.app.state.settings.timezone)
+    subject = service.subject_of(session, area=area, department=department, worker=worker,
+                                 scope=scope)
+    return Asked(subject, period, scope)
+
+
+Query_ = Annotated[Asked, Depends(asked)]
+
+
+@router.get("", response_model=KpisOut, summary="KPIs of an area, a department or a worker",
+            description=DEFINITIONS)
+def kpis(q: Query_, session: SessionDep):
+    """The KPIs of an area, a department or a grid worker over a period."""
+    return service.kpis(session, subject=q.subject, period=q.period, scope=q.scope)
+
+
+@router.get("/children", response_model=ChildrenOut,
+            summary="KPIs of an area and of each child area", description=DEFINITIONS)
+def children(q: Query_, session: SessionDep):
+    """An area's KPIs and those of each of its child areas (in the caller's scope)."""
+    return service.children_kpis(session, subject=q.subject, period=q.period, scope=q.scope)
+
+
+@router.get("/series", response_model=SeriesOut, summary="Reported, filed and closed per day",
+            description=DEFINITIONS)
+def series(q: Query_, session: SessionDep):
+    """Reported, filed and closed per calendar day (Asia/Shanghai) of the period."""
+    return service.daily_series(session, subject=q.subject, period=q.period, scope=q.scope)
