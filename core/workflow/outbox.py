@@ -46,13 +46,17 @@ def enqueue_many(session: Session, *, topic: str, payloads: Sequence[dict[str, A
 
 
 def _kick_once_committed(session: Session) -> None:
-    if not session.info.get("outbox_kick"):
-        session.info["outbox_kick"] = True
-        event.listen(session, "after_commit", _kick_after_commit, once=True)
+    session.info["outbox_pending"] = True
+    if not session.info.get("outbox_listening"):
+        session.info["outbox_listening"] = True
+        event.listen(session, "after_commit", _kick_after_commit)
 
 
 def _kick_after_commit(session: Session) -> None:
-    session.info.pop("outbox_kick", None)
+    # after_commit fires for savepoints too: kick only once the outer transaction has
+    # committed, or the worker could look before the message is visible.
+    if session.in_nested_transaction() or not session.info.pop("outbox_pending", False):
+        return
     kick()
 
 

@@ -75,6 +75,10 @@ class Incident(Base):
               postgresql_where=text(f"{CLOCK_STATES_SQL} AND deadline = 'green'")),
         Index("ix_incident_sweep_due", "step_due_at",
               postgresql_where=text(f"{CLOCK_STATES_SQL} AND deadline <> 'red'")),
+        # Red, and not yet escalated for its step (migration 0009): a handful of rows.
+        Index("ix_incident_sweep_unescalated", "id",
+              postgresql_where=text(f"{CLOCK_STATES_SQL} AND deadline = 'red' "
+                                    "AND NOT overdue_escalated")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -1,4 +1,5 @@
-"""The audit chain is extended per statement, not per row; indexes under incident keys.
+"""The audit chain is extended per statement, not per row; indexes under incident keys and
+for the sweep.
 
 Migration 0004 checked and moved the chain head in a BEFORE INSERT trigger FOR EACH ROW.
 A bulk append (the deadline sweep's escalations, the demo history's ~220,000 events)
@@ -18,6 +19,7 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-22
 """
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
@@ -29,6 +31,8 @@ FK_INDEXES = [("ix_incident_merged_into_id", "incident", "merged_into_id"),
               ("ix_incident_handler_user_id", "incident", "handler_user_id"),
               ("ix_incident_grid_id", "incident", "grid_id"),
               ("ix_incident_reporter_user_id", "incident_reporter", "user_id")]
+CLOCK_STATES = ("state IN ('reported', 'filed', 'returned', 'dispatched', 'handling', "
+                "'rework', 'handled')")
 
 
 def upgrade() -> None:
@@ -65,9 +69,13 @@ def upgrade() -> None:
     op.execute("ALTER TABLE audit_event ENABLE ALWAYS TRIGGER audit_event_extend_chain")
     for name, table, column in FK_INDEXES:
         op.create_index(name, table, [column])
+    op.create_index("ix_incident_sweep_unescalated", "incident", ["id"],
+                    postgresql_where=sa.text(f"{CLOCK_STATES} AND deadline = 'red' "
+                                             "AND NOT overdue_escalated"))
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incident_sweep_unescalated", table_name="incident")
     for name, table, _column in FK_INDEXES:
         op.drop_index(name, table_name=table)
     op.execute("DROP TRIGGER audit_event_extend_chain ON audit_event")
