@@ -78,35 +78,41 @@ def time_batch(method: str, locate_all: LocateAll, points: np.ndarray, **extra) 
 
 
 class Server:
-    """`uvicorn api.main:app` with one worker, access log on (to a file), in a subprocess."""
+    """`uvicorn APP --workers N` (default `api.main:app`, one worker, as `gridgov serve`
+    runs it), access log on (to a file), in a subprocess; `env` adds settings."""
 
-    def __init__(self, database_url: str, log_name: str) -> None:
+    def __init__(self, database_url: str, log_name: str, *, workers: int = 1,
+                 app: str = "api.main:app", env: dict[str, str] | None = None) -> None:
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         DATA.mkdir(exist_ok=True)
         self.log_path = DATA / f"uvicorn-{log_name}.log"
-        env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1",
+               **(env or {})}
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1"],
+            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", str(workers)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         try:
-            self._wait_ready()
+            self._wait_ready(workers)
         except BaseException:
             self.stop()
             raise
 
-    def _wait_ready(self) -> None:
+    def _wait_ready(self, workers: int) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"uvicorn exited; see {self.log_path}")
+            # Every worker process says so once its lifespan has run.
+            started = self.log_path.read_text().count("Application startup complete")
             try:
-                if httpx.get(self.base + "/healthz", timeout=1).status_code == 200:
-                    return
+                ready = httpx.get(self.base + "/readyz", timeout=2).status_code == 200
             except httpx.TransportError:
-                pass
+                ready = False
+            if ready and started >= workers:
+                return
             time.sleep(0.2)
         raise RuntimeError(f"uvicorn did not answer in 60 s; see {self.log_path}")
 

@@ -4,7 +4,8 @@
                                      [--regenerate] [--markdown] [--seed N]
 
 Grid workers of the demo city report incidents (上报) through `POST /api/v1/incidents` on
-a real `uvicorn api.main:app` in a subprocess (access log on, to a file), at 1, 8 and 32
+a real `uvicorn api.main:app` in a subprocess (access log on, to a file; one worker
+process as `gridgov serve` runs it, or --server-workers N), at 1, 8 and 32
 concurrent clients. Each client is a thread with its own keep-alive `httpx.Client`; each
 request is a real report: a worker's own token (minted with the server's secret for the
 worker's account), a random point inside one of that worker's own grids, a random active
@@ -32,10 +33,11 @@ session (core/deps.py `get_session`) commits after the response has been sent, s
 latency a client sees does not include the COMMIT and the outbox kick that follows it;
 the server's CPU and throughput do.
 
-Data: a database of its own, `gridgov_bench_intake`, holding the demo city exactly as
-`make demo` loads it (grid.demo.load_demo: the areas bench/datasets.py loads into
-gridgov_bench_city with the same seed, plus the grid workers and their accounts, which
-the city bench database does not have). Created on first use, reused afterwards. The
+Data: a database of its own, `gridgov_bench_intake`, holding the demo city as
+grid.demo.load_demo loads it without incident history: the areas bench/datasets.py loads
+into gridgov_bench_city with the same seed, plus the grid workers and their accounts,
+which the city bench database does not have. The incident table starts empty (each run
+adds its reports and removes them). Created on first use, reused afterwards. The
 server's broker is a Redis database of its own (REDIS_DB below). What a run adds is
 removed at the end: its incidents (with their timeline and reporters), its outbox
 messages and its broker keys. Audit events cannot be removed (the audit log refuses
@@ -46,7 +48,6 @@ import argparse
 import itertools
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -70,8 +71,8 @@ from shapely.strtree import STRtree  # noqa: E402
 from sqlalchemy import create_engine, make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bench.datasets import database_url, libpq_url  # noqa: E402
-from bench.harness import DATA  # noqa: E402
+from bench.datasets import _recreate_database, database_url, libpq_url  # noqa: E402
+from bench.harness import DATA, Server  # noqa: E402
 from core.migrate import upgrade  # noqa: E402
 from core.progress import stage_bars  # noqa: E402
 from core.security import Principal, create_access_token  # noqa: E402
@@ -113,22 +114,15 @@ def ensure_database(*, regenerate: bool = False) -> str:
         upgrade(url)
         return url
     started = time.perf_counter()
-    name = make_url(url).database
-    admin = make_url(libpq_url(url)).set(database="postgres").render_as_string(
-        hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    upgrade(url)
+    _recreate_database(url)
     from grid.demo import load_demo
 
     settings = get_settings()
     engine = create_engine(url)
     try:
         with stage_bars() as update, Session(engine) as session:
-            err.print(f"loading the demo city {settings.demo_city} with its workers into {name}")
+            err.print(f"loading the demo city {settings.demo_city} with its workers "
+                      f"into {INTAKE_DB}")
             load_demo(session, city_code=settings.demo_city, counts=None,
                       seed=settings.demo_seed, password=settings.demo_password, stage=update)
             session.commit()
@@ -136,7 +130,7 @@ def ensure_database(*, regenerate: bool = False) -> str:
         engine.dispose()
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
-    err.print(f"{name} ready in {time.perf_counter() - started:.0f} s")
+    err.print(f"{INTAKE_DB} ready in {time.perf_counter() - started:.0f} s")
     return url
 
 
@@ -237,63 +231,6 @@ def _point_in(ref: Reference, grid: int, rng: np.random.Generator) -> tuple[floa
 
 
 # --- the server ---------------------------------------------------------------------------
-
-class Server:
-    """`uvicorn api.main:app --workers N` in a subprocess, access log on (to a file), on
-    the intake database, with a Redis database of its own as the broker."""
-
-    def __init__(self, database_url: str, redis_url: str, workers: int,
-                 app: str = "api.main:app") -> None:
-        from bench.harness import _free_port
-
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        DATA.mkdir(exist_ok=True)
-        self.log_path = DATA / "uvicorn-intake.log"
-        self.log = self.log_path.open("w")
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-               "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", str(workers)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            self._wait_ready(workers)
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_ready(self, workers: int) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited; see {self.log_path}")
-            # Every worker process says so once its lifespan has run.
-            started = self.log_path.read_text().count("Application startup complete")
-            try:
-                ready = httpx.get(self.base + "/readyz", timeout=2).status_code == 200
-            except httpx.TransportError:
-                ready = False
-            if ready and started >= workers:
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"uvicorn did not answer in 60 s; see {self.log_path}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-    def __enter__(self) -> "Server":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 # --- CPU accounting (who used the two cores) ----------------------------------------------
@@ -593,7 +530,8 @@ def run(*, clients: list[int], reports: int, server_workers: int, regenerate: bo
     load_before = os.getloadavg()
     admin = psycopg.connect(libpq_url(url), autocommit=True)
     try:
-        with Server(url, redis_url, server_workers, app) as server:
+        with Server(url, "intake", workers=server_workers, app=app,
+                    env={"REDIS_URL": redis_url}) as server:
             for n in clients:
                 jobs = make_jobs(ref, reports, rng)
                 meter = CpuMeter(url, admin, None)
@@ -711,8 +649,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="concurrent clients, comma-separated (default 1,8,32)")
     parser.add_argument("--reports", type=int, default=1000,
                         help="timed reports per run (default 1000)")
-    parser.add_argument("--server-workers", type=int, default=2,
-                        help="uvicorn worker processes (default 2: one per core)")
+    parser.add_argument("--server-workers", type=int, default=1,
+                        help="uvicorn worker processes (default 1, as `gridgov serve` and the "
+                             "compose file run it; 2 is one per core of this machine)")
     parser.add_argument("--regenerate", action="store_true",
                         help="drop and rebuild gridgov_bench_intake first")
     parser.add_argument("--markdown", action="store_true",

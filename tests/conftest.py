@@ -7,6 +7,7 @@ committed once per run, as the base every locate and map test reads.
 
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import psycopg
 import pytest
@@ -144,3 +145,38 @@ def client(anonymous, settings):
     """A client acting as an admin of the demo city (the widest scope there is)."""
     anonymous.headers.update(bearer(settings))
     return anonymous
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: object
+
+
+@pytest.fixture(scope="module")
+def live_server(settings, demo_city) -> Iterator[LiveServer]:
+    """The app served by uvicorn on a free port, on its own sessions: it sees committed
+    data, requests commit, and concurrent requests really run concurrently."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from api.app import create_app
+
+    app = create_app(settings)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", backlog=512))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield LiveServer(f"http://127.0.0.1:{listener.getsockname()[1]}", app)
+    server.should_exit = True
+    thread.join(timeout=10)
+    listener.close()
+    app.state.engine.dispose()

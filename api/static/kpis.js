@@ -14,7 +14,7 @@
 (function () {
   "use strict";
 
-  const {element, LoginRequired, ROLE_LABELS} = gridgovSession;
+  const {element, LoginRequired} = gridgovSession;
 
   const COUNTS = [
     ["reported", "上报数"], ["filed", "立案数"], ["closed", "结案数"],
@@ -94,7 +94,7 @@
   async function open(page) {
     try {
       page.me = await page.session.getJSON("/auth/me");
-      renderAccount(page, page.me);
+      gridgovSession.renderAccount(page.nodes.account, page.me, page.session);
       document.body.classList.remove("gridgov-logged-out");
       if (!page.me.permissions.includes("kpi:read")) {
         showError(page, {status: 403, message: "考核指标仅对中心工作人员和督导开放"});
@@ -308,19 +308,6 @@
   }
 
   // --- panels --------------------------------------------------------------------------
-
-  function renderAccount(page, me) {
-    const name = element("strong", me.user.username);
-    if (me.user.full_name) name.title = me.user.full_name;
-    const role = element("span", ROLE_LABELS[me.user.role] || me.user.role);
-    role.className = "gridgov-role";
-    const scope = element("span", me.scope.name);
-    scope.className = "gridgov-scope";
-    const button = element("button", "退出 (log out)");
-    button.type = "button";
-    button.addEventListener("click", () => page.session.logout());
-    page.nodes.account.replaceChildren(name, role, scope, button);
-  }
 
   function showError(page, error) {
     if (error instanceof LoginRequired) return;  // the login form says it

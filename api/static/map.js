@@ -23,7 +23,7 @@
   const LEVEL_LABELS = {
     city: "市", county: "区县", township: "乡镇街道", village: "村社区", grid: "网格",
   };
-  const {ROLE_LABELS, LoginRequired} = gridgovSession;
+  const {element, LoginRequired} = gridgovSession;
 
   // Leaflet stacks panes by z-index and gives each its own SVG. Coarser levels sit above
   // finer ones, so district outlines stay visible over township ones and a click lands on
@@ -134,7 +134,7 @@
       const me = await getJSON(page, "/auth/me");
       if (view !== page.view) return;
       view.me = me;
-      renderAccount(page, me);
+      gridgovSession.renderAccount(page.account, me, page.session);
       page.map.getContainer().classList.remove("gridgov-logged-out");
       if (page.options.start) await openArea(page, view, page.options.start);
       else if (me.user.role === "grid_worker") await openOwnGrids(page, view);
@@ -345,19 +345,6 @@
     return new Panel({position}).addTo(map).getContainer();
   }
 
-  function renderAccount(page, me) {
-    const name = element("strong", me.user.username);
-    if (me.user.full_name) name.title = me.user.full_name;
-    const role = element("span", ROLE_LABELS[me.user.role] || me.user.role);
-    role.className = "gridgov-role";
-    const scope = element("span", me.scope.name);
-    scope.className = "gridgov-scope";
-    const button = element("button", "退出 (log out)");
-    button.type = "button";
-    button.addEventListener("click", () => page.session.logout());
-    page.account.replaceChildren(name, role, scope, button);
-  }
-
   function renderBreadcrumb(page, view, chain) {
     const items = chain.map((area, i) => {
       const item = document.createElement("li");
@@ -425,13 +412,6 @@
     const message = element("p", text);
     message.className = "gridgov-error";
     page.info.replaceChildren(message);
-  }
-
-  // Names come from the database: set as text, never as HTML.
-  function element(tag, text) {
-    const node = document.createElement(tag);
-    node.textContent = text;
-    return node;
   }
 
   window.gridgovMap = {start};

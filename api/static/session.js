@@ -227,5 +227,20 @@
     return node;
   }
 
-  window.gridgovSession = {create, LoginRequired, ApiError, ROLE_LABELS, element};
+  // Who is logged in, and the button to log out: the same on every page.
+  function renderAccount(container, me, session) {
+    const name = element("strong", me.user.username);
+    if (me.user.full_name) name.title = me.user.full_name;
+    const role = element("span", ROLE_LABELS[me.user.role] || me.user.role);
+    role.className = "gridgov-role";
+    const scope = element("span", me.scope.name);
+    scope.className = "gridgov-scope";
+    const button = element("button", "退出 (log out)");
+    button.type = "button";
+    button.addEventListener("click", () => session.logout());
+    container.replaceChildren(name, role, scope, button);
+  }
+
+  window.gridgovSession = {create, LoginRequired, ApiError, ROLE_LABELS, element,
+                           renderAccount};
 })();

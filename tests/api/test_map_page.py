@@ -3,9 +3,6 @@ login, scope and drill-down in a browser."""
 
 import json
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -14,7 +11,6 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -170,34 +166,6 @@ def test_the_shell_has_one_layer_per_level_and_hands_them_to_the_script(anonymou
 
 
 # --- the page in a browser -------------------------------------------------------------
-
-@dataclass
-class LiveServer:
-    url: str
-    app: FastAPI
-
-
-@pytest.fixture(scope="module")
-def live_server(settings, demo_city) -> Iterator[LiveServer]:
-    """The app served by uvicorn on a free port, on its own sessions (it sees committed data)."""
-    from api.app import create_app
-
-    app = create_app(settings)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield LiveServer(f"http://127.0.0.1:{listener.getsockname()[1]}", app)
-    server.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
-    app.state.engine.dispose()
-
 
 @pytest.fixture(scope="module")
 def chromium():

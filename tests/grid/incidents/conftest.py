@@ -44,10 +44,8 @@ def people(demo_city, session, settings) -> dict[str, Person]:
             for role in Role if role is not Role.grid_worker}
 
 
-@pytest.fixture
-def place(demo_city, session, settings, people) -> Place:
-    """A point inside a grid of the village staff's village, and that grid's worker."""
-    village = people["village_staff"].principal.scope_code
+def place_in_village(session, settings, village: str) -> Place:
+    """A point inside the first grid of a village that has a worker with a login."""
     row = session.execute(text("""
         SELECT a.code, ST_X(ST_PointOnSurface(a.geom)) AS lon,
                ST_Y(ST_PointOnSurface(a.geom)) AS lat, u.username
@@ -56,6 +54,12 @@ def place(demo_city, session, settings, people) -> Place:
         WHERE a.level = 'grid' AND a.code LIKE :village || '%'
         ORDER BY a.code, w.staff_code LIMIT 1"""), {"village": village}).one()
     return Place(row.code, row.lon, row.lat, person_of(session, settings, row.username))
+
+
+@pytest.fixture
+def place(demo_city, session, settings, people) -> Place:
+    """A point inside a grid of the village staff's village, and that grid's worker."""
+    return place_in_village(session, settings, people["village_staff"].principal.scope_code)
 
 
 @pytest.fixture
@@ -95,42 +99,7 @@ def act(client, person: Person, incident: dict | int, action: str, version: int 
                        json={"version": version, **fields}, headers=person.headers)
 
 
-# --- committed data, a live server, a real worker ------------------------------------------
-
-@dataclass
-class Live:
-    url: str
-    app: object
-
-
-@pytest.fixture(scope="module")
-def live(settings, demo_city):
-    """The app served by uvicorn on a free port with its own sessions: requests commit, and
-    concurrent requests really run concurrently."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
-    from api.app import create_app
-
-    app = create_app(settings)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", backlog=512))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield Live(f"http://127.0.0.1:{listener.getsockname()[1]}", app)
-    server.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
-    app.state.engine.dispose()
-
+# --- committed data and a real worker (the live server: tests/conftest.py) --------------
 
 @pytest.fixture(scope="module")
 def committed(engine, settings, demo_city):
@@ -140,15 +109,8 @@ def committed(engine, settings, demo_city):
     with Session(engine) as session:
         people = {role.value: person_of(session, settings, f"demo_{role}")
                   for role in Role if role is not Role.grid_worker}
-        village = people["village_staff"].principal.scope_code
-        row = session.execute(text("""
-            SELECT a.code, ST_X(ST_PointOnSurface(a.geom)) AS lon,
-                   ST_Y(ST_PointOnSurface(a.geom)) AS lat, u.username
-            FROM area a JOIN grid_assignment ga ON ga.grid_id = a.id
-            JOIN grid_worker w ON w.id = ga.worker_id JOIN app_user u ON u.id = w.user_id
-            WHERE a.level = 'grid' AND a.code LIKE :village || '%'
-            ORDER BY a.code, w.staff_code LIMIT 1"""), {"village": village}).one()
-        place = Place(row.code, row.lon, row.lat, person_of(session, settings, row.username))
+        place = place_in_village(session, settings,
+                                 people["village_staff"].principal.scope_code)
         category = session.scalar(text("SELECT code FROM category WHERE level = 'minor' "
                                        "AND active ORDER BY code LIMIT 1"))
     return people, place, category

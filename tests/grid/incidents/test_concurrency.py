@@ -21,10 +21,10 @@ def _post(client: httpx.Client, url: str, body: dict, headers: dict) -> httpx.Re
     return client.post(url, json=body, headers=headers, timeout=120)
 
 
-def test_100_conflicting_moves_one_wins_per_version(live, committed, engine, database_url):
+def test_100_conflicting_moves_one_wins_per_version(live_server, committed, engine, database_url):
     people, place, category = committed
     village = people["village_staff"]
-    with httpx.Client(base_url=live.url) as client:
+    with httpx.Client(base_url=live_server.url) as client:
         created = _post(client, "/api/v1/incidents", report_body(place, category),
                         {**place.worker.headers, "Idempotency-Key": str(uuid.uuid4())})
         assert created.status_code == 201, created.text
@@ -64,14 +64,14 @@ def test_100_conflicting_moves_one_wins_per_version(live, committed, engine, dat
     assert "intact" in verify.stdout + verify.stderr
 
 
-def test_1000_reports_sent_three_times_store_1000(live, committed, engine):
+def test_1000_reports_sent_three_times_store_1000(live_server, committed, engine):
     people, place, category = committed
     worker = place.worker
     keys = [f"triple-{uuid.uuid4()}" for _ in range(1000)]
     sends = [key for key in keys for _ in range(3)]  # each key three times, back to back
     body = report_body(place, category)
 
-    with httpx.Client(base_url=live.url, limits=httpx.Limits(max_connections=16)) as client:
+    with httpx.Client(base_url=live_server.url, limits=httpx.Limits(max_connections=16)) as client:
         def send(key: str) -> tuple[str, int, int]:
             response = _post(client, "/api/v1/incidents", body | {"description": key},
                              {**worker.headers, "Idempotency-Key": key})
