@@ -18,7 +18,10 @@ def get_session(request: Request) -> Iterator[Session]:
     with session_scope(request.app.state.sessionmaker) as session:
         yield session
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the response is sent, so a 201 means the
+# write is durable (and a failing commit is the caller's error, not a lost write). The
+# default ("request") ran it after the response had gone out.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

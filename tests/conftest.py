@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 
 from core.settings import Settings, get_settings
 
+# Chromium, a tab that refuses other hosts, and the kept screenshot folder: every page test.
+from tests.browser import artefacts, chromium, tab  # noqa: F401
+
 # One database per test run, so parallel runs (CI jobs, developers) never collide.
 TEST_DB_NAME = f"gridgov_test_{os.getpid()}"
 

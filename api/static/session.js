@@ -1,12 +1,15 @@
 /* Logging in and talking to the API, shared by the pages (/map, /kpis).
  *
  * Login: the OAuth2 password flow. The access and refresh tokens live in sessionStorage
- * (this tab only, shared by the pages of the tab); every API call sends the access token;
+ * (this tab only, shared by the pages of the tab) unless the page names another storage; every API call sends the access token;
  * a 401 spends the refresh token once for a new pair (rotation) and retries once; failing
  * that, the login form returns.
  *
  *   const session = gridgovSession.create({
  *     apiBase: "/api/v1", title: "…",   // the login form's heading
+ *     storage: localStorage,            // optional: where the tokens live (default
+ *                                       // sessionStorage; the field app keeps its login
+ *                                       // across restarts, to send its queue offline-first)
  *     onLogin() {},                     // logged in (or found stored tokens): fill the page
  *     onLogout() {},                    // the tokens are gone: forget what the page shows
  *   });
@@ -18,12 +21,30 @@
   "use strict";
 
   const STORAGE = {access: "gridgov.accessToken", refresh: "gridgov.refreshToken"};
-  const ROLE_LABELS = {
-    grid_worker: "网格员", village_staff: "村社区工作人员", township_staff: "乡镇街道工作人员",
-    county_dispatcher: "区县派遣员", enforcement_officer: "执法人员",
-    market_inspector: "市场监管人员", service_clerk: "便民服务窗口", proxy_agent: "代办员",
-    supervisor: "督导", admin: "系统管理员",
-  };
+  const i18n = window.gridgovI18n;
+  i18n.add({
+    "role.grid_worker": {zh: "网格员", en: "grid worker"},
+    "role.village_staff": {zh: "村社区工作人员", en: "village staff"},
+    "role.township_staff": {zh: "乡镇街道工作人员", en: "township staff"},
+    "role.county_dispatcher": {zh: "区县派遣员", en: "county dispatcher"},
+    "role.enforcement_officer": {zh: "执法人员", en: "enforcement officer"},
+    "role.market_inspector": {zh: "市场监管人员", en: "market inspector"},
+    "role.service_clerk": {zh: "便民服务窗口", en: "service clerk"},
+    "role.proxy_agent": {zh: "代办员", en: "proxy agent"},
+    "role.supervisor": {zh: "督导", en: "supervisor"},
+    "role.admin": {zh: "系统管理员", en: "administrator"},
+    "login.username": {zh: "用户名", en: "User name"},
+    "login.password": {zh: "密码", en: "Password"},
+    "login.submit": {zh: "登录", en: "Log in"},
+    "login.failed": {zh: "登录失败", en: "Login failed"},
+    "login.wrong": {zh: "用户名或密码错误", en: "Wrong user name or password"},
+    "login.throttled": {zh: "登录失败次数过多，请稍后再试", en: "Too many failed logins: try later"},
+    "login.missing": {zh: "请输入用户名和密码", en: "Enter user name and password"},
+    "login.again": {zh: "请重新登录", en: "Please log in again"},
+    "account.logout": {zh: "退出", en: "Log out"},
+  });
+  const t = i18n.t;
+  const roleLabel = (role) => t(`role.${role}`);
 
   // Thrown where the user has to log in (again); the login form is already showing.
   class LoginRequired extends Error {}
@@ -38,13 +59,14 @@
   function create(options) {
     const state = {
       options,
+      storage: options.storage || sessionStorage,
       refreshing: null,  // the refresh in flight, shared by every request that needs it
       login: null,
     };
     state.login = createLoginForm(state);
     return {
       start() {
-        if (storedTokens()) options.onLogin();
+        if (storedTokens(state)) options.onLogin();
         else showLogin(state);
       },
       api: (path, init) => api(state, path, init),
@@ -56,20 +78,20 @@
 
   // --- the tokens ----------------------------------------------------------------------
 
-  function storedTokens() {
-    const access = sessionStorage.getItem(STORAGE.access);
-    const refresh = sessionStorage.getItem(STORAGE.refresh);
+  function storedTokens(state) {
+    const access = state.storage.getItem(STORAGE.access);
+    const refresh = state.storage.getItem(STORAGE.refresh);
     return access && refresh ? {access, refresh} : null;
   }
 
-  function storeTokens(pair) {
-    sessionStorage.setItem(STORAGE.access, pair.access_token);
-    sessionStorage.setItem(STORAGE.refresh, pair.refresh_token);
+  function storeTokens(state, pair) {
+    state.storage.setItem(STORAGE.access, pair.access_token);
+    state.storage.setItem(STORAGE.refresh, pair.refresh_token);
   }
 
-  function clearTokens() {
-    sessionStorage.removeItem(STORAGE.access);
-    sessionStorage.removeItem(STORAGE.refresh);
+  function clearTokens(state) {
+    state.storage.removeItem(STORAGE.access);
+    state.storage.removeItem(STORAGE.refresh);
   }
 
   // --- logging in and out --------------------------------------------------------------
@@ -79,12 +101,13 @@
     overlay.className = "gridgov-login";
     const form = document.createElement("form");
     const title = element("h1", state.options.title);
-    const username = field("用户名", "username", "text", "username");
-    const password = field("密码", "password", "password", "current-password");
+    const username = field("login.username", "username", "text", "username");
+    const password = field("login.password", "password", "password", "current-password");
     const error = element("p", "");
     error.className = "gridgov-login-error";
     error.setAttribute("role", "alert");
-    const submit = element("button", "登录");
+    const submit = element("button", t("login.submit"));
+    submit.dataset.i18n = "login.submit";
     submit.type = "submit";
     form.append(title, username, password, error, submit);
     form.addEventListener("submit", (event) => {
@@ -97,8 +120,11 @@
     return {overlay, form, error, submit};
   }
 
-  function field(label, name, type, autocomplete) {
-    const wrapper = element("label", label);
+  function field(labelKey, name, type, autocomplete) {
+    const wrapper = element("label", "");
+    const label = element("span", t(labelKey));
+    label.dataset.i18n = labelKey;
+    wrapper.append(label);
     const input = document.createElement("input");
     Object.assign(input, {name, type, autocomplete, required: true});
     wrapper.append(input);
@@ -124,42 +150,42 @@
         state.login.error.textContent = loginRefusal(response.status, body);
         return;
       }
-      storeTokens(body);
+      storeTokens(state, body);
       form.reset();
       state.login.overlay.hidden = true;
       state.options.onLogin();
     } catch (error) {
-      state.login.error.textContent = `登录失败 (login failed): ${error.message}`;
+      state.login.error.textContent = `${t("login.failed")}: ${error.message}`;
     } finally {
       state.login.submit.disabled = false;
     }
   }
 
   function loginRefusal(status, body) {
-    if (status === 401) return "用户名或密码错误 (wrong user name or password)";
-    if (status === 429) return "登录失败次数过多，请稍后再试 (too many failed logins)";
-    if (status === 422) return "请输入用户名和密码 (enter user name and password)";
-    return `登录失败 (login failed): ${body.detail || status}`;
+    if (status === 401) return t("login.wrong");
+    if (status === 429) return t("login.throttled");
+    if (status === 422) return t("login.missing");
+    return `${t("login.failed")}: ${body.detail || status}`;
   }
 
   async function logout(state) {
-    const tokens = storedTokens();
+    const tokens = storedTokens(state);
     try {
       // Revokes the login's refresh tokens; the access token simply expires.
       if (tokens) await api(state, "/auth/logout", jsonPost({refresh_token: tokens.refresh}));
     } catch (error) {
       // Logged out here either way: the tokens are dropped below.
     }
-    clearTokens();
+    clearTokens(state);
     state.options.onLogout();
     showLogin(state);
   }
 
   // The tokens are no good any more: back to the login form.
   function loginRequired(state) {
-    clearTokens();
+    clearTokens(state);
     state.options.onLogout();
-    showLogin(state, "请重新登录 (please log in again)");
+    showLogin(state, t("login.again"));
     return new LoginRequired("log in first");
   }
 
@@ -177,11 +203,11 @@
   // A fetch of the API as the logged-in user: one refresh and one retry on a 401.
   async function api(state, path, init = {}) {
     const url = `${state.options.apiBase}${path}`;
-    const sent = storedTokens();
+    const sent = storedTokens(state);
     if (!sent) throw loginRequired(state);
     let response = await fetch(url, withBearer(init, sent.access));
     if (response.status === 401) {
-      const fresh = await refreshTokens(state, sent.access) && storedTokens();
+      const fresh = await refreshTokens(state, sent.access) && storedTokens(state);
       if (!fresh) throw loginRequired(state);
       response = await fetch(url, withBearer(init, fresh.access));
       if (response.status === 401) throw loginRequired(state);
@@ -193,7 +219,7 @@
   // refresh with the same, by then spent, token would read as a stolen token and revoke
   // the whole login.
   function refreshTokens(state, staleAccess) {
-    const current = storedTokens();
+    const current = storedTokens(state);
     if (!current) return Promise.resolve(false);
     if (current.access !== staleAccess) return Promise.resolve(true);  // refreshed meanwhile
     state.refreshing ??= (async () => {
@@ -201,7 +227,7 @@
         const response = await fetch(`${state.options.apiBase}/auth/refresh`,
                                      jsonPost({refresh_token: current.refresh}));
         if (!response.ok) return false;
-        storeTokens(await response.json());
+        storeTokens(state, await response.json());
         return true;
       } finally {
         state.refreshing = null;
@@ -231,16 +257,18 @@
   function renderAccount(container, me, session) {
     const name = element("strong", me.user.username);
     if (me.user.full_name) name.title = me.user.full_name;
-    const role = element("span", ROLE_LABELS[me.user.role] || me.user.role);
+    const role = element("span", roleLabel(me.user.role));
+    role.dataset.i18n = `role.${me.user.role}`;
     role.className = "gridgov-role";
     const scope = element("span", me.scope.name);
     scope.className = "gridgov-scope";
-    const button = element("button", "退出 (log out)");
+    const button = element("button", t("account.logout"));
+    button.dataset.i18n = "account.logout";
     button.type = "button";
     button.addEventListener("click", () => session.logout());
     container.replaceChildren(name, role, scope, button);
   }
 
-  window.gridgovSession = {create, LoginRequired, ApiError, ROLE_LABELS, element,
-                           renderAccount};
+  window.gridgovSession = {create, LoginRequired, ApiError, roleLabel, element,
+                          renderAccount};
 })();

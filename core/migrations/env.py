@@ -11,6 +11,7 @@ import geo.models  # noqa: F401  (register tables on Base.metadata)
 import grid.categories.models  # noqa: F401
 import grid.incidents.models  # noqa: F401
 import grid.models  # noqa: F401
+import grid.patrols.models  # noqa: F401
 from core.db import Base
 from core.settings import get_settings
 

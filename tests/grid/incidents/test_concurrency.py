@@ -91,3 +91,22 @@ def test_1000_reports_sent_three_times_store_1000(live_server, committed, engine
             "SELECT count(*) FROM audit_event WHERE action = 'incident.report' "
             "AND subject_id = ANY(:ids)"), {"ids": [str(i) for i in set(first_id.values())]})
     assert stored == 1000 and len(set(first_id.values())) == 1000 and audited == 1000
+
+
+def test_a_201_means_the_report_is_committed(live_server, committed, engine):
+    """The session commits before the response goes out (core/deps.py, scope="function"):
+    a client that reads right after its 201 finds its report. With the commit after the
+    response, most of these reads came back empty."""
+    people, place, category = committed
+    missing = []
+    with httpx.Client(base_url=live_server.url) as client, engine.connect() as reader:
+        for attempt in range(100):
+            created = _post(client, "/api/v1/incidents", report_body(place, category),
+                            {**place.worker.headers, "Idempotency-Key": f"durable-{uuid.uuid4()}"})
+            assert created.status_code == 201, created.text
+            found = reader.scalar(text("SELECT count(*) FROM incident WHERE id = :id"),
+                                  {"id": created.json()["id"]})
+            reader.commit()  # a fresh snapshot for the next read
+            if found != 1:
+                missing.append(attempt)
+    assert missing == [], f"{len(missing)} of 100 reports were not committed at their 201"

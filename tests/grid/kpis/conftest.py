@@ -8,9 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-# The map page's live server, Chromium and tab, for test_page.py.
-from tests.api.test_map_page import chromium, tab  # noqa: F401
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -18,7 +18,8 @@ from core.scope import EVERYWHERE, Scope
 from core.security import Principal
 from core.users.enums import Role
 from grid.kpis import service
-from tests.api.test_map_page import _absolute_urls, _asset_urls, _log_in, _page
+from tests.api.test_map_page import _absolute_urls, _asset_urls, _page
+from tests.browser import log_in as _log_in
 from tests.grid.kpis.conftest import add_incident, grid_of
 
 UNIT = "KPI 页面测试"
@@ -101,7 +102,7 @@ def _drawn(page, name: str) -> bool:
 
 @pytest.mark.browser
 def test_an_admin_sees_the_kpis_as_charts(live_server, tab, settings, engine, committed,
-                                          demo_city, tmp_path: Path):
+                                          demo_city, artefacts: Path):
     from playwright.sync_api import expect
 
     areas, _ = demo_city
@@ -143,7 +144,7 @@ def test_an_admin_sees_the_kpis_as_charts(live_server, tab, settings, engine, co
     assert child_filed == [c["figures"]["filed"] for c in children]
     assert child_closed == [c["figures"]["closed"] for c in children]
     expect(page.locator(".kpi-children-table tbody tr")).to_have_count(9)
-    page.screenshot(path=str(tmp_path / "kpis-city.png"), full_page=True)
+    page.screenshot(path=str(artefacts / "kpis-city.png"), full_page=True)
 
     # Down to a district from the table: its townships, and the way back up.
     county = next(c for c in children if c["code"] == committed[0])
@@ -155,7 +156,7 @@ def test_an_admin_sees_the_kpis_as_charts(live_server, tab, settings, engine, co
     expect(page.locator(".kpi-children-table tbody tr")).to_have_count(len(townships))
     assert f"area={county['code']}" in page.url
     expect(page.locator(".kpi-map-link")).to_have_attribute("href", f"/map/{county['code']}")
-    page.screenshot(path=str(tmp_path / "kpis-county.png"), full_page=True)
+    page.screenshot(path=str(artefacts / "kpis-county.png"), full_page=True)
     page.locator(".kpi-up").click()
     expect(page.locator("body")).to_have_attribute("data-loaded", f"area:{city.code}")
 

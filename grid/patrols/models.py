@@ -1,0 +1,71 @@
+"""Patrols (巡查): the tracks grid workers walk, and where each worker was last seen.
+
+A phone records points while its worker patrols and uploads them in batches, often late
+(offline): a point is keyed by its patrol and the instant the phone took it, so a batch
+sent twice stores each point once. `staff_position` keeps only the newest fix of each
+worker, the row the map's `staff` layer reads, so the map never scans the tracks.
+"""
+
+from datetime import datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+import grid.models  # noqa: F401  (grid_worker)
+from core.db import Base
+
+
+class Patrol(Base):
+    __tablename__ = "patrol"
+    __table_args__ = (
+        # The phone names its patrol before it is online: a replayed start is one patrol.
+        UniqueConstraint("worker_id", "client_key", name="uq_patrol_client_key"),
+        CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    worker_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("grid_worker.id", ondelete="CASCADE"), index=True)
+    client_key: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Kept up to date as points arrive (on the geography: metres).
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class PatrolPoint(Base):
+    __tablename__ = "patrol_point"
+    __table_args__ = (
+        CheckConstraint("accuracy_m IS NULL OR accuracy_m >= 0", name="accuracy_positive"),
+    )
+
+    patrol_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+
+
+class StaffPosition(Base):
+    """The newest known fix of a grid worker (the `staff` map layer)."""
+
+    __tablename__ = "staff_position"
+    __table_args__ = (Index("ix_staff_position_geom", "geom", postgresql_using="gist"),)
+
+    worker_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("grid_worker.id", ondelete="CASCADE"), primary_key=True)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    patrol_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("patrol.id", ondelete="SET NULL"), index=True)
