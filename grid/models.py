@@ -27,4 +27,4 @@ class GridWorker(Base):
     phone: Mapped[str] = mapped_column(String(20))
     # The worker's login, when the worker has one (a grid worker's scope is their grids).
     user_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("app_user.id", ondelete="SET NULL"), unique=True)
+        BigInteger, ForeignKey("app_user.id", ondelete="SET NULL"), unique=True, index=True)

@@ -22,7 +22,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     # The area whose subtree the user sees and acts in. Its foreign key to area.code is in
     # the migration only: core may not import geo, where the area table is mapped.
-    scope_code: Mapped[str] = mapped_column(String(15, collation="C"))
+    scope_code: Mapped[str] = mapped_column(String(15, collation="C"), index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     id_number: Mapped[str | None] = mapped_column(String(18))  # GB 11643, validated on input
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
