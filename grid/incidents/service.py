@@ -100,14 +100,18 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
         state=State.reported, version=1, owner_code=where.grid.code[:12],
         reported_at=now_utc(),
     )
+    # Clock and duplicates before the insert: the row is written once, with them (each
+    # write of an incident is an entry in each of its indexes).
+    clock.start_step(incident, Step.filing, now=incident.reported_at,
+                     limit=time_limit(category, urgency=data.urgency, step=Step.filing),
+                     calendar=load_calendar(session, settings=settings),
+                     warn_share=settings.deadline_warn_share)
+    incident.duplicate_candidates = _duplicates(
+        session, category_id=category.id, lon=lon, lat=lat, reported_at=incident.reported_at,
+        settings=settings)
     if not _inserted(session, incident):  # a concurrent replay of the same key won
         return Reported(_replay(session, reporter_id=principal.user_id, key=key,
                                 fingerprint=fingerprint), replayed=True)
-    calendar = load_calendar(session, settings=settings)
-    clock.start_step(incident, Step.filing, now=incident.reported_at,
-                     limit=time_limit(category, urgency=data.urgency, step=Step.filing),
-                     calendar=calendar, warn_share=settings.deadline_warn_share)
-    incident.duplicate_candidates = _duplicates(session, incident, settings=settings)
     session.add(IncidentReporter(incident_id=incident.id, user_id=principal.user_id,
                                  reported_at=incident.reported_at))
     store_photos(session, incident=incident, photos=photos, kind="report",
@@ -188,21 +192,24 @@ def _responsible_worker(session: Session, grid_code: str) -> int | None:
         {"code": grid_code})
 
 
-def _duplicates(session: Session, incident: Incident, *, settings: Settings) -> list[int]:
-    """Open incidents of the same 小类 within the radius and the time window, nearest and
-    then newest first. Metres on the geography; first the GiST index on the geometry with
-    a box of radius/60,000 degrees, which holds the radius up to latitude 54° (Mohe): a
-    degree of longitude there is 65 km."""
-    since = incident.reported_at - timedelta(hours=settings.duplicate_window_hours)
+def _duplicates(session: Session, *, category_id: int, lon: float, lat: float,
+                reported_at: datetime, settings: Settings) -> list[int]:
+    """Open incidents of the same 小类 within the radius and the time window of a new
+    report at (lon, lat), nearest and then newest first. Metres on the geography; first
+    the GiST index on the geometry with a box of radius/60,000 degrees, which holds the
+    radius up to latitude 54° (Mohe): a degree of longitude there is 65 km."""
+    since = reported_at - timedelta(hours=settings.duplicate_window_hours)
     rows = session.scalars(text("""
-        SELECT o.id FROM incident o, incident n
-        WHERE n.id = :id AND o.id <> n.id AND o.category_id = n.category_id
+        WITH n AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom)
+        SELECT o.id FROM incident o, n
+        WHERE o.category_id = :category_id
           AND o.state NOT IN ('closed', 'evaluated', 'void', 'merged')
           AND o.reported_at >= :since
           AND ST_DWithin(o.geom, n.geom, :radius_m / 60000.0)
           AND ST_DWithin(o.geom::geography, n.geom::geography, :radius_m)
         ORDER BY ST_Distance(o.geom::geography, n.geom::geography), o.reported_at DESC, o.id
-        LIMIT 10"""), {"id": incident.id, "since": since, "radius_m": settings.duplicate_radius_m})
+        LIMIT 10"""), {"lon": lon, "lat": lat, "category_id": category_id, "since": since,
+                       "radius_m": settings.duplicate_radius_m})
     return list(rows)
 
 
