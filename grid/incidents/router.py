@@ -14,7 +14,7 @@ from core.errors import NotFound
 from core.scope import Scope
 from core.security import Principal
 from core.users.enums import Permission
-from grid.incidents import flows, handoffs, service
+from grid.incidents import flows, handoffs, lists, service
 from grid.incidents.enums import DeadlineColour, State
 from grid.incidents.models import IncidentPhoto
 from grid.incidents.photos import check_photos, store_photos
@@ -64,18 +64,26 @@ def list_incidents(
     deadline: DeadlineColour | None = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     area: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$")] = None,
-    queue: Literal["mine", "verify", "tasks"] | None = None,
+    queue: Literal["mine", "verify", "tasks", "sign"] | None = None,
     since: datetime | None = None, until: datetime | None = None,
+    sort: Literal["reported", "deadline"] = "reported",
+    facets: Annotated[bool, Query(description="also count by state and colour")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
-    """Incidents of the caller's territory, newest first; `queue=mine` is the unit's queue."""
-    filters = service.IncidentFilter(states=tuple(state or ()), deadline=deadline,
-                                     category=category, area=area, queue=queue,
-                                     since=since, until=until)
-    total, page = service.list_incidents(session, principal=principal, filters=filters,
-                                         limit=limit, offset=offset)
-    return {"total": total, "items": service.incidents_out(session, page, principal)}
+    """Incidents of the caller's territory. `queue=mine` is the unit's queue, `sign` the
+    hand-offs waiting for its signature; `sort=deadline` puts red, then yellow first, each
+    soonest due first; `facets=true` adds the counts per state and deadline colour."""
+    filters = lists.IncidentFilter(states=tuple(state or ()), deadline=deadline,
+                                   category=category, area=area, queue=queue,
+                                   since=since, until=until)
+    total, page = lists.list_incidents(session, principal=principal, filters=filters,
+                                       limit=limit, offset=offset, sort=sort)
+    answer = {"total": total, "items": service.incidents_out(session, page, principal)}
+    if facets:
+        counts = lists.facets(session, principal=principal, filters=filters)
+        answer |= {"by_state": counts.by_state, "by_deadline": counts.by_deadline}
+    return answer
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)

@@ -170,3 +170,7 @@ class IncidentDetail(IncidentOut):
 class IncidentPage(BaseModel):
     total: int
     items: list[IncidentOut]
+    # With `facets=true`: the filtered incidents per state (whatever the state filter) and
+    # per deadline colour.
+    by_state: dict[str, int] | None = None
+    by_deadline: dict[str, int] | None = None

@@ -1,0 +1,126 @@
+"""Lists and queues of incidents: filters, the order a desk works in, and counts per
+state and deadline colour for the same filters (the console's bars)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.errors import InvalidInput
+from core.scope import Scope
+from core.security import Principal
+from core.users.enums import Role
+from grid.incidents.enums import State
+from grid.incidents.models import Handoff, Incident
+from grid.incidents.service import level_of_code, scope_condition
+
+QUEUES = ("mine", "verify", "tasks", "sign")
+SORTS = ("reported", "deadline")
+FINISHED = ("closed", "evaluated", "void", "merged")
+QUEUE_PLATFORM = {Role.enforcement_officer: "enforcement",
+                  Role.market_inspector: "market_supervision",
+                  Role.service_clerk: "convenience", Role.proxy_agent: "convenience"}
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    states: tuple[str, ...] = ()
+    deadline: str | None = None
+    category: str | None = None  # a 大类 or 小类 code: its subtree
+    area: str | None = None  # an area code: its subtree
+    # "mine": held by my unit; "verify": handled, to verify; "tasks": mine to handle;
+    # "sign": handed to my unit and waiting for its signature (签收)
+    queue: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Facets:
+    by_state: dict[str, int]
+    by_deadline: dict[str, int]
+
+
+def list_incidents(session: Session, *, principal: Principal, filters: IncidentFilter,
+                   limit: int, offset: int, sort: str = "reported"
+                   ) -> tuple[int, list[Incident]]:
+    """Incidents in the caller's territory, filtered; (total, page). `reported`: newest
+    first; `deadline`: red, yellow, then green, each soonest due first (a desk's order)."""
+    query = _filtered(principal, filters)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = session.scalars(query.order_by(*_order(sort)).limit(limit).offset(offset)).all()
+    return total, list(page)
+
+
+def facets(session: Session, *, principal: Principal, filters: IncidentFilter) -> Facets:
+    """How many of the filtered incidents are in each state and deadline colour, in one
+    grouped query. The state filter is left out, so the counts show every state's bar."""
+    without_states = IncidentFilter(**{**filters.__dict__, "states": ()})
+    query = _filtered(principal, without_states).subquery()
+    rows = session.execute(select(query.c.state, query.c.deadline, func.count())
+                           .group_by(query.c.state, query.c.deadline)).all()
+    by_state: dict[str, int] = {}
+    by_deadline: dict[str, int] = {}
+    for state, deadline, count in rows:
+        by_state[state] = by_state.get(state, 0) + count
+        if filters.states and state not in filters.states:
+            continue  # colours count what the list shows
+        by_deadline[deadline] = by_deadline.get(deadline, 0) + count
+    return Facets(by_state, by_deadline)
+
+
+def _filtered(principal: Principal, filters: IncidentFilter):
+    query = select(Incident).where(scope_condition(Scope.of(principal)))
+    for condition in _filter_conditions(principal, filters):
+        query = query.where(condition)
+    return query
+
+
+def _order(sort: str) -> list:
+    if sort == "reported":
+        return [Incident.reported_at.desc(), Incident.id.desc()]
+    if sort == "deadline":
+        colour = case({"red": 0, "yellow": 1}, value=Incident.deadline, else_=2)
+        return [colour, Incident.step_due_at.asc().nulls_last(), Incident.id]
+    raise InvalidInput(f"unknown sort {sort!r}: {' or '.join(SORTS)}")
+
+
+def _filter_conditions(principal: Principal, f: IncidentFilter) -> list:
+    conditions = []
+    if f.states:
+        conditions.append(Incident.state.in_(f.states))
+    if f.deadline:
+        conditions.append(Incident.deadline == f.deadline)
+    if f.category:
+        from grid.categories.models import Category
+
+        conditions.append(Incident.category_id.in_(
+            select(Category.id).where(Category.code.startswith(f.category))))
+    if f.area:
+        prefix = f.area[:4] if level_of_code(f.area) == "city" else f.area
+        conditions.append(Incident.grid_code.startswith(prefix))
+    if f.since:
+        conditions.append(Incident.reported_at >= f.since)
+    if f.until:
+        conditions.append(Incident.reported_at < f.until)
+    if f.queue is not None:
+        conditions += _queue_conditions(principal, f.queue)
+    return conditions
+
+
+def _queue_conditions(principal: Principal, queue: str) -> list:
+    platform = QUEUE_PLATFORM.get(principal.role, "grid")
+    if queue == "mine":
+        return [Incident.owner_code == principal.scope_code,
+                Incident.owner_platform == platform, Incident.state.not_in(FINISHED)]
+    if queue == "verify":
+        return [Incident.state == State.handled]
+    if queue == "tasks":
+        return [Incident.handler_user_id == principal.user_id,
+                Incident.state.in_([State.dispatched, State.handling, State.rework])]
+    if queue == "sign":
+        return [Incident.id.in_(select(Handoff.incident_id).where(
+            Handoff.status == "pending", Handoff.to_code == principal.scope_code,
+            Handoff.to_platform == platform))]
+    raise InvalidInput(f"unknown queue {queue!r}: {', '.join(QUEUES)}")
