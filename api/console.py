@@ -1,0 +1,106 @@
+"""The centres' console (/console): the queue, an incident's detail with its timeline,
+photos and map, and the moves the caller may make on it.
+
+Like the map and the KPI page it is a public shell (api/app.py PUBLIC_PATHS): the same
+for every visitor, with no incident or area data and no database behind it. Its scripts
+(api/static/console/) log in through the shared session.js and take everything from the
+authenticated API, inside the user's scope. Every asset comes from the app's own /static.
+"""
+
+import json
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+router = APIRouter(tags=["pages"])
+
+API_BASE = "/api/v1"
+STATIC_BASE = "/static"
+
+# Loaded in this order: the language table before the login (session.js registers its
+# strings with it), Leaflet before the detail map, the console's parts before its start.
+SCRIPTS = ("vendor/leaflet/leaflet.js", "i18n.js", "session.js", "console/strings.js",
+           "console/queue.js", "console/detail.js", "console/actions.js",
+           "console/console.js")
+STYLES = ("vendor/leaflet/leaflet.css", "console/console.css")
+
+CONSOLE_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>事件受理台</title>
+{styles}
+{scripts}
+</head>
+<body class="gridgov-logged-out">
+<header class="console-header">
+  <h1 data-i18n="console.title">事件受理台</h1>
+  <nav class="console-nav">
+    <a href="/console" aria-current="page" data-i18n="nav.console">受理台</a>
+    <a href="/map" class="console-map-link" data-i18n="nav.map">地图</a>
+    <a href="/kpis" class="console-kpi-link" data-i18n="nav.kpis">考核指标</a>
+  </nav>
+  <button type="button" class="console-lang" data-i18n-switch>English</button>
+  <div class="console-account"></div>
+</header>
+<main class="console-main">
+  <section class="console-queue">
+    <div class="console-tabs" role="tablist">
+      <button type="button" role="tab" data-queue="mine" data-i18n="queue.mine">本单位待办</button>
+      <button type="button" role="tab" data-queue="sign" data-i18n="queue.sign">待签收</button>
+      <button type="button" role="tab" data-queue="verify" data-i18n="queue.verify">待核查</button>
+      <button type="button" role="tab" data-queue="all" data-i18n="queue.all">辖区全部</button>
+    </div>
+    <form class="console-filters">
+      <label><span data-i18n="filter.state">状态</span> <select name="state"></select></label>
+      <label><span data-i18n="filter.deadline">期限</span> <select name="deadline"></select></label>
+      <label><span data-i18n="filter.major">大类</span> <select name="major"></select></label>
+      <label><span data-i18n="filter.minor">小类</span> <select name="minor"></select></label>
+      <label><span data-i18n="filter.area">区域</span> <select name="area"></select></label>
+      <button type="button" class="console-refresh" data-i18n="queue.refresh">刷新</button>
+    </form>
+    <div class="console-counts" data-i18n-aria-label="queue.counts" aria-label="各状态数量"></div>
+    <p class="console-queue-status" role="status"></p>
+    <table class="console-list">
+      <thead><tr>
+        <th data-i18n="list.id">编号</th><th data-i18n="list.deadline">期限</th>
+        <th data-i18n="list.category">类别</th><th data-i18n="list.state">状态</th>
+        <th data-i18n="list.place">位置</th><th data-i18n="list.due">到期</th>
+      </tr></thead>
+      <tbody></tbody>
+    </table>
+    <div class="console-pager">
+      <button type="button" class="console-prev" data-i18n="pager.prev">上一页</button>
+      <span class="console-page-text"></span>
+      <button type="button" class="console-next" data-i18n="pager.next">下一页</button>
+    </div>
+  </section>
+  <section class="console-detail" aria-live="polite">
+    <p class="console-detail-empty" data-i18n="detail.empty">从左侧队列选择一件事件</p>
+    <article class="console-incident" hidden></article>
+  </section>
+</main>
+<div class="console-lightbox" hidden>
+  <img alt="">
+  <button type="button" data-i18n="photo.close">关闭</button>
+</div>
+<script>gridgovConsole.start({options});</script>
+</body>
+</html>
+"""
+
+
+@router.get("/console", response_class=HTMLResponse)
+def console_page(request: Request) -> HTMLResponse:
+    """The centres' console (after login): the unit's queue, an incident's detail and the
+    moves the caller may make; `?incident=ID` opens one."""
+    settings = request.app.state.settings
+    # A basemap only when one is configured: the intranet may reach no tile server.
+    options = json.dumps({"apiBase": API_BASE, "tileUrl": settings.tile_url,
+                          "tileAttribution": settings.tile_attribution}).replace("<", "\\u003c")
+    styles = "\n".join(f'<link rel="stylesheet" href="{STATIC_BASE}/{path}">'
+                       for path in STYLES)
+    scripts = "\n".join(f'<script src="{STATIC_BASE}/{path}"></script>' for path in SCRIPTS)
+    return HTMLResponse(CONSOLE_PAGE.replace("{styles}", styles)
+                        .replace("{scripts}", scripts).replace("{options}", options))

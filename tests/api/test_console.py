@@ -1,0 +1,282 @@
+"""The centres' console (/console): a public shell with every asset served by the app; in
+Chromium, a village centre's queue, an incident reported by a grid worker opened, filed and
+dispatched from the page, a stale version's 409, a hand-off signed by the township, and
+the English switch.
+
+The tab fails the test on a page error or on any request to a host other than the app's.
+Incidents are reported through the live server (committed) and removed at the end.
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from tests.api.test_map_page import TILE_URL, _absolute_urls, _asset_urls, _page
+from tests.browser import log_in
+from tests.grid.incidents.conftest import committed, new_key, png_base64, report_body
+
+__all__ = ["committed"]  # a fixture, imported for this module's tests
+
+ASSETS = ["/static/vendor/leaflet/leaflet.css", "/static/console/console.css",
+          "/static/vendor/leaflet/leaflet.js", "/static/i18n.js", "/static/session.js",
+          "/static/console/strings.js", "/static/console/queue.js",
+          "/static/console/detail.js", "/static/console/actions.js",
+          "/static/console/console.js"]
+
+
+# --- the page as HTML ------------------------------------------------------------------
+
+def test_the_page_is_a_public_shell_with_local_assets(anonymous, demo_city):
+    areas, _ = demo_city
+    html = _page(anonymous, "/console")
+    assert "<title>事件受理台</title>" in html
+    # No data: no area's name or code; everything comes from the API after login.
+    assert "4302" not in html and not [a.name for a in areas[:20] if a.name in html]
+    urls = _asset_urls(html)
+    assert urls == ASSETS  # in this order: i18n.js before session.js, the parts before start
+    for url in urls:
+        assert anonymous.get(url).status_code == 200, url
+    assert _absolute_urls(html) == set()
+    assert '"tileUrl": null' in html
+    # Links to the other pages, a language switch, and the static labels marked.
+    for link in ('href="/map"', 'href="/kpis"', "data-i18n-switch", 'data-i18n="queue.mine"'):
+        assert link in html, link
+    assert anonymous.get("/api/v1/incidents").status_code == 401
+
+
+def test_a_tile_url_in_settings_reaches_the_script(app, anonymous, settings):
+    app.state.settings = settings.model_copy(
+        update={"tile_url": TILE_URL, "tile_attribution": "<b>© Example</b>"})
+    html = _page(anonymous, "/console")
+    options = json.loads(html.split("gridgovConsole.start(")[1].split(");</script>")[0])
+    assert options == {"apiBase": "/api/v1", "tileUrl": TILE_URL,
+                       "tileAttribution": "<b>© Example</b>"}
+    assert "<b>" not in html  # escaped inside the script: it cannot close the tag
+    assert _absolute_urls(html) == {TILE_URL}
+
+
+# --- in the browser --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def reported(live_server, engine, committed) -> Iterator:
+    """Reports as the grid worker of a grid in the village staff's village, through the
+    live server (committed); every incident made is deleted when the module ends."""
+    people, place, category = committed
+    made: list[int] = []
+
+    def report(**extra) -> dict:
+        body = report_body(place, category, **extra)
+        response = httpx.post(f"{live_server.url}/api/v1/incidents", json=body,
+                              headers={**place.worker.headers, "Idempotency-Key": new_key()})
+        assert response.status_code == 201, response.text
+        made.append(response.json()["id"])
+        return response.json()
+
+    yield report
+    with Session(engine) as session:
+        session.execute(text("DELETE FROM incident WHERE id = ANY(:ids)"), {"ids": made})
+        session.commit()
+
+
+def _row(engine, incident_id: int):
+    with Session(engine) as session:
+        return session.execute(text(
+            "SELECT state, version, handler_unit, owner_code FROM incident WHERE id = :id"),
+            {"id": incident_id}).one()
+
+
+def _events(engine, incident_id: int) -> list[tuple[str, str]]:
+    with Session(engine) as session:
+        return [tuple(r) for r in session.execute(text(
+            "SELECT action, actor FROM incident_event WHERE incident_id = :id ORDER BY at, id"),
+            {"id": incident_id})]
+
+
+def _queue_count(engine, village: str, state: str) -> int:
+    with Session(engine) as session:
+        return session.scalar(text(
+            "SELECT count(*) FROM incident WHERE owner_code = :v AND owner_platform = 'grid' "
+            "AND state = :s"), {"v": village, "s": state})
+
+
+def _act_in_page(page, action: str, **fields) -> None:
+    page.locator(f".console-action-buttons button[data-action='{action}']").click()
+    form = page.locator(f".console-action-form form[data-action='{action}']")
+    for name, value in fields.items():
+        form.locator(f"[name={name}]").fill(value)
+    form.locator("button[type=submit]").click()
+
+
+DEADLINE_RANK = {"red": 0, "yellow": 1, "green": 2}
+BLOB_URL = re.compile(r"^blob:http://127\.0\.0\.1:\d+/")
+
+
+@pytest.mark.browser
+def test_village_staff_file_and_dispatch_from_the_console(live_server, tab, settings, engine,
+                                                          committed, reported, artefacts: Path):
+    from playwright.sync_api import expect
+
+    people, place, category = committed
+    village = people["village_staff"].principal.scope_code
+    incident = reported(photos=[{"content_type": "image/png", "data": png_base64()}])
+    page = tab.page
+
+    page.goto(f"{live_server.url}/console")
+    expect(page.locator(".gridgov-login form")).to_be_visible()
+    assert tab.api_calls() == []  # nothing asked before login
+    log_in(page, "demo_village_staff", settings.demo_password)
+    expect(page.locator(".gridgov-login")).to_be_hidden()
+    expect(page.locator("body")).to_have_attribute("data-queue-loaded", "1")
+    expect(page.locator(".console-tabs [data-queue=mine]")).to_have_attribute(
+        "aria-selected", "true")
+    # The counts per state are the unit's queue in the database; overdue work comes first.
+    expect(page.locator(".console-count[data-state=reported] strong")).to_have_text(
+        str(_queue_count(engine, village, "reported")))
+    ranks = [DEADLINE_RANK[c.split("console-")[-1]] for c in page.locator(
+        ".console-list tbody .console-deadline").evaluate_all("(ns) => ns.map((n) => n.className)")]
+    assert ranks and ranks == sorted(ranks)
+    # The new report among the green ones, newest first: the first when filtered so.
+    page.locator(".console-filters select[name=major]").select_option(category[:3])
+    page.locator(".console-filters select[name=minor]").select_option(category)
+    page.locator(".console-filters select[name=deadline]").select_option("green")
+    first = page.locator(".console-list tbody tr").first
+    expect(first).to_have_attribute("data-id", str(incident["id"]))
+    page.screenshot(path=str(artefacts / "console-queue.png"), full_page=True)
+
+    first.click()
+    body = page.locator("body")
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:1:reported")
+    detail = page.locator(".console-incident")
+    expect(detail.locator(".console-incident-head h2")).to_contain_text(
+        incident["category"]["name"])
+    expect(detail.locator("dd[data-field=chain]")).to_contain_text(incident["chain"][-1]["name"])
+    expect(detail.locator(".console-timeline li[data-action=report]")).to_have_count(1)
+    expect(detail.locator(".console-map path.leaflet-interactive").first).to_be_attached()
+    # The photo, fetched with the token, shown through an object URL; larger on a click.
+    thumb = detail.locator(".console-thumb img")
+    expect(thumb).to_have_attribute("src", BLOB_URL)
+    assert thumb.evaluate("(img) => img.decode().then(() => img.naturalWidth)") == 64
+    detail.locator(".console-thumb").click()
+    expect(page.locator(".console-lightbox")).to_be_visible()
+    page.locator(".console-lightbox button").click()
+    expect(page.locator(".console-lightbox")).to_be_hidden()
+    # What the village centre may do with a fresh report: file (立案), void, merge, hand off.
+    buttons = detail.locator(".console-action-buttons button")
+    assert set(buttons.evaluate_all("(bs) => bs.map((b) => b.dataset.action)")) >= {
+        "file", "void", "escalate", "refer"}
+    page.screenshot(path=str(artefacts / "console-reported.png"), full_page=True)
+
+    _act_in_page(page, "file")
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:filed")
+    expect(detail.locator(".console-result")).to_contain_text("已立案")
+    _act_in_page(page, "dispatch", handler_unit="环卫所", reason="请今日清运")
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:3:dispatched")
+    expect(detail.locator(".console-result")).to_contain_text("派遣")
+    expect(detail.locator("dd[data-field=handler]")).to_have_text("环卫所")
+    expect(detail.locator("dd[data-field=left]")).to_contain_text("还剩")
+    page.screenshot(path=str(artefacts / "console-dispatched.png"), full_page=True)
+
+    state, version, unit, _ = _row(engine, incident["id"])
+    assert (state, version, unit) == ("dispatched", 3, "环卫所")
+    assert _events(engine, incident["id"]) == [
+        ("report", place.worker.principal.username), ("file", "demo_village_staff"),
+        ("dispatch", "demo_village_staff")]
+    expect(detail.locator(".console-timeline li")).to_have_count(3)
+
+    # English: the static labels, the queue and the incident drawn again.
+    page.locator(".console-lang").click()
+    expect(page.locator(".console-header h1")).to_have_text("Incident console")
+    expect(page.locator(".console-tabs [data-queue=mine]")).to_have_text("My unit's queue")
+    expect(detail.locator(".console-state")).to_have_text("Dispatched")
+    expect(page.locator(".console-list thead")).to_contain_text("Category")
+    expect(page.locator(".console-lang")).to_have_text("中文")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.screenshot(path=str(artefacts / "console-english.png"), full_page=True)
+    page.locator(".console-lang").click()
+    expect(detail.locator(".console-state")).to_have_text("派遣")
+
+
+@pytest.mark.browser
+def test_a_stale_version_shows_the_409_and_the_fresh_state(live_server, tab, settings, engine,
+                                                           committed, reported,
+                                                           artefacts: Path):
+    from playwright.sync_api import expect
+
+    people, _, _ = committed
+    incident = reported()
+    page = tab.page
+    page.goto(f"{live_server.url}/console?incident={incident['id']}")
+    log_in(page, "demo_village_staff", settings.demo_password)
+    body = page.locator("body")
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:1:reported")
+
+    # Meanwhile the township centre files it.
+    township = people["township_staff"]
+    done = httpx.post(f"{live_server.url}/api/v1/incidents/{incident['id']}/actions/file",
+                      json={"version": 1}, headers=township.headers)
+    assert done.status_code == 200, done.text
+
+    _act_in_page(page, "file")
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:filed")
+    result = page.locator(".console-incident .console-result")
+    expect(result).to_have_class("console-result console-error")
+    expect(result).to_contain_text("事件已被他人改动，现为「立案」（版本 2）")
+    expect(result).to_contain_text("409")
+    row = page.locator(f".console-list tbody tr[data-id='{incident['id']}'] td:nth-child(4)")
+    expect(row).to_have_text("立案")  # the queue read again too
+    actions = page.locator(".console-action-buttons button")
+    expect(actions.filter(has_text="派遣")).to_have_count(1)
+    expect(page.locator(".console-action-buttons button[data-action=file]")).to_have_count(0)
+    page.screenshot(path=str(artefacts / "console-409.png"), full_page=True)
+    state, version, _, _ = _row(engine, incident["id"])
+    assert (state, version) == ("filed", 2)  # the township's move, and nothing more
+    assert [a for a, _ in _events(engine, incident["id"])] == ["report", "file"]
+
+    # An administrator reads the same incident and may do nothing with it.
+    page.locator(".console-account button").click()  # log out
+    expect(page.locator(".gridgov-login form")).to_be_visible()
+    page.goto(f"{live_server.url}/console?incident={incident['id']}")
+    log_in(page, "demo_admin", settings.demo_password)
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:filed")
+    expect(page.locator(".console-action-buttons")).to_have_text("当前没有您可办理的操作")
+
+
+@pytest.mark.browser
+def test_an_escalation_is_signed_by_the_township(live_server, tab, settings, engine,
+                                                 committed, reported, artefacts: Path):
+    from playwright.sync_api import expect
+
+    people, _, _ = committed
+    township = people["township_staff"].principal.scope_code
+    incident = reported()
+    page = tab.page
+    body = page.locator("body")
+    page.goto(f"{live_server.url}/console?incident={incident['id']}")
+    log_in(page, "demo_village_staff", settings.demo_password)
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:1:reported")
+    _act_in_page(page, "escalate", reason="涉及多个村，需乡镇协调")
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:reported")
+    expect(page.locator(".console-handoff-note")).to_contain_text("待")
+    assert _row(engine, incident["id"]).owner_code == township
+
+    page.locator(".console-account button").click()  # log out
+    expect(page.locator(".gridgov-login form")).to_be_visible()
+    page.goto(f"{live_server.url}/console?incident={incident['id']}")
+    log_in(page, "demo_township_staff", settings.demo_password)
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:reported")
+    expect(page.locator(".console-handoff-note")).to_have_text("流转待本单位签收")
+    # Now in the township's own queue.
+    expect(page.locator(f".console-list tbody tr[data-id='{incident['id']}']")).to_have_count(1)
+    _act_in_page(page, "sign")
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:3:reported")
+    expect(page.locator(".console-handoff-note")).to_have_count(0)
+    expect(page.locator(".console-handoffs tr[data-status=signed]")).to_have_count(1)
+    page.screenshot(path=str(artefacts / "console-signed.png"), full_page=True)
+    assert [a for a, _ in _events(engine, incident["id"])] == [
+        "report", "handoff.escalate", "handoff.sign"]
