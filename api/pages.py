@@ -39,7 +39,10 @@ def _map_page(request: Request, *, start: str | None) -> HTMLResponse:
     page = build_area_map(start=start, tile_url=settings.tile_url,
                           tile_attribution=settings.tile_attribution,
                           api_base=API_BASE, static_base=STATIC_BASE)
-    # map.js logs in through session.js, shared with the KPI page; first in the head.
+    # map.js logs in through session.js, shared with the KPI page, which speaks through
+    # i18n.js; both first in the head.
+    page.get_root().header.add_child(JavascriptLink(f"{STATIC_BASE}/i18n.js"),
+                                     name="gridgov_i18n")
     page.get_root().header.add_child(JavascriptLink(f"{STATIC_BASE}/session.js"),
                                      name="gridgov_session")
     return HTMLResponse(page.get_root().render())
@@ -53,6 +56,7 @@ KPI_PAGE = """<!DOCTYPE html>
 <title>考核指标</title>
 <link rel="stylesheet" href="{static}/kpis.css">
 <script src="{static}/vendor/chartjs/chart.umd.js"></script>
+<script src="{static}/i18n.js"></script>
 <script src="{static}/session.js"></script>
 <script src="{static}/kpis.js"></script>
 </head>

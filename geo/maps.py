@@ -1,10 +1,13 @@
-"""Folium map builders: the area hierarchy as a drill-down Leaflet page.
+"""Folium map builders: the area hierarchy as a drill-down Leaflet page, the supervisor map.
 
 folium renders the page's skeleton: the map, an optional basemap, one empty layer per
-level below the city and the layer control. The page is a public shell, the same for
-every visitor: it holds no area data at all (no names, codes or bounds). The browser side
-(api/static/map.js) logs in, asks the API who the user is and where the map opens, and
-fills those layers from the areas API, each answer limited to the user's scope.
+level below the city, the layer control and a header with the language switch. The page
+is a public shell, the same for every visitor: it holds no area data at all (no names,
+codes or bounds). The browser side (api/static/map.js and its parts map-*.js) logs in,
+asks the API who the user is and where the map opens, and fills those layers from the
+areas API, each answer limited to the user's scope; its parts add the choropleth of open
+and overdue incidents, the clustered incident markers, the heatmap and the side panel
+with the area's KPIs, its queue and the hand-offs.
 
 Every script and style sheet comes from the app's own /static: folium's defaults point
 at public content-delivery hosts, which government intranets usually cannot reach.
@@ -13,6 +16,7 @@ at public content-delivery hosts, which government intranets usually cannot reac
 from urllib.parse import urlsplit
 
 import folium
+from branca.element import Element
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
@@ -32,6 +36,19 @@ EAGER_LEVELS = frozenset({AreaLevel.county, AreaLevel.township})
 # Metres: invisible at the zoom a whole city or district is seen at, and it shrinks the
 # GeoJSON several times over.
 SIMPLIFY_M = 20
+# The browser side, in load order: the plugins after Leaflet (folium's own plugins would
+# load them from CDNs), the words before the scripts that use them, map.js before its
+# parts, which plug into it (gridgovMap.use).
+VENDOR_JS = ("leaflet.markercluster/leaflet.markercluster.js", "leaflet.heat/leaflet-heat.js")
+VENDOR_CSS = ("leaflet.markercluster/MarkerCluster.css",
+              "leaflet.markercluster/MarkerCluster.Default.css")
+SCRIPTS = ("map-strings.js", "map-info.js", "map.js", "map-choropleth.js", "map-actions.js",
+           "map-incidents.js", "map-panel.js")
+# Static words only (data-i18n keys of map-strings.js); the switch is i18n.js's.
+HEADER = """<header class="gridgov-header">
+  <h1 data-i18n="map.title">网格化治理地图</h1>
+  <button type="button" class="gridgov-lang" data-i18n-switch>English</button>
+</header>"""
 
 
 class LocalAssetMap(folium.Map):
@@ -77,8 +94,12 @@ class AreaDrillDown(JSCSSMixin):
             "eager": sorted(str(level) for level in EAGER_LEVELS),
             "layerNames": {str(level): LAYER_NAMES[level] for level in layers},
         }
-        self.default_js = [("gridgov_map", f"{static_base}/map.js")]
-        self.default_css = [("gridgov_map_css", f"{static_base}/map.css")]
+        self.default_js = (
+            [(path.split("/")[0], f"{static_base}/vendor/{path}") for path in VENDOR_JS]
+            + [(f"gridgov_{name}", f"{static_base}/{name}") for name in SCRIPTS])
+        self.default_css = (
+            [(path.split("/")[-1], f"{static_base}/vendor/{path}") for path in VENDOR_CSS]
+            + [("gridgov_map_css", f"{static_base}/map.css")])
 
 
 def build_area_map(
@@ -93,6 +114,7 @@ def build_area_map(
     area_map = LocalAssetMap(static_base=static_base, tiles=None, control_scale=True,
                              zoom_control="bottomright")
     area_map.get_root().title = TITLE
+    area_map.get_root().html.add_child(Element(HEADER), name="gridgov_header")
     if tile_url:
         _basemap(tile_url, tile_attribution).add_to(area_map)
     # Which of these apply depends on the user: map.js drops those at or above the area

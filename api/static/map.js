@@ -16,14 +16,19 @@
  * on. Inside the selected area its children are drawn on top and are the click targets,
  * so a click goes one level down; outside it, a click selects the coarsest visible area
  * of the level layers. The breadcrumb goes back up, as far as the user's scope reaches.
+ *
+ * The supervisor's parts (the choropleth, the incident markers and heatmap, the side panel
+ * with KPIs, queue and hand-offs: map-*.js) plug in with gridgovMap.use({start, open,
+ * select, close, lang}); each hook gets the page (and the view: one login's map).
  */
 (function () {
   "use strict";
 
-  const LEVEL_LABELS = {
-    city: "市", county: "区县", township: "乡镇街道", village: "村社区", grid: "网格",
-  };
-  const {element, LoginRequired} = gridgovSession;
+  const {element} = gridgovSession;
+  const {t} = gridgovI18n;
+  const {addPanel, renderBreadcrumb, renderInfo, showNotFound, showError, label, term} =
+    gridgovMapInfo;
+  const parts = [];  // see use()
 
   // Leaflet stacks panes by z-index and gives each its own SVG. Coarser levels sit above
   // finer ones, so district outlines stay visible over township ones and a click lands on
@@ -50,10 +55,20 @@
   // The top of a grid worker's map: his grids, which have no visible common parent.
   const OWN_GRIDS = "own-grids";
 
+  // A part of the page: an object of hooks, called in the order the parts were added.
+  function use(part) {
+    parts.push(part);
+  }
+
+  function emit(hook, ...args) {
+    for (const part of parts) part[hook]?.(...args);
+  }
+
   function start(map, layers, control, options) {
     const page = {
       map, layers, control, options,
       view: null,        // what one login sees: see newView
+      select: (code) => page.view && select(page, page.view, code),
     };
     // Leaflet's default prefix carries a national flag: out of place on a government map.
     map.attributionControl.setPrefix("Leaflet");
@@ -64,15 +79,25 @@
     // Above the layer control, which folium added to the same corner first.
     page.account.parentNode.prepend(page.account);
     page.session = gridgovSession.create({
-      apiBase: options.apiBase, title: "网格化治理地图",
+      apiBase: options.apiBase, title: t("map.title"),
       onLogin: () => open(page), onLogout: () => closeView(page),
     });
     map.on("overlayadd", (event) => {
       const level = Object.keys(layers).find((key) => layers[key] === event.layer);
       if (level && page.view?.start) loadLevel(page, page.view, level);
     });
+    gridgovI18n.onChange(() => redraw(page));
+    emit("start", page);
     closeView(page);
     page.session.start();
+  }
+
+  // After a language switch: the panels drawn by script, in the new language.
+  function redraw(page) {
+    const shown = page.view?.shown;
+    if (shown?.chain) renderBreadcrumb(page, page.view, shown.chain);
+    if (shown?.area) renderInfo(page, shown.area, shown.children);
+    if (page.view) emit("lang", page, page.view);
   }
 
   // --- talking to the API --------------------------------------------------------------
@@ -111,6 +136,7 @@
       loading: {},         // level -> the promise of its layer, so each loads once
       selected: null, children: null,
       ticket: 0,           // the latest selection; older answers are dropped
+      shown: null,         // what the panels show: {chain, area, children}
     };
     return page.view;
   }
@@ -126,6 +152,7 @@
     page.info.replaceChildren();
     page.account.replaceChildren();
     page.map.getContainer().classList.add("gridgov-logged-out");
+    emit("close", page);
   }
 
   async function open(page) {
@@ -136,6 +163,7 @@
       view.me = me;
       gridgovSession.renderAccount(page.account, me, page.session);
       page.map.getContainer().classList.remove("gridgov-logged-out");
+      emit("open", page, view);
       if (page.options.start) await openArea(page, view, page.options.start);
       else if (me.user.role === "grid_worker") await openOwnGrids(page, view);
       else await openArea(page, view, me.scope.code);
@@ -253,7 +281,7 @@
   }
 
   function ownGridsRecord(view) {
-    return {code: OWN_GRIDS, name: "我的网格", level: null};
+    return {code: OWN_GRIDS, name: t("own.title"), level: null};
   }
 
   // --- drawing -------------------------------------------------------------------------
@@ -295,8 +323,13 @@
       const chain = await chainOf(page, view, feature.properties);
       if (!current()) return;
       drawSelection(page, view, feature, children, layered);
+      view.shown = {chain, area: feature.properties, children};
       renderBreadcrumb(page, view, chain);
       renderInfo(page, feature.properties, children);
+      // The child areas' outlines: drawn for the selection, or the level layer below.
+      const childLayer = layered ? await view.loading[nextLevel(page, known.level)]
+        : view.children;
+      if (current()) emit("select", page, view, {area: feature.properties, childLayer});
     } catch (error) {
       if (current()) showError(page, error);
     }
@@ -306,14 +339,17 @@
     const grids = await loadLevel(page, view, "grid");
     if (!current()) return;
     drawSelection(page, view, null, null, true);
-    renderBreadcrumb(page, view, [ownGridsRecord(view)]);
+    view.shown = {chain: [ownGridsRecord(view)]};
+    renderBreadcrumb(page, view, view.shown.chain);
     const count = grids ? grids.getLayers().length : 0;
     if (count) page.map.fitBounds(grids.getBounds(), {padding: [16, 16]});
     const list = document.createElement("dl");
-    list.append(element("dt", "网格"), element("dd", count ? `${count} 个` : "尚未分配 (none assigned)"),
-                element("dt", "村社区"), element("dd", view.me.scope.name));
-    page.info.replaceChildren(element("h2", "我的网格"), list);
+    list.append(term("own.grids"), element("dd", count ? t("own.count", {n: count}) : t("own.none")),
+                term("own.village"), element("dd", view.me.scope.name));
+    page.info.replaceChildren(label("h2", "own.title"), list);
+    emit("select", page, view, {area: null, childLayer: null});
   }
+
 
   function drawSelection(page, view, feature, children, layered) {
     view.selected?.remove();
@@ -330,89 +366,5 @@
     page.map.fitBounds(view.selected.getBounds(), {padding: [16, 16]});
   }
 
-  // --- panels --------------------------------------------------------------------------
-
-  function addPanel(map, position, className) {
-    const Panel = L.Control.extend({
-      onAdd() {
-        const panel = L.DomUtil.create("div", `gridgov-panel ${className}`);
-        // Clicks and wheel turns on a panel are for the panel, not for the map below it.
-        L.DomEvent.disableClickPropagation(panel);
-        L.DomEvent.disableScrollPropagation(panel);
-        return panel;
-      },
-    });
-    return new Panel({position}).addTo(map).getContainer();
-  }
-
-  function renderBreadcrumb(page, view, chain) {
-    const items = chain.map((area, i) => {
-      const item = document.createElement("li");
-      item.append(i === chain.length - 1 ? element("strong", area.name) : upLink(page, view, area));
-      return item;
-    });
-    const list = document.createElement("ol");
-    list.append(...items);
-    page.breadcrumb.replaceChildren(list);
-  }
-
-  function upLink(page, view, area) {
-    const link = element("a", area.name);
-    link.href = "#";
-    if (area.level) link.title = `${LEVEL_LABELS[area.level]} ${area.code}`;
-    link.addEventListener("click", (event) => {
-      event.preventDefault();
-      select(page, view, area.code);
-    });
-    return link;
-  }
-
-  function renderInfo(page, area, children) {
-    const rows = [
-      ["级别", LEVEL_LABELS[area.level]],
-      ["代码", area.code],
-      ["人口", area.population == null ? "—" : area.population.toLocaleString("zh-CN")],
-      ["面积", `${(area.area_m2 / 1e6).toFixed(2)} km²`],
-    ];
-    if (children && children.features.length) {
-      const childLevel = children.features[0].properties.level;
-      rows.push(["下级", `${children.features.length} 个${LEVEL_LABELS[childLevel]}`]);
-    }
-    const list = document.createElement("dl");
-    for (const [term, value] of rows) list.append(element("dt", term), element("dd", value));
-    page.info.replaceChildren(element("h2", area.name), list);
-    if (page.view?.me?.permissions.includes("kpi:read")) page.info.append(kpiLink(area.code));
-  }
-
-  // The area's KPI page (/kpis), for those who may read KPIs.
-  function kpiLink(code) {
-    const paragraph = document.createElement("p");
-    paragraph.className = "gridgov-kpi-link";
-    const link = element("a", "考核指标 (KPIs) ›");
-    link.href = `/kpis?${new URLSearchParams({area: code})}`;
-    paragraph.append(link);
-    return paragraph;
-  }
-
-  function showNotFound(page, code) {
-    const message = element("p", `无法打开 ${code}：没有这个区域，或它不在您的辖区内 `
-                                  + "(no such area in your scope). ");
-    message.className = "gridgov-error";
-    const home = element("a", "打开我的辖区 (open my area)");
-    home.href = "/map";
-    message.append(home);
-    page.info.replaceChildren(message);
-  }
-
-  function showError(page, error) {
-    if (error instanceof LoginRequired) return;  // the login form says it
-    const text = error.status === 403
-      ? `无权访问 (not allowed): ${error.message}`
-      : `加载失败 (failed to load): ${error.message}`;
-    const message = element("p", text);
-    message.className = "gridgov-error";
-    page.info.replaceChildren(message);
-  }
-
-  window.gridgovMap = {start};
+  window.gridgovMap = {start, use, emit, nextLevel};
 })();

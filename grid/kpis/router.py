@@ -10,8 +10,9 @@ from core.deps import Requires, SessionDep
 from core.scope import Scope
 from core.security import Principal
 from core.users.enums import Permission
+from grid.kpis import open as open_incidents
 from grid.kpis import service
-from grid.kpis.schemas import ChildrenOut, KpisOut, SeriesOut
+from grid.kpis.schemas import ChildrenOut, KpisOut, OpenOut, SeriesOut
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
 
@@ -88,3 +89,16 @@ def children(q: Query_, session: SessionDep):
 def series(q: Query_, session: SessionDep):
     """Reported, filed and closed per calendar day (Asia/Shanghai) of the period."""
     return service.daily_series(session, subject=q.subject, period=q.period, scope=q.scope)
+
+
+@router.get("/open", response_model=OpenOut,
+            summary="Open, overdue and warned incidents now, per child area")
+def open_by_child(
+    principal: Reader, session: SessionDep,
+    parent: Annotated[str, Query(pattern=r"^\d{6}(\d{3}){0,3}$",
+                                 description="an area code: its child areas")],
+):
+    """Incidents open now (未结) located in each child area of `parent` in the caller's
+    territory, with the overdue (red) and warned (yellow) among them, and the parent's
+    totals. An area outside the territory is 404; a grid has no children."""
+    return open_incidents.open_by_child(session, parent=parent, scope=Scope.of(principal))

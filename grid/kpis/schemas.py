@@ -79,3 +79,18 @@ class SeriesOut(BaseModel):
     subject: SubjectOut
     period: PeriodOut
     days: list[DayOut] = Field(description="every calendar day of the period, oldest first")
+
+
+class OpenAreaOut(BaseModel):
+    code: str
+    name: str
+    level: str
+    open: int = Field(description="未结: incidents located here and not closed, evaluated, "
+                                  "void or merged (suspended ones included)")
+    overdue: int = Field(description="超期: of those, the deadline red")
+    warned: int = Field(description="预警: of those, the deadline yellow")
+
+
+class OpenOut(BaseModel):
+    parent: OpenAreaOut = Field(description="the parent area and its totals")
+    children: list[OpenAreaOut] = Field(description="each child area in scope, by code")

@@ -3,8 +3,6 @@ login, scope and drill-down in a browser."""
 
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -14,16 +12,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from tests.browser import log_in as _log_in
 from tests.conftest import bearer
 
 TILE_URL = "https://tiles.example.test/{z}/{x}/{y}.png"
-CHROMIUM = "/usr/bin/chromium"
-# No GPU, no sandbox (containers), and none of Chromium's own calls home: every request
-# the browser makes is then one the page made.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LAYER_NAMES = ("区县 districts", "乡镇街道 townships", "村社区 villages", "网格 grids")
 
 
@@ -129,6 +121,14 @@ def test_every_asset_is_served_by_the_app(anonymous):
     urls = _asset_urls(html)
     assert "/static/vendor/leaflet/leaflet.js" in urls and "/static/map.js" in urls
     assert "/static/map.css" in urls
+    # The supervisor map's plugins, vendored (folium's own plugins would load CDN copies),
+    # and the words before the scripts: i18n.js before session.js.
+    for vendored in ("leaflet.markercluster/leaflet.markercluster.js",
+                     "leaflet.markercluster/MarkerCluster.css", "leaflet.heat/leaflet-heat.js"):
+        assert f"/static/vendor/{vendored}" in urls, vendored
+    assert urls.index("/static/i18n.js") < urls.index("/static/session.js")
+    assert urls.index("/static/map.js") < urls.index("/static/map-panel.js")
+    assert "data-i18n-switch" in html
     for url in urls:
         assert url.startswith("/static/"), url
         assert anonymous.get(url).status_code == 200, url  # no token needed for assets
@@ -167,48 +167,6 @@ def test_the_shell_has_one_layer_per_level_and_hands_them_to_the_script(anonymou
 
 # --- the page in a browser -------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@dataclass
-class Tab:
-    """A fresh browser context (its own sessionStorage) and what its page did."""
-
-    page: object
-    requested: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def api_calls(self, prefix: str = "/api/v1/") -> list[str]:
-        return [url for url in self.requested if urlsplit(url).path.startswith(prefix)]
-
-
-@pytest.fixture
-def tab(chromium) -> Iterator[Tab]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    opened = Tab(page)
-    page.on("request", lambda request: opened.requested.append(request.url))
-    page.on("pageerror", lambda error: opened.errors.append(str(error)))
-    yield opened
-    context.close()
-    assert opened.errors == []
-    assert {urlsplit(url).hostname for url in opened.requested} <= LOCAL_HOSTS, opened.requested
-
-
-def _log_in(page, username: str, password: str) -> None:
-    form = page.locator(".gridgov-login form")
-    form.get_by_label("用户名").fill(username)
-    form.get_by_label("密码").fill(password)
-    form.get_by_role("button", name="登录").click()
-
-
 def _paths(page, pane: str) -> int:
     return page.locator(f".leaflet-{pane}-pane path").count()
 
@@ -246,7 +204,7 @@ def _click_at(page, lon: float, lat: float, pane: str) -> None:
 
 @pytest.mark.browser
 def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
-                                          tmp_path: Path):
+                                          artefacts: Path):
     from playwright.sync_api import expect
 
     areas, _ = demo_city
@@ -280,7 +238,7 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
     expect(page.locator(".gridgov-info h2")).to_have_text(district.name)
     expect(page.locator(".leaflet-children-pane path")).to_have_count(len(townships))
     page.wait_for_timeout(500)  # let the zoom animation finish before the picture
-    page.screenshot(path=str(tmp_path / "district.png"))
+    page.screenshot(path=str(artefacts / "district.png"))
 
     # Back up through the breadcrumb: the city again, no children drawn.
     page.locator(".gridgov-breadcrumb a", has_text=city.name).click()
@@ -330,7 +288,7 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
 
 @pytest.mark.browser
 def test_a_county_dispatcher_sees_only_his_county(live_server, tab, settings, demo_city,
-                                                  tmp_path: Path):
+                                                  artefacts: Path):
     from playwright.sync_api import expect
 
     areas, _ = demo_city
@@ -361,7 +319,7 @@ def test_a_county_dispatcher_sees_only_his_county(live_server, tab, settings, de
     assert asked and all(path.removeprefix("/api/v1/areas/").startswith(county.code)
                          for path in asked), asked
     page.wait_for_timeout(500)
-    page.screenshot(path=str(tmp_path / "county.png"))
+    page.screenshot(path=str(artefacts / "county.png"))
 
     # Another district: the API says 404, and the page says so.
     page.goto(f"{live_server.url}/map/{other.code}")
