@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = 5.0
     sweep_interval_seconds: float = 60.0
 
+    # Map layers (grid/layers): at most this many features in one vector tile (the rest
+    # is left out and the tile says so in X-Tile-Truncated); how long a browser may reuse
+    # a tile (seconds); the page size of GeoJSON and OGC items (default, most); the most
+    # features one export writes.
+    tile_feature_budget: int = 5000
+    tile_max_age_seconds: int = 30
+    layer_page_default: int = 100
+    layer_page_max: int = 1000
+    layer_export_max: int = 200_000
+
     @field_validator("handoff_sign_limit")
     @classmethod
     def a_time_limit(cls, value: str) -> str:

@@ -1,0 +1,198 @@
+"""Mapbox Vector Tiles of the layers: one hand-written statement per tile (ST_AsMVT).
+
+- areas: the level shown follows the zoom (LEVEL_BY_ZOOM; never coarser than the
+  caller's own area: a township's staff sees the township up to z11), polygons simplified to a pixel
+  of the tile's 4096 grid before they are projected and clipped;
+- incidents: points from z12 (CLUSTER_BELOW) up; below, one point per cell of a 32 × 32
+  grid over the tile, at the mean of its incidents, with `count`, `overdue` (red) and
+  `warning` (yellow); each incident counts in exactly one tile (half-open cells);
+- staff: the newest position of each grid worker.
+
+At most `budget` features per tile; a tile that had more says `X-Tile-Truncated: true`.
+The spatial lookup runs first, fenced (OFFSET 0), and only its rows meet the territory:
+the pool's connections use generic plans, where an unknown scope range could otherwise
+send the planner down the code btree of the whole territory (see geo/locate.py). Zoom,
+x, y, level and budget are validated integers and names, written into the text, so the
+spatial part is planned with its real tile.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+from fastapi import Response
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.orm import Session
+
+from core.scope import Scope
+from grid.layers.params import BadParameter, Selection
+from grid.layers.query import conditions
+from grid.layers.registry import Layer
+
+MVT = "application/vnd.mapbox-vector-tile"
+MAX_ZOOM = 24
+EXTENT, BUFFER = 4096, 64
+CLUSTER_BELOW = 12  # incidents are clustered at z0–11
+CLUSTER_CELLS = 32  # per tile side
+# The areas shown at each zoom: counties up to z9, townships z10–11, villages z12–13,
+# grids from z14.
+LEVEL_BY_ZOOM = ((9, "county"), (11, "township"), (13, "village"), (MAX_ZOOM, "grid"))
+LEVEL_ORDER = ("county", "township", "village", "grid")
+# The level of a scope's own area, by the length of its code prefix (a city or a
+# province spans counties).
+SCOPE_LEVEL = {6: "county", 9: "township", 12: "village", 15: "grid"}
+# Inner selects named like the tables, so the layer's conditions (which name `incident`,
+# `a`, `p`, `w`) apply unchanged.
+SPATIAL_SOURCE = {
+    "areas": "(SELECT * FROM area WHERE level = '{level}' AND geom && {box} OFFSET 0) a",
+    "incidents": "(SELECT * FROM incident WHERE geom && {box} OFFSET 0) incident "
+                 "JOIN category c ON c.id = incident.category_id",
+    "staff": "(SELECT * FROM staff_position WHERE geom && {box} OFFSET 0) p "
+             "JOIN grid_worker w ON w.id = p.worker_id",
+}
+
+
+@dataclass(frozen=True)
+class Tile:
+    data: bytes
+    truncated: bool
+
+    @property
+    def etag(self) -> str:
+        """A strong validator of what was sent: the hash of the tile's bytes."""
+        digest = hashlib.blake2b(self.data + bytes([self.truncated]), digest_size=16)
+        return f'"{digest.hexdigest()}"'
+
+
+def level_at(z: int, scope: Scope | None = None) -> str:
+    """The zoom's level, but never above the caller's own: a township's staff zoomed out
+    sees their township's outline, not an empty map (no county lies in their scope)."""
+    level = next(level for top, level in LEVEL_BY_ZOOM if z <= top)
+    if scope is None:
+        return level
+    own = "grid" if scope.own_grids_of is not None else SCOPE_LEVEL.get(len(scope.low),
+                                                                         "county")
+    return max(level, own, key=LEVEL_ORDER.index)
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise BadParameter(f"no tile {z}/{x}/{y}: at zoom {z}, x and y are 0 to {2**z - 1}")
+
+
+def _envelope(z: int, x: int, y: int, margin: float = 0) -> str:
+    return f"ST_TileEnvelope({z}, {x}, {y}, margin => {margin})"
+
+
+def _box(z: int, x: int, y: int, margin: float) -> str:
+    return f"ST_Transform({_envelope(z, x, y, margin)}, 4326)"
+
+
+def _tile_property(layer: Layer, name: str, expr: str) -> str:
+    # MVT has no time type: instants travel as RFC 3339 text, as in the GeoJSON.
+    if expr == layer.temporal:
+        return f"(to_json({expr}) #>> '{{}}') AS {name}"
+    return f"{expr} AS {name}"
+
+
+def features_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
+                 filters: tuple, budget: int) -> tuple[str, dict]:
+    # An areas tile may name its level (validated: a known level); else the zoom's.
+    chosen = dict(filters)
+    level = chosen.pop("level", None) or level_at(z, scope)
+    where, params = conditions(layer, scope=scope,
+                               selection=Selection(filters=tuple(chosen.items())))
+    source = SPATIAL_SOURCE[layer.name].format(level=level, box=_box(z, x, y, BUFFER / EXTENT))
+    geom = layer.geom
+    if layer.geometry_type != "Point":
+        # One pixel of the tile's grid, in degrees of longitude.
+        tolerance = 360 / (2**z * EXTENT)
+        geom = f"ST_Simplify({geom}, {tolerance!r}, true)"
+    columns = ", ".join(_tile_property(layer, name, expr) for name, expr in layer.properties)
+    sql = f"""
+        WITH rows AS (
+            SELECT * FROM (
+                SELECT {layer.tile_id} AS mvt_id, {columns},
+                       ST_AsMVTGeom(ST_Transform({geom}, 3857), {_envelope(z, x, y)},
+                                    {EXTENT}, {BUFFER}, true) AS geom
+                FROM {source} WHERE {where}) candidates
+            WHERE geom IS NOT NULL LIMIT {budget + 1})
+        SELECT (SELECT ST_AsMVT(t, '{layer.name}', {EXTENT}, 'geom', 'mvt_id')
+                FROM (SELECT * FROM rows LIMIT {budget}) t),
+               (SELECT count(*) FROM rows) > {budget}"""
+    return sql, params
+
+
+def clusters_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
+                 filters: tuple, budget: int) -> tuple[str, dict]:
+    where, params = conditions(layer, scope=scope, selection=Selection(filters=filters))
+    source = SPATIAL_SOURCE[layer.name].format(box=_box(z, x, y, 0))
+    cell = f"((ST_XMax(t.env) - ST_XMin(t.env)) / {CLUSTER_CELLS})"
+    sql = f"""
+        WITH t AS (SELECT {_envelope(z, x, y)} AS env),
+        points AS (
+            SELECT ST_Transform(incident.geom, 3857) AS p, incident.deadline
+            FROM {source} WHERE {where}),
+        cells AS (
+            SELECT floor((ST_X(p) - ST_XMin(t.env)) / {cell})::int AS cx,
+                   floor((ST_Y(p) - ST_YMin(t.env)) / {cell})::int AS cy, p, deadline
+            FROM points, t
+            WHERE ST_X(p) >= ST_XMin(t.env) AND ST_X(p) < ST_XMax(t.env)
+              AND ST_Y(p) >= ST_YMin(t.env) AND ST_Y(p) < ST_YMax(t.env)),
+        clusters AS (
+            SELECT cy * {CLUSTER_CELLS} + cx AS mvt_id, count(*) AS "count",
+                   count(*) FILTER (WHERE deadline = 'red') AS overdue,
+                   count(*) FILTER (WHERE deadline = 'yellow') AS warning,
+                   ST_SetSRID(ST_MakePoint(avg(ST_X(p)), avg(ST_Y(p))), 3857) AS centre
+            FROM cells GROUP BY cx, cy LIMIT {budget + 1}),
+        rows AS (
+            SELECT mvt_id, "count", overdue, warning,
+                   ST_AsMVTGeom(centre, t.env, {EXTENT}, 0, false) AS geom
+            FROM clusters, t)
+        SELECT (SELECT ST_AsMVT(r, '{layer.name}', {EXTENT}, 'geom', 'mvt_id')
+                FROM (SELECT * FROM rows LIMIT {budget}) r),
+               (SELECT count(*) FROM rows) > {budget}"""
+    return sql, params
+
+
+def tile_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int, filters: tuple = (),
+             budget: int) -> tuple[str, dict]:
+    check_tile(z, x, y)
+    build = clusters_sql if layer.name == "incidents" and z < CLUSTER_BELOW else features_sql
+    return build(layer, scope=scope, z=z, x=x, y=y, filters=filters, budget=budget)
+
+
+def _tile(row) -> Tile:
+    data, truncated = row
+    return Tile(bytes(data or b""), bool(truncated))
+
+
+async def render_async(pool: AsyncConnectionPool, *, layer: Layer, scope: Scope, z: int,
+                       x: int, y: int, filters: tuple = (), budget: int) -> Tile:
+    """The API's path: the async pool, no ORM, no thread hop."""
+    sql, params = tile_sql(layer, scope=scope, z=z, x=x, y=y, filters=filters, budget=budget)
+    async with pool.connection() as connection:
+        cursor = await connection.execute(sql, params)
+        return _tile(await cursor.fetchone())
+
+
+def render(session: Session, *, layer: Layer, scope: Scope, z: int, x: int, y: int,
+           filters: tuple = (), budget: int) -> Tile:
+    """The same tile inside a session's transaction (tests, tasks, benchmarks)."""
+    sql, params = tile_sql(layer, scope=scope, z=z, x=x, y=y, filters=filters, budget=budget)
+    return _tile(session.connection().exec_driver_sql(sql, params).one())
+
+
+def tile_response(tile: Tile, *, if_none_match: str | None, max_age: int) -> Response:
+    """200 with the tile (an empty tile: no body), or 304 when the client's copy is it."""
+    headers = {"ETag": tile.etag, "Cache-Control": f"private, max-age={max_age}",
+               "Vary": "Authorization"}
+    if tile.truncated:
+        headers["X-Tile-Truncated"] = "true"
+    if if_none_match and _matches(if_none_match, tile.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(tile.data, media_type=MVT, headers=headers)
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags

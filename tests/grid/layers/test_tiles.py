@@ -1,0 +1,272 @@
+"""Vector tiles: decoded with mapbox-vector-tile, checked against the rows.
+
+Content tests render through the service on the test's session (it sees the rows the
+test writes); the HTTP tests go through the app, whose tiles come from the read pool and
+see the committed demo city.
+"""
+
+from datetime import UTC, datetime
+
+import mapbox_vector_tile
+import pytest
+from sqlalchemy import text
+
+from core.scope import EVERYWHERE
+from grid.layers import tiles
+from grid.layers.registry import AREAS, INCIDENTS, STAFF
+from tests.grid.layers.conftest import add_incident, add_position, tile_bounds, tile_of
+
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+def decode(tile) -> dict:
+    return mapbox_vector_tile.decode(tile.data) if tile.data else {}
+
+
+def features(tile, layer: str) -> list[dict]:
+    return decode(tile).get(layer, {}).get("features", [])
+
+
+def render(session, layer, scope, z, lon, lat, *, budget=5000, filters=()):
+    x, y = tile_of(lon, lat, z)
+    return tiles.render(session, layer=layer, scope=scope, z=z, x=x, y=y, filters=filters,
+                        budget=budget)
+
+
+def coordinates(geometry) -> list[tuple[float, float]]:
+    def walk(value):
+        if isinstance(value[0], int | float):
+            yield tuple(value)
+        else:
+            for item in value:
+                yield from walk(item)
+    return list(walk(geometry["coordinates"]))
+
+
+# --- areas ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("z", "level"), [(8, "township"), (11, "township"),
+                                          (12, "village"), (14, "grid"), (17, "grid")])
+def test_areas_follow_the_zoom_inside_the_scope(session, township, inside, z, level):
+    found = features(render(session, AREAS, township.scope, z, inside.lon, inside.lat),
+                     "areas")
+    assert found, f"no area at z{z}"
+    assert {f["properties"]["level"] for f in found} == {level}
+    code = township.principal.scope_code
+    assert all(f["properties"]["code"].startswith(code) for f in found)
+    mine = {"township": code, "village": inside.grid_code[:12], "grid": inside.grid_code}
+    assert mine[level] in {f["properties"]["code"] for f in found}
+    # Clipped to the tile and its 64-unit buffer.
+    points = [p for f in found for p in coordinates(f["geometry"])]
+    assert all(-64 <= x <= 4160 and -64 <= y <= 4160 for x, y in points)
+    sample = next(f for f in found if f["properties"]["code"] == mine[level])
+    row = session.execute(text("SELECT name, population, id FROM area WHERE code = :c"),
+                          {"c": mine[level]}).one()
+    assert (sample["properties"]["name"], sample["properties"]["population"],
+            sample["id"]) == (row.name, row.population, row.id)
+
+
+def test_the_city_sees_counties_when_zoomed_out(session, admin, inside):
+    found = features(render(session, AREAS, admin.scope, 8, inside.lon, inside.lat), "areas")
+    assert {f["properties"]["level"] for f in found} == {"county"}
+    assert inside.grid_code[:6] in {f["properties"]["code"] for f in found}
+
+
+def test_polygons_are_simplified_when_zoomed_out(session, admin, inside):
+    """The same county has fewer vertices at z6 than at z9 (simplified to the pixel)."""
+    def vertices(z):
+        found = features(render(session, AREAS, admin.scope, z, inside.lon, inside.lat),
+                         "areas")
+        county = next(f for f in found if f["properties"]["code"] == inside.grid_code[:6])
+        return len(coordinates(county["geometry"]))
+    assert vertices(6) < vertices(9)
+
+
+def test_a_grid_worker_sees_his_own_grids_only(session, settings):
+    from tests.grid.layers.conftest import person, spot
+
+    worker = person(session, settings, "demo_grid_worker")
+    own = set(session.scalars(text(
+        "SELECT a.code FROM area a JOIN grid_assignment ga ON ga.grid_id = a.id "
+        "JOIN grid_worker w ON w.id = ga.worker_id WHERE w.user_id = :u"),
+        {"u": worker.principal.user_id}))
+    where = spot(session, min(own))
+    for z in (10, 15):
+        found = features(render(session, AREAS, worker.scope, z, where.lon, where.lat),
+                         "areas")
+        codes = {f["properties"]["code"] for f in found}
+        assert min(own) in codes and codes <= own
+
+
+# --- out of scope ----------------------------------------------------------------------------
+
+def test_a_tile_beyond_the_township_is_empty_for_it(session, township, admin, outside):
+    add_incident(session, outside, deadline="red")
+    add_position(session, outside)
+    for layer in (AREAS, INCIDENTS, STAFF):
+        for z in (9, 14):
+            theirs = render(session, layer, township.scope, z, outside.lon, outside.lat)
+            assert theirs.data == b"", f"{layer.name} z{z}: out-of-scope features"
+            everyone = render(session, layer, admin.scope, z, outside.lon, outside.lat)
+            assert features(everyone, layer.name), f"{layer.name} z{z}: the admin sees none"
+
+
+# --- incidents -------------------------------------------------------------------------------
+
+def test_incident_points_carry_their_properties(session, township, inside, outside):
+    ids = {add_incident(session, inside, deadline=colour) for colour in
+           ("green", "yellow", "red")}
+    stranger = add_incident(session, outside, lon=inside.lon + 1e-5, lat=inside.lat)
+    found = features(render(session, INCIDENTS, township.scope, 16, inside.lon, inside.lat),
+                     "incidents")
+    by_id = {f["properties"]["id"]: f for f in found}
+    assert ids <= set(by_id) and stranger not in by_id
+    assert all(f["properties"]["grid_code"].startswith(township.principal.scope_code)
+               for f in found)
+    row = session.execute(text(
+        "SELECT i.state, c.code, c.name, i.urgency, i.deadline FROM incident i "
+        "JOIN category c ON c.id = i.category_id WHERE i.id = :i"), {"i": max(ids)}).one()
+    props = by_id[max(ids)]["properties"]
+    assert (props["state"], props["category"], props["category_name"], props["urgency"],
+            props["deadline"]) == tuple(row)
+    assert datetime.fromisoformat(props["reported_at"]).tzinfo is not None
+    assert by_id[max(ids)]["id"] == max(ids)
+    assert {by_id[i]["properties"]["deadline"] for i in ids} == {"green", "yellow", "red"}
+
+
+def test_filters_apply_to_tiles(session, admin, inside):
+    red = add_incident(session, inside, deadline="red")
+    green = add_incident(session, inside, deadline="green")
+    found = features(render(session, INCIDENTS, admin.scope, 16, inside.lon, inside.lat,
+                            filters=(("deadline", "red"),)), "incidents")
+    ids = {f["properties"]["id"] for f in found}
+    assert red in ids and green not in ids
+    assert {f["properties"]["deadline"] for f in found} == {"red"}
+
+
+def _counted(session, z, x, y) -> tuple[int, int]:
+    west, south, east, north = tile_bounds(z, x, y)
+    row = session.execute(text(
+        "SELECT count(*), count(*) FILTER (WHERE deadline = 'red') FROM incident "
+        "WHERE ST_X(geom) >= :w AND ST_X(geom) < :e AND ST_Y(geom) >= :s AND ST_Y(geom) < :n"),
+        {"w": west, "e": east, "s": south, "n": north}).one()
+    return row[0], row[1]
+
+
+def _cluster_sums(session, z, x, y) -> tuple[int, int, int]:
+    tile = tiles.render(session, layer=INCIDENTS, scope=EVERYWHERE, z=z, x=x, y=y,
+                        budget=5000)
+    found = features(tile, "incidents")
+    assert all(set(f["properties"]) == {"count", "overdue", "warning"} for f in found)
+    return (sum(f["properties"]["count"] for f in found),
+            sum(f["properties"]["overdue"] for f in found), len(found))
+
+
+def test_low_zoom_clusters_add_up_to_the_rows(session, demo_city, inside):
+    for colour in ("red", "red", "yellow"):
+        add_incident(session, inside, deadline=colour)
+    x, y = tile_of(inside.lon, inside.lat, 10)
+    count, overdue, cells = _cluster_sums(session, 10, x, y)
+    assert (count, overdue) == _counted(session, 10, x, y)
+    assert count > cells > 1, "clustered: fewer points than incidents"
+    # Each incident in exactly one tile: the four children add up to their parent.
+    children = [_cluster_sums(session, 11, 2 * x + dx, 2 * y + dy)
+                for dx in (0, 1) for dy in (0, 1)]
+    assert sum(c[0] for c in children) == count
+    assert sum(c[1] for c in children) == overdue
+
+
+def test_the_cluster_zoom_boundary(session, admin, inside):
+    add_incident(session, inside)
+    below = features(render(session, INCIDENTS, admin.scope, 11, inside.lon, inside.lat),
+                     "incidents")
+    above = features(render(session, INCIDENTS, admin.scope, 12, inside.lon, inside.lat),
+                     "incidents")
+    assert "count" in below[0]["properties"] and "id" in above[0]["properties"]
+
+
+def test_the_feature_budget_is_kept(session, admin, inside):
+    for _ in range(4):
+        add_incident(session, inside)
+    for z, layer in ((16, INCIDENTS), (8, INCIDENTS), (12, AREAS)):
+        tight = render(session, layer, admin.scope, z, inside.lon, inside.lat, budget=2)
+        assert len(features(tight, layer.name)) == 2 and tight.truncated, (layer.name, z)
+        roomy = render(session, layer, admin.scope, z, inside.lon, inside.lat)
+        assert len(features(roomy, layer.name)) > 2 and not roomy.truncated
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+def test_staff_positions(session, township, inside, outside):
+    recorded = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+    worker = add_position(session, inside, accuracy=12.5, recorded_at=recorded)
+    add_position(session, outside)
+    found = features(render(session, STAFF, township.scope, 16, inside.lon, inside.lat),
+                     "staff")
+    assert [f["id"] for f in found] == [worker]
+    props = found[0]["properties"]
+    name = session.scalar(text("SELECT name FROM grid_worker WHERE id = :w"), {"w": worker})
+    assert (props["worker_id"], props["name"], props["accuracy_m"]) == (worker, name, 12.5)
+    assert datetime.fromisoformat(props["recorded_at"]) == recorded
+
+
+# --- HTTP ----------------------------------------------------------------------------------------
+
+def _url(layer, z, lon, lat) -> str:
+    x, y = tile_of(lon, lat, z)
+    return f"/tiles/{layer}/{z}/{x}/{y}.mvt"
+
+
+def test_http_tile_etag_round_trip(anonymous, admin, inside):
+    url = _url("incidents", 10, inside.lon, inside.lat)
+    first = anonymous.get(url, headers=admin.headers)
+    assert first.status_code == 200 and first.headers["content-type"] == MVT
+    assert mapbox_vector_tile.decode(first.content)["incidents"]["features"]
+    assert first.headers["cache-control"] == "private, max-age=30"
+    etag = first.headers["etag"]
+    again = anonymous.get(url, headers={**admin.headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    stale = anonymous.get(url, headers={**admin.headers, "If-None-Match": '"other"'})
+    assert stale.status_code == 200 and stale.content == first.content
+
+
+def test_http_tiles_keep_the_scope_on_the_pool(anonymous, township, admin, outside):
+    """The demo history is committed, so the pool's tiles hold it: not for the township."""
+    url = _url("incidents", 10, outside.lon, outside.lat)
+    assert anonymous.get(url, headers=admin.headers).content
+    theirs = anonymous.get(url, headers=township.headers)
+    assert theirs.status_code == 200 and theirs.content == b""
+
+
+def test_http_empty_tile_is_an_empty_200(client):
+    response = client.get("/tiles/areas/10/0/0.mvt")  # the Pacific, off Alaska
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["etag"]
+
+
+def test_http_truncation_is_told(anonymous, app, admin, inside):
+    app.state.settings = app.state.settings.model_copy(update={"tile_feature_budget": 1})
+    response = anonymous.get(_url("areas", 12, inside.lon, inside.lat), headers=admin.headers)
+    assert response.headers["x-tile-truncated"] == "true"
+    assert len(mapbox_vector_tile.decode(response.content)["areas"]["features"]) == 1
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/tiles/areas/3/8/0.mvt", 400),  # x beyond the zoom's 0–7
+    ("/tiles/areas/3/0/8.mvt", 400),
+    ("/tiles/areas/99/0/0.mvt", 422),
+    ("/tiles/areas/-1/0/0.mvt", 422),
+    ("/tiles/areas/a/0/0.mvt", 422),
+    ("/tiles/rivers/3/0/0.mvt", 404),
+    ("/tiles/incidents/12/3335/1721.mvt?state=lost", 400),
+    ("/tiles/incidents/12/3335/1721.mvt?level=grid", 400),  # not an incident filter
+])
+def test_http_bad_tiles(client, url, status):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_http_tiles_need_a_token(anonymous):
+    assert anonymous.get("/tiles/areas/3/0/0.mvt").status_code == 401
