@@ -13,6 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from api import errors
 from api.auth import router as auth_router
 from api.calendar import router as calendar_router
+from api.console import router as console_router
+from api.field import router as field_router
 from api.inbox import router as inbox_router
 from api.pages import router as pages_router
 from api.users import router as users_router
@@ -23,6 +25,10 @@ from geo.router import router as areas_router
 from grid.categories.router import router as categories_router
 from grid.incidents.router import router as incidents_router
 from grid.kpis.router import router as kpis_router
+from grid.layers.ogc_router import router as ogc_router
+from grid.layers.router import router as layers_router
+from grid.layers.router import tiles_router
+from grid.patrols.router import router as patrols_router
 
 STATIC = Path(__file__).with_name("static")
 
@@ -34,7 +40,8 @@ PUBLIC_PATHS = frozenset({
     "/api/v1/auth/token", "/api/v1/auth/refresh",
     "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
     "/static",
-    "/map", "/map/{code}", "/kpis",
+    "/map", "/map/{code}", "/kpis", "/console",
+    "/field", "/field/manifest.webmanifest", "/field/sw.js",
 })
 
 
@@ -60,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_router)
     app.include_router(incidents_router)
     app.include_router(kpis_router)
+    app.include_router(layers_router)
+    app.include_router(tiles_router)
+    app.include_router(ogc_router)
+    app.include_router(patrols_router)
     app.include_router(inbox_router)
     _add_health(app)
     _add_pages(app)
@@ -111,3 +122,5 @@ def _broker_ok(client: redis.Redis) -> bool:
 def _add_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(pages_router)
+    app.include_router(field_router)
+    app.include_router(console_router)

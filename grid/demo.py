@@ -27,6 +27,7 @@ from geo.demo import DemoCounts, load_city_areas, remove_city
 from geo.store import NewArea
 from geo.tessellate import allocate
 from grid.incidents.history import generate_history
+from grid.patrols.demo import load_demo_patrols
 
 _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩"
                  "冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范廖石贺")
@@ -48,6 +49,8 @@ def load_demo(
     prefix = demo_prefix(session, city_code=city_code)
     create_demo_accounts(session, city_code=city_code, password=password, prefix=prefix)
     create_worker_accounts(session, city_code=city_code, password=password, prefix=prefix)
+    # Recent patrols, so that the map's staff layer shows where workers are.
+    load_demo_patrols(session, city_code=city_code, seed=seed, now=now)
     if stage:
         stage("workers", counts.workers, counts.workers)
     history = generate_history(session, city_code=city_code, days=history_days,

@@ -28,6 +28,8 @@ class Permission(StrEnum):
     categories_manage = "categories:manage"
     calendar_manage = "calendar:manage"
     kpi_read = "kpi:read"
+    patrols_record = "patrols:record"  # 巡查: a grid worker records his own patrols
+    patrols_read = "patrols:read"  # patrol tracks: one's own, or the workers of one's scope
 
 
 CENTRES = frozenset({Role.village_staff, Role.township_staff, Role.county_dispatcher})
@@ -42,6 +44,8 @@ RECEIVERS = HAND_OFF | {Role.enforcement_officer, Role.market_inspector, Role.se
                         Role.proxy_agent}
 # Who watches the figures: the centres and the leaders.
 KPI_READERS = HAND_OFF | {Role.admin}
+# Who watches patrols: the centres and leaders over their workers, a worker his own.
+PATROL_READERS = HAND_OFF | {Role.grid_worker}
 # The administrator configures (accounts, categories, calendar) and reads; the incident
 # work itself is the operational roles'.
 ADMINISTRATION = frozenset({Permission.users_manage, Permission.categories_manage,
@@ -49,7 +53,9 @@ ADMINISTRATION = frozenset({Permission.users_manage, Permission.categories_manag
 
 _GRANTS = ((Permission.incidents_report, REPORTERS), (Permission.incidents_act, ACTORS),
            (Permission.incidents_hand_off, HAND_OFF), (Permission.hand_offs_receive, RECEIVERS),
-           (Permission.kpi_read, KPI_READERS))
+           (Permission.kpi_read, KPI_READERS),
+           (Permission.patrols_record, frozenset({Role.grid_worker})),
+           (Permission.patrols_read, PATROL_READERS))
 
 
 def _permissions_of(role: Role) -> frozenset[Permission]:

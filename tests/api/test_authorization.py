@@ -692,6 +692,160 @@ def _kpis(path: str) -> Callable[[Ctx, bool], Call]:
     return build
 
 
+def _open_incidents(ctx: Ctx, inside: bool) -> Call:
+    code = ctx.actor.inside if inside else ctx.actor.outside
+
+    def check(body):
+        assert body["parent"]["code"] == code
+        _all_covered(ctx.actor, [child["code"] for child in body["children"]])
+    return Call("GET", "/api/v1/kpis/open", params={"parent": code}, check=check)
+
+
+# --- patrols ------------------------------------------------------------------------------
+
+def _patrol_worker(ctx: Ctx, inside: bool) -> int:
+    """Inside: the actor's own worker (a grid worker), else the worker of a grid inside the
+    scope; outside: the worker of the grid outside it (for a grid worker: someone else)."""
+    if inside:
+        own = ctx.session.scalar(text("SELECT id FROM grid_worker WHERE user_id = :u"),
+                                 {"u": ctx.actor.user_id})
+        if own is not None:
+            return own
+    return ctx.session.scalar(text(
+        "SELECT w.id FROM grid_worker w JOIN grid_assignment ga ON ga.worker_id = w.id "
+        "JOIN area a ON a.id = ga.grid_id WHERE a.code = :g ORDER BY w.staff_code LIMIT 1"),
+        {"g": _grid(ctx, inside)})
+
+
+def _seed_patrol(ctx: Ctx, inside: bool) -> int:
+    return ctx.session.scalar(text(
+        "INSERT INTO patrol (worker_id, client_key, started_at, distance_m) "
+        "VALUES (:w, 'matrix-' || gen_random_uuid(), now() - interval '1 hour', 0) "
+        "RETURNING id"), {"w": _patrol_worker(ctx, inside)})
+
+
+def _start_patrol(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None  # one's own patrol: there is no one else's to start
+
+    def check(body):
+        assert body["client_key"] == "matrix-patrol-key" and body["points"] == 0
+    return Call("POST", "/api/v1/patrols", json={"client_key": "matrix-patrol-key"},
+                check=check)
+
+
+def _patrol_points(ctx: Ctx, inside: bool) -> Call:
+    patrol = _seed_patrol(ctx, inside)
+    lon, lat = ctx.actor.inside_point if inside else ctx.actor.outside_point
+    at = ctx.session.scalar(text("SELECT now() - interval '1 minute'")).isoformat()
+
+    def check(body):
+        assert (body["id"], body["accepted"], body["points"]) == (patrol, 1, 1)
+    return Call("POST", f"/api/v1/patrols/{patrol}/points", check=check, json={
+        "points": [{"lon": lon, "lat": lat, "accuracy_m": 5, "recorded_at": at}]})
+
+
+def _end_patrol(ctx: Ctx, inside: bool) -> Call:
+    patrol = _seed_patrol(ctx, inside)
+
+    def check(body):
+        assert body["id"] == patrol and body["ended_at"] is not None
+    return Call("POST", f"/api/v1/patrols/{patrol}/end", json={}, check=check)
+
+
+def _get_patrol(ctx: Ctx, inside: bool) -> Call:
+    patrol = _seed_patrol(ctx, inside)
+
+    def check(body):
+        assert (body["type"], body["id"]) == ("Feature", patrol)
+    return Call("GET", f"/api/v1/patrols/{patrol}", check=check)
+
+
+def _list_patrols(ctx: Ctx, inside: bool) -> Call:
+    ours, theirs = _seed_patrol(ctx, True), _seed_patrol(ctx, False)
+
+    def check(body):
+        ids = [item["id"] for item in body["items"]]
+        assert ours in ids and theirs not in ids
+    return Call("GET", "/api/v1/patrols", params={"limit": 500}, check=check)
+
+
+# --- map layers ---------------------------------------------------------------------------
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    import math
+
+    n = 2**z
+    return (int((lon + 180) / 360 * n),
+            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
+
+
+def _layer_ids(ctx: Ctx) -> tuple[int, int]:
+    """Two incidents: in the actor's inside grid and in the outside grid."""
+    return _seed_incident(ctx, _grid(ctx, True)), _seed_incident(ctx, _grid(ctx, False))
+
+
+def _features_check(ctx: Ctx, ours: int, theirs: int) -> Callable[[Any], None]:
+    def check(body):
+        ids = [feature["properties"]["id"] for feature in body["features"]]
+        _all_covered(ctx.actor, [f["properties"]["grid_code"] for f in body["features"]])
+        assert ours in ids and theirs not in ids
+    return check
+
+
+def _layers(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None  # the same three layers for every scope
+
+    def check(body):
+        assert [layer["name"] for layer in body] == ["areas", "incidents", "staff"]
+    return Call("GET", "/api/v1/layers", check=check)
+
+
+def _layer_features(ctx: Ctx, inside: bool) -> Call:
+    ours, theirs = _layer_ids(ctx)
+    return Call("GET", "/api/v1/layers/incidents/features", params={"limit": 1000},
+                check=_features_check(ctx, ours, theirs))
+
+
+def _layer_export(ctx: Ctx, inside: bool) -> Call:
+    ours, theirs = _layer_ids(ctx)
+    return Call("GET", "/api/v1/layers/incidents/export", params={"format": "geojson"},
+                check=_features_check(ctx, ours, theirs))
+
+
+def _tile(ctx: Ctx, inside: bool) -> Call:
+    # Binary: the content (and that the outside tile is empty) is tests/grid/layers' job.
+    lon, lat = ctx.actor.inside_point if inside else ctx.actor.outside_point
+    x, y = _tile_of(lon, lat, 15)
+    return Call("GET", f"/tiles/areas/15/{x}/{y}.mvt")
+
+
+def _ogc_document(path: str, key: str) -> Callable[[Ctx, bool], Call | None]:
+    def build(ctx: Ctx, inside: bool) -> Call | None:
+        if not inside:
+            return None  # documents about the service, not objects of a territory
+
+        def check(body):
+            assert key in body
+        return Call("GET", path, check=check)
+    return build
+
+
+def _ogc_items(ctx: Ctx, inside: bool) -> Call:
+    ours, theirs = _layer_ids(ctx)
+    return Call("GET", "/ogc/collections/incidents/items", params={"limit": 1000},
+                check=_features_check(ctx, ours, theirs))
+
+
+def _ogc_item(ctx: Ctx, inside: bool) -> Call:
+    incident = _seed_incident(ctx, _grid(ctx, inside))
+
+    def check(body):
+        assert body["id"] == incident and body["type"] == "Feature"
+    return Call("GET", f"/ogc/collections/incidents/items/{incident}", check=check)
+
+
 SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/auth/me"): Sample(Outside.SOMEONE_ELSES, _me),
     ("POST", "/api/v1/auth/logout"): Sample(Outside.SOMEONE_ELSES, _logout),
@@ -715,6 +869,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/kpis"): Sample(Outside.NOT_FOUND, _kpis("/api/v1/kpis")),
     ("GET", "/api/v1/kpis/children"): Sample(Outside.NOT_FOUND, _kpis("/api/v1/kpis/children")),
     ("GET", "/api/v1/kpis/series"): Sample(Outside.NOT_FOUND, _kpis("/api/v1/kpis/series")),
+    ("GET", "/api/v1/kpis/open"): Sample(Outside.NOT_FOUND, _open_incidents),
     ("POST", "/api/v1/incidents"): Sample(Outside.REFUSED, _report),
     ("GET", "/api/v1/incidents"): Sample(Outside.FILTERED, _list_incidents),
     ("GET", "/api/v1/incidents/{incident_id}"): Sample(Outside.NOT_FOUND, _get_incident),
@@ -731,6 +886,25 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/inbox"): Sample(Outside.FILTERED, _inbox),
     ("POST", "/api/v1/inbox/{notification_id}/read"): Sample(Outside.NOT_FOUND,
                                                             _read_notification),
+    ("POST", "/api/v1/patrols"): Sample(Outside.NOT_FOUND, _start_patrol),
+    ("POST", "/api/v1/patrols/{patrol_id}/points"): Sample(Outside.NOT_FOUND, _patrol_points),
+    ("POST", "/api/v1/patrols/{patrol_id}/end"): Sample(Outside.NOT_FOUND, _end_patrol),
+    ("GET", "/api/v1/patrols"): Sample(Outside.FILTERED, _list_patrols),
+    ("GET", "/api/v1/patrols/{patrol_id}"): Sample(Outside.NOT_FOUND, _get_patrol),
+    ("GET", "/api/v1/layers"): Sample(Outside.NOT_TERRITORIAL, _layers),
+    ("GET", "/api/v1/layers/{layer}/features"): Sample(Outside.FILTERED, _layer_features),
+    ("GET", "/api/v1/layers/{layer}/export"): Sample(Outside.FILTERED, _layer_export),
+    ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt"): Sample(Outside.FILTERED, _tile),
+    ("GET", "/ogc"): Sample(Outside.NOT_TERRITORIAL, _ogc_document("/ogc", "links")),
+    ("GET", "/ogc/conformance"): Sample(Outside.NOT_TERRITORIAL,
+                                        _ogc_document("/ogc/conformance", "conformsTo")),
+    ("GET", "/ogc/collections"): Sample(Outside.NOT_TERRITORIAL,
+                                        _ogc_document("/ogc/collections", "collections")),
+    ("GET", "/ogc/collections/{collectionId}"): Sample(
+        Outside.NOT_TERRITORIAL, _ogc_document("/ogc/collections/incidents", "extent")),
+    ("GET", "/ogc/collections/{collectionId}/items"): Sample(Outside.FILTERED, _ogc_items),
+    ("GET", "/ogc/collections/{collectionId}/items/{featureId}"): Sample(Outside.NOT_FOUND,
+                                                                        _ogc_item),
 }
 
 
@@ -778,10 +952,11 @@ def test_the_permission_table():
     centres = {Role.village_staff, Role.township_staff, Role.county_dispatcher}
     report, act = Permission.incidents_report, Permission.incidents_act
     hand_off, receive = Permission.incidents_hand_off, Permission.hand_offs_receive
-    desk = {report, act, hand_off, receive, Permission.kpi_read}
+    patrols = Permission.patrols_read
+    desk = {report, act, hand_off, receive, Permission.kpi_read, patrols}
     policy = {
         **{role: everyone | desk for role in centres | {Role.supervisor}},
-        Role.grid_worker: everyone | {report, act},
+        Role.grid_worker: everyone | {report, act, Permission.patrols_record, patrols},
         Role.enforcement_officer: everyone | {report, act, receive},
         Role.market_inspector: everyone | {report, act, receive},
         Role.service_clerk: everyone | {act, receive},

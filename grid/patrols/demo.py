@@ -1,0 +1,71 @@
+"""Demo patrols: a recent, ended patrol for the first grid workers of a city (those with a
+login), a loop of fixes inside their first grid, and their position at its last fix, so
+the map's staff layer and the patrol lists have something to show.
+
+Set-based SQL (no per-worker round trips); seeded, so a reload draws the same loops.
+The patrols go with their workers (ON DELETE CASCADE) when the demo city is removed.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.scope import prefix_range
+
+
+def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: int = 50,
+                      points: int = 24, now: datetime | None = None) -> int:
+    """Give `workers` grid workers a patrol that ended within the last four hours: `points`
+    fixes a minute apart, walking round their first grid. Returns how many. Flushes."""
+    now = now or datetime.now(UTC)
+    params = {**prefix_range(city_code[:4]), "workers": workers, "points": points,
+              "seed": seed % 2_147_483_647, "now": now}
+    patrols = session.execute(text("""
+        WITH chosen AS (
+            SELECT w.id AS worker_id, row_number() OVER (ORDER BY w.staff_code) AS n
+            FROM grid_worker w
+            WHERE w.staff_code >= :low AND w.staff_code < :high AND w.user_id IS NOT NULL
+            ORDER BY w.staff_code LIMIT :workers
+        )
+        INSERT INTO patrol (worker_id, client_key, started_at, ended_at, distance_m)
+        SELECT worker_id, 'demo-' || worker_id,
+               CAST(:now AS timestamptz) - make_interval(mins => (n * 37 % 240)::int + :points),
+               CAST(:now AS timestamptz) - make_interval(mins => (n * 37 % 240)::int), 0
+        FROM chosen
+        ON CONFLICT ON CONSTRAINT uq_patrol_client_key DO NOTHING
+        RETURNING id"""), params).scalars().all()
+    if not patrols:
+        return 0
+    ids = {"ids": list(patrols)}
+    # Random points in the grid, visited in order of their bearing from its centre: a loop.
+    session.execute(text("""
+        INSERT INTO patrol_point (patrol_id, recorded_at, geom, accuracy_m)
+        SELECT p.id, p.started_at + make_interval(mins => s.k::int), s.geom,
+               4 + (s.k * 7 % 11)
+        FROM patrol p
+        CROSS JOIN LATERAL (
+            SELECT a.geom FROM grid_assignment ga JOIN area a ON a.id = ga.grid_id
+            WHERE ga.worker_id = p.worker_id ORDER BY a.code LIMIT 1) g
+        CROSS JOIN LATERAL (
+            SELECT d.geom, row_number() OVER (ORDER BY ST_Azimuth(ST_PointOnSurface(g.geom),
+                                                                  d.geom)) AS k
+            FROM ST_Dump(ST_GeneratePoints(g.geom, :points, :seed + p.worker_id::int)) d) s
+        WHERE p.id = ANY(:ids)"""), {**ids, "points": params["points"], "seed": params["seed"]})
+    session.execute(text("""
+        UPDATE patrol p SET distance_m = COALESCE((
+            SELECT ST_Length(ST_MakeLine(geom ORDER BY recorded_at)::geography)
+            FROM patrol_point WHERE patrol_id = p.id), 0)
+        WHERE p.id = ANY(:ids)"""), ids)
+    session.execute(text("""
+        INSERT INTO staff_position (worker_id, geom, accuracy_m, recorded_at, patrol_id)
+        SELECT DISTINCT ON (p.worker_id) p.worker_id, pp.geom, pp.accuracy_m, pp.recorded_at,
+               p.id
+        FROM patrol p JOIN patrol_point pp ON pp.patrol_id = p.id
+        WHERE p.id = ANY(:ids)
+        ORDER BY p.worker_id, pp.recorded_at DESC
+        ON CONFLICT (worker_id) DO UPDATE
+        SET geom = EXCLUDED.geom, accuracy_m = EXCLUDED.accuracy_m,
+            recorded_at = EXCLUDED.recorded_at, patrol_id = EXCLUDED.patrol_id
+        WHERE staff_position.recorded_at < EXCLUDED.recorded_at"""), ids)
+    return len(patrols)
