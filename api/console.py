@@ -22,7 +22,7 @@ STATIC_BASE = "/static"
 SCRIPTS = ("vendor/leaflet/leaflet.js", "i18n.js", "session.js", "console/strings.js",
            "console/queue.js", "console/detail.js", "console/actions.js",
            "console/console.js")
-STYLES = ("vendor/leaflet/leaflet.css", "console/console.css")
+STYLES = ("vendor/leaflet/leaflet.css", "session.css", "console/console.css")
 
 CONSOLE_PAGE = """<!DOCTYPE html>
 <html lang="zh-CN">

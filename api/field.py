@@ -33,8 +33,8 @@ SCRIPTS = ("field/store.js", "field/outbox.js", "field/report.js", "field/tasks.
            "field/patrol.js", "field/field.js")
 ICONS = ("field/icon-192.png", "field/icon-512.png")
 # Everything the page loads from /static, in the order it loads it.
-ASSETS = ("vendor/leaflet/leaflet.css", "field/field.css", "vendor/leaflet/leaflet.js",
-          "i18n.js", "session.js", *SCRIPTS)
+ASSETS = ("vendor/leaflet/leaflet.css", "session.css", "field/field.css",
+          "vendor/leaflet/leaflet.js", "i18n.js", "session.js", *SCRIPTS)
 NO_STORE = {"Cache-Control": "no-cache"}
 
 FIELD_PAGE = """<!DOCTYPE html>

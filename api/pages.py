@@ -54,6 +54,7 @@ KPI_PAGE = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>考核指标</title>
+<link rel="stylesheet" href="{static}/session.css">
 <link rel="stylesheet" href="{static}/kpis.css">
 <script src="{static}/vendor/chartjs/chart.umd.js"></script>
 <script src="{static}/i18n.js"></script>

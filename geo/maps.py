@@ -99,7 +99,8 @@ class AreaDrillDown(JSCSSMixin):
             + [(f"gridgov_{name}", f"{static_base}/{name}") for name in SCRIPTS])
         self.default_css = (
             [(path.split("/")[-1], f"{static_base}/vendor/{path}") for path in VENDOR_CSS]
-            + [("gridgov_map_css", f"{static_base}/map.css")])
+            + [("gridgov_session_css", f"{static_base}/session.css"),
+               ("gridgov_map_css", f"{static_base}/map.css")])
 
 
 def build_area_map(

@@ -23,7 +23,8 @@ from tests.grid.incidents.conftest import committed, new_key, png_base64, report
 
 __all__ = ["committed"]  # a fixture, imported for this module's tests
 
-ASSETS = ["/static/vendor/leaflet/leaflet.css", "/static/console/console.css",
+ASSETS = ["/static/vendor/leaflet/leaflet.css", "/static/session.css",
+          "/static/console/console.css",
           "/static/vendor/leaflet/leaflet.js", "/static/i18n.js", "/static/session.js",
           "/static/console/strings.js", "/static/console/queue.js",
           "/static/console/detail.js", "/static/console/actions.js",
