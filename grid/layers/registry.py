@@ -47,6 +47,8 @@ class Layer:
     scope: Callable[[Scope], tuple[str, dict]]
     filters: dict[str, Filter] = field(default_factory=dict)
     temporal: str | None = None  # the column `datetime` filters on
+    # Which features a full vector tile keeps first (an ORDER BY), if any.
+    tile_priority: str | None = None
     # Shapefile columns are at most 10 characters: the names used there.
     short_names: dict[str, str] = field(default_factory=dict)
 
@@ -118,6 +120,8 @@ INCIDENTS = Layer(
                 ("urgency", "incident.urgency"), ("deadline", "incident.deadline"),
                 ("reported_at", "incident.reported_at"), ("grid_code", "incident.grid_code")),
     scope=_incident_scope, filters=INCIDENT_FILTERS, temporal="incident.reported_at",
+    # Over budget, the overdue and the warned are the ones a supervisor must see.
+    tile_priority="CASE incident.deadline WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END",
     short_names={"category_name": "cat_name", "reported_at": "reported", "grid_code": "grid"},
 )
 

@@ -108,16 +108,19 @@ def features_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
         tolerance = 360 / (2**z * EXTENT)
         geom = f"ST_Simplify({geom}, {tolerance!r}, true)"
     columns = ", ".join(_tile_property(layer, name, expr) for name, expr in layer.properties)
+    priority = f"{layer.tile_priority} AS mvt_priority," if layer.tile_priority else ""
+    order = "ORDER BY mvt_priority" if layer.tile_priority else ""
     sql = f"""
         WITH rows AS (
             SELECT * FROM (
-                SELECT {layer.tile_id} AS mvt_id, {columns},
+                SELECT {layer.tile_id} AS mvt_id, {columns}, {priority}
                        ST_AsMVTGeom(ST_Transform({geom}, 3857), {_envelope(z, x, y)},
                                     {EXTENT}, {BUFFER}, true) AS geom
                 FROM {source} WHERE {where}) candidates
-            WHERE geom IS NOT NULL LIMIT {budget + 1})
+            WHERE geom IS NOT NULL {order} LIMIT {budget + 1})
         SELECT (SELECT ST_AsMVT(t, '{layer.name}', {EXTENT}, 'geom', 'mvt_id')
-                FROM (SELECT * FROM rows LIMIT {budget}) t),
+                FROM (SELECT mvt_id, {", ".join(f'"{n}"' for n in layer.property_names)}, geom
+                      FROM rows {order} LIMIT {budget}) t),
                (SELECT count(*) FROM rows) > {budget}"""
     return sql, params
 

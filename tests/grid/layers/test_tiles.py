@@ -195,6 +195,17 @@ def test_the_feature_budget_is_kept(session, admin, inside):
         assert len(features(roomy, layer.name)) > 2 and not roomy.truncated
 
 
+def test_a_full_tile_keeps_the_overdue_and_the_warned_first(session, admin, inside):
+    for _ in range(3):
+        add_incident(session, inside)
+    overdue = add_incident(session, inside, deadline="red")
+    warned = add_incident(session, inside, deadline="yellow")
+    tight = render(session, INCIDENTS, admin.scope, 16, inside.lon, inside.lat, budget=2)
+    kept = {f["properties"]["id"]: f["properties"]["deadline"]
+            for f in features(tight, "incidents")}
+    assert kept == {overdue: "red", warned: "yellow"} and tight.truncated
+
+
 # --- staff -------------------------------------------------------------------------------------
 
 def test_staff_positions(session, township, inside, outside):
