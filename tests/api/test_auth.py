@@ -455,7 +455,8 @@ def test_an_address_with_too_many_failures_is_locked_out(
 
 # --- who am I ---------------------------------------------------------------------------
 
-def test_me_shows_the_account_its_scope_area_and_permissions(client_at, settings, engine):
+def test_me_shows_the_account_its_scope_area_and_permissions(client_at, settings, engine,
+                                                            demo_city):
     client = client_at()
     with engine.connect() as connection:
         worker = connection.execute(text(
