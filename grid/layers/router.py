@@ -45,7 +45,8 @@ class Access:
         return Scope.of(self.principal)
 
 
-def layer_access(layer: Annotated[str, Path(description="areas, incidents or staff")],
+# async: CPU only, so no thread-pool hop per tile (the hop is what grows under load).
+async def layer_access(layer: Annotated[str, Path(description="areas, incidents or staff")],
                  reader: Reader) -> Access:
     return Access(readable_layer(layer, reader), reader)
 
@@ -53,7 +54,7 @@ def layer_access(layer: Annotated[str, Path(description="areas, incidents or sta
 LayerAccess = Annotated[Access, Depends(layer_access)]
 
 
-def layer_filters_query(
+async def layer_filters_query(
     access: LayerAccess,
     level: Annotated[str | None, Query(description="areas: city, county, township, "
                                                    "village or grid")] = None,

@@ -50,6 +50,13 @@ SPATIAL_SOURCE = {
              "JOIN grid_worker w ON w.id = p.worker_id",
 }
 
+# The clusters read only what they count and filter on, and join the categories only for
+# a category filter: at z8 a tile covers ~100,000 incidents, and the join and the wide rows
+# were two thirds of its time (bench/README.md, tiles).
+CLUSTER_SOURCE = ("(SELECT geom, deadline, state, grid_code, grid_id, category_id, "
+                  "reported_at FROM incident WHERE geom && {box} OFFSET 0) incident")
+CATEGORY_JOIN = " JOIN category c ON c.id = incident.category_id"
+
 
 @dataclass(frozen=True)
 class Tile:
@@ -128,7 +135,9 @@ def features_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
 def clusters_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
                  filters: tuple, budget: int) -> tuple[str, dict]:
     where, params = conditions(layer, scope=scope, selection=Selection(filters=filters))
-    source = SPATIAL_SOURCE[layer.name].format(box=_box(z, x, y, 0))
+    source = CLUSTER_SOURCE.format(box=_box(z, x, y, 0))
+    if any(name == "category" for name, _ in filters):
+        source += CATEGORY_JOIN
     cell = f"((ST_XMax(t.env) - ST_XMin(t.env)) / {CLUSTER_CELLS})"
     sql = f"""
         WITH t AS (SELECT {_envelope(z, x, y)} AS env),

@@ -144,6 +144,30 @@ def test_filters_apply_to_tiles(session, admin, inside):
     assert {f["properties"]["deadline"] for f in found} == {"red"}
 
 
+
+def test_filters_apply_to_clusters(session, admin, inside):
+    """The clusters join the categories only for a category filter (grid/layers/tiles.py)."""
+    codes = session.scalars(text("SELECT code FROM category WHERE level = 'minor' "
+                                 "ORDER BY code LIMIT 2")).all()
+    for code in (codes[0], codes[0], codes[1]):
+        add_incident(session, inside, category=code)
+
+    def counted(filters) -> int:
+        tile = render(session, INCIDENTS, admin.scope, 10, inside.lon, inside.lat,
+                      filters=filters)
+        return sum(f["properties"]["count"] for f in features(tile, "incidents"))
+
+    x, y = tile_of(inside.lon, inside.lat, 10)
+    west, south, east, north = tile_bounds(10, x, y)
+    expected = session.scalar(text(
+        "SELECT count(*) FROM incident i JOIN category c ON c.id = i.category_id "
+        "WHERE c.code = :c AND i.state = 'reported' AND ST_X(i.geom) >= :w AND "
+        "ST_X(i.geom) < :e AND ST_Y(i.geom) >= :s AND ST_Y(i.geom) < :n"),
+        {"c": codes[0], "w": west, "e": east, "s": south, "n": north})
+    assert counted((("category", codes[0]), ("state", ("reported",)))) == expected >= 2
+    assert counted((("category", codes[0]),)) < counted(())
+
+
 def _counted(session, z, x, y) -> tuple[int, int]:
     west, south, east, north = tile_bounds(z, x, y)
     row = session.execute(text(
