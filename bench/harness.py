@@ -79,11 +79,17 @@ def time_batch(method: str, locate_all: LocateAll, points: np.ndarray, **extra) 
 
 class Server:
     """`uvicorn APP --workers N` (default `api.main:app`, one worker, as `gridgov serve`
-    runs it), access log on (to a file), in a subprocess; `env` adds settings."""
+    runs it), access log on (to a file), in a subprocess; `env` adds settings.
+
+    Another app in another virtualenv (bench/tiles.py runs tipg so): its `python`, the
+    `cwd` it runs in and the `ready_path` that answers 200 once it is up."""
 
     def __init__(self, database_url: str, log_name: str, *, workers: int = 1,
-                 app: str = "api.main:app", env: dict[str, str] | None = None) -> None:
+                 app: str = "api.main:app", env: dict[str, str] | None = None,
+                 python: str = sys.executable, cwd: Path = ROOT,
+                 ready_path: str = "/readyz") -> None:
         self.port = _free_port()
+        self.ready_path = ready_path
         self.base = f"http://127.0.0.1:{self.port}"
         DATA.mkdir(exist_ok=True)
         self.log_path = DATA / f"uvicorn-{log_name}.log"
@@ -91,9 +97,9 @@ class Server:
                **(env or {})}
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1",
+            [python, "-m", "uvicorn", app, "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(workers)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         try:
             self._wait_ready(workers)
         except BaseException:
@@ -108,7 +114,7 @@ class Server:
             # Every worker process says so once its lifespan has run.
             started = self.log_path.read_text().count("Application startup complete")
             try:
-                ready = httpx.get(self.base + "/readyz", timeout=2).status_code == 200
+                ready = httpx.get(self.base + self.ready_path, timeout=2).status_code == 200
             except httpx.TransportError:
                 ready = False
             if ready and started >= workers:
