@@ -66,9 +66,12 @@ def make_async_pool(database_url: str, *, max_size: int) -> AsyncConnectionPool:
 
     Autocommit: single read statements need no transaction round trips. Generic plans:
     PostgreSQL would otherwise re-plan a prepared spatial lookup for every call, which
-    costs as much as running it (bench/README.md).
+    costs as much as running it (bench/README.md). No JIT: a low-zoom vector tile is
+    costed high enough to be compiled, and compiling took a quarter of its time, anew for
+    every tile (each tile is a new statement text).
     """
     return AsyncConnectionPool(
         libpq_url(database_url), min_size=1, max_size=max_size, open=False,
-        kwargs={"autocommit": True, "options": "-c plan_cache_mode=force_generic_plan"},
+        kwargs={"autocommit": True,
+                "options": "-c plan_cache_mode=force_generic_plan -c jit=off"},
     )

@@ -138,32 +138,50 @@ def clusters_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
     source = CLUSTER_SOURCE.format(box=_box(z, x, y, 0))
     if any(name == "category" for name, _ in filters):
         source += CATEGORY_JOIN
-    cell = f"((ST_XMax(t.env) - ST_XMin(t.env)) / {CLUSTER_CELLS})"
+    # The tile's bounds and cell size as numbers in the text: the planner then sees how
+    # many rows fall in the tile and aggregates them in a hash, not an external sort.
+    west, south, east, north = _web_mercator_bounds(z, x, y)
+    cell = (east - west) / CLUSTER_CELLS
     sql = f"""
-        WITH t AS (SELECT {_envelope(z, x, y)} AS env),
-        points AS (
-            SELECT ST_Transform(incident.geom, 3857) AS p, incident.deadline
+        WITH points AS (
+            SELECT {MERCATOR_X.format(lon="ST_X(incident.geom)")} AS px,
+                   {MERCATOR_Y.format(lat="ST_Y(incident.geom)")} AS py, incident.deadline
             FROM {source} WHERE {where}),
         cells AS (
-            SELECT floor((ST_X(p) - ST_XMin(t.env)) / {cell})::int AS cx,
-                   floor((ST_Y(p) - ST_YMin(t.env)) / {cell})::int AS cy, p, deadline
-            FROM points, t
-            WHERE ST_X(p) >= ST_XMin(t.env) AND ST_X(p) < ST_XMax(t.env)
-              AND ST_Y(p) >= ST_YMin(t.env) AND ST_Y(p) < ST_YMax(t.env)),
+            SELECT floor((px - {west!r}) / {cell!r})::int AS cx,
+                   floor((py - {south!r}) / {cell!r})::int AS cy, px, py, deadline
+            FROM points
+            WHERE px >= {west!r} AND px < {east!r} AND py >= {south!r} AND py < {north!r}),
         clusters AS (
             SELECT cy * {CLUSTER_CELLS} + cx AS mvt_id, count(*) AS "count",
                    count(*) FILTER (WHERE deadline = 'red') AS overdue,
                    count(*) FILTER (WHERE deadline = 'yellow') AS warning,
-                   ST_SetSRID(ST_MakePoint(avg(ST_X(p)), avg(ST_Y(p))), 3857) AS centre
+                   ST_SetSRID(ST_MakePoint(avg(px), avg(py)), 3857) AS centre
             FROM cells GROUP BY cx, cy LIMIT {budget + 1}),
         rows AS (
             SELECT mvt_id, "count", overdue, warning,
-                   ST_AsMVTGeom(centre, t.env, {EXTENT}, 0, false) AS geom
-            FROM clusters, t)
+                   ST_AsMVTGeom(centre, {_envelope(z, x, y)}, {EXTENT}, 0, false) AS geom
+            FROM clusters)
         SELECT (SELECT ST_AsMVT(r, '{layer.name}', {EXTENT}, 'geom', 'mvt_id')
                 FROM (SELECT * FROM rows LIMIT {budget}) r),
                (SELECT count(*) FROM rows) > {budget}"""
     return sql, params
+
+
+# Half the Web Mercator world's width, in metres (EPSG:3857), and the projection of a
+# WGS84 point to it as arithmetic: for 100,000 points of a low-zoom tile, a tenth of the
+# cost of ST_Transform (a PROJ call each). The same sphere and formulas as EPSG:3857.
+MERCATOR_HALF = 20037508.342789244
+MERCATOR_X = f"({{lon}} * {MERCATOR_HALF / 180!r})"
+MERCATOR_Y = "(ln(tan(radians(45 + {lat} / 2))) * 6378137.0)"
+
+
+def _web_mercator_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """West, south, east and north of a tile in EPSG:3857 metres (ST_TileEnvelope's), each
+    edge computed as its neighbour computes it, so that cells stay half-open across tiles."""
+    size = 2 * MERCATOR_HALF / 2**z
+    return (-MERCATOR_HALF + x * size, MERCATOR_HALF - (y + 1) * size,
+            -MERCATOR_HALF + (x + 1) * size, MERCATOR_HALF - y * size)
 
 
 def tile_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int, filters: tuple = (),
