@@ -63,34 +63,38 @@ KPI_PAGE = """<!DOCTYPE html>
 </head>
 <body class="gridgov-logged-out">
 <header class="kpi-header">
-  <h1>考核指标</h1>
+  <h1 data-i18n="kpi.title">考核指标</h1>
   <div class="kpi-subject"></div>
-  <a class="kpi-up" href="#" hidden>上一级</a>
-  <a class="kpi-map-link" href="/map">地图 (map)</a>
+  <a class="kpi-up" href="#" hidden data-i18n="kpi.up">上一级</a>
+  <a class="kpi-map-link" href="/map" data-i18n="kpi.map">地图</a>
+  <button type="button" class="kpi-lang" data-i18n-switch>English</button>
   <div class="kpi-account"></div>
 </header>
 <main>
   <form class="kpi-period">
-    <label>开始 <input type="date" name="since"></label>
-    <label>结束 <input type="date" name="until"></label>
-    <button type="submit">查询</button>
-    <button type="button" data-days="30">近30天</button>
-    <button type="button" data-days="365">近一年</button>
+    <label><span data-i18n="kpi.since">开始</span> <input type="date" name="since"></label>
+    <label><span data-i18n="kpi.until">结束</span> <input type="date" name="until"></label>
+    <button type="submit" data-i18n="kpi.query">查询</button>
+    <button type="button" data-days="30" data-i18n="kpi.last30">近30天</button>
+    <button type="button" data-days="365" data-i18n="kpi.lastYear">近一年</button>
     <span class="kpi-period-text"></span>
   </form>
   <p class="kpi-status" role="status"></p>
-  <section class="kpi-cards" aria-label="指标"></section>
+  <section class="kpi-cards" aria-label="指标" data-i18n-aria-label="kpi.figures"></section>
   <section class="kpi-charts">
-    <figure class="kpi-rates"><figcaption>比率</figcaption>
-      <div class="kpi-chart"><canvas id="kpi-rates" role="img" aria-label="比率"></canvas></div>
+    <figure class="kpi-rates"><figcaption data-i18n="kpi.rates">比率</figcaption>
+      <div class="kpi-chart"><canvas id="kpi-rates" role="img" aria-label="比率"
+                                     data-i18n-aria-label="kpi.rates"></canvas></div>
     </figure>
-    <figure class="kpi-daily"><figcaption>每日上报、立案、结案</figcaption>
-      <div class="kpi-chart"><canvas id="kpi-daily" role="img" aria-label="每日趋势"></canvas></div>
+    <figure class="kpi-daily"><figcaption data-i18n="kpi.daily">每日上报、立案、结案</figcaption>
+      <div class="kpi-chart"><canvas id="kpi-daily" role="img" aria-label="每日趋势"
+                                     data-i18n-aria-label="kpi.dailyShort"></canvas></div>
     </figure>
     <figure class="kpi-children kpi-wide" hidden>
-      <figcaption>下级区域：立案数、结案数、结案率</figcaption>
+      <figcaption data-i18n="kpi.children">下级区域：立案数、结案数、结案率</figcaption>
       <div class="kpi-chart">
-        <canvas id="kpi-children" role="img" aria-label="下级区域"></canvas>
+        <canvas id="kpi-children" role="img" aria-label="下级区域"
+                data-i18n-aria-label="kpi.childArea"></canvas>
       </div>
     </figure>
   </section>

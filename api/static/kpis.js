@@ -15,18 +15,58 @@
   "use strict";
 
   const {element, LoginRequired} = gridgovSession;
+  const i18n = window.gridgovI18n;
+  const t = i18n.t;
 
-  const COUNTS = [
-    ["reported", "上报数"], ["filed", "立案数"], ["closed", "结案数"],
-    ["mean_handling_hours", "平均处置时长（小时）"],
-  ];
-  const RATES = [
-    ["close_rate", "结案率"], ["on_time_close_rate", "按期结案率"], ["rework_rate", "返工率"],
-    ["valid_report_rate", "有效上报率"], ["on_time_verification_rate", "按时核查率"],
-  ];
-  const LEVEL_LABELS = {
-    city: "市", county: "区县", township: "乡镇街道", village: "村社区", grid: "网格",
-  };
+  // Every word the page shows, Chinese first; the static ones are marked data-i18n in the
+  // page (api/pages.py).
+  i18n.add({
+    "kpi.title": {zh: "考核指标", en: "Performance indicators"},
+    "kpi.up": {zh: "上一级", en: "Up one level"},
+    "kpi.map": {zh: "地图", en: "Map"},
+    "kpi.since": {zh: "开始", en: "From"},
+    "kpi.until": {zh: "结束", en: "To"},
+    "kpi.query": {zh: "查询", en: "Show"},
+    "kpi.last30": {zh: "近30天", en: "Last 30 days"},
+    "kpi.lastYear": {zh: "近一年", en: "Last year"},
+    "kpi.figures": {zh: "指标", en: "Figures"},
+    "kpi.rates": {zh: "比率", en: "Rates"},
+    "kpi.ratesAxis": {zh: "比率 (%)", en: "Rate (%)"},
+    "kpi.daily": {zh: "每日上报、立案、结案", en: "Reported, filed and closed per day"},
+    "kpi.dailyShort": {zh: "每日趋势", en: "Daily trend"},
+    "kpi.children": {zh: "下级区域：立案数、结案数、结案率",
+                     en: "Child areas: filed, closed, close rate"},
+    "kpi.childArea": {zh: "下级区域", en: "Child area"},
+    "kpi.cases": {zh: "件", en: "cases"},
+    "kpi.period": {zh: "{since} 至 {until}（{days} 天）", en: "{since} to {until} ({days} days)"},
+    "kpi.loading": {zh: "加载中…", en: "Loading…"},
+    "kpi.department": {zh: "处置部门", en: "Handling unit"},
+    "kpi.worker": {zh: "网格员 {code}", en: "Grid worker {code}"},
+    "kpi.forbidden": {zh: "考核指标仅对中心工作人员和督导开放",
+                      en: "The indicators are open to centre staff and supervisors only"},
+    "kpi.notFound": {zh: "无法打开：没有这个区域或人员，或它不在您的辖区内",
+                     en: "Cannot open: no such area or person in your territory"},
+    "kpi.notAllowed": {zh: "无权访问", en: "Not allowed"},
+    "kpi.failed": {zh: "加载失败", en: "Failed to load"},
+    "figure.reported": {zh: "上报数", en: "Reported"},
+    "figure.filed": {zh: "立案数", en: "Filed"},
+    "figure.closed": {zh: "结案数", en: "Closed"},
+    "figure.mean_handling_hours": {zh: "平均处置时长（小时）", en: "Mean handling time (h)"},
+    "figure.close_rate": {zh: "结案率", en: "Close rate"},
+    "figure.close_rate_pct": {zh: "结案率 (%)", en: "Close rate (%)"},
+    "figure.on_time_close_rate": {zh: "按期结案率", en: "Closed on time"},
+    "figure.rework_rate": {zh: "返工率", en: "Rework rate"},
+    "figure.valid_report_rate": {zh: "有效上报率", en: "Valid reports"},
+    "figure.on_time_verification_rate": {zh: "按时核查率", en: "Verified on time"},
+    "level.city": {zh: "市", en: "city"}, "level.county": {zh: "区县", en: "district"},
+    "level.township": {zh: "乡镇街道", en: "township"},
+    "level.village": {zh: "村社区", en: "village"}, "level.grid": {zh: "网格", en: "grid"},
+  });
+
+  const COUNTS = ["reported", "filed", "closed", "mean_handling_hours"];
+  const RATES = ["close_rate", "on_time_close_rate", "rework_rate", "valid_report_rate",
+                 "on_time_verification_rate"];
+  const figureLabel = (key) => t(`figure.${key}`);
   const SUBJECTS = ["area", "department", "worker"];
   const COLOURS = {reported: "#6c757d", filed: "#1d3557", closed: "#2a9d8f", rate: "#e76f00"};
   const DAY_MS = 24 * 3600 * 1000;
@@ -50,8 +90,10 @@
         mapLink: document.querySelector(".kpi-map-link"),
       },
     };
+    // Another language: draw the page again in it.
+    i18n.onChange(() => page.me && load(page));
     page.session = gridgovSession.create({
-      apiBase: options.apiBase, title: "考核指标",
+      apiBase: options.apiBase, title: t("kpi.title"),
       onLogin: () => open(page), onLogout: () => clear(page),
     });
     page.nodes.form.addEventListener("submit", (event) => {
@@ -97,7 +139,7 @@
       gridgovSession.renderAccount(page.nodes.account, page.me, page.session);
       document.body.classList.remove("gridgov-logged-out");
       if (!page.me.permissions.includes("kpi:read")) {
-        showError(page, {status: 403, message: "考核指标仅对中心工作人员和督导开放"});
+        showError(page, {status: 403, message: t("kpi.forbidden")});
         return;
       }
       await load(page);
@@ -131,7 +173,7 @@
     if (!SUBJECTS.some((key) => key in wanted)) wanted.area = page.me.scope.code;
     const query = new URLSearchParams(wanted);
     const isArea = "area" in wanted;
-    page.nodes.status.textContent = "加载中… (loading)";
+    page.nodes.status.textContent = t("kpi.loading");
     page.nodes.status.classList.remove("kpi-error");
     try {
       // An area's breakdown holds its own figures too: two calls either way.
@@ -164,11 +206,13 @@
   }
 
   function renderTitle(page, subject, period) {
-    const kind = subject.kind === "area" ? LEVEL_LABELS[subject.level]
-      : subject.kind === "department" ? "处置部门" : `网格员 ${subject.staff_code || ""}`;
+    const kind = subject.kind === "area" ? t(`level.${subject.level}`)
+      : subject.kind === "department" ? t("kpi.department")
+        : t("kpi.worker", {code: subject.staff_code || ""});
     page.nodes.title.replaceChildren(element("strong", subject.name), element("span", ` · ${kind}`));
     const last = addDays(period.until.slice(0, 10), period.until.slice(11, 19) === "00:00:00" ? -1 : 0);
-    page.nodes.period.textContent = `${period.since.slice(0, 10)} 至 ${last}（${Math.round(period.days)} 天）`;
+    page.nodes.period.textContent = t("kpi.period", {
+      since: period.since.slice(0, 10), until: last, days: Math.round(period.days)});
     const form = page.nodes.form.elements;
     form.since.value = period.since.slice(0, 10);
     form.until.value = last;
@@ -186,9 +230,9 @@
   }
 
   function renderCards(page, figures) {
-    const cards = COUNTS.map(([key, label]) => card(label, key === "mean_handling_hours"
+    const cards = COUNTS.map((key) => card(figureLabel(key), key === "mean_handling_hours"
       ? hours(figures[key]) : figures[key].toLocaleString("zh-CN"), key));
-    cards.push(...RATES.map(([key, label]) => card(label, percent(figures[key]), key)));
+    cards.push(...RATES.map((key) => card(figureLabel(key), percent(figures[key]), key)));
     page.nodes.cards.replaceChildren(...cards);
   }
 
@@ -205,11 +249,11 @@
     chart(page, "rates", {
       type: "bar",
       data: {
-        labels: RATES.map(([, label]) => label),
+        labels: RATES.map(figureLabel),
         datasets: [{
-          label: "比率 (%)",
-          data: RATES.map(([key]) => figures[key] == null ? null : round1(figures[key] * 100)),
-          backgroundColor: RATES.map(([key]) => key === "rework_rate" ? "#c1121f" : COLOURS.filed),
+          label: t("kpi.ratesAxis"),
+          data: RATES.map((key) => figures[key] == null ? null : round1(figures[key] * 100)),
+          backgroundColor: RATES.map((key) => key === "rework_rate" ? "#c1121f" : COLOURS.filed),
         }],
       },
       options: {
@@ -225,7 +269,7 @@
       type: "line",
       data: {
         labels: days.map((day) => day.date.slice(5)),
-        datasets: [["reported", "上报数"], ["filed", "立案数"], ["closed", "结案数"]].map(
+        datasets: ["reported", "filed", "closed"].map((key) => [key, figureLabel(key)]).map(
           ([key, label]) => ({
             label, data: days.map((day) => day[key]), borderColor: COLOURS[key],
             backgroundColor: COLOURS[key], pointRadius: days.length > 60 ? 0 : 2,
@@ -240,11 +284,12 @@
       data: {
         labels: children.map((child) => child.name),
         datasets: [
-          {type: "bar", label: "立案数", data: children.map((c) => c.figures.filed),
+          {type: "bar", label: figureLabel("filed"), data: children.map((c) => c.figures.filed),
            backgroundColor: COLOURS.filed, yAxisID: "y", maxBarThickness: 48},
-          {type: "bar", label: "结案数", data: children.map((c) => c.figures.closed),
+          {type: "bar", label: figureLabel("closed"), data: children.map((c) => c.figures.closed),
            backgroundColor: COLOURS.closed, yAxisID: "y", maxBarThickness: 48},
-          {type: "line", label: "结案率 (%)", yAxisID: "rate", borderColor: COLOURS.rate,
+          {type: "line", label: figureLabel("close_rate_pct"), yAxisID: "rate",
+           borderColor: COLOURS.rate,
            backgroundColor: COLOURS.rate, showLine: false, pointRadius: 4,
            data: children.map((c) => c.figures.close_rate == null ? null
              : round1(c.figures.close_rate * 100))},
@@ -252,7 +297,7 @@
       },
       options: {
         scales: {
-          y: {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: "件"}},
+          y: {beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: t("kpi.cases")}},
           rate: {position: "right", min: 0, max: 100, grid: {drawOnChartArea: false},
                  ticks: {callback: (value) => `${value}%`}},
           x: {ticks: {autoSkip: children.length > 40}},
@@ -272,22 +317,23 @@
       return;
     }
     const head = document.createElement("tr");
-    head.append(element("th", "下级区域"), ...COUNTS.map(([, label]) => element("th", label)),
-                ...RATES.map(([, label]) => element("th", label)));
+    head.append(element("th", t("kpi.childArea")),
+                ...COUNTS.map((key) => element("th", figureLabel(key))),
+                ...RATES.map((key) => element("th", figureLabel(key))));
     const rows = children.map((child) => {
       const row = document.createElement("tr");
       const name = document.createElement("td");
       const link = element("a", child.name);
       link.href = `?${new URLSearchParams({...asked(), area: child.code})}`;
-      link.title = `${LEVEL_LABELS[child.level]} ${child.code}`;
+      link.title = `${t(`level.${child.level}`)} ${child.code}`;
       link.addEventListener("click", (event) => {
         event.preventDefault();
         navigate(page, {...asked(), area: child.code});
       });
       name.append(link);
-      row.append(name, ...COUNTS.map(([key]) => element("td", key === "mean_handling_hours"
+      row.append(name, ...COUNTS.map((key) => element("td", key === "mean_handling_hours"
         ? hours(child.figures[key]) : String(child.figures[key]))),
-                 ...RATES.map(([key]) => element("td", percent(child.figures[key]))));
+                 ...RATES.map((key) => element("td", percent(child.figures[key]))));
       return row;
     });
     const thead = document.createElement("thead");
@@ -313,9 +359,9 @@
     if (error instanceof LoginRequired) return;  // the login form says it
     blank(page);
     const text = error.status === 404
-      ? `无法打开：没有这个区域或人员，或它不在您的辖区内 (not in your scope): ${error.message}`
-      : error.status === 403 ? `无权访问 (not allowed): ${error.message}`
-        : `加载失败 (failed to load): ${error.message}`;
+      ? `${t("kpi.notFound")}: ${error.message}`
+      : error.status === 403 ? `${t("kpi.notAllowed")}: ${error.message}`
+        : `${t("kpi.failed")}: ${error.message}`;
     page.nodes.status.textContent = text;
     page.nodes.status.classList.add("kpi-error");
   }

@@ -167,6 +167,33 @@ def test_an_admin_sees_the_kpis_as_charts(live_server, tab, settings, engine, co
 
 
 @pytest.mark.browser
+def test_the_kpis_switch_to_english_and_back(live_server, tab, settings, committed, demo_city,
+                                            artefacts: Path):
+    from playwright.sync_api import expect
+
+    areas, _ = demo_city
+    city = areas[0]
+    page = tab.page
+    page.goto(f"{live_server.url}/kpis")
+    _log_in(page, "demo_admin", settings.demo_password)
+    expect(page.locator("body")).to_have_attribute("data-loaded", f"area:{city.code}")
+    expect(page.locator(".kpi-header h1")).to_have_text("考核指标")
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator(".kpi-header h1")).to_have_text("Performance indicators")
+    expect(page.locator(".kpi-card[data-kpi=filed]")).to_contain_text("Filed")
+    expect(page.locator(".kpi-period-text")).to_contain_text("days")
+    expect(page.get_by_role("button", name="Last year")).to_be_visible()
+    expect(page.locator(".kpi-account")).to_contain_text("administrator")
+    page.screenshot(path=str(artefacts / "kpis-english.png"), full_page=True)
+    # Kept for the next page of the app, and switched back.
+    page.reload()
+    expect(page.locator(".kpi-header h1")).to_have_text("Performance indicators")
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator(".kpi-card[data-kpi=filed]")).to_contain_text("立案数")
+
+
+@pytest.mark.browser
 def test_from_the_map_to_the_kpis_and_back(live_server, tab, settings, committed, demo_city):
     from playwright.sync_api import expect
 
