@@ -222,12 +222,17 @@ def test_the_feature_budget_is_kept(session, admin, inside):
 def test_a_full_tile_keeps_the_overdue_and_the_warned_first(session, admin, inside):
     for _ in range(3):
         add_incident(session, inside)
-    overdue = add_incident(session, inside, deadline="red")
-    warned = add_incident(session, inside, deadline="yellow")
+    add_incident(session, inside, deadline="red")
+    add_incident(session, inside, deadline="yellow")
+    rank = {"red": 0, "yellow": 1, "green": 2}
+    every = [rank[f["properties"]["deadline"]] for f in features(
+        render(session, INCIDENTS, admin.scope, 16, inside.lon, inside.lat), "incidents")]
     tight = render(session, INCIDENTS, admin.scope, 16, inside.lon, inside.lat, budget=2)
-    kept = {f["properties"]["id"]: f["properties"]["deadline"]
-            for f in features(tight, "incidents")}
-    assert kept == {overdue: "red", warned: "yellow"} and tight.truncated
+    kept = [rank[f["properties"]["deadline"]] for f in features(tight, "incidents")]
+    # Whatever else lies in the tile (the demo history), the two kept are the two most
+    # urgent of all, and so red or yellow.
+    assert sorted(kept) == sorted(every)[:2] and max(kept) <= 1
+    assert tight.truncated and len(every) >= 5
 
 
 # --- staff -------------------------------------------------------------------------------------
