@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 import redis
 from fastapi import FastAPI, Request
@@ -16,6 +15,7 @@ from api.calendar import router as calendar_router
 from api.console import router as console_router
 from api.field import router as field_router
 from api.inbox import router as inbox_router
+from api.pages import STATIC_DIR
 from api.pages import router as pages_router
 from api.users import router as users_router
 from core.db import make_async_pool, make_engine, make_sessionmaker
@@ -29,8 +29,6 @@ from grid.layers.ogc_router import router as ogc_router
 from grid.layers.router import router as layers_router
 from grid.layers.router import tiles_router
 from grid.patrols.router import router as patrols_router
-
-STATIC = Path(__file__).with_name("static")
 
 # The only routes answered without a token (tests/api/test_authorization.py holds every
 # other route to a declared permission). The map page is a shell: all it shows comes from
@@ -120,7 +118,7 @@ def _broker_ok(client: redis.Redis) -> bool:
 
 
 def _add_pages(app: FastAPI) -> None:
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
     app.include_router(field_router)
     app.include_router(console_router)

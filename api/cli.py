@@ -356,15 +356,13 @@ def incidents_sweep(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Run the deadline sweep now (the beat runs it every SWEEP_INTERVAL_SECONDS)."""
-    from grid.incidents.service import now_utc
-    from grid.incidents.sweep import sweep
+    from grid.incidents.tasks import sweep_deadlines
 
-    with session_scope() as session:
-        result = sweep(session, now=now_utc(), settings=get_settings())
+    result = sweep_deadlines()  # the beat's task, run here in this process
     if as_json:
-        print(json.dumps(result.as_dict()))
+        print(json.dumps(result))
     else:
-        print(", ".join(f"{name} {count:,}" for name, count in result.as_dict().items()))
+        print(", ".join(f"{name} {count:,}" for name, count in result.items()))
 
 
 @incidents_app.command("deliver")

@@ -7,15 +7,12 @@ for every visitor, with no incident or area data and no database behind it. Its 
 authenticated API, inside the user's scope. Every asset comes from the app's own /static.
 """
 
-import json
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-router = APIRouter(tags=["pages"])
+from api.pages import API_BASE, asset_tags, script_json
 
-API_BASE = "/api/v1"
-STATIC_BASE = "/static"
+router = APIRouter(tags=["pages"])
 
 # Loaded in this order: the language table before the login (session.js registers its
 # strings with it), Leaflet before the detail map, the console's parts before its start.
@@ -97,10 +94,8 @@ def console_page(request: Request) -> HTMLResponse:
     moves the caller may make; `?incident=ID` opens one."""
     settings = request.app.state.settings
     # A basemap only when one is configured: the intranet may reach no tile server.
-    options = json.dumps({"apiBase": API_BASE, "tileUrl": settings.tile_url,
-                          "tileAttribution": settings.tile_attribution}).replace("<", "\\u003c")
-    styles = "\n".join(f'<link rel="stylesheet" href="{STATIC_BASE}/{path}">'
-                       for path in STYLES)
-    scripts = "\n".join(f'<script src="{STATIC_BASE}/{path}"></script>' for path in SCRIPTS)
+    options = script_json({"apiBase": API_BASE, "tileUrl": settings.tile_url,
+                           "tileAttribution": settings.tile_attribution})
+    styles, scripts = asset_tags((*STYLES, *SCRIPTS))
     return HTMLResponse(CONSOLE_PAGE.replace("{styles}", styles)
                         .replace("{scripts}", scripts).replace("{options}", options))

@@ -16,15 +16,14 @@ Its cache is named after a hash of the shell, so a changed shell replaces the ol
 import hashlib
 import json
 from functools import lru_cache
-from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from api.pages import API_BASE, STATIC_DIR, asset_tags, script_json
+
 router = APIRouter(tags=["pages"])
 
-STATIC = Path(__file__).with_name("static")
-API_BASE = "/api/v1"
 PAGE = "/field"
 SCOPE = "/field"
 MANIFEST = "/field/manifest.webmanifest"
@@ -137,15 +136,9 @@ def _page_html(request: Request) -> str:
                "photoMaxBytes": settings.photo_max_bytes,
                "photoMaxCount": settings.photo_max_count,
                "serviceWorker": SERVICE_WORKER, "scope": SCOPE}
-    styles = "\n".join(f'<link rel="stylesheet" href="/static/{asset}">'
-                       for asset in ASSETS if asset.endswith(".css"))
-    scripts = "\n".join(f'<script src="/static/{asset}"></script>'
-                        for asset in ASSETS if asset.endswith(".js"))
-    # json.dumps escapes nothing HTML-special here: the options are numbers and URLs
-    # set by the operator; "</" is escaped all the same.
+    styles, scripts = asset_tags(ASSETS)
     return (FIELD_PAGE.replace("{manifest}", MANIFEST).replace("{styles}", styles)
-            .replace("{scripts}", scripts)
-            .replace("{options}", json.dumps(options).replace("</", "<\\/")))
+            .replace("{scripts}", scripts).replace("{options}", script_json(options)))
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -177,17 +170,19 @@ def shell_urls() -> list[str]:
 @lru_cache(maxsize=4)
 def _worker_source(page_html: str, assets_digest: str) -> str:
     version = hashlib.sha256(f"{page_html}{assets_digest}".encode()).hexdigest()[:16]
-    source = (STATIC / "field" / "sw.js").read_text(encoding="utf-8")
+    source = (STATIC_DIR / "field" / "sw.js").read_text(encoding="utf-8")
     return (source.replace('"__VERSION__"', json.dumps(version))
             .replace("__SHELL__", json.dumps(shell_urls())))
 
 
+@lru_cache(maxsize=1)
 def _assets_digest() -> str:
-    """The shell's files, so that an edited asset makes a new worker (and cache)."""
+    """The shell's files, so that an edited asset makes a new worker (and cache); read
+    once per process, as the app serves /static from the files it was deployed with."""
     digest = hashlib.sha256()
     for asset in (*ASSETS, *ICONS, "field/sw.js"):
         digest.update(asset.encode())
-        digest.update((STATIC / asset).read_bytes())
+        digest.update((STATIC_DIR / asset).read_bytes())
     return digest.hexdigest()
 
 

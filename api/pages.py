@@ -8,8 +8,9 @@ the user's scope. Every script comes from the app's own /static, never from a CD
 """
 
 import json
+from collections.abc import Iterable
+from pathlib import Path
 
-from branca.element import JavascriptLink
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
@@ -20,6 +21,24 @@ router = APIRouter(tags=["pages"])
 
 API_BASE = "/api/v1"
 STATIC_BASE = "/static"
+STATIC_DIR = Path(__file__).with_name("static")
+
+
+def asset_tags(paths: Iterable[str]) -> tuple[str, str]:
+    """The <link> tags of the style sheets and the <script> tags of the scripts among
+    `paths` (under /static), each in the order given."""
+    paths = list(paths)
+    styles = "\n".join(f'<link rel="stylesheet" href="{STATIC_BASE}/{path}">'
+                       for path in paths if path.endswith(".css"))
+    scripts = "\n".join(f'<script src="{STATIC_BASE}/{path}"></script>'
+                        for path in paths if path.endswith(".js"))
+    return styles, scripts
+
+
+def script_json(options: dict) -> str:
+    """Options as a JavaScript literal inside a <script>: "<" escaped, so that no value
+    (a tile URL from the settings, say) can close the tag."""
+    return json.dumps(options).replace("<", "\\u003c")
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -39,12 +58,6 @@ def _map_page(request: Request, *, start: str | None) -> HTMLResponse:
     page = build_area_map(start=start, tile_url=settings.tile_url,
                           tile_attribution=settings.tile_attribution,
                           api_base=API_BASE, static_base=STATIC_BASE)
-    # map.js logs in through session.js, shared with the KPI page, which speaks through
-    # i18n.js; both first in the head.
-    page.get_root().header.add_child(JavascriptLink(f"{STATIC_BASE}/i18n.js"),
-                                     name="gridgov_i18n")
-    page.get_root().header.add_child(JavascriptLink(f"{STATIC_BASE}/session.js"),
-                                     name="gridgov_session")
     return HTMLResponse(page.get_root().render())
 
 
@@ -110,5 +123,5 @@ KPI_PAGE = """<!DOCTYPE html>
 def kpi_page() -> HTMLResponse:
     """KPIs as charts (after login): of the area, department or worker in the address
     (`?area=`, `?department=`, `?worker=`, with `since`/`until`), else the user's area."""
-    options = json.dumps({"apiBase": API_BASE})
+    options = script_json({"apiBase": API_BASE})
     return HTMLResponse(KPI_PAGE.replace("{static}", STATIC_BASE).replace("{options}", options))

@@ -289,7 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=4,
                         help="tiles per zoom decoded and compared (default 4)")
     parser.add_argument("--variants", action="store_true",
-                        help="also gridgov's statement with PostgreSQL's JIT off")
+                        help="also gridgov's statement with PostgreSQL's JIT on")
     parser.add_argument("--regenerate", action="store_true",
                         help="rebuild the database (province copy and incidents)")
     parser.add_argument("--markdown", action="store_true",

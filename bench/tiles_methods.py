@@ -22,6 +22,7 @@ import psycopg
 
 from bench.datasets import libpq_url
 from bench.harness import DATA, Server
+from core.db import READ_POOL_OPTIONS
 from core.scope import Scope
 from core.security import Principal, create_access_token
 from core.settings import get_settings
@@ -167,15 +168,15 @@ def tipg_server(url: str) -> Server:
 
 def methods(url: str, gridgov: Server, tipg: Server, *, variants: bool = False
             ) -> list[Method]:
-    """The four ways; `variants` adds gridgov's statement on connections with PostgreSQL's
-    JIT off (a diagnosis: the tile statements are never prepared, so any JIT compilation
-    is paid on every tile)."""
-    pool_options = "-c plan_cache_mode=force_generic_plan"  # core.db.make_async_pool's
-    extra = [sql_method("bare SQL, gridgov statement, jit off", url, gridgov_sql,
-                        options=pool_options + " -c jit=off")] if variants else []
+    """The four ways; `variants` adds gridgov's statement with PostgreSQL's JIT on (a
+    diagnosis: the read pool turns it off, as tile statements are never prepared and any
+    JIT compilation is paid on every tile)."""
+    extra = [sql_method("bare SQL, gridgov statement, jit on", url, gridgov_sql,
+                        options=READ_POOL_OPTIONS.replace("jit=off", "jit=on"))
+             ] if variants else []
     return [
         sql_method("bare SQL, plain", url, plain_sql, baseline=True),
-        sql_method("bare SQL, gridgov statement", url, gridgov_sql, options=pool_options),
+        sql_method("bare SQL, gridgov statement", url, gridgov_sql, options=READ_POOL_OPTIONS),
         *extra,
         http_method("gridgov HTTP", gridgov.base, gridgov_path, headers=bearer()),
         http_method("tipg HTTP", tipg.base, tipg_path, headers={}, params=tipg_params),

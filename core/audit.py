@@ -64,7 +64,7 @@ from sqlalchemy import CHAR, BigInteger, DateTime, Identity, Index, Text, func, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from core.db import Base
+from core.db import Base, copy_rows, next_ids
 
 GENESIS_HASH = "0" * 64
 
@@ -269,9 +269,7 @@ def record_many(session: Session, events: list[dict[str, Any]]) -> int:
         return 0
     prev_hash = session.execute(text(
         "SELECT last_hash FROM audit_chain_head WHERE id = 1 FOR UPDATE")).scalar_one()
-    ids = sorted(session.scalars(text(
-        "SELECT nextval(pg_get_serial_sequence('audit_event', 'id')) "
-        "FROM generate_series(1, :n)"), {"n": len(events)}))
+    ids = next_ids(session, "audit_event", len(events))
     at = datetime.now(UTC)
     rows = []
     for event_id, event in zip(ids, events, strict=True):
@@ -285,12 +283,9 @@ def record_many(session: Session, events: list[dict[str, Any]]) -> int:
     # One COPY: one statement, so the chain is checked and its head moved once (migration
     # 0009); row-per-statement inserts would move the head once per row.
     columns = list(rows[0])
-    session.flush()  # the COPY goes around the ORM, in the same transaction
-    cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY audit_event ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([_json_text(row[column]) if column in _JSONB else row[column]
-                            for column in columns])
+    copy_rows(session, "audit_event", columns,
+              ([_json_text(row[column]) if column in _JSONB else row[column]
+                for column in columns] for row in rows))
     return len(rows)
 
 

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import MetaData, create_engine, make_url
+from sqlalchemy import MetaData, create_engine, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -61,6 +61,10 @@ def libpq_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+# The read pool's server settings (make_async_pool; the tile benchmark uses them too).
+READ_POOL_OPTIONS = "-c plan_cache_mode=force_generic_plan -c jit=off"
+
+
 def make_async_pool(database_url: str, *, max_size: int) -> AsyncConnectionPool:
     """A psycopg pool for the few hot read paths that bypass the ORM (DESIGN rule 8).
 
@@ -72,6 +76,27 @@ def make_async_pool(database_url: str, *, max_size: int) -> AsyncConnectionPool:
     """
     return AsyncConnectionPool(
         libpq_url(database_url), min_size=1, max_size=max_size, open=False,
-        kwargs={"autocommit": True,
-                "options": "-c plan_cache_mode=force_generic_plan -c jit=off"},
+        kwargs={"autocommit": True, "options": READ_POOL_OPTIONS},
     )
+
+
+# --- bulk writes (the audit's and the demo history's appends) ---------------------------
+
+def next_ids(session: Session, table: str, n: int) -> list[int]:
+    """`n` ids drawn from the table's id sequence, ascending (rows written by COPY name
+    their ids, so that what refers to them can be written in the same pass)."""
+    if n == 0:
+        return []
+    return sorted(session.scalars(text(
+        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"),
+        {"n": n}))
+
+
+def copy_rows(session: Session, table: str, columns, rows) -> None:
+    """COPY rows into a table on the session's connection, inside its transaction; what
+    the ORM holds is flushed first, as the COPY goes around it."""
+    session.flush()
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -42,8 +42,9 @@ SIMPLIFY_M = 20
 VENDOR_JS = ("leaflet.markercluster/leaflet.markercluster.js", "leaflet.heat/leaflet-heat.js")
 VENDOR_CSS = ("leaflet.markercluster/MarkerCluster.css",
               "leaflet.markercluster/MarkerCluster.Default.css")
-SCRIPTS = ("map-strings.js", "map-info.js", "map.js", "map-choropleth.js", "map-actions.js",
-           "map-incidents.js", "map-panel.js")
+# The words (i18n.js) and the login (session.js) shared with the other pages come first.
+SCRIPTS = ("i18n.js", "session.js", "map-strings.js", "map-info.js", "map.js",
+           "map-choropleth.js", "map-actions.js", "map-incidents.js", "map-panel.js")
 # Static words only (data-i18n keys of map-strings.js); the switch is i18n.js's.
 HEADER = """<header class="gridgov-header">
   <h1 data-i18n="map.title">网格化治理地图</h1>

@@ -58,9 +58,6 @@
     "figure.rework_rate": {zh: "返工率", en: "Rework rate"},
     "figure.valid_report_rate": {zh: "有效上报率", en: "Valid reports"},
     "figure.on_time_verification_rate": {zh: "按时核查率", en: "Verified on time"},
-    "level.city": {zh: "市", en: "city"}, "level.county": {zh: "区县", en: "district"},
-    "level.township": {zh: "乡镇街道", en: "township"},
-    "level.village": {zh: "村社区", en: "village"}, "level.grid": {zh: "网格", en: "grid"},
   });
 
   const COUNTS = ["reported", "filed", "closed", "mean_handling_hours"];
@@ -90,8 +87,8 @@
         mapLink: document.querySelector(".kpi-map-link"),
       },
     };
-    // Another language: draw the page again in it.
-    i18n.onChange(() => page.me && load(page));
+    // Another language: draw what is shown again in it (no new request).
+    i18n.onChange(() => page.shown && render(page, ...page.shown));
     page.session = gridgovSession.create({
       apiBase: options.apiBase, title: t("kpi.title"),
       onLogin: () => open(page), onLogout: () => clear(page),
@@ -150,6 +147,7 @@
 
   function clear(page) {
     page.me = null;
+    page.shown = null;
     page.ticket++;
     blank(page);
     page.nodes.account.replaceChildren();
@@ -183,6 +181,7 @@
       ]);
       if (ticket !== page.ticket) return;
       page.nodes.status.textContent = "";
+      page.shown = [summary, series];
       render(page, summary, series);
     } catch (error) {
       if (ticket === page.ticket) showError(page, error);

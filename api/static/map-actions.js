@@ -148,15 +148,8 @@
   async function handOff(page, incident, kind, data, status) {
     status.classList.remove("gridgov-error");
     try {
-      const response = await page.session.api(
-        `/incidents/${incident.id}/handoffs`,
-        page.session.jsonPost(bodyOf(incident, kind, data)));
-      const answer = await response.json().catch(() => ({}));
-      if (!response.ok) {
-        status.classList.add("gridgov-error");
-        status.textContent = t("handoff.failed", {message: answer.detail || response.status});
-        return;
-      }
+      const answer = await page.session.postJSON(`/incidents/${incident.id}/handoffs`,
+                                                 bodyOf(incident, kind, data));
       status.textContent = t("handoff.done", {kind: t(`handoff.${kind}`),
                                               to: targetName(incident, answer)});
       status.closest(".gridgov-incident-card")?.querySelector(".gridgov-handoff")?.remove();

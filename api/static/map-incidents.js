@@ -19,7 +19,6 @@
   const FOCUS_ZOOM = 16;    // one incident, its cluster spread out
   const PAGE_LIMIT = 500;
   const MAX_POINTS = 3000;  // the status says when there were more
-  const FINAL = new Set(["closed", "evaluated", "void", "merged"]);
   // Open: every state but the final ones (grid/incidents/enums.py), suspended included.
   const OPEN_STATES = ["reported", "filed", "returned", "dispatched", "handling", "rework",
                        "handled", "verified", "suspended"];
@@ -141,7 +140,7 @@
     while (path) {
       const collection = await page.session.getJSON(path);
       if (!current()) return null;
-      features.push(...collection.features.filter((f) => !FINAL.has(f.properties.state)));
+      features.push(...collection.features);  // open states only: the query says so
       path = nextPath(page, collection.links);
       if (path && features.length >= MAX_POINTS) {
         page.incidents.truncated = true;
@@ -236,5 +235,5 @@
   }
 
   gridgovMap.use({start, open, close, changed, lang: renderStatus});
-  window.gridgovMapIncidents = {focus, refresh};
+  window.gridgovMapIncidents = {focus};
 })();

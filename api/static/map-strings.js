@@ -5,11 +5,6 @@
 
   gridgovI18n.add({
     "map.title": {zh: "网格化治理地图", en: "Grid governance map"},
-    "level.city": {zh: "市", en: "city"},
-    "level.county": {zh: "区县", en: "district"},
-    "level.township": {zh: "乡镇街道", en: "township"},
-    "level.village": {zh: "村社区", en: "village"},
-    "level.grid": {zh: "网格", en: "grid"},
     "info.level": {zh: "级别", en: "Level"},
     "info.code": {zh: "代码", en: "Code"},
     "info.population": {zh: "人口", en: "Population"},
@@ -36,9 +31,6 @@
     "tools.zoomIn": {zh: "放大后显示事件点", en: "Zoom in to see incidents"},
     "tools.shown": {zh: "{n} 件未结事件", en: "{n} open incidents"},
     "tools.more": {zh: "（仅显示前 {n} 件）", en: " (first {n} only)"},
-    "deadline.green": {zh: "正常", en: "on time"},
-    "deadline.yellow": {zh: "预警", en: "warned"},
-    "deadline.red": {zh: "超期", en: "overdue"},
     // the side panel
     "panel.open": {zh: "未结", en: "Open"},
     "panel.overdue": {zh: "超期", en: "Overdue"},
@@ -70,8 +62,5 @@
     "handoff.cancel": {zh: "取消", en: "Cancel"},
     "handoff.done": {zh: "已{kind}至 {to}，待签收", en: "{kind}: sent to {to}, awaiting signature"},
     "handoff.failed": {zh: "未能办理：{message}", en: "Not done: {message}"},
-    "platform.enforcement": {zh: "综合执法", en: "Joint enforcement"},
-    "platform.market_supervision": {zh: "市场监管", en: "Market supervision"},
-    "platform.convenience": {zh: "便民服务", en: "Convenience services"},
   });
 })();

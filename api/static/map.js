@@ -366,5 +366,5 @@
     page.map.fitBounds(view.selected.getBounds(), {padding: [16, 16]});
   }
 
-  window.gridgovMap = {start, use, emit, nextLevel};
+  window.gridgovMap = {start, use, emit};
 })();

@@ -1,8 +1,8 @@
-/* Logging in and talking to the API, shared by the pages (/map, /kpis).
+/* Logging in and talking to the API, shared by the pages (/map, /kpis, /console, /field).
  *
  * Login: the OAuth2 password flow. The access and refresh tokens live in sessionStorage
- * (this tab only, shared by the pages of the tab) unless the page names another storage; every API call sends the access token;
- * a 401 spends the refresh token once for a new pair (rotation) and retries once; failing
+ * (this tab only, shared by the pages of the tab) unless the page names another storage;
+ * every API call sends the access token; a 401 spends the refresh token once for a new pair (rotation) and retries once; failing
  * that, the login form returns.
  *
  *   const session = gridgovSession.create({
@@ -15,7 +15,10 @@
  *   });
  *   session.start();                    // the login form, or onLogin at once
  *   await session.getJSON("/auth/me");  // throws LoginRequired (the form is showing) or
- *                                       // ApiError (with the problem's status and detail)
+ *                                       // ApiError (the problem's status, detail and body)
+ *   await session.postJSON(path, body); // the same, for a POST of JSON
+ *   await session.objectURL(url);       // an API resource (a photo) as an object URL:
+ *                                       // <img> cannot send the token itself
  */
 (function () {
   "use strict";
@@ -33,6 +36,19 @@
     "role.proxy_agent": {zh: "代办员", en: "proxy agent"},
     "role.supervisor": {zh: "督导", en: "supervisor"},
     "role.admin": {zh: "系统管理员", en: "administrator"},
+    // The domain's words every page shows: area levels, deadline colours, platforms and
+    // urgencies (registered here, as every page loads this script).
+    "level.city": {zh: "市", en: "city"}, "level.county": {zh: "区县", en: "district"},
+    "level.township": {zh: "乡镇街道", en: "township"},
+    "level.village": {zh: "村社区", en: "village"}, "level.grid": {zh: "网格", en: "grid"},
+    "deadline.green": {zh: "正常", en: "On time"}, "deadline.yellow": {zh: "预警", en: "Warning"},
+    "deadline.red": {zh: "超期", en: "Overdue"},
+    "platform.grid": {zh: "综治工作", en: "Grid management"},
+    "platform.enforcement": {zh: "综合执法", en: "Joint enforcement"},
+    "platform.market_supervision": {zh: "市场监管", en: "Market supervision"},
+    "platform.convenience": {zh: "便民服务", en: "Convenience services"},
+    "urgency.normal": {zh: "一般", en: "Normal"}, "urgency.urgent": {zh: "紧急", en: "Urgent"},
+    "urgency.critical": {zh: "特急", en: "Critical"},
     "login.username": {zh: "用户名", en: "User name"},
     "login.password": {zh: "密码", en: "Password"},
     "login.submit": {zh: "登录", en: "Log in"},
@@ -50,9 +66,10 @@
   class LoginRequired extends Error {}
 
   class ApiError extends Error {
-    constructor(status, message) {
+    constructor(status, message, problem = {}) {
       super(message);
       this.status = status;
+      this.problem = problem;  // the problem+json body (detail, current_state, allowed, …)
     }
   }
 
@@ -70,7 +87,9 @@
         else showLogin(state);
       },
       api: (path, init) => api(state, path, init),
-      getJSON: (path) => getJSON(state, path),
+      getJSON: (path, init) => getJSON(state, path, init),
+      postJSON: (path, body) => getJSON(state, path, jsonPost(body)),
+      objectURL: (url) => objectURL(state, url),
       logout: () => logout(state),
       jsonPost,
     };
@@ -236,14 +255,22 @@
     return state.refreshing;
   }
 
-  async function getJSON(state, path) {
-    const response = await api(state, path);
+  async function getJSON(state, path, init) {
+    const response = await api(state, path, init);
     const body = await response.json().catch(() => ({}));
     // Every API error is problem+json: its detail says what went wrong.
     if (!response.ok) {
-      throw new ApiError(response.status, body.detail || `${response.status} ${response.statusText}`);
+      throw new ApiError(response.status,
+                         body.detail || `${response.status} ${response.statusText}`, body);
     }
     return body;
+  }
+
+  // An API URL (as the API writes it, under apiBase) fetched with the token.
+  async function objectURL(state, url) {
+    const response = await api(state, url.slice(state.options.apiBase.length));
+    if (!response.ok) throw new ApiError(response.status, `${response.status}`);
+    return URL.createObjectURL(await response.blob());
   }
 
   // Names come from the database: set as text, never as HTML.
@@ -269,6 +296,6 @@
     container.replaceChildren(name, role, scope, button);
   }
 
-  window.gridgovSession = {create, LoginRequired, ApiError, roleLabel, element,
+  window.gridgovSession = {create, LoginRequired, ApiError, element,
                           renderAccount};
 })();

@@ -64,9 +64,9 @@ def list_incidents(
     deadline: DeadlineColour | None = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     area: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$")] = None,
-    queue: Literal["mine", "verify", "tasks", "sign"] | None = None,
+    queue: Literal[lists.QUEUES] | None = None,
     since: datetime | None = None, until: datetime | None = None,
-    sort: Literal["reported", "deadline"] = "reported",
+    sort: Literal[lists.SORTS] = "reported",
     facets: Annotated[bool, Query(description="also count by state and colour")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -77,11 +77,12 @@ def list_incidents(
     filters = lists.IncidentFilter(states=tuple(state or ()), deadline=deadline,
                                    category=category, area=area, queue=queue,
                                    since=since, until=until)
+    counts = lists.facets(session, principal=principal, filters=filters) if facets else None
     total, page = lists.list_incidents(session, principal=principal, filters=filters,
-                                       limit=limit, offset=offset, sort=sort)
+                                       limit=limit, offset=offset, sort=sort,
+                                       total=counts.total if counts else None)
     answer = {"total": total, "items": service.incidents_out(session, page, principal)}
-    if facets:
-        counts = lists.facets(session, principal=principal, filters=filters)
+    if counts:
         answer |= {"by_state": counts.by_state, "by_deadline": counts.by_deadline}
     return answer
 

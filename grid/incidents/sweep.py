@@ -48,9 +48,13 @@ def sweep(session: Session, *, now: datetime, settings: Settings) -> SweepResult
         now, parse_duration(settings.handoff_sign_limit))
     red, escalations = _mark_red_and_escalate(session, now=now, sign_by=sign_by)
     escalations += _escalate_overdue(session, now=now, sign_by=sign_by)
-    _record_escalations(session, escalations, now=now, why=OVERDUE, action="overdue")
+    # The overdue step's new hand-offs are due at sign_by, after now: never expired here.
     expired = _escalate_unsigned(session, now=now, sign_by=sign_by)
-    return SweepResult(yellow, red, len(escalations), expired)
+    # Recorded last: the audit takes the chain's head lock, which every audited write in
+    # the system waits for, so it is held only for the rest of this transaction.
+    _record_escalations(session, escalations, now=now, why=OVERDUE, action="overdue")
+    _record_escalations(session, expired, now=now, why=UNSIGNED, action="unsigned")
+    return SweepResult(yellow, red, len(escalations), len(expired))
 
 
 # One level up from a code: village → township → county → city (grid codes never own).
@@ -76,14 +80,14 @@ MOVE_UP_SQL = """overdue_escalated = i.overdue_escalated OR due.escalates,
 # over 1,000,000 incidents, also when `due` is empty).
 BY_ID_SQL = "i.id = ANY(ARRAY(SELECT id FROM due))"
 
-# The pending hand-offs of the rows `moved` up (a CTE returning id, from_code, to_code,
-# escalates), and what each escalation's records need.
+# The pending hand-offs up of the rows of `source` (a CTE returning the incident's id,
+# from_code, to_code, escalates), and what each escalation's records need.
 OPEN_HANDOFFS_SQL = """opened AS (
         INSERT INTO handoff (incident_id, kind, from_code, from_platform, to_code,
                              to_platform, reason, status, created_by, created_at, due_at)
         SELECT id, 'escalate', from_code, 'grid', to_code, 'grid', :why,
                'pending', :system, :now, :sign_by
-        FROM moved WHERE escalates AND to_code IS NOT NULL
+        FROM {source} WHERE escalates AND to_code IS NOT NULL
         RETURNING id, incident_id, from_code, to_code
     )"""
 
@@ -106,7 +110,7 @@ def _mark_red_and_escalate(session: Session, *, now: datetime, sign_by: datetime
             UPDATE incident i SET deadline = 'red', ever_overdue = true, {MOVE_UP_SQL}
             FROM due WHERE i.id = due.id AND {BY_ID_SQL}
             RETURNING i.id, due.owner_code AS from_code, due.up AS to_code, due.escalates
-        ), {OPEN_HANDOFFS_SQL}
+        ), {OPEN_HANDOFFS_SQL.format(source="moved")}
         SELECT (SELECT count(*) FROM moved) AS red, opened.incident_id,
                opened.id AS handoff_id, opened.from_code, opened.to_code
         FROM (SELECT 1) AS one LEFT JOIN opened ON true
@@ -132,15 +136,15 @@ def _escalate_overdue(session: Session, *, now: datetime, sign_by: datetime) -> 
             UPDATE incident i SET {MOVE_UP_SQL}
             FROM due WHERE i.id = due.id AND {BY_ID_SQL}
             RETURNING i.id, due.owner_code AS from_code, due.up AS to_code, due.escalates
-        ), {OPEN_HANDOFFS_SQL}
+        ), {OPEN_HANDOFFS_SQL.format(source="moved")}
         SELECT incident_id, id AS handoff_id, from_code, to_code FROM opened
         ORDER BY incident_id"""), {"now": now, "sign_by": sign_by, "system": SYSTEM,
                                      "why": OVERDUE}).all()
 
 
-def _escalate_unsigned(session: Session, *, now: datetime, sign_by: datetime) -> int:
+def _escalate_unsigned(session: Session, *, now: datetime, sign_by: datetime) -> list:
     """Hand-offs left unsigned past their limit expire and go one level further up."""
-    rows = session.execute(text(f"""
+    return session.execute(text(f"""
         WITH stale AS (
             SELECT h.id, h.incident_id, h.to_code, {PARENT_SQL.format(c='h.to_code')} AS up
             FROM handoff h WHERE h.status = 'pending' AND h.due_at <= :now
@@ -149,14 +153,9 @@ def _escalate_unsigned(session: Session, *, now: datetime, sign_by: datetime) ->
             UPDATE handoff h SET status = 'expired', answered_by = :system, answered_at = :now,
                    answer_reason = '超时未签收'
             FROM stale WHERE h.id = stale.id AND stale.up IS NOT NULL
-            RETURNING stale.incident_id, stale.to_code AS from_code, stale.up AS to_code
-        ), opened AS (
-            INSERT INTO handoff (incident_id, kind, from_code, from_platform, to_code,
-                                 to_platform, reason, status, created_by, created_at, due_at)
-            SELECT incident_id, 'escalate', from_code, 'grid', to_code, 'grid', :why,
-                   'pending', :system, :now, :sign_by FROM expired
-            RETURNING id, incident_id, from_code, to_code
-        ), moved AS (
+            RETURNING stale.incident_id AS id, stale.to_code AS from_code,
+                      stale.up AS to_code, true AS escalates
+        ), {OPEN_HANDOFFS_SQL.format(source="expired")}, moved AS (
             UPDATE incident i SET owner_code = opened.to_code, owner_platform = 'grid',
                    owner_department = NULL, escalation_count = i.escalation_count + 1,
                    version = i.version + 1
@@ -166,8 +165,6 @@ def _escalate_unsigned(session: Session, *, now: datetime, sign_by: datetime) ->
         SELECT incident_id, id AS handoff_id, from_code, to_code FROM opened
         ORDER BY incident_id"""), {"now": now, "sign_by": sign_by, "system": SYSTEM,
                                      "why": UNSIGNED}).all()
-    _record_escalations(session, rows, now=now, why=UNSIGNED, action="unsigned")
-    return len(rows)
 
 
 def _record_escalations(session: Session, rows, *, now: datetime, why: str, action: str
@@ -185,13 +182,13 @@ def _record_escalations(session: Session, rows, *, now: datetime, why: str, acti
         {"now": now, "system": SYSTEM, "why": why, "cause": action,
          "incidents": [r.incident_id for r in rows], "handoffs": [r.handoff_id for r in rows],
          "froms": [r.from_code for r in rows], "tos": [r.to_code for r in rows]})
-    audit.record_many(session, [
-        dict(actor=SYSTEM, action=f"incident.escalate.{action}", subject_type="incident",
-             subject_id=r.incident_id, before={"owner": r.from_code},
-             after={"owner": r.to_code, "handoff": r.handoff_id}) for r in rows])
     outbox.enqueue_many(session, topic="incident.escalated", payloads=[{
         "title": f"{why} #{r.incident_id}", "body": "", "subject_type": "incident",
         "subject_id": r.incident_id,
         "audience": {"roles": centre_roles(r.to_code), "scope_code": r.to_code}}
         for r in rows])
+    audit.record_many(session, [
+        dict(actor=SYSTEM, action=f"incident.escalate.{action}", subject_type="incident",
+             subject_id=r.incident_id, before={"owner": r.from_code},
+             after={"owner": r.to_code, "handoff": r.handoff_id}) for r in rows])
 

@@ -12,7 +12,7 @@ One statement, one scan: the parent's subtree is the `grid_code` range
 and each row is grouped by the prefix of its grid code that names the child. The range is
 read through `ix_incident_grid_code_reported` (grid_code leads it); the state and the
 deadline colour come from the heap. Planned for its values, as the other KPI statements
-(`grid.kpis.service._connection`): a township's range and a whole city's want different
+(`grid.kpis.service.connection_for_kpis`): a township's range and a whole city's want different
 plans.
 """
 
@@ -20,7 +20,13 @@ from sqlalchemy.orm import Session
 
 from core.scope import Scope
 from grid.incidents.enums import FINAL
-from grid.kpis.service import CHILD_CODE_LENGTH, _connection, _scope_sql, area_subject
+from grid.incidents.service import scope_sql
+from grid.kpis.service import (
+    CHILD_CODE_LENGTH,
+    area_subject,
+    child_areas,
+    connection_for_kpis,
+)
 
 FINAL_STATES_SQL = ", ".join(f"'{state}'" for state in sorted(FINAL))
 
@@ -30,8 +36,7 @@ OPEN_SQL = f"""
            count(*) FILTER (WHERE incident.deadline = 'red') AS overdue,
            count(*) FILTER (WHERE incident.deadline = 'yellow') AS warned
     FROM incident
-    WHERE incident.grid_code >= %(subject_low)s AND incident.grid_code < %(subject_high)s
-      AND ({{scope}})
+    WHERE ({{subject}}) AND ({{scope}})
       AND incident.state NOT IN ({FINAL_STATES_SQL})
     GROUP BY 1"""
 
@@ -39,18 +44,16 @@ OPEN_SQL = f"""
 def open_by_child(session: Session, *, parent: str, scope: Scope) -> dict:
     """The parent's open, overdue and warned incidents, and each child area's (by code)."""
     subject = area_subject(session, code=parent, scope=scope)
-    scope_sql, scope_params = _scope_sql(scope)
-    connection = _connection(session)
+    scope_where, scope_params = scope_sql(scope)
+    connection = connection_for_kpis(session)
     # A grid has no children: its own code is the whole prefix.
     length = CHILD_CODE_LENGTH.get(subject.level, 15)
     rows = connection.exec_driver_sql(
-        OPEN_SQL.format(scope=scope_sql, child_length=int(length)),
+        OPEN_SQL.format(subject=subject.condition, scope=scope_where,
+                        child_length=int(length)),
         {**subject.params, **scope_params}).all()
     by_child = {row.child: _counts(row) for row in rows}
-    children = [] if subject.level == "grid" else connection.exec_driver_sql(
-        f"SELECT c.code, c.name, c.level FROM area c JOIN area p ON p.id = c.parent_id "
-        f"WHERE p.code = %(code)s AND {scope.area_condition('c', pyformat=True)} "
-        f"ORDER BY c.code", {"code": subject.code, **scope.params}).all()
+    children = child_areas(connection, subject=subject, scope=scope)
     totals = {key: sum(counts[key] for counts in by_child.values())
               for key in ("open", "overdue", "warned")}
     return {

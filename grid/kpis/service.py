@@ -54,13 +54,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
 from core.scope import Scope, prefix_range, subtree_prefix_of
 from core.workflow.calendar import zone
-from grid.incidents.service import scope_condition
+from grid.incidents.service import scope_sql
 
 TIMEZONE = "Asia/Shanghai"
 DEFAULT_DAYS = 30
@@ -68,9 +67,8 @@ MAX_DAYS = 366
 # The length of a child's code, by the parent's level: the prefix of an incident's grid
 # code that names the child area it lies in.
 CHILD_CODE_LENGTH = {"city": 6, "county": 9, "township": 12, "village": 15}
-# The scope condition is compiled for psycopg (pyformat placeholders), as the statements
-# here are written, and run with exec_driver_sql.
-_DIALECT = postgresql.psycopg.dialect()
+# The scope condition comes as psycopg text (pyformat placeholders, scope_sql), as the
+# statements here are written, and is run with exec_driver_sql.
 
 
 # --- the period ----------------------------------------------------------------------------
@@ -148,7 +146,7 @@ class Subject:
 
 def area_subject(session: Session, *, code: str, scope: Scope) -> Subject:
     """An area in the caller's scope (404 otherwise) and its subtree of incidents."""
-    row = _connection(session).exec_driver_sql(
+    row = connection_for_kpis(session).exec_driver_sql(
         f"SELECT a.code, a.name, a.level FROM area a WHERE a.code = %(code)s "
         f"AND {scope.area_condition('a', pyformat=True)}", {"code": code, **scope.params}
     ).first()
@@ -173,15 +171,15 @@ def department_subject(session: Session, *, department: str, scope: Scope) -> Su
 def worker_subject(session: Session, *, worker_id: int, scope: Scope) -> Subject:
     """A grid worker whose staff code or one of whose grids lies in the scope (else 404);
     the incidents of his grids (`responsible_worker_id`), counted inside the scope only."""
-    scope_sql, scope_params = _scope_sql(scope)
-    row = _connection(session).exec_driver_sql(f"""
+    scope_where, scope_params = scope_sql(scope)
+    row = connection_for_kpis(session).exec_driver_sql(f"""
         SELECT w.id, w.name, w.staff_code FROM grid_worker w
         WHERE w.id = %(worker_id)s AND (
             (w.staff_code >= %(scope_low)s AND w.staff_code < %(scope_high)s)
             OR EXISTS (SELECT 1 FROM grid_assignment ga JOIN area a ON a.id = ga.grid_id
                        WHERE ga.worker_id = w.id AND {scope.area_condition('a', pyformat=True)})
             OR EXISTS (SELECT 1 FROM incident WHERE incident.responsible_worker_id = w.id
-                       AND {scope_sql}))""",
+                       AND {scope_where}))""",
         {"worker_id": worker_id, **scope.params, **scope_params}).first()
     if row is None:
         raise NotFound(f"no grid worker {worker_id} in your territory")
@@ -225,23 +223,32 @@ TOUCHES_PERIOD_SQL = """incident.reported_at < %(until)s AND (
     OR incident.closed_at >= %(since)s)"""
 
 
-def _connection(session: Session):
+def connection_for_kpis(session: Session):
     """The session's connection, planning this transaction's statements for their values
     (psycopg prepares a statement run five times, and PostgreSQL may then keep one generic
-    plan for every subject: see the module docstring)."""
+    plan for every subject: see the module docstring). Set once per transaction."""
     connection = session.connection()
-    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+    transaction = session.get_transaction()
+    if session.info.get("custom_plans") is not transaction:
+        connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+        session.info["custom_plans"] = transaction
     return connection
 
 
-def _scope_sql(scope: Scope) -> tuple[str, dict]:
-    compiled = scope_condition(scope).compile(dialect=_DIALECT)
-    return str(compiled), dict(compiled.params)
+def child_areas(connection, *, subject: Subject, scope: Scope) -> list:
+    """The direct children of an area subject inside the scope, in code order (a grid
+    has none)."""
+    if subject.level == "grid":
+        return []
+    return connection.exec_driver_sql(
+        f"SELECT c.code, c.name, c.level FROM area c JOIN area p ON p.id = c.parent_id "
+        f"WHERE p.code = %(code)s AND {scope.area_condition('c', pyformat=True)} "
+        f"ORDER BY c.code", {"code": subject.code, **scope.params}).all()
 
 
 def _where(subject: Subject, period: Period, scope: Scope) -> tuple[str, dict]:
-    scope_sql, scope_params = _scope_sql(scope)
-    where = f"({subject.condition}) AND ({scope_sql}) AND {TOUCHES_PERIOD_SQL}"
+    scope_where, scope_params = scope_sql(scope)
+    where = f"({subject.condition}) AND ({scope_where}) AND {TOUCHES_PERIOD_SQL}"
     return where, {**subject.params, **scope_params, "since": period.since,
                    "until": period.until}
 
@@ -273,7 +280,7 @@ def figures_of(row) -> dict:
 def kpis(session: Session, *, subject: Subject, period: Period, scope: Scope) -> dict:
     """The subject's figures over the period: one statement, one scan."""
     where, params = _where(subject, period, scope)
-    row = _connection(session).exec_driver_sql(
+    row = connection_for_kpis(session).exec_driver_sql(
         f"SELECT {FIGURES_SQL} FROM incident WHERE {where}", params).one()
     return {"subject": subject.out(), "period": period.out(), "figures": figures_of(row)}
 
@@ -288,16 +295,13 @@ def children_kpis(session: Session, *, subject: Subject, period: Period, scope: 
         raise InvalidInput("a breakdown by child area needs an area")
     length = CHILD_CODE_LENGTH.get(subject.level, 15)
     where, params = _where(subject, period, scope)
-    connection = _connection(session)
+    connection = connection_for_kpis(session)
     rows = connection.exec_driver_sql(
         f"SELECT left(incident.grid_code, {int(length)}) AS child, {FIGURES_SQL} "
         f"FROM incident WHERE {where} GROUP BY 1", params).mappings().all()
     whole = _Row({key: sum(row[key] or 0 for row in rows) for key in _SUMS})
     by_child = {row["child"]: _Row(row) for row in rows}
-    children = [] if subject.level == "grid" else connection.exec_driver_sql(
-        f"SELECT c.code, c.name, c.level FROM area c JOIN area p ON p.id = c.parent_id "
-        f"WHERE p.code = %(code)s AND {scope.area_condition('c', pyformat=True)} "
-        f"ORDER BY c.code", {"code": subject.code, **scope.params}).all()
+    children = child_areas(connection, subject=subject, scope=scope)
     empty = _Row({key: 0 for key in _SUMS})
     return {"subject": subject.out(), "period": period.out(), "figures": figures_of(whole),
             "children": [{"code": c.code, "name": c.name, "level": c.level,
@@ -329,7 +333,7 @@ def daily_series(session: Session, *, subject: Subject, period: Period, scope: S
     where, params = _where(subject, period, scope)
     day = "CASE WHEN {at} >= %(since)s AND {at} < %(until)s " \
           "THEN (({at}) AT TIME ZONE %(tz)s)::date END"
-    rows = _connection(session).exec_driver_sql(f"""
+    rows = connection_for_kpis(session).exec_driver_sql(f"""
         SELECT grouping(r, f, c) AS kind, coalesce(r, f, c) AS day, count(*) AS n
         FROM (SELECT {day.format(at='incident.reported_at')} AS r,
                      {day.format(at='incident.filed_at')} AS f,

@@ -30,11 +30,12 @@ def read_page(session: Session, *, layer: Layer, scope: Scope, selection: Select
     return Page([row[1] for row in rows], rows[-1][0] if more else None)
 
 
-def read_one(session: Session, *, layer: Layer, scope: Scope, feature_id: str) -> str:
-    """One Feature's JSON; outside the territory it does not exist (404)."""
+def read_one(session: Session, *, layer: Layer, scope: Scope, feature_id: str,
+             filters: tuple = ()) -> str:
+    """One Feature's JSON; outside the territory (or the filters) it does not exist (404)."""
     key = _key(layer, feature_id)
     if key is not None:
-        sql, params = one_sql(layer, scope=scope, key=key)
+        sql, params = one_sql(layer, scope=scope, key=key, filters=filters)
         row = session.connection().exec_driver_sql(sql, params).first()
         if row is not None:
             return row[0]

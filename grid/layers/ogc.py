@@ -10,7 +10,7 @@ Conformance declared: core and geojson. Not oas30: /openapi.json is FastAPI's Op
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -140,12 +140,9 @@ def collections_document(*, base: str, extent: list[float] | None) -> dict:
 def items_text(session: Session, collection: Collection, *, scope: Scope,
                selection: Selection, limit: int, self_url: str, next_url) -> str:
     """A page of items as GeoJSON; `next_url(key)` gives the link after the last one."""
-    layer = collection.layer
-    chosen = Selection(bbox=selection.bbox, filters=selection.filters + collection.fixed,
-                       interval=selection.interval if layer.temporal else None,
-                       after=selection.after)
-    page = features.read_page(session, layer=layer, scope=scope, selection=chosen,
-                              limit=limit)
+    chosen = replace(selection, filters=selection.filters + collection.fixed)
+    page = features.read_page(session, layer=collection.layer, scope=scope,
+                              selection=chosen, limit=limit)
     base = self_url.split("/ogc/", 1)[0]
     links = [_link(self_url, "self", GEOJSON, "this page"),
              _link(f"{base}/ogc/collections/{collection.id}", "collection", JSON)]
@@ -159,16 +156,9 @@ def items_text(session: Session, collection: Collection, *, scope: Scope,
 def item_text(session: Session, collection: Collection, *, scope: Scope, feature_id: str,
               base: str) -> str:
     text = features.read_one(session, layer=collection.layer, scope=scope,
-                             feature_id=feature_id)
-    feature = json.loads(text)
-    if not _has_fixed(feature, collection):
-        raise NotFound(f"no feature {feature_id!r} in {collection.id}")
+                             feature_id=feature_id, filters=collection.fixed)
     href = f"{base}/ogc/collections/{collection.id}"
     links = [_link(f"{href}/items/{feature_id}", "self", GEOJSON),
              _link(href, "collection", JSON)]
     return f'{text[:-1]}, "links": {json.dumps(links)}}}'
 
-
-def _has_fixed(feature: dict, collection: Collection) -> bool:
-    """A township is not an item of `grids`: the collection's own filter holds."""
-    return all(feature["properties"].get(name) == value for name, value in collection.fixed)

@@ -53,11 +53,14 @@ def page_sql(layer: Layer, *, scope: Scope, selection: Selection,
             f"ORDER BY {layer.key} LIMIT %(limit)s"), params
 
 
-def one_sql(layer: Layer, *, scope: Scope, key: int | str) -> tuple[str, dict]:
-    territory, params = layer.scope(scope)
+def one_sql(layer: Layer, *, scope: Scope, key: int | str, filters: tuple = ()
+            ) -> tuple[str, dict]:
+    """One feature by key, inside the territory and the filters (an OGC collection's own:
+    a township is no item of `grids`)."""
+    where, params = conditions(layer, scope=scope, selection=Selection(filters=filters))
     params["key"] = key
     return (f"SELECT {feature_json(layer)} FROM {layer.source} "
-            f"WHERE {layer.key} = %(key)s AND {territory}"), params
+            f"WHERE {layer.key} = %(key)s AND {where}"), params
 
 
 def rows_sql(layer: Layer, *, scope: Scope, selection: Selection,

@@ -10,17 +10,13 @@ with psycopg's %(name)s placeholders, so the API's async pool and a SQLAlchemy s
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
-
 from core.errors import Forbidden, NotFound
 from core.scope import Scope, prefix_range
 from core.security import Principal
 from core.users.enums import ROLE_PERMISSIONS, Permission
 from geo.enums import AreaLevel
 from grid.incidents.enums import DeadlineColour, State
-from grid.incidents.service import scope_condition
-
-_DIALECT = psycopg_dialect.dialect()
+from grid.incidents.service import scope_sql
 
 
 @dataclass(frozen=True)
@@ -64,10 +60,10 @@ def _area_scope(scope: Scope) -> tuple[str, dict]:
 
 
 def _incident_scope(scope: Scope) -> tuple[str, dict]:
-    """The incident hub's own scope condition (grid/incidents/service.py), compiled to
-    psycopg text: one rule for lists, tiles and exports. It names the `incident` table."""
-    compiled = scope_condition(scope).compile(dialect=_DIALECT)
-    return f"({compiled})", dict(compiled.params)
+    """The incident hub's own scope condition (grid/incidents/service.py), as psycopg
+    text: one rule for lists, tiles and exports. It names the `incident` table."""
+    sql, params = scope_sql(scope)
+    return f"({sql})", params
 
 
 def _staff_scope(scope: Scope) -> tuple[str, dict]:

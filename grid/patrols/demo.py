@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.scope import prefix_range
+from grid.patrols.service import NEWER_FIX_WINS, recompute_distances
 
 
 def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: int = 50,
@@ -52,20 +53,13 @@ def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: i
                                                                   d.geom)) AS k
             FROM ST_Dump(ST_GeneratePoints(g.geom, :points, :seed + p.worker_id::int)) d) s
         WHERE p.id = ANY(:ids)"""), {**ids, "points": params["points"], "seed": params["seed"]})
-    session.execute(text("""
-        UPDATE patrol p SET distance_m = COALESCE((
-            SELECT ST_Length(ST_MakeLine(geom ORDER BY recorded_at)::geography)
-            FROM patrol_point WHERE patrol_id = p.id), 0)
-        WHERE p.id = ANY(:ids)"""), ids)
-    session.execute(text("""
+    recompute_distances(session, patrol_ids=ids["ids"])
+    session.execute(text(f"""
         INSERT INTO staff_position (worker_id, geom, accuracy_m, recorded_at, patrol_id)
         SELECT DISTINCT ON (p.worker_id) p.worker_id, pp.geom, pp.accuracy_m, pp.recorded_at,
                p.id
         FROM patrol p JOIN patrol_point pp ON pp.patrol_id = p.id
         WHERE p.id = ANY(:ids)
         ORDER BY p.worker_id, pp.recorded_at DESC
-        ON CONFLICT (worker_id) DO UPDATE
-        SET geom = EXCLUDED.geom, accuracy_m = EXCLUDED.accuracy_m,
-            recorded_at = EXCLUDED.recorded_at, patrol_id = EXCLUDED.patrol_id
-        WHERE staff_position.recorded_at < EXCLUDED.recorded_at"""), ids)
+        {NEWER_FIX_WINS}"""), ids)
     return len(patrols)

@@ -16,7 +16,7 @@ Two rules keep concurrent and repeated batches exact:
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from core.errors import Forbidden, InvalidInput, NotFound
 from core.scope import Scope
 from core.security import Principal
 from core.users.enums import Role
+from grid.incidents.service import now_utc
 from grid.patrols.schemas import PatrolEndIn, PatrolStartIn, PointIn
 
 # A phone's clock runs a little ahead at times; further ahead is a wrong clock.
@@ -33,10 +34,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 # A worker walks the streets around his grids, not another city: a fix further than this
 # from every one of his grids is a bad fix (or a wrong coordinate system), refused.
 MAX_DISTANCE_FROM_GRIDS_M = 30_000
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- who records -------------------------------------------------------------------------
@@ -149,7 +146,7 @@ def add_points(session: Session, *, principal: Principal, patrol_id: int,
     _check_near_grids(session, worker_id=patrol.worker_id, points=list(unique.values()))
     stored = _insert_points(session, patrol_id=patrol.id, points=list(unique.values()))
     if stored:
-        _recompute_distance(session, patrol_id=patrol.id)
+        recompute_distances(session, patrol_ids=[patrol.id])
     newest = max(unique.values(), key=lambda point: point.recorded_at)
     _move_staff_position(session, worker_id=patrol.worker_id, patrol_id=patrol.id,
                          point=newest)
@@ -207,28 +204,33 @@ def _insert_points(session: Session, *, patrol_id: int, points: list[PointIn]) -
          "accuracies": [p.accuracy_m for p in points]}).all())
 
 
-def _recompute_distance(session: Session, *, patrol_id: int) -> None:
-    """The track's length from all its points in time order, on the ellipsoid.
+def recompute_distances(session: Session, *, patrol_ids: list[int]) -> None:
+    """Each track's length from all its points in time order, on the ellipsoid.
 
     Recomputed rather than added to: a late batch may fall between stored fixes. It reads
     every point of the patrol once (a four-hour patrol at a fix every 5 s is ~3,000).
     """
     session.execute(text("""
-        UPDATE patrol SET distance_m = COALESCE((
+        UPDATE patrol p SET distance_m = COALESCE((
             SELECT ST_Length(ST_MakeLine(geom ORDER BY recorded_at)::geography)
-            FROM patrol_point WHERE patrol_id = :id), 0)
-        WHERE id = :id"""), {"id": patrol_id})
+            FROM patrol_point WHERE patrol_id = p.id), 0)
+        WHERE p.id = ANY(:ids)"""), {"ids": patrol_ids})
+
+
+# The worker's position moves only to a newer fix (the upsert's condition is re-checked
+# on the row's newest version after waiting for its lock: the newest fix wins).
+NEWER_FIX_WINS = """ON CONFLICT (worker_id) DO UPDATE
+        SET geom = EXCLUDED.geom, accuracy_m = EXCLUDED.accuracy_m,
+            recorded_at = EXCLUDED.recorded_at, patrol_id = EXCLUDED.patrol_id
+        WHERE staff_position.recorded_at < EXCLUDED.recorded_at"""
 
 
 def _move_staff_position(session: Session, *, worker_id: int, patrol_id: int,
                          point: PointIn) -> None:
-    session.execute(text("""
+    session.execute(text(f"""
         INSERT INTO staff_position (worker_id, geom, accuracy_m, recorded_at, patrol_id)
         VALUES (:worker, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :accuracy, :at, :patrol)
-        ON CONFLICT (worker_id) DO UPDATE
-        SET geom = EXCLUDED.geom, accuracy_m = EXCLUDED.accuracy_m,
-            recorded_at = EXCLUDED.recorded_at, patrol_id = EXCLUDED.patrol_id
-        WHERE staff_position.recorded_at < EXCLUDED.recorded_at"""),
+        {NEWER_FIX_WINS}"""),
         {"worker": worker_id, "lon": point.lon, "lat": point.lat,
          "accuracy": point.accuracy_m, "at": point.recorded_at, "patrol": patrol_id})
 

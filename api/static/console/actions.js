@@ -182,31 +182,28 @@
   async function send(page, incident, move, data, formError) {
     const [path, body] = request(incident, move, data);
     formError.textContent = "";
-    let response;
     let answer;
     try {
-      response = await page.session.api(path, page.session.jsonPost(body));
-      answer = await response.json().catch(() => ({}));
+      answer = await page.session.postJSON(path, body);
     } catch (error) {
-      page.showError(formError, error);
-      return;
-    }
-    if (response.ok) {
-      // Words made when shown: a switch of language redraws them.
-      page.result = {text: () => (answer.state
-        ? t("result.done", {action: t(`action.${move}`), id: incident.id,
-                            state: t(`state.${answer.state}`), version: answer.version})
-        : t("result.handoff", {action: t(`action.${move}`), id: incident.id}))};
+      if (!(error instanceof gridgovSession.ApiError)) {
+        page.showError(formError, error);
+        return;
+      }
+      if (error.status === 422) {  // the input is to mend: the form stays
+        formError.textContent = problemText(error.status, error.problem);
+        return;
+      }
+      // The incident moved on, or the move is not the caller's: show why, read it again.
+      page.result = {text: () => problemText(error.status, error.problem), error: true};
       await page.afterMove(incident.id);
       return;
     }
-    if (response.status === 422) {  // the input is to mend: the form stays
-      formError.textContent = problemText(response.status, answer);
-      return;
-    }
-    // The incident moved on, or the move is not the caller's: show why, read it again.
-    page.result = {text: () => problemText(response.status, answer), error: true,
-                   status: response.status};
+    // Words made when shown: a switch of language redraws them.
+    page.result = {text: () => (answer.state
+      ? t("result.done", {action: t(`action.${move}`), id: incident.id,
+                          state: t(`state.${answer.state}`), version: answer.version})
+      : t("result.handoff", {action: t(`action.${move}`), id: incident.id}))};
     await page.afterMove(incident.id);
   }
 
@@ -227,5 +224,5 @@
     return lines.join("\n");
   }
 
-  C.actions = {render, problemText};
+  C.actions = {render};
 })();

@@ -269,11 +269,7 @@
 
   function objectUrl(page, url) {
     if (!page.photoUrls.has(url)) {
-      const path = url.slice(page.options.apiBase.length);
-      page.photoUrls.set(url, page.session.api(path).then(async (response) => {
-        if (!response.ok) throw new Error(String(response.status));
-        return URL.createObjectURL(await response.blob());
-      }));
+      page.photoUrls.set(url, page.session.objectURL(url));
     }
     return page.photoUrls.get(url);
   }

@@ -12,9 +12,10 @@
   const {t} = window.gridgovI18n;
   const {element} = window.gridgovSession;
   const PAGE_SIZE = 20;
+  const OPEN = C.STATES.filter((state) => !C.FINAL.includes(state));
   const TABS = {
-    mine: C.STATES.filter((state) => !C.FINAL.includes(state)),
-    sign: C.STATES.filter((state) => !C.FINAL.includes(state)),
+    mine: OPEN,
+    sign: OPEN,
     verify: ["handled"],
     all: C.STATES,
   };
@@ -231,5 +232,5 @@
     render(page);
   }
 
-  C.queue = {setUp, open, clear, reload, load, markSelected, relabel};
+  C.queue = {setUp, open, clear, load, markSelected, relabel};
 })();

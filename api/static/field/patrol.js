@@ -34,8 +34,7 @@
     window.addEventListener("online", () => sync(patrol));
     setInterval(() => sync(patrol), SYNC_MS);
     setInterval(() => showStats(patrol), 1000);
-    return {resume: () => resume(patrol), sync: () => sync(patrol),
-            active: () => patrol.active, stop: () => stop(patrol)};
+    return {resume: () => resume(patrol)};
   }
 
   async function resume(patrol) {
@@ -132,7 +131,8 @@
       summary = await upload(patrol, server.id, points.slice(i, i + BATCH)) || summary;
     }
     if (item.ended_at && !item.end_sent) {
-      summary = await post(patrol, `/patrols/${server.id}/end`, {ended_at: item.ended_at});
+      summary = await patrol.app.session.postJSON(`/patrols/${server.id}/end`,
+                                                  {ended_at: item.ended_at});
       await patrol.app.store.removePatrol(item.client_key);
       await patrol.app.store.remove("patrols", item.client_key);
     }
@@ -143,8 +143,8 @@
 
   async function ensureStarted(patrol, item) {
     if (item.id) return {id: item.id};
-    const summary = await post(patrol, "/patrols", {client_key: item.client_key,
-                                                    started_at: item.started_at});
+    const summary = await patrol.app.session.postJSON(
+      "/patrols", {client_key: item.client_key, started_at: item.started_at});
     if (item.id !== summary.id) {
       item.id = summary.id;
       await patrol.app.store.put("patrols", item);
@@ -159,7 +159,7 @@
     let summary = null;
     let sent = 1;
     try {
-      summary = await post(patrol, `/patrols/${id}/points`, body);
+      summary = await patrol.app.session.postJSON(`/patrols/${id}/points`, body);
     } catch (error) {
       // A refusal (4xx) would be refused again: those fixes are set aside, not retried.
       if (!(error instanceof gridgovSession.ApiError) || error.status >= 500) throw error;
@@ -171,16 +171,6 @@
       if (points.some((p) => p.recorded_at === point.recorded_at)) point.sent = sent;
     }
     return summary;
-  }
-
-  async function post(patrol, path, body) {
-    const session = patrol.app.session;
-    const response = await session.api(path, session.jsonPost(body));
-    const answer = await response.json().catch(() => ({}));
-    if (!response.ok) {
-      throw new gridgovSession.ApiError(response.status, answer.detail || response.status);
-    }
-    return answer;
   }
 
   // --- showing -----------------------------------------------------------------------------

@@ -54,7 +54,6 @@
       open: () => startLocating(report),
       close: () => stopLocating(report),
       setCategories: (tree) => { report.tree = tree; fillMajors(report); },
-      position: () => where(report),
     };
   }
 

@@ -132,10 +132,7 @@
 
   // Photos need the bearer token: fetched as blobs, shown from object URLs.
   async function image(tasks, photo) {
-    const path = (photo.thumbnail_url || photo.url).replace(tasks.app.options.apiBase, "");
-    const response = await tasks.app.session.api(path);
-    if (!response.ok) throw new ApiError(response.status, `${response.status}`);
-    const url = URL.createObjectURL(await response.blob());
+    const url = await tasks.app.session.objectURL(photo.thumbnail_url || photo.url);
     tasks.urls.push(url);
     const node = document.createElement("img");
     node.src = url;
@@ -160,10 +157,7 @@
     }
     item.querySelectorAll(".field-task-moves button").forEach((b) => { b.disabled = true; });
     try {
-      const response = await tasks.app.session.api(
-        `/incidents/${incident.id}/actions/${move}`, tasks.app.session.jsonPost(body));
-      const answer = await response.json().catch(() => ({}));
-      if (!response.ok) throw new ApiError(response.status, answer.detail || response.status);
+      await tasks.app.session.postJSON(`/incidents/${incident.id}/actions/${move}`, body);
       message.textContent = t("tasks.done", {action: t(`action.${move}`)});
       await load(tasks);
     } catch (error) {

@@ -17,14 +17,10 @@ from core.workflow.durations import Duration, parse_duration
 from grid.categories.models import MINOR, Category
 from grid.categories.service import time_limit
 from grid.incidents.enums import Step, Urgency
-from grid.incidents.service import level_of_code
+from grid.incidents.service import CENTRE_DESK, level_of_code
 
 # Who acts: (role, actor, user id); the user id is None for a role named with its unit.
 Actor = tuple[Role, str, int | None]
-
-CENTRE_OF_LEVEL = {"village": Role.village_staff, "township": Role.township_staff,
-                   "county": Role.county_dispatcher, "city": Role.county_dispatcher}
-
 
 @dataclass(frozen=True, slots=True)
 class Grid:
@@ -102,7 +98,7 @@ class World:
 
     def centre(self, code: str) -> Actor:
         """The desk of the centre at `code` (村/镇/区 by its level)."""
-        return self.at_unit(CENTRE_OF_LEVEL[level_of_code(code)], code)
+        return self.at_unit(CENTRE_DESK[level_of_code(code)], code)
 
 
 def _active_minors(session: Session) -> list[Category]:

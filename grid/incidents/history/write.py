@@ -3,10 +3,10 @@ outbox rows: notifications are for what happens from now on, not for the past.""
 
 import json
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.db import copy_rows, next_ids
 from core.progress import StageProgress
 from grid.incidents.enums import HandoffKind, Platform
 
@@ -36,10 +36,10 @@ def write(session: Session, story: Story, plans: list[Incident], *,
           progress: StageProgress | None) -> None:
     """Ids from the sequences (oldest first), the rows by COPY, then the audit events."""
     session.flush()
-    for incident, id_ in zip(plans, _ids(session, "incident", len(plans)), strict=True):
+    for incident, id_ in zip(plans, next_ids(session, "incident", len(plans)), strict=True):
         incident.id = id_
     story.handoffs.sort(key=lambda h: (h.created_at, h.incident.index))
-    for handoff, id_ in zip(story.handoffs, _ids(session, "handoff", len(story.handoffs)),
+    for handoff, id_ in zip(story.handoffs, next_ids(session, "handoff", len(story.handoffs)),
                             strict=True):
         handoff.id = id_
     story.events.sort(key=lambda e: (e[0], e[1]))
@@ -51,7 +51,7 @@ def write(session: Session, story: Story, plans: list[Incident], *,
                ((i.id, at, actor, action, old, new, note, _json(data))
                 for at, _, i, actor, action, old, new, note, data in story.events)))
     for done, (table, columns, rows) in enumerate(tables, start=1):
-        _copy(session, table, columns, rows)
+        copy_rows(session, table, columns, rows)
         if progress:
             progress("history rows", done, len(tables))
     _write_audit(session, story, progress=progress)
@@ -101,19 +101,3 @@ def _resolved(value):
 
 def _json(data: dict | None) -> str | None:
     return None if data is None else json.dumps(_resolved(data), ensure_ascii=False)
-
-
-def _ids(session: Session, table: str, n: int) -> list[int]:
-    if n == 0:
-        return []
-    return sorted(session.scalars(text(
-        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"),
-        {"n": n}))
-
-
-def _copy(session: Session, table: str, columns: tuple[str, ...], rows) -> None:
-    """COPY on the session's own connection (inside its transaction)."""
-    cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)

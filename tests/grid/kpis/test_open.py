@@ -11,8 +11,9 @@ from core.errors import NotFound
 from core.scope import Scope
 from core.security import Principal
 from core.users.enums import Role
+from grid.incidents.service import scope_sql
 from grid.kpis import open as open_incidents
-from grid.kpis.service import _scope_sql, area_subject
+from grid.kpis.service import area_subject
 from tests.conftest import bearer
 from tests.grid.kpis.conftest import add_incident, at
 
@@ -136,9 +137,10 @@ def test_the_subtree_is_read_through_an_index(session, places):
     session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table: force the choice
     scope = Scope.of(Principal(1, "t", Role.county_dispatcher, places.a.county))
     subject = area_subject(session, code=places.a.township, scope=scope)
-    scope_sql, scope_params = _scope_sql(scope)
+    scope_where, scope_params = scope_sql(scope)
     plan = "\n".join(row[0] for row in session.connection().exec_driver_sql(
-        "EXPLAIN " + open_incidents.OPEN_SQL.format(scope=scope_sql, child_length=12),
+        "EXPLAIN " + open_incidents.OPEN_SQL.format(subject=subject.condition,
+                                                    scope=scope_where, child_length=12),
         {**subject.params, **scope_params}))
     assert "ix_incident_grid_code_reported" in plan or "ix_incident_owner_open" in plan, plan
     assert "Seq Scan on incident" not in plan, plan
