@@ -1,66 +1,96 @@
-"""Territorial scope: a user sees and acts only inside the subtree of their scope area.
+"""Territorial scope: a user sees and acts only inside the subtrees their account and
+memberships grant.
 
-Enforced inside queries (a WHERE condition built here), never by filtering results, so
-lists never hold an outside object and a single outside object is simply "not found".
-A grid worker's scope is narrower: the grids they are responsible for.
+A scope is one or more code ranges: the account's own scope area, and the jurisdiction
+of every unit the user is a member of (a 中队 may cover several townships). Enforced
+inside queries (a WHERE condition built here), never by filtering results, so lists never
+hold an outside object and a single outside object is simply "not found". A grid
+worker's scope is narrower: the grids they are responsible for.
 """
 
 from dataclasses import dataclass
 
+from core.codes import prefix_range, subtree_prefix_of
 from core.security import Principal
 from core.users.enums import Role
 
-
-def subtree_prefix_of(code: str) -> str:
-    """A province (6 digits ending 0000) spans its first two digits, a city (ending 00)
-    its first four (GB/T 2260); any other area its own code."""
-    if len(code) == 6 and code.endswith("0000"):
-        return code[:2]
-    return code[:4] if len(code) == 6 and code.endswith("00") else code
+__all__ = ["EVERYWHERE", "Scope", "prefix_range", "subtree_prefix_of"]
 
 
-def prefix_range(prefix: str) -> dict[str, str]:
-    """Bounds `low <= code < high` of every code starting with `prefix`.
-
-    A range (not `LIKE :prefix || '%'`) so the btree on the "C"-collated code serves it
-    even in a generic plan of a prepared statement, where the prefix is unknown.
-    """
-    return {"low": prefix, "high": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
+def _merged(prefixes: set[str]) -> tuple[str, ...]:
+    """The prefixes without those another one contains (430211 makes 430211001 redundant)."""
+    ordered = sorted(prefixes, key=lambda p: (len(p), p))
+    kept: list[str] = []
+    for prefix in ordered:
+        if not any(prefix.startswith(wider) for wider in kept):
+            kept.append(prefix)
+    return tuple(sorted(kept))
 
 
 @dataclass(frozen=True)
 class Scope:
-    low: str
-    high: str
+    # Code prefixes: every code starting with one of them is inside.
+    prefixes: tuple[str, ...]
     own_grids_of: int | None = None  # a grid worker's user id: only their grids
 
     @classmethod
     def of(cls, principal: Principal) -> "Scope":
-        bounds = prefix_range(subtree_prefix_of(principal.scope_code))
+        codes = {principal.scope_code, *principal.jurisdiction}
         own = principal.user_id if principal.role is Role.grid_worker else None
-        return cls(bounds["low"], bounds["high"], own)
+        return cls(_merged({subtree_prefix_of(code) for code in codes}), own)
+
+    @classmethod
+    def of_areas(cls, codes) -> "Scope":
+        """The territory of a set of areas (a unit's jurisdiction)."""
+        return cls(_merged({subtree_prefix_of(code) for code in codes}))
+
+    @property
+    def ranges(self) -> tuple[tuple[str, str], ...]:
+        return tuple((r["low"], r["high"]) for r in map(prefix_range, self.prefixes))
+
+    @property
+    def shortest_prefix(self) -> int:
+        """The length of the widest subtree's prefix (2 a province, 4 a city, 6 a county...)."""
+        return min(len(prefix) for prefix in self.prefixes)
+
+    def code_condition(self, column: str, *, pyformat: bool = False) -> str:
+        """SQL: `column` (a "C"-collated code) lies in one of the ranges; bind `params`.
+
+        Ranges, not `LIKE prefix%`, so the btree on the code serves them even in a generic
+        plan. `pyformat` writes psycopg's %(name)s placeholders instead of SQLAlchemy's :name.
+        """
+        parts = []
+        for i in range(len(self.prefixes)):
+            low, high = ((f"%(scope_low_{i})s", f"%(scope_high_{i})s") if pyformat
+                         else (f":scope_low_{i}", f":scope_high_{i}"))
+            parts.append(f"({column} >= {low} AND {column} < {high})")
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
     def area_condition(self, alias: str = "a", *, pyformat: bool = False) -> str:
-        """SQL condition on an `area` row; bind `params` with it.
-
-        `pyformat` writes psycopg's %(name)s placeholders instead of SQLAlchemy's :name.
-        """
-        low, high, user = (("%(scope_low)s", "%(scope_high)s", "%(scope_user)s") if pyformat
-                           else (":scope_low", ":scope_high", ":scope_user"))
-        condition = f"({alias}.code >= {low} AND {alias}.code < {high})"
+        """SQL condition on an `area` row; bind `params` with it."""
+        condition = self.code_condition(f"{alias}.code", pyformat=pyformat)
         if self.own_grids_of is not None:
+            user = "%(scope_user)s" if pyformat else ":scope_user"
             condition += (f" AND {alias}.id IN (SELECT ga.grid_id FROM grid_assignment ga "
                           f"JOIN grid_worker w ON w.id = ga.worker_id WHERE w.user_id = {user})")
         return condition
 
+    def column_condition(self, column):
+        """The same condition on a SQLAlchemy column expression."""
+        from sqlalchemy import and_, or_
+
+        return or_(*(and_(column >= low, column < high) for low, high in self.ranges))
+
     @property
     def params(self) -> dict:
-        return {"scope_low": self.low, "scope_high": self.high,
-                "scope_user": self.own_grids_of}
+        params: dict = {"scope_user": self.own_grids_of}
+        for i, (low, high) in enumerate(self.ranges):
+            params[f"scope_low_{i}"], params[f"scope_high_{i}"] = low, high
+        return params
 
     def covers_code(self, code: str) -> bool:
-        return self.low <= code < self.high
+        return any(code.startswith(prefix) for prefix in self.prefixes)
 
 
 # Everything: for system work (tasks, the CLI) that acts for no particular user.
-EVERYWHERE = Scope("0", ":")
+EVERYWHERE = Scope(("",))

@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
@@ -62,37 +62,129 @@ def check_password(password: str, *, username: str) -> None:
 
 
 @dataclass(frozen=True)
+class MembershipGrant:
+    """What one membership grants: a position in a unit, over the unit's jurisdiction.
+
+    Loaded with the account (core/units/service.py `grants_of`), never from the token, so
+    a membership ended or a credential expired takes effect at the next request.
+    """
+
+    unit_id: int
+    position: str
+    platform: str
+    department: str | None
+    area_codes: tuple[str, ...]  # the unit's jurisdiction
+    credential_expires_on: date | None = None  # 执法证; None: the membership holds none
+
+    def credential_valid_on(self, day: date) -> bool:
+        return self.credential_expires_on is not None and day <= self.credential_expires_on
+
+
+@dataclass(frozen=True)
 class Principal:
-    """Who a request acts for, read from the access token alone (no database round trip)."""
+    """Who a request acts for: the token names the account; the memberships (units,
+    positions, jurisdictions) are the account's current ones."""
 
     user_id: int
     username: str
     role: Role
     scope_code: str
+    memberships: tuple[MembershipGrant, ...] = ()
+
+    @property
+    def jurisdiction(self) -> tuple[str, ...]:
+        """The area codes the memberships add to the account's own scope."""
+        return tuple(code for m in self.memberships for code in m.area_codes)
+
+    @property
+    def unit_ids(self) -> frozenset[int]:
+        return frozenset(m.unit_id for m in self.memberships)
+
+    def units_with(self, *positions: str) -> frozenset[int]:
+        """The units where the user holds one of `positions` (any position when none)."""
+        return frozenset(m.unit_id for m in self.memberships
+                         if not positions or m.position in positions)
 
 
-def create_access_token(principal: Principal, *, secret: str, minutes: int) -> str:
+def create_access_token(principal: Principal, *, secret: str, minutes: int,
+                        epoch: int = 0) -> str:
+    """A signed access token; `epoch` is the account's token epoch now (app_user.token_epoch):
+    once the account's epoch is raised, the token is refused."""
     now = datetime.now(UTC)
     claims = {"sub": str(principal.user_id), "name": principal.username,
               "role": str(principal.role), "scope": principal.scope_code, "typ": "access",
-              "iat": now, "exp": now + timedelta(minutes=minutes),
+              "ep": epoch, "iat": now, "exp": now + timedelta(minutes=minutes),
               "jti": secrets.token_hex(8)}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def read_access_token(token: str, *, secret: str) -> Principal:
-    """The principal of a valid token. Every failure is the same 401: no hint for attackers."""
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a valid access token says. Only `user_id` and `epoch` decide anything: the
+    account's role, scope and memberships are read from the account (core/users/cache.py)."""
+
+    user_id: int
+    epoch: int
+    principal: Principal  # as the token was minted: for callers without the account
+
+
+def read_access_claims(token: str, *, secret: str) -> AccessClaims:
+    """The claims of a valid token. Every failure is the same 401: no hint for attackers."""
     try:
         # One algorithm only: 'none' and algorithm confusion are refused by PyJWT here.
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
-                            options={"require": ["exp", "iat", "sub", "typ"]})
+                            options={"require": ["exp", "iat", "sub", "typ", "ep"]})
         if claims["typ"] != "access":
             raise jwt.InvalidTokenError("not an access token")
-        return Principal(int(claims["sub"]), claims["name"], Role(claims["role"]),
-                         claims["scope"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        epoch = claims["ep"]
+        if type(epoch) is not int:  # noqa: E721  (bool is an int subclass: not an epoch)
+            raise jwt.InvalidTokenError("bad epoch")
+        user_id = int(claims["sub"])
+        principal = Principal(user_id, claims["name"], Role(claims["role"]), claims["scope"])
+        return AccessClaims(user_id, epoch, principal)
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise Unauthorized("the token is invalid or has expired") from exc
+
+
+def read_access_token(token: str, *, secret: str) -> Principal:
+    """The principal as the token was minted (no account check: see core/deps.py)."""
+    return read_access_claims(token, secret=secret).principal
 
 
 def new_refresh_token() -> str:
     return secrets.token_urlsafe(32)
+
+
+# --- the signing key ----------------------------------------------------------------------
+
+MIN_SECRET_BYTES = 32
+
+
+class UnsafeSecretKey(RuntimeError):
+    """The process refuses to start: its SECRET_KEY would let anyone forge tokens."""
+
+
+def secret_key_problem(settings) -> str | None:
+    """Why the settings' SECRET_KEY may not sign tokens here, or None."""
+    from core.settings import DEVELOPMENT_SECRET_KEY
+
+    if settings.environment in ("development", "test"):
+        return None
+    if settings.secret_key == DEVELOPMENT_SECRET_KEY:
+        return ("SECRET_KEY is the development default, which anyone can read in the source "
+                "and use to forge an admin's token")
+    if len(settings.secret_key.encode()) < MIN_SECRET_BYTES:
+        return f"SECRET_KEY is shorter than {MIN_SECRET_BYTES} bytes"
+    return None
+
+
+def require_safe_secret(settings, *, who: str) -> None:
+    """Refuse to start `who` (the API, the worker) with an unsafe key outside development
+    and tests; the message says what to do."""
+    problem = secret_key_problem(settings)
+    if problem:
+        raise UnsafeSecretKey(
+            f"{who} refuses to start in {settings.environment}: {problem}. Set SECRET_KEY "
+            f"(environment or .env) to a random string of at least {MIN_SECRET_BYTES} bytes, "
+            "e.g. python -c \"import secrets; print(secrets.token_urlsafe(48))\", or set "
+            "ENVIRONMENT=development on a development machine.")

@@ -5,7 +5,7 @@ A city's subtree is every code starting with its first four digits; any other ar
 subtree is every code starting with its own code.
 """
 
-from core.scope import EVERYWHERE
+from core.codes import prefix_range
 from geo.enums import AreaLevel
 
 # Township suffix ranges (GB/T 10114): 001-099 street 街道, 100-199 town 镇, 200-399 township 乡.
@@ -20,7 +20,7 @@ def subtree_prefix(code: str, level: AreaLevel) -> str:
 
 
 # Every code: digits sort below ':' in the "C" collation.
-ALL_CODES = {"low": EVERYWHERE.low, "high": EVERYWHERE.high}
+ALL_CODES = prefix_range("")
 
 
 def expected_parent_code(code: str, level: AreaLevel) -> str | None:

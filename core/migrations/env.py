@@ -3,15 +3,7 @@
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-import core.audit  # noqa: F401
-import core.users.models  # noqa: F401
-import core.workflow.calendar_store  # noqa: F401
-import core.workflow.models  # noqa: F401
-import geo.models  # noqa: F401  (register tables on Base.metadata)
-import grid.categories.models  # noqa: F401
-import grid.incidents.models  # noqa: F401
-import grid.models  # noqa: F401
-import grid.patrols.models  # noqa: F401
+import core.migrations.models  # noqa: F401  (every table on Base.metadata)
 from core.db import Base
 from core.settings import get_settings
 

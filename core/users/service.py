@@ -1,46 +1,23 @@
-"""Accounts: creation and edits (audited), login with throttling, token refresh and logout."""
+"""Accounts: creation and edits (audited). Logins and tokens: core/users/tokens.py."""
 
-import hashlib
 import re
-import secrets
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.audit import record
-from core.errors import Conflict, InvalidInput, NotFound, RecordedRefusal, Unauthorized
+from core.errors import Conflict, InvalidInput, NotFound
 from core.idnumbers import id_number_problem, phone_problem
 from core.scope import Scope
-from core.security import (
-    Principal,
-    check_password,
-    create_access_token,
-    hash_password,
-    new_refresh_token,
-    verify_password,
-)
-from core.settings import Settings
+from core.security import check_password, hash_password
 from core.throttle import LoginThrottle
+from core.users.accounts import account_changed
 from core.users.enums import Role
-from core.users.models import RefreshToken, User
+from core.users.models import User
+from core.users.tokens import revoke_tokens
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
-BAD_CREDENTIALS = "wrong user name or password"
-
-
-@dataclass(frozen=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    token_type: str = "bearer"
-
-
-def principal_of(user: User) -> Principal:
-    return Principal(user.id, user.username, Role(user.role), user.scope_code)
 
 
 # --- accounts -------------------------------------------------------------------------
@@ -94,7 +71,8 @@ def update_user(
         raise Conflict(f"user {user_id} was changed meanwhile (version {user.version}, "
                        f"not {version}): reload and try again")
     before = _audit_view(user)
-    if "password" in changes:
+    new_password = "password" in changes
+    if new_password:
         password = changes.pop("password")
         check_password(password, username=user.username)
         user.password_hash = hash_password(password)
@@ -111,11 +89,32 @@ def update_user(
         raise Conflict(f"user {user_id} was changed meanwhile: reload and try again") from exc
     record(session, actor=actor, action="user.update", subject_type="user",
            subject_id=str(user.id), before=before, after=_audit_view(user))
+    if new_password or changes.get("is_active") is False:
+        # A new password or a deactivation ends every login at once, tokens included.
+        revoke_tokens(session, user_id=user.id, actor=actor,
+                      reason="password" if new_password else "deactivated")
+    elif RIGHTS & changes.keys():
+        account_changed(session, [user.id])  # the next request sees the new role or scope
     return user
 
 
+# What a request's Principal is made of: a change is seen at the account's next request.
+RIGHTS = frozenset({"role", "scope_code", "is_active"})
+
+
+def unlock_login(session: Session, *, throttle: LoginThrottle, actor: str, scope: Scope,
+                 user_id: int) -> int:
+    """An admin lifts the login throttle of an account in their scope (audited); the number
+    of throttle entries removed. Raises when Redis cannot be reached."""
+    user = get_user(session, user_id=user_id, scope=scope)
+    removed = throttle.unlock(username=user.username)
+    record(session, actor=actor, action="auth.unlock", subject_type="user",
+           subject_id=str(user.id), after={"removed": removed})
+    return removed
+
+
 def _within(scope: Scope) -> list:
-    return [User.scope_code >= scope.low, User.scope_code < scope.high]
+    return [scope.column_condition(User.scope_code)]
 
 
 def _check_scope(session: Session, scope: Scope, code: str) -> None:
@@ -140,79 +139,3 @@ def _audit_view(user: User) -> dict:
     return {"username": user.username, "role": user.role, "scope_code": user.scope_code,
             "full_name": user.full_name, "is_active": user.is_active,
             "has_phone": user.phone is not None, "has_id_number": user.id_number is not None}
-
-
-# --- login, refresh, logout ------------------------------------------------------------
-
-def login(
-    session: Session, *, throttle: LoginThrottle, settings: Settings, username: str,
-    password: str, address: str,
-) -> TokenPair:
-    """Tokens for valid credentials; the same 401 for any wrong part, 429 when throttled."""
-    throttle.check(username=username, address=address)
-    user = session.scalar(select(User).where(User.username == username))
-    valid = verify_password(password, user.password_hash if user else None)
-    if not valid or not user.is_active:
-        throttle.failed(username=username, address=address)
-        record(session, actor=username[:64], action="auth.login_failed", subject_type="user",
-               subject_id=str(user.id) if user else "-", after={"address": address})
-        raise RecordedRefusal(BAD_CREDENTIALS)
-    throttle.succeeded(username=username)
-    record(session, actor=user.username, action="auth.login", subject_type="user",
-           subject_id=str(user.id), after={"address": address})
-    return _issue(session, user, settings=settings, family=secrets.token_hex(16))
-
-
-def refresh(session: Session, *, settings: Settings, refresh_token: str) -> TokenPair:
-    """Rotate: the presented token is spent and a new pair issued in the same family.
-
-    A spent token presented again means a copy is in someone else's hands: the whole
-    family is revoked, so the thief and the owner both have to log in again.
-    """
-    row = session.get(RefreshToken, _digest(refresh_token), with_for_update=True)
-    now = datetime.now(UTC)
-    if row is None or row.expires_at <= now:
-        raise Unauthorized("the refresh token is invalid or has expired")
-    if row.revoked_at is not None:
-        _revoke_family(session, row.family, now)
-        record(session, actor="system", action="auth.refresh_reuse", subject_type="user",
-               subject_id=str(row.user_id), after={"family": row.family})
-        raise RecordedRefusal("the refresh token is invalid or has expired")
-    user = session.get(User, row.user_id)
-    if user is None or not user.is_active:
-        raise Unauthorized("the refresh token is invalid or has expired")
-    pair = _issue(session, user, settings=settings, family=row.family)
-    row.revoked_at, row.replaced_by = now, _digest(pair.refresh_token)
-    return pair
-
-
-def logout(session: Session, *, principal: Principal, refresh_token: str) -> None:
-    """Revoke the login's refresh tokens (the short-lived access token simply expires)."""
-    row = session.get(RefreshToken, _digest(refresh_token))
-    if row is None or row.user_id != principal.user_id:
-        raise Unauthorized("the refresh token is invalid or has expired")
-    _revoke_family(session, row.family, datetime.now(UTC))
-    record(session, actor=principal.username, action="auth.logout", subject_type="user",
-           subject_id=str(principal.user_id))
-
-
-def _issue(session: Session, user: User, *, settings: Settings, family: str) -> TokenPair:
-    token = new_refresh_token()
-    session.add(RefreshToken(
-        token_hash=_digest(token), user_id=user.id, family=family,
-        expires_at=datetime.now(UTC) + timedelta(days=settings.refresh_token_days)))
-    session.flush()
-    access = create_access_token(principal_of(user), secret=settings.secret_key,
-                                 minutes=settings.access_token_minutes)
-    return TokenPair(access, token, settings.access_token_minutes * 60)
-
-
-def _revoke_family(session: Session, family: str, now: datetime) -> None:
-    session.execute(update(RefreshToken)
-                    .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
-                    .values(revoked_at=now))
-
-
-def _digest(token: str) -> str:
-    # Stored hashed: a leaked table holds no usable token.
-    return hashlib.sha256(token.encode()).hexdigest()

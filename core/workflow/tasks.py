@@ -1,9 +1,27 @@
-"""Outbox delivery on the worker (named task, idempotent by database state)."""
+"""The kernel's work on the worker: outbox delivery and the one sweep of every clock
+(named tasks, idempotent by database state)."""
+
+import logging
+from datetime import UTC, datetime
 
 from core.celery_app import celery_app
 from core.db import session_scope
 from core.settings import get_settings
 from core.workflow.outbox import DELIVER_TASK, channels_named, deliver_pending
+from core.workflow.sweep import sweep
+
+log = logging.getLogger(__name__)
+SWEEP_TASK = "clocks.sweep"
+
+
+@celery_app.task(name=SWEEP_TASK, time_limit=300, soft_time_limit=240)
+def sweep_clocks() -> dict:
+    """Yellow, red and escalation for every clock of every platform; expired hand-offs
+    (the beat runs it every SWEEP_INTERVAL_SECONDS)."""
+    with session_scope() as session:
+        result = sweep(session, now=datetime.now(UTC), settings=get_settings())
+    log.info("clock sweep: %s", result.as_dict())
+    return result.as_dict()
 
 
 @celery_app.task(name=DELIVER_TASK, time_limit=120, soft_time_limit=100, ignore_result=True)

@@ -7,19 +7,18 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from core.codes import subtree_prefix_of
 from core.errors import InvalidInput
 from core.scope import Scope
 from core.security import Principal
-from core.users.enums import Role
+from core.units.enums import DESK_POSITIONS
+from core.workflow.handoffs import pending_to
 from grid.incidents.enums import FINAL, State
-from grid.incidents.models import Handoff, Incident
-from grid.incidents.service import level_of_code, scope_condition
+from grid.incidents.models import Incident
+from grid.incidents.service import scope_condition
 
 QUEUES = ("mine", "verify", "tasks", "sign")
 SORTS = ("reported", "deadline")
-QUEUE_PLATFORM = {Role.enforcement_officer: "enforcement",
-                  Role.market_inspector: "market_supervision",
-                  Role.service_clerk: "convenience", Role.proxy_agent: "convenience"}
 
 
 @dataclass(frozen=True)
@@ -28,8 +27,9 @@ class IncidentFilter:
     deadline: str | None = None
     category: str | None = None  # a 大类 or 小类 code: its subtree
     area: str | None = None  # an area code: its subtree
-    # "mine": held by my unit; "verify": handled, to verify; "tasks": mine to handle;
-    # "sign": handed to my unit and waiting for its signature (签收)
+    # "mine": held by one of my units; "verify": handled, to verify; "tasks": dispatched
+    # to me or to a unit where I handle; "sign": handed to one of my units, awaiting its
+    # signature (签收). "My units": those where I hold a desk (core/units/enums.py).
     queue: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -103,8 +103,7 @@ def _filter_conditions(principal: Principal, f: IncidentFilter) -> list:
         conditions.append(Incident.category_id.in_(
             select(Category.id).where(Category.code.startswith(f.category))))
     if f.area:
-        prefix = f.area[:4] if level_of_code(f.area) == "city" else f.area
-        conditions.append(Incident.grid_code.startswith(prefix))
+        conditions.append(Incident.grid_code.startswith(subtree_prefix_of(f.area)))
     if f.since:
         conditions.append(Incident.reported_at >= f.since)
     if f.until:
@@ -115,17 +114,16 @@ def _filter_conditions(principal: Principal, f: IncidentFilter) -> list:
 
 
 def _queue_conditions(principal: Principal, queue: str) -> list:
-    platform = QUEUE_PLATFORM.get(principal.role, "grid")
+    desks = principal.units_with(*DESK_POSITIONS)
     if queue == "mine":
-        return [Incident.owner_code == principal.scope_code,
-                Incident.owner_platform == platform, Incident.state.not_in(FINAL)]
+        return [Incident.owner_unit_id.in_(sorted(desks)), Incident.state.not_in(FINAL)]
     if queue == "verify":
         return [Incident.state == State.handled]
     if queue == "tasks":
-        return [Incident.handler_user_id == principal.user_id,
+        return [(Incident.handler_user_id == principal.user_id)
+                | (Incident.handler_unit_id.in_(sorted(desks))
+                   & Incident.handler_user_id.is_(None)),
                 Incident.state.in_([State.dispatched, State.handling, State.rework])]
     if queue == "sign":
-        return [Incident.id.in_(select(Handoff.incident_id).where(
-            Handoff.status == "pending", Handoff.to_code == principal.scope_code,
-            Handoff.to_platform == platform))]
-    raise InvalidInput(f"unknown queue {queue!r}: {', '.join(QUEUES)}")
+        return [Incident.id.in_(pending_to(desks, "incident"))]
+    raise InvalidInput(f"unknown queue {queue!r}: {', '.join(QUEUES)}", code="unknown_queue")

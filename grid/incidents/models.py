@@ -1,4 +1,5 @@
-"""Incidents (事件/案卷), their reporters, photos, timeline and hand-offs."""
+"""Incidents (事件/案卷), their reporters and photos. Their clocks, timeline, hand-offs and
+links are the case kernel's (core/workflow/models.py), keyed by ("incident", id)."""
 
 from datetime import datetime
 
@@ -8,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
-    Float,
     ForeignKey,
     Index,
     Integer,
@@ -22,14 +22,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+import core.units.models  # noqa: F401  (unit)
 import geo.models  # noqa: F401  (area)
 import grid.categories.models  # noqa: F401  (category)
 import grid.models  # noqa: F401  (grid_worker)
 from core.db import Base
 from grid.incidents.enums import (
     DeadlineColour,
-    HandoffKind,
-    HandoffStatus,
     Platform,
     Source,
     State,
@@ -62,23 +61,15 @@ class Incident(Base):
         Index("ix_incident_grid_code_reported", "grid_code", "reported_at",
               postgresql_include=["filed_at", "handled_at", "verified_at", "closed_at",
                                   "ever_overdue", "rework_count", "verified_on_time"]),
-        # A department's KPIs within a territory, index-only too (migration 0008).
-        Index("ix_incident_handler_unit_kpis", "handler_unit", "grid_code",
+        # A unit's KPIs within a territory, index-only too (migrations 0008, 0014).
+        Index("ix_incident_handler_unit_kpis", "handler_unit_id", "grid_code",
               postgresql_include=["reported_at", "filed_at", "handled_at", "verified_at",
                                   "closed_at", "ever_overdue", "rework_count",
                                   "verified_on_time"],
-              postgresql_where=text("handler_unit IS NOT NULL")),
-        Index("ix_incident_owner_open", "owner_code", "state",
+              postgresql_where=text("handler_unit_id IS NOT NULL")),
+        # A unit's queue: what it holds and is not finished.
+        Index("ix_incident_owner_unit_open", "owner_unit_id", "state",
               postgresql_where=text("state NOT IN ('closed', 'evaluated', 'void', 'merged')")),
-        # The sweep: only rows whose clock runs and that are not red yet.
-        Index("ix_incident_sweep_warn", "step_warn_at",
-              postgresql_where=text(f"{CLOCK_STATES_SQL} AND deadline = 'green'")),
-        Index("ix_incident_sweep_due", "step_due_at",
-              postgresql_where=text(f"{CLOCK_STATES_SQL} AND deadline <> 'red'")),
-        # Red, and not yet escalated for its step (migration 0009): a handful of rows.
-        Index("ix_incident_sweep_unescalated", "id",
-              postgresql_where=text(f"{CLOCK_STATES_SQL} AND deadline = 'red' "
-                                    "AND NOT overdue_escalated")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -102,12 +93,12 @@ class Incident(Base):
 
     state: Mapped[str] = mapped_column(String(16), default=State.reported)
     version: Mapped[int] = mapped_column(Integer, default=1)
-    # Who holds it: a centre (an area code at some level), on a platform, maybe a department.
+    # Who holds it: a unit (a centre, a team, an office), the area it sits at, its platform.
+    owner_unit_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("unit.id"))
     owner_code: Mapped[str] = mapped_column(String(15, collation="C"))
     owner_platform: Mapped[str] = mapped_column(String(24), default=Platform.grid)
-    owner_department: Mapped[str | None] = mapped_column(String(100))
     # Dispatched to: the handling unit, and a person when one is named.
-    handler_unit: Mapped[str | None] = mapped_column(String(100))
+    handler_unit_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("unit.id"))
     handler_user_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("app_user.id"),
                                                         index=True)
 
@@ -119,21 +110,17 @@ class Incident(Base):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    # The running step's clock (core/workflow/calendar.py computes the instants).
+    # The running step's clock, mirrored from its case_clock row (core/workflow/clocks.py)
+    # for the lists, tiles and KPIs that sort and colour by it.
     step: Mapped[str | None] = mapped_column(String(16))
     step_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     step_warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     step_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deadline: Mapped[str] = mapped_column(String(8), default=DeadlineColour.green)
-    # Set once the sweep escalated the running step: it escalates a step once.
-    overdue_escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     ever_overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     verified_on_time: Mapped[bool | None] = mapped_column(Boolean)
-    # 挂账: where to resume, and how much office time the step had left.
+    # 挂账: where to resume (the clock keeps what was left: core/workflow/clocks.py).
     suspended_from: Mapped[str | None] = mapped_column(String(16))
-    suspended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    remaining_seconds: Mapped[float | None] = mapped_column(Float)
-    warn_remaining_seconds: Mapped[float | None] = mapped_column(Float)
 
     rework_count: Mapped[int] = mapped_column(SmallInteger, default=0)
     return_count: Mapped[int] = mapped_column(SmallInteger, default=0)
@@ -178,59 +165,3 @@ class IncidentPhoto(Base):
     uploaded_by: Mapped[int] = mapped_column(BigInteger, ForeignKey("app_user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now())
-
-
-class IncidentEvent(Base):
-    """The timeline: every transition and hand-off, with actor and time."""
-
-    __tablename__ = "incident_event"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("incident.id",
-                                             ondelete="CASCADE"), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    actor: Mapped[str] = mapped_column(String(64))
-    action: Mapped[str] = mapped_column(String(32))
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
-    data: Mapped[dict | None] = mapped_column(JSONB)
-
-
-class Handoff(Base):
-    """A move of responsibility (流转): up, down or across; the receiver signs or returns."""
-
-    __tablename__ = "handoff"
-    __table_args__ = (
-        CheckConstraint(f"kind IN ({_values(HandoffKind)})", name="kind_known"),
-        CheckConstraint(f"status IN ({_values(HandoffStatus)})", name="status_known"),
-        CheckConstraint(f"to_platform IN ({_values(Platform)})", name="platform_known"),
-        # At most one hand-off of an incident awaits a signature.
-        Index("uq_handoff_one_pending", "incident_id", unique=True,
-              postgresql_where=text("status = 'pending'")),
-        Index("ix_handoff_pending_due", "due_at", postgresql_where=text("status = 'pending'")),
-        Index("ix_handoff_to_code_pending", "to_code",
-              postgresql_where=text("status = 'pending'")),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("incident.id",
-                                             ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    from_code: Mapped[str] = mapped_column(String(15, collation="C"))
-    from_platform: Mapped[str] = mapped_column(String(24))
-    to_code: Mapped[str] = mapped_column(String(15, collation="C"))
-    to_platform: Mapped[str] = mapped_column(String(24))
-    to_department: Mapped[str | None] = mapped_column(String(100))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.pending)
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    answered_by: Mapped[str | None] = mapped_column(String(64))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    answer_reason: Mapped[str | None] = mapped_column(Text)
-    # An expired hand-off points at the one that escalated it further.
-    escalated_to_id: Mapped[int | None] = mapped_column(BigInteger)
-

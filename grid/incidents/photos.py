@@ -5,13 +5,12 @@ import base64
 import binascii
 import hashlib
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import images
 from core.errors import InvalidInput
 from core.settings import Settings
 from core.workflow import outbox
@@ -38,12 +37,8 @@ def checked_image(raw: bytes, content_type: str, *, settings: Settings) -> str:
     if len(raw) > settings.photo_max_bytes:
         raise InvalidInput(f"a photo is {len(raw):,} bytes; the limit is "
                            f"{settings.photo_max_bytes:,}")
-    try:
-        with Image.open(BytesIO(raw)) as image:
-            found = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise InvalidInput(f"a photo declared {content_type} is not a readable image") from None
+    found = images.identify(raw, max_pixels=settings.photo_max_pixels,
+                            label=f"a photo declared {content_type}")
     if found != ACCEPTED[content_type]:
         raise InvalidInput(f"a photo declared {content_type} is really {found}")
     return found
@@ -104,14 +99,10 @@ THUMBNAIL_TASK = "incidents.thumbnails"
 THUMBNAIL_SIZE = (320, 320)
 
 
-def make_thumbnail(photo: IncidentPhoto, *, media_dir: Path) -> str:
+def make_thumbnail(photo: IncidentPhoto, *, media_dir: Path, max_pixels: int) -> str:
     """A JPEG of at most 320×320 beside the photo; returns its path under media_dir."""
     relative = f"{photo.path.rsplit('.', 1)[0]}.thumb.jpg"
-    with Image.open(media_dir / photo.path) as image:
-        image = ImageOps.exif_transpose(image)  # phones store the rotation in EXIF
-        image.thumbnail(THUMBNAIL_SIZE)
-        partial = media_dir / (relative + ".part")
-        image.convert("RGB").save(partial, "JPEG", quality=80)
-        partial.replace(media_dir / relative)
+    images.write_thumbnail(media_dir / photo.path, media_dir / relative, size=THUMBNAIL_SIZE,
+                           max_pixels=max_pixels)
     return relative
 

@@ -14,6 +14,7 @@ from core.errors import NotFound
 from core.scope import Scope
 from core.security import Principal
 from core.users.enums import Permission
+from core.workflow.handoffs import handoff_dict
 from grid.incidents import flows, handoffs, lists, service
 from grid.incidents.enums import DeadlineColour, State
 from grid.incidents.models import IncidentPhoto
@@ -107,27 +108,31 @@ def act(incident_id: int, action: str, data: ActionIn, principal: Actor, session
 @router.post("/{incident_id}/handoffs", status_code=201, response_model=HandoffOut)
 def hand_off(incident_id: int, data: HandoffIn, principal: HandsOff, session: SessionDep,
              request: Request):
-    """流转: escalate one level up, assign down, or refer to a platform or department."""
-    handoff = handoffs.hand_off(session, incident_id=incident_id, data=data, principal=principal,
-                             settings=request.app.state.settings)
-    return service.handoff_dict(handoff)
+    """流转: escalate one level up, assign down to a unit, or refer to a unit (or the most
+    local unit of a platform or department) whose territory contains the incident."""
+    handoff = handoffs.hand_off(session, incident_id=incident_id, data=data,
+                                principal=principal, settings=request.app.state.settings)
+    return handoff_dict(handoff)
 
 
 @router.post("/{incident_id}/handoffs/{handoff_id}/sign", response_model=HandoffOut)
-def sign_handoff(incident_id: int, handoff_id: int, principal: Receiver, session: SessionDep):
+def sign_handoff(incident_id: int, handoff_id: int, principal: Receiver, session: SessionDep,
+                 request: Request):
     """签收: the receiving unit takes the incident."""
     handoff = handoffs.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
-                                   sign=True, reason=None, principal=principal)
-    return service.handoff_dict(handoff)
+                                      sign=True, reason=None, principal=principal,
+                                      settings=request.app.state.settings)
+    return handoff_dict(handoff)
 
 
 @router.post("/{incident_id}/handoffs/{handoff_id}/return", response_model=HandoffOut)
 def return_handoff(incident_id: int, handoff_id: int, data: AnswerIn, principal: Receiver,
-                   session: SessionDep):
+                   session: SessionDep, request: Request):
     """退回: the receiving unit sends it back, with a reason."""
     handoff = handoffs.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
-                                   sign=False, reason=data.reason, principal=principal)
-    return service.handoff_dict(handoff)
+                                      sign=False, reason=data.reason, principal=principal,
+                                      settings=request.app.state.settings)
+    return handoff_dict(handoff)
 
 
 class PhotosIn(BaseModel):

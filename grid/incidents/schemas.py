@@ -53,8 +53,8 @@ class ActionIn(BaseModel):
 
     version: int = Field(ge=1)
     reason: str | None = Field(None, max_length=2000)
-    # dispatch: the handling unit, and a person when one is named
-    handler_unit: str | None = Field(None, max_length=100)
+    # dispatch: the handling unit, and a member of it when one is named
+    handler_unit_id: int | None = None
     handler_user_id: int | None = None
     # merge: the incident this one folds into
     into: int | None = None
@@ -68,9 +68,12 @@ class HandoffIn(BaseModel):
     kind: HandoffKind
     version: int = Field(ge=1)
     reason: str = Field("", max_length=2000)
-    to_code: str | None = Field(None, max_length=15, description="assign: the area below")
-    to_platform: Platform | None = Field(None, description="refer: the platform")
-    to_department: str | None = Field(None, max_length=100)
+    to_unit_id: int | None = Field(None, description="assign: a unit below; refer: any unit "
+                                   "whose territory contains the incident")
+    to_platform: Platform | None = Field(None, description="refer: the platform (its most "
+                                         "local unit that covers the incident)")
+    to_department: str | None = Field(None, max_length=32, description="refer: a department "
+                                      "code (its most local unit that covers the incident)")
 
 
 class AnswerIn(BaseModel):
@@ -89,7 +92,36 @@ class Owner(BaseModel):
     name: str | None
     level: str
     platform: str
-    department: str | None
+    unit_id: int | None
+    unit_name: str | None
+
+
+class UnitRef(BaseModel):
+    id: int
+    name: str | None
+
+
+class LinkOut(BaseModel):
+    type: str
+    id: int
+    kind: str
+    direction: str
+    created_by: str
+    created_at: datetime
+
+
+class ClockOut(BaseModel):
+    name: str
+    limit: str
+    extended_by: str | None
+    citation: str
+    started_at: datetime
+    warn_at: datetime | None
+    due_at: datetime
+    colour: str
+    paused_at: datetime | None
+    stopped_at: datetime | None
+    late: bool
 
 
 class EventOut(BaseModel):
@@ -106,10 +138,14 @@ class HandoffOut(BaseModel):
     id: int
     kind: str
     status: str
+    from_unit_id: int | None
+    from_unit_name: str | None = None
     from_code: str
+    from_platform: str
+    to_unit_id: int
+    to_unit_name: str | None = None
     to_code: str
     to_platform: str
-    to_department: str | None
     reason: str
     created_by: str
     created_at: datetime
@@ -142,7 +178,8 @@ class IncidentOut(BaseModel):
     grid: ChainLinkOut
     chain: list[ChainLinkOut] = Field(description="the area chain, city first, grid last")
     owner: Owner
-    handler_unit: str | None
+    handler_unit: UnitRef | None
+    handler_user_id: int | None
     responsible_worker_id: int | None
     reported_at: datetime
     filed_at: datetime | None
@@ -163,6 +200,8 @@ class IncidentOut(BaseModel):
 class IncidentDetail(IncidentOut):
     timeline: list[EventOut]
     handoffs: list[HandoffOut]
+    links: list[LinkOut]
+    clocks: list[ClockOut]
     photos: list[PhotoOut]
     reporters: list[int]
 

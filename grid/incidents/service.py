@@ -16,18 +16,23 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit
+from core.codes import chain_codes, level_of_code
 from core.errors import InvalidInput, NotFound
 from core.scope import EVERYWHERE, Scope
 from core.security import Principal
 from core.settings import Settings
+from core.units.service import centre_of, unit_names
 from core.users.enums import Role
-from core.workflow import outbox
+from core.workflow import clocks, links, notify, timeline
 from core.workflow.calendar_store import load_calendar
+from core.workflow.clocks import Subject, clock_dict
+from core.workflow.handoffs import handoff_dict, handoffs_of
+from core.workflow.kernel import ClockOp, Notice
 from geo.locate import Location, locate, to_wgs84_point
-from grid.categories.service import get_minor, time_limit
-from grid.incidents import clock
+from grid.categories.service import get_minor
+from grid.incidents.case_type import SUBJECT, mirror_step, rule_of
 from grid.incidents.enums import LABELS_ZH, Source, State, Step
-from grid.incidents.models import Handoff, Incident, IncidentEvent, IncidentPhoto, IncidentReporter
+from grid.incidents.models import Incident, IncidentPhoto, IncidentReporter
 from grid.incidents.photos import check_photos, store_photos
 from grid.incidents.schemas import ReportIn
 from grid.incidents.workflow import INCIDENT_WORKFLOW
@@ -53,7 +58,7 @@ def now_utc() -> datetime:
 def scope_condition(scope: Scope):
     """Incidents inside a territory: the grid's code in the scope's range (and, for a grid
     worker, the grid among theirs). A condition in the query, never a filter after it."""
-    condition = and_(Incident.grid_code >= scope.low, Incident.grid_code < scope.high)
+    condition = scope.column_condition(Incident.grid_code)
     if scope.own_grids_of is not None:
         own = (select(grid_assignment.c.grid_id)
                .join(GridWorker, GridWorker.id == grid_assignment.c.worker_id)
@@ -113,29 +118,33 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
         grid_id=_grid_id(session, where.grid.code), grid_code=where.grid.code,
         responsible_worker_id=_responsible_worker(session, where.grid.code),
         reporter_id=principal.user_id, idempotency_key=key, request_hash=fingerprint,
-        state=State.reported, version=1, owner_code=where.grid.code[:12],
-        reported_at=now_utc(),
+        state=State.reported, version=1, reported_at=now_utc(),
     )
-    # Clock and duplicates before the insert: the row is written once, with them (each
-    # write of an incident is an entry in each of its indexes).
-    clock.start_step(incident, Step.filing, now=incident.reported_at,
-                     limit=time_limit(category, urgency=data.urgency, step=Step.filing),
-                     calendar=load_calendar(session, settings=settings),
-                     warn_share=settings.deadline_warn_share)
+    # The village's centre holds a new report; it is told.
+    centre = centre_of(session, area_code=where.grid.code[:12])
+    incident.owner_unit_id, incident.owner_code = centre.id, centre.seat_code
+    # Duplicates before the insert: the row is written once, with them and its clock's
+    # mirror (each write of an incident is an entry in each of its indexes).
     incident.duplicate_candidates = _duplicates(
         session, category_id=category.id, lon=lon, lat=lat, reported_at=incident.reported_at,
         settings=settings)
+    calendar = load_calendar(session, settings=settings)
+    step = clocks.start_detached(rule_of(category, urgency=data.urgency, step=Step.filing),
+                                 now=incident.reported_at, calendar=calendar,
+                                 warn_share=settings.deadline_warn_share)
+    mirror_step(incident, step, ClockOp("start", step=Step.filing), incident.reported_at)
     if not _inserted(session, incident):  # a concurrent replay of the same key won
         return Reported(_replay(session, reporter_id=principal.user_id, key=key,
                                 fingerprint=fingerprint), replayed=True)
+    clocks.attach(session, step, Subject(SUBJECT, incident.id), case_type=SUBJECT)
     session.add(IncidentReporter(incident_id=incident.id, user_id=principal.user_id,
                                  reported_at=incident.reported_at))
     store_photos(session, incident=incident, photos=photos, kind="report",
                  user_id=principal.user_id, settings=settings)
     add_event(session, incident, actor=principal.username, action="report", to_state=State.reported,
               data={"accuracy_m": data.accuracy_m, "duplicates": incident.duplicate_candidates})
-    notify_centre(session, incident, topic="incident.reported",
-                  title=f"新上报事件 #{incident.id}：{category.name}")
+    notify_owner(session, incident, topic="incident.reported",
+                 title=f"新上报事件 #{incident.id}：{category.name}")
     # Last: the audit takes the chain's head lock, held until the commit.
     audit.record(session, actor=principal.username, action="incident.report",
                  subject_type="incident", subject_id=incident.id,
@@ -236,29 +245,14 @@ def add_event(session: Session, incident: Incident, *, actor: str, action: str,
               from_state: str | None = None, to_state: str | None = None,
               note: str | None = None, data: dict | None = None, at: datetime | None = None
               ) -> None:
-    session.add(IncidentEvent(incident_id=incident.id, actor=actor, action=action,
-                              from_state=from_state, to_state=to_state, note=note, data=data,
-                              at=at or now_utc()))
+    timeline.add(session, Subject(SUBJECT, incident.id), actor=actor, action=action,
+                 from_state=from_state, to_state=to_state, note=note, data=data, at=at)
 
 
-# Who holds the desk of each level's centre (a city's is the dispatchers').
-CENTRE_DESK = {"village": Role.village_staff, "township": Role.township_staff,
-               "county": Role.county_dispatcher, "city": Role.county_dispatcher}
-
-
-def centre_roles(code: str) -> list[str]:
-    """Who staffs the centre of an area: they are told what arrives there."""
-    return [str(CENTRE_DESK[level_of_code(code)]), "supervisor"]
-
-
-def notify_centre(session: Session, incident: Incident, *, topic: str, title: str,
-                  code: str | None = None, user_ids: list[int] | None = None) -> None:
-    """Tell the centre at `code` (the owner by default), and any users named."""
-    code = code or incident.owner_code
-    outbox.enqueue(session, topic=topic, payload={
-        "title": title, "body": incident.description[:200], "subject_type": "incident",
-        "subject_id": incident.id, "user_ids": user_ids or [],
-        "audience": {"roles": centre_roles(code), "scope_code": code}})
+def notify_owner(session: Session, incident: Incident, *, topic: str, title: str) -> None:
+    """Tell the desks of the unit that holds the incident."""
+    notify.send(session, Subject(SUBJECT, incident.id),
+                Notice(topic, title, (incident.owner_unit_id,)), body=incident.description)
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -274,9 +268,12 @@ def incidents_out(session: Session, incidents: list[Incident], principal: Princi
         return []
     extras = {row.id: row for row in session.execute(text("""
         SELECT i.id, ST_X(i.geom) AS lon, ST_Y(i.geom) AS lat, c.code AS category_code,
-               c.name AS category_name, o.name AS owner_name
+               c.name AS category_name, o.name AS owner_area_name,
+               ou.name AS owner_unit_name, hu.name AS handler_unit_name
         FROM incident i JOIN category c ON c.id = i.category_id
         LEFT JOIN area o ON o.code = i.owner_code
+        LEFT JOIN unit ou ON ou.id = i.owner_unit_id
+        LEFT JOIN unit hu ON hu.id = i.handler_unit_id
         WHERE i.id = ANY(:ids)"""), {"ids": [i.id for i in incidents]})}
     chains = chains_of(session, {i.grid_code for i in incidents})
     return [_incident_dict(i, extras[i.id], chains[i.grid_code], principal) for i in incidents]
@@ -288,8 +285,7 @@ def incident_out(session: Session, incident: Incident, principal: Principal) -> 
 
 def chains_of(session: Session, grid_codes: set[str]) -> dict[str, list[dict]]:
     """Each grid's chain of areas, city first, from the codes (a code is its path)."""
-    wanted = {code: [code[:4] + "00", code[:6], code[:9], code[:12], code]
-              for code in grid_codes}
+    wanted = {code: chain_codes(code) for code in grid_codes}
     names = {row.code: row for row in session.execute(text(
         "SELECT level, code, name FROM area WHERE code = ANY(:codes)"),
         {"codes": sorted({c for chain in wanted.values() for c in chain})})}
@@ -307,11 +303,13 @@ def _incident_dict(incident: Incident, extra, chain: list[dict], principal: Prin
         "description": incident.description, "address": incident.address,
         "location": {"type": "Point", "coordinates": [extra.lon, extra.lat]},
         "grid": chain[-1], "chain": chain,
-        "owner": {"code": incident.owner_code, "name": extra.owner_name,
+        "owner": {"code": incident.owner_code, "name": extra.owner_area_name,
                   "level": level_of_code(incident.owner_code),
-                  "platform": incident.owner_platform,
-                  "department": incident.owner_department},
-        "handler_unit": incident.handler_unit,
+                  "platform": incident.owner_platform, "unit_id": incident.owner_unit_id,
+                  "unit_name": extra.owner_unit_name},
+        "handler_unit": ({"id": incident.handler_unit_id, "name": extra.handler_unit_name}
+                         if incident.handler_unit_id else None),
+        "handler_user_id": incident.handler_user_id,
         "responsible_worker_id": incident.responsible_worker_id,
         "reported_at": incident.reported_at, "filed_at": incident.filed_at,
         "closed_at": incident.closed_at, "step": incident.step,
@@ -325,51 +323,24 @@ def _incident_dict(incident: Incident, extra, chain: list[dict], principal: Prin
 
 
 def incident_detail(session: Session, incident: Incident, principal: Principal) -> dict:
-    events = session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == incident.id)
-                             .order_by(IncidentEvent.at, IncidentEvent.id)).all()
-    handoffs = session.scalars(select(Handoff).where(Handoff.incident_id == incident.id)
-                               .order_by(Handoff.id)).all()
+    subject = Subject(SUBJECT, incident.id)
+    handoffs = handoffs_of(session, subject)
     photos = session.scalars(select(IncidentPhoto).where(IncidentPhoto.incident_id == incident.id)
                              .order_by(IncidentPhoto.id)).all()
     reporters = session.scalars(select(IncidentReporter.user_id)
                                 .where(IncidentReporter.incident_id == incident.id)
                                 .order_by(IncidentReporter.reported_at)).all()
+    units = unit_names(session, {u for h in handoffs for u in (h.from_unit_id, h.to_unit_id)})
     return {**incident_out(session, incident, principal),
-            "timeline": [_event_dict(e) for e in events],
-            "handoffs": [handoff_dict(h) for h in handoffs],
+            "timeline": timeline.events_of(session, subject),
+            "handoffs": [handoff_dict(h, units) for h in handoffs],
+            "links": links.links_of(session, subject),
+            "clocks": [clock_dict(c) for c in clocks.clocks_of(session, subject)],
             "photos": [photo_dict(p) for p in photos],
             "reporters": list(reporters)}
-
-
-def _event_dict(e: IncidentEvent) -> dict:
-    return {"at": e.at, "actor": e.actor, "action": e.action, "from_state": e.from_state,
-            "to_state": e.to_state, "note": e.note, "data": e.data}
-
-
-def handoff_dict(h: Handoff) -> dict:
-    return {column: getattr(h, column) for column in (
-        "id", "kind", "status", "from_code", "to_code", "to_platform", "to_department",
-        "reason", "created_by", "created_at", "due_at", "answered_by", "answered_at",
-        "answer_reason")}
 
 
 def photo_dict(p: IncidentPhoto) -> dict:
     base = f"/api/v1/incidents/{p.incident_id}/photos/{p.id}"
     return {"id": p.id, "kind": p.kind, "content_type": p.content_type, "bytes": p.bytes,
             "url": base, "thumbnail_url": f"{base}?thumbnail=1" if p.thumbnail_path else None}
-
-
-def level_of_code(code: str) -> str:
-    if len(code) == 6:
-        return "city" if code.endswith("00") else "county"
-    return {9: "township", 12: "village", 15: "grid"}[len(code)]
-
-
-def parent_code(code: str) -> str | None:
-    """One level up: grid → village → township → county → city; None above a city."""
-    level = level_of_code(code)
-    if level == "city":
-        return None
-    if level == "county":
-        return code[:4] + "00"
-    return code[:{"township": 6, "village": 9, "grid": 12}[level]]

@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
 Reader = Annotated[Principal, Depends(Requires(Permission.kpi_read))]
 
 DEFINITIONS = """
-Name exactly one subject: `area` (its subtree of incidents, by grid code), `department`
+Name exactly one subject: `area` (its subtree of incidents, by grid code), `unit`
 (the unit incidents were dispatched to, `handler_unit`) or `worker` (a grid worker's id:
 the incidents of his grids). Only incidents inside the caller's territory count; an
 area or worker outside it is 404. The period is [since, until), at most 366 days; by
@@ -52,8 +52,8 @@ def asked(
     principal: Reader, session: SessionDep, request: Request,
     area: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$",
                                       description="an area code: its subtree")] = None,
-    department: Annotated[str | None, Query(min_length=1, max_length=100,
-                                            description="a handling unit (处置部门)")] = None,
+    unit: Annotated[int | None, Query(ge=1, description="a handling unit's id (处置单位)")
+                    ] = None,
     worker: Annotated[int | None, Query(ge=1, description="a grid worker's id")] = None,
     since: Annotated[datetime | None, Query(description="from (included)")] = None,
     until: Annotated[datetime | None, Query(description="to (excluded)")] = None,
@@ -62,7 +62,7 @@ def asked(
     scope = Scope.of(principal)
     period = service.period_of(since=since, until=until,
                                tz=request.app.state.settings.timezone)
-    subject = service.subject_of(session, area=area, department=department, worker=worker,
+    subject = service.subject_of(session, area=area, unit=unit, worker=worker,
                                  scope=scope)
     return Asked(subject, period, scope)
 
@@ -70,7 +70,7 @@ def asked(
 Query_ = Annotated[Asked, Depends(asked)]
 
 
-@router.get("", response_model=KpisOut, summary="KPIs of an area, a department or a worker",
+@router.get("", response_model=KpisOut, summary="KPIs of an area, a unit or a worker",
             description=DEFINITIONS)
 def kpis(q: Query_, session: SessionDep):
     """The KPIs of an area, a department or a grid worker over a period."""

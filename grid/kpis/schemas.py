@@ -7,11 +7,11 @@ from pydantic import BaseModel, Field
 
 
 class SubjectOut(BaseModel):
-    kind: Literal["area", "department", "worker"]
-    name: str = Field(description="the area's, the department's or the worker's name")
+    kind: Literal["area", "unit", "worker"]
+    name: str = Field(description="the area's, the unit's or the worker's name")
     code: str | None = Field(None, description="an area's code")
     level: str | None = Field(None, description="an area's level")
-    department: str | None = None
+    unit_id: int | None = None
     worker_id: int | None = None
     staff_code: str | None = Field(None, description="a worker's staff number")
 

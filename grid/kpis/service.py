@@ -1,4 +1,4 @@
-"""KPIs of the incident hub (考核指标) for an area, a department or a grid worker.
+"""KPIs of the incident hub (考核指标) for an area, a handling unit or a grid worker.
 
 Keyword-only functions on a sync session. Each figure set is one hand-written statement
 of FILTER aggregates: one scan of the subject's incidents, whatever the number of figures.
@@ -9,7 +9,7 @@ never a filter after it):
 
 - an area: its subtree, the incidents whose `grid_code` lies in the area's code range.
   An area outside the caller's scope is not found (404);
-- a department (处置部门): `handler_unit`, the unit the incident was dispatched to;
+- a unit (处置部门/单位): `handler_unit_id`, the unit the incident was dispatched to;
 - a grid worker: `responsible_worker_id`, the worker of the incident's grid. A worker
   with neither a grid nor a staff code in the caller's scope is not found (404).
 
@@ -39,7 +39,7 @@ Every step of an incident follows its report (reported_at ≤ filed_at ≤ … �
 so an incident with anything in the period was reported before `until`: the statements
 read the subject's incidents with `grid_code` in range and `reported_at < until` through
 `ix_incident_grid_code_reported`, and keep those with a step in the period. That index
-(and `ix_incident_handler_unit_kpis` for a department) holds every column the figures
+(and `ix_incident_handler_unit_kpis` for a unit) holds every column the figures
 read, so the scan is index-only (migration 0008). The statements are planned for their
 values (custom plans): a generic plan cannot tell a township's code range from a whole
 city's, and picked the territory index for a grid worker's 500 incidents (230 ms instead
@@ -128,19 +128,19 @@ def _aware(moment: datetime | None, tz: tzinfo) -> datetime | None:
 class Subject:
     """Whose incidents: an SQL condition on `incident` (pyformat) and what to call it."""
 
-    kind: str  # area, department or worker
+    kind: str  # area, unit or worker
     name: str
     condition: str
     params: dict[str, Any] = field(default_factory=dict)
     code: str | None = None  # an area's
     level: str | None = None
-    department: str | None = None
+    unit_id: int | None = None
     worker_id: int | None = None
     staff_code: str | None = None
 
     def out(self) -> dict:
         return {"kind": self.kind, "name": self.name, "code": self.code, "level": self.level,
-                "department": self.department, "worker_id": self.worker_id,
+                "unit_id": self.unit_id, "worker_id": self.worker_id,
                 "staff_code": self.staff_code}
 
 
@@ -159,13 +159,15 @@ def area_subject(session: Session, *, code: str, scope: Scope) -> Subject:
                    code=row.code, level=row.level)
 
 
-def department_subject(session: Session, *, department: str, scope: Scope) -> Subject:
-    """The incidents dispatched to a unit (`handler_unit`); counted inside the scope only."""
-    name = department.strip()
-    if not name:
-        raise InvalidInput("department is empty: give the handling unit's name")
-    return Subject("department", name, "incident.handler_unit = %(department)s",
-                   {"department": name}, department=name)
+def unit_subject(session: Session, *, unit_id: int, scope: Scope) -> Subject:
+    """The incidents dispatched to a unit (`handler_unit_id`); counted inside the scope only.
+    An unknown unit is 404."""
+    name = connection_for_kpis(session).exec_driver_sql(
+        "SELECT name FROM unit WHERE id = %(unit)s", {"unit": unit_id}).scalar()
+    if name is None:
+        raise NotFound(f"no unit {unit_id}", code="unit_not_found")
+    return Subject("unit", name, "incident.handler_unit_id = %(unit)s", {"unit": unit_id},
+                   unit_id=unit_id)
 
 
 def worker_subject(session: Session, *, worker_id: int, scope: Scope) -> Subject:
@@ -175,7 +177,7 @@ def worker_subject(session: Session, *, worker_id: int, scope: Scope) -> Subject
     row = connection_for_kpis(session).exec_driver_sql(f"""
         SELECT w.id, w.name, w.staff_code FROM grid_worker w
         WHERE w.id = %(worker_id)s AND (
-            (w.staff_code >= %(scope_low)s AND w.staff_code < %(scope_high)s)
+            {scope.code_condition('w.staff_code', pyformat=True)}
             OR EXISTS (SELECT 1 FROM grid_assignment ga JOIN area a ON a.id = ga.grid_id
                        WHERE ga.worker_id = w.id AND {scope.area_condition('a', pyformat=True)})
             OR EXISTS (SELECT 1 FROM incident WHERE incident.responsible_worker_id = w.id
@@ -357,10 +359,10 @@ def area_kpis(session: Session, *, code: str, since: datetime | None,
                 scope=scope)
 
 
-def department_kpis(session: Session, *, department: str, since: datetime | None,
-                    until: datetime | None, scope: Scope, tz: str | tzinfo = TIMEZONE) -> dict:
+def unit_kpis(session: Session, *, unit_id: int, since: datetime | None,
+              until: datetime | None, scope: Scope, tz: str | tzinfo = TIMEZONE) -> dict:
     period = period_of(since=since, until=until, tz=tz)
-    subject = department_subject(session, department=department, scope=scope)
+    subject = unit_subject(session, unit_id=unit_id, scope=scope)
     return kpis(session, subject=subject, period=period, scope=scope)
 
 
@@ -378,16 +380,17 @@ def area_breakdown(session: Session, *, code: str, since: datetime | None,
                          period=period, scope=scope)
 
 
-def subject_of(session: Session, *, area: str | None = None, department: str | None = None,
+def subject_of(session: Session, *, area: str | None = None, unit: int | None = None,
                worker: int | None = None, scope: Scope) -> Subject:
-    """Exactly one of area, department and worker (422 otherwise)."""
-    given = [name for name, value in (("area", area), ("department", department),
+    """Exactly one of area, unit and worker (422 otherwise)."""
+    given = [name for name, value in (("area", area), ("unit", unit),
                                        ("worker", worker)) if value is not None]
     if len(given) != 1:
-        raise InvalidInput("name exactly one subject: area, department or worker"
-                           + (f" (got {', '.join(given)})" if given else ""))
+        raise InvalidInput("name exactly one subject: area, unit or worker"
+                           + (f" (got {', '.join(given)})" if given else ""),
+                           code="kpi_subject_ambiguous")
     if area is not None:
         return area_subject(session, code=area, scope=scope)
-    if department is not None:
-        return department_subject(session, department=department, scope=scope)
+    if unit is not None:
+        return unit_subject(session, unit_id=unit, scope=scope)
     return worker_subject(session, worker_id=worker, scope=scope)

@@ -4,23 +4,16 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-# Every model, as core/migrations/env.py imports them.
-import core.audit  # noqa: F401
-import core.users.models  # noqa: F401
-import core.workflow.calendar_store  # noqa: F401
-import core.workflow.models  # noqa: F401
-import geo.models  # noqa: F401
-import grid.categories.models  # noqa: F401
-import grid.incidents.models  # noqa: F401
-import grid.models  # noqa: F401
-import grid.patrols.models  # noqa: F401
+# Every model, as core/migrations/env.py imports them: the core's and each platform's.
+import core.migrations.models  # noqa: F401
 from core.db import Base
 
 # PostGIS's own table.
 NOT_OURS = {"spatial_ref_sys"}
 # Declared in the migrations only: core may not import geo, where `area` is mapped
 # (core/users/models.py).
-MIGRATION_ONLY = {"fk_app_user_scope_code_area"}
+MIGRATION_ONLY = {"fk_app_user_scope_code_area", "fk_unit_seat_code_area",
+                  "fk_unit_area_area_code_area"}
 
 
 def _ours(obj, name, type_, reflected, compare_to) -> bool:

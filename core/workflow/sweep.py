@@ -1,0 +1,209 @@
+"""One sweep for every clock of every platform: yellow, red, escalation, expired hand-offs.
+
+Set-based SQL over `case_clock`, driven by the instants each clock stored when it started
+(core/workflow/clocks.py), so sweeping a million running clocks reads partial indexes.
+Per case type:
+
+1. the clocks due to turn yellow or red are read (no lock);
+2. their subjects are locked `FOR UPDATE SKIP LOCKED` — subject before clock, the order
+   every move takes too, so a sweep and a move never deadlock; a subject a user holds is
+   left for the next sweep;
+3. the clocks of the locked subjects change colour (re-checked in the UPDATE);
+4. the case type's hook mirrors the colours onto its subjects and escalates the overdue
+   ones (it declares how: an incident goes one level up), returning what it escalated;
+5. the kernel writes their timeline, notices and audit.
+
+Idempotent: each statement changes only rows not yet in the target state, and a sweep
+holds a transaction-level advisory lock, so a second sweep overlapping the first waits for
+it, then finds nothing left to do. Expired hand-offs go one level further up.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.settings import Settings
+from core.workflow import case_types, outbox
+from core.workflow.calendar_store import load_calendar
+from core.workflow.case_types import CaseType, ClockChange, Escalation
+from core.workflow.durations import parse_duration
+from core.workflow.notify import audience
+
+SWEEP_LOCK = 0x5EE9  # pg_advisory_xact_lock key: one sweep at a time
+SYSTEM = "system"
+OVERDUE = "超期自动上报"
+UNSIGNED = "超时未签收，自动上报"
+
+
+@dataclass
+class SweepResult:
+    yellow: int = 0
+    red: int = 0
+    escalated: int = 0
+    handoffs_expired: int = 0
+    by_case_type: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"yellow": self.yellow, "red": self.red, "escalated": self.escalated,
+                "handoffs_expired": self.handoffs_expired, "by_case_type": self.by_case_type}
+
+
+def sweep(session: Session, *, now: datetime, settings: Settings) -> SweepResult:
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK})
+    sign_by = load_calendar(session, settings=settings).due(
+        now, parse_duration(settings.handoff_sign_limit))
+    result = SweepResult()
+    escalations: list[tuple[CaseType, Escalation, str]] = []
+    for case_type in case_types.registered():
+        counts, escalated = _sweep_case_type(session, case_type, now=now, sign_by=sign_by)
+        result.by_case_type[case_type.code] = counts
+        result.yellow += counts["yellow"]
+        result.red += counts["red"]
+        escalations += [(case_type, e, "overdue") for e in escalated]
+    for case_type in case_types.registered():
+        expired = _expire_handoffs(session, case_type, now=now, sign_by=sign_by)
+        result.handoffs_expired += len(expired)
+        escalations += [(case_type, e, "unsigned") for e in expired]
+    result.escalated = sum(1 for _, _, cause in escalations if cause == "overdue")
+    # Recorded last: the audit may serialise writers, so whatever it holds is held only
+    # for the rest of this transaction.
+    _record(session, escalations, now=now)
+    return result
+
+
+def _sweep_case_type(session: Session, case_type: CaseType, *, now: datetime,
+                     sign_by: datetime) -> tuple[dict[str, int], list[Escalation]]:
+    candidates = session.execute(text("""
+        SELECT id, subject_id FROM case_clock
+        WHERE case_type = :case_type AND stopped_at IS NULL AND paused_at IS NULL
+          AND ((colour = 'green' AND warn_at <= :now) OR (colour <> 'red' AND due_at <= :now)
+               OR (colour = 'red' AND NOT escalated))"""),
+        {"case_type": case_type.code, "now": now}).all()
+    if not candidates:
+        return {"yellow": 0, "red": 0, "escalated": 0}, []
+    locked = _lock_subjects(session, case_type, sorted({row.subject_id for row in candidates}))
+    clock_ids = [row.id for row in candidates if row.subject_id in locked]
+    changes = _turn(session, clock_ids, now=now)
+    leftover = _unescalated(session, clock_ids, exclude={c.clock_id for c in changes})
+    escalated: list[Escalation] = []
+    if case_type.on_sweep is not None and (changes or leftover):
+        escalated = case_type.on_sweep(session, changes, leftover, now, sign_by)
+        _mark_escalated(session, [e.clock_id for e in escalated])
+    elif case_type.on_sweep is None:
+        _mark_escalated(session, [c.clock_id for c in changes if c.colour == "red"])
+    counts = {"yellow": sum(c.colour == "yellow" for c in changes),
+              "red": sum(c.colour == "red" for c in changes),
+              "escalated": sum(e.handoff_id is not None for e in escalated)}
+    return counts, [e for e in escalated if e.handoff_id is not None]
+
+
+def _lock_subjects(session: Session, case_type: CaseType, ids: list[int]) -> set[int]:
+    table = case_type.model.__tablename__
+    return set(session.scalars(text(
+        f"SELECT id FROM {table} WHERE id = ANY(:ids) ORDER BY id FOR UPDATE SKIP LOCKED"),
+        {"ids": ids}))
+
+
+def _turn(session: Session, clock_ids: list[int], *, now: datetime) -> list[ClockChange]:
+    """Yellow or red, whichever each clock is due to be now (re-checked here)."""
+    rows = session.execute(text("""
+        UPDATE case_clock c SET colour = CASE WHEN c.due_at <= :now THEN 'red' ELSE 'yellow' END
+        WHERE c.id = ANY(:ids) AND c.stopped_at IS NULL AND c.paused_at IS NULL
+          AND ((c.colour = 'green' AND c.warn_at <= :now) OR (c.colour <> 'red' AND c.due_at <= :now))
+        RETURNING c.id, c.subject_id, c.name, c.colour, c.due_at"""),
+        {"ids": clock_ids, "now": now}).all()
+    return [ClockChange(r.id, r.subject_id, r.name, r.colour, r.due_at) for r in rows]
+
+
+def _unescalated(session: Session, clock_ids: list[int], *, exclude: set[int]
+                 ) -> list[ClockChange]:
+    """Red clocks not escalated yet (a hand-off was pending when they turned red)."""
+    rows = session.execute(text("""
+        SELECT id, subject_id, name, colour, due_at FROM case_clock
+        WHERE id = ANY(:ids) AND stopped_at IS NULL AND colour = 'red' AND NOT escalated"""),
+        {"ids": [i for i in clock_ids if i not in exclude]}).all()
+    return [ClockChange(r.id, r.subject_id, r.name, r.colour, r.due_at) for r in rows]
+
+
+def _mark_escalated(session: Session, clock_ids: Sequence[int]) -> None:
+    if clock_ids:
+        session.execute(text("UPDATE case_clock SET escalated = true WHERE id = ANY(:ids)"),
+                        {"ids": list(clock_ids)})
+
+
+def _expire_handoffs(session: Session, case_type: CaseType, *, now: datetime,
+                     sign_by: datetime) -> list[Escalation]:
+    """Hand-offs left unsigned past their limit expire; the subject goes to the centre
+    above the unit that did not sign (none above: the hand-off stays pending)."""
+    table = case_type.model.__tablename__
+    rows = session.execute(text(f"""
+        WITH stale AS (
+            SELECT h.id, h.subject_id, h.to_code, h.to_unit_id, up.id AS up_unit,
+                   up.seat_code AS up_code, up.platform AS up_platform
+            FROM handoff h
+            JOIN unit up ON up.kind = 'centre' AND up.is_active
+                        AND up.seat_code = area_parent_code(h.to_code)
+            WHERE h.status = 'pending' AND h.due_at <= :now AND h.subject_type = :type
+              AND h.subject_id IN (SELECT id FROM {table} s WHERE s.id = h.subject_id
+                                   FOR UPDATE SKIP LOCKED)
+            FOR UPDATE OF h SKIP LOCKED
+        ), expired AS (
+            UPDATE handoff h SET status = 'expired', answered_by = :system, answered_at = :now,
+                   answer_reason = '超时未签收'
+            FROM stale WHERE h.id = stale.id
+            RETURNING stale.*
+        ), opened AS (
+            INSERT INTO handoff (subject_type, subject_id, kind, from_unit_id, from_code,
+                                 from_platform, to_unit_id, to_code, to_platform, reason,
+                                 status, created_by, created_at, due_at)
+            SELECT :type, subject_id, 'escalate', to_unit_id, to_code, up_platform, up_unit,
+                   up_code, up_platform, :why, 'pending', :system, :now, :sign_by
+            FROM expired
+            RETURNING id, subject_id, from_code, to_code, to_unit_id
+        ), moved AS (
+            UPDATE {table} s SET owner_unit_id = opened.to_unit_id, owner_code = opened.to_code,
+                   owner_platform = expired.up_platform, version = s.version + 1
+            FROM opened JOIN expired ON expired.subject_id = opened.subject_id
+            WHERE s.id = opened.subject_id
+            RETURNING s.id
+        )
+        SELECT opened.*, (SELECT count(*) FROM moved) AS moved FROM opened
+        ORDER BY subject_id"""), {"now": now, "type": case_type.subject_type, "system": SYSTEM,
+                                   "why": UNSIGNED, "sign_by": sign_by}).all()
+    return [Escalation(0, r.subject_id, r.id, r.from_code, r.to_code, r.to_unit_id)
+            for r in rows]
+
+
+def _record(session: Session, escalations: list[tuple[CaseType, Escalation, str]], *,
+            now: datetime) -> None:
+    """Timeline, notices and audit for each escalation, in bulk."""
+    if not escalations:
+        return
+    why = {"overdue": OVERDUE, "unsigned": UNSIGNED}
+    session.execute(text("""
+        INSERT INTO timeline_event (subject_type, subject_id, at, actor, action, note, data)
+        SELECT t, s, :now, :system, 'handoff.escalate', n,
+               jsonb_build_object('handoff', h, 'from', f, 'to', o, 'cause', c)
+        FROM unnest(:types ::text[], :subjects ::bigint[], :notes ::text[], :handoffs ::bigint[],
+                    :froms ::text[], :tos ::text[], :causes ::text[]) AS r(t, s, n, h, f, o, c)"""),
+        {"now": now, "system": SYSTEM, "types": [ct.subject_type for ct, _, _ in escalations],
+         "subjects": [e.subject_id for _, e, _ in escalations],
+         "notes": [why[c] for _, _, c in escalations],
+         "handoffs": [e.handoff_id for _, e, _ in escalations],
+         "froms": [e.from_code for _, e, _ in escalations],
+         "tos": [e.to_code for _, e, _ in escalations],
+         "causes": [c for _, _, c in escalations]})
+    outbox.enqueue_many(session, topic="case.escalated", payloads=[{
+        "title": f"{why[cause]} {ct.label} #{e.subject_id}", "body": "",
+        "subject_type": ct.subject_type, "subject_id": e.subject_id,
+        "audience": audience([e.to_unit_id])} for ct, e, cause in escalations])
+    audit.record_many(session, [
+        dict(actor=SYSTEM, action=f"{ct.subject_type}.escalate.{cause}",
+             subject_type=ct.subject_type, subject_id=e.subject_id,
+             before={"owner": e.from_code},
+             after={"owner": e.to_code, "unit": e.to_unit_id, "handoff": e.handoff_id})
+        for ct, e, cause in escalations])

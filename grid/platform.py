@@ -1,0 +1,39 @@
+"""综治工作 plugs in here (core/platforms.py): the incident hub, its categories, KPIs,
+patrols and map layers."""
+
+from core.platforms import Platform
+
+PUBLIC_PATHS = frozenset()
+
+
+def _routers():
+    from grid.categories.router import router as categories
+    from grid.incidents.router import router as incidents
+    from grid.kpis.router import router as kpis
+    from grid.patrols.router import router as patrols
+
+    return (categories, incidents, kpis, patrols)
+
+
+def _setup() -> None:
+    from core.workflow import case_types
+    from grid.incidents.case_type import INCIDENT
+    from grid.layers import register_layers
+
+    case_types.register(INCIDENT)
+    register_layers()
+
+
+def _demo(session, **options):
+    from grid.demo import load_demo
+
+    return load_demo(session, **options)
+
+
+PLATFORM = Platform(
+    name="grid", label="综治工作",
+    models=("grid.models", "grid.categories.models", "grid.incidents.models",
+            "grid.patrols.models"),
+    routers=_routers, public_paths=PUBLIC_PATHS, task_modules=("grid.incidents.tasks",),
+    setup=_setup, demo=_demo,
+)
