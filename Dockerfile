@@ -7,6 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore
 
+# pg_dump and pg_restore for `gridgov backup` / `restore` (bookworm's 15: the server's
+# major version, as pg_dump needs).
+RUN apt-get update -q \
+    && apt-get install -y -q --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, read from pyproject.toml alone, so that a code change reuses this layer.
 COPY pyproject.toml /tmp/
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']))" \
@@ -19,7 +25,8 @@ COPY . /tmp/src
 RUN pip install --no-deps /tmp/src && rm -rf /tmp/src
 
 RUN useradd --create-home --uid 10001 gridgov \
-    && mkdir -p /var/lib/gridgov/media && chown gridgov /var/lib/gridgov/media
+    && mkdir -p /var/lib/gridgov/media /var/lib/gridgov/backups \
+    && chown gridgov /var/lib/gridgov/media /var/lib/gridgov/backups
 USER gridgov
 WORKDIR /home/gridgov
 

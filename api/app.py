@@ -9,7 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api import errors
+from api import errors, headers, limits
+from api.auth import install_accounts
 from api.auth import router as auth_router
 from api.calendar import router as calendar_router
 from api.console import router as console_router
@@ -17,18 +18,16 @@ from api.field import router as field_router
 from api.inbox import router as inbox_router
 from api.pages import STATIC_DIR
 from api.pages import router as pages_router
+from api.units import router as units_router
 from api.users import router as users_router
+from core import platforms
 from core.db import make_async_pool, make_engine, make_sessionmaker
+from core.security import require_safe_secret
 from core.settings import Settings, get_settings
-from core.throttle import LoginThrottle
+from geo.layers.ogc_router import router as ogc_router
+from geo.layers.router import router as layers_router
+from geo.layers.router import tiles_router
 from geo.router import router as areas_router
-from grid.categories.router import router as categories_router
-from grid.incidents.router import router as incidents_router
-from grid.kpis.router import router as kpis_router
-from grid.layers.ogc_router import router as ogc_router
-from grid.layers.router import router as layers_router
-from grid.layers.router import tiles_router
-from grid.patrols.router import router as patrols_router
 
 # The only routes answered without a token (tests/api/test_authorization.py holds every
 # other route to a declared permission). The map page is a shell: all it shows comes from
@@ -45,30 +44,33 @@ PUBLIC_PATHS = frozenset({
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    require_safe_secret(settings, who="the API")  # no forgeable tokens outside development
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=_lifespan,
                   description="Grassroots governance on a map: the four platforms on PostGIS.")
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    app.state.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                                   wait_seconds=settings.db_wait_seconds)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     app.state.read_pool = make_async_pool(settings.database_url,
                                           max_size=settings.db_pool_size)
     app.state.redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2,
                                            socket_timeout=2)
-    app.state.throttle = LoginThrottle(app.state.redis,
-                                       max_failures=settings.login_max_failures,
-                                       window_seconds=settings.login_lockout_minutes * 60)
+    install_accounts(app)  # the account cache, login throttle and rate limits (api/auth.py)
     errors.install(app)
+    limits.install(app)  # hostile input refused before any route (api/limits.py)
+    headers.install(app)  # outermost: every response, refusals included
     app.include_router(auth_router)
     app.include_router(users_router)
+    app.include_router(units_router)
     app.include_router(areas_router)
-    app.include_router(categories_router)
     app.include_router(calendar_router)
-    app.include_router(incidents_router)
-    app.include_router(kpis_router)
+    # Each platform's routes, case types, layers and subscribers (core/platforms.py).
+    for platform in platforms.load():
+        for platform_router in platform.routers():
+            app.include_router(platform_router)
     app.include_router(layers_router)
     app.include_router(tiles_router)
     app.include_router(ogc_router)
-    app.include_router(patrols_router)
     app.include_router(inbox_router)
     _add_health(app)
     _add_pages(app)
@@ -79,7 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     # Opening does not wait for the database: /readyz says when it answers.
     await app.state.read_pool.open(wait=False)
+    app.state.account_sync.start()
     yield
+    app.state.account_sync.stop()
     await app.state.read_pool.close()
     app.state.engine.dispose()
 
@@ -98,7 +102,10 @@ def _add_health(app: FastAPI) -> None:
         if all(checks.values()):
             return {"status": "ready", **states}
         down = ", ".join(name for name, ok in checks.items() if not ok)
-        return errors.problem(503, "Not ready", f"{down} unreachable", request, **states)
+        response = errors.problem(503, "Not ready", f"{down} unreachable", request,
+                                  code="not_ready", **states)
+        response.headers["Retry-After"] = str(errors.RETRY_AFTER_NOT_READY)
+        return response
 
 
 def _database_ok(app: FastAPI) -> bool:

@@ -72,8 +72,13 @@ def _year_out(schedule: YearSchedule) -> YearOut:
 def due(request: Request, session: SessionDep, reader: Reader,
         start: Annotated[datetime, Query(description="ISO 8601; without an offset, in the "
                                                      "calendar's time zone")],
-        duration: Annotated[str, Query(description="working hours or days: 8h, 3d")]):
-    """When a time limit from `start` runs out, on the working calendar."""
+        duration: Annotated[str, Query(description="8h working hours, 3d working days, "
+                                                   "90cd natural days (自然日), 6mo months")]):
+    """When a time limit from `start` runs out, on the working calendar, in ISO 8601 with
+    the calendar's offset. Natural days and months are periods: the start day is not
+    counted, a last day on a rest day or holiday moves to the next working day, and the
+    period ends at the end of its last day (23:59:59.999999). A bad duration is a 422 with
+    code `invalid_duration`; a due moment past the year 9999, `due_out_of_range`."""
     limit = parse_duration(duration)
     calendar = load_calendar(session, settings=request.app.state.settings)
     start = calendar.localize(start)

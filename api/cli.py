@@ -210,12 +210,15 @@ def demo_accounts() -> None:
     """How to log in to the demo: one account per role, and where each one works."""
     from sqlalchemy import text
 
+    from core.units.demo import expired_credentials
+
     settings = get_settings()
     with session_scope() as session:
         rows = session.execute(text(
             "SELECT u.username, u.role, a.name, a.code FROM app_user u "
             "JOIN area a ON a.code = u.scope_code WHERE u.username ~ '^demo[0-9]*_' "
             "ORDER BY u.id")).all()
+        expired = expired_credentials(session)
     table = Table(title=f"demo accounts (password: {settings.demo_password})")
     for column in ("user name", "role", "scope"):
         table.add_column(column)
@@ -223,6 +226,12 @@ def demo_accounts() -> None:
         table.add_row(row.username, row.role, f"{row.name} ({row.code})")
     Console().print(table)
     print("Every grid worker logs in as gw<staff code> with the same password.")
+    print("Every unit's generated members log in as <unit code>.<position><n> (e.g. "
+          "430202001-centre.dispatcher1) with the same password: `gridgov units list` "
+          "and `gridgov units members UNIT` show them.")
+    if expired:
+        print("Expired 执法证 (refused where one is required): " + ", ".join(
+            f"{username} ({unit}, {day})" for username, unit, day in expired))
 
 
 @users_app.command("create")
@@ -247,14 +256,51 @@ def users_create(
     err.print(f"created user {user.username} ({user.role}, scope {user.scope_code})")
 
 
+@users_app.command("unlock")
+def users_unlock(
+    username: Annotated[str, typer.Argument(help="the account's user name")],
+) -> None:
+    """Lift the login throttle of an account at once: the waits its failed logins caused,
+    from every address (audited)."""
+    import redis
+    from sqlalchemy import select
+
+    from core.errors import NotFound
+    from core.scope import EVERYWHERE
+    from core.throttle import LoginThrottle
+    from core.users.models import User
+    from core.users.service import unlock_login
+
+    settings = get_settings()
+    client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    try:
+        with session_scope() as session:
+            user_id = session.scalar(select(User.id).where(User.username == username))
+            if user_id is None:
+                raise NotFound(f"no user {username}")
+            removed = unlock_login(session, throttle=LoginThrottle.of(client, settings),
+                                   actor="cli", scope=EVERYWHERE, user_id=user_id)
+    except DomainError as exc:
+        _fail(exc)
+    except redis.RedisError as exc:
+        err.print(f"[red]error:[/red] Redis cannot be reached ({escape(str(exc))}); "
+                  "logins are not throttled while it is down")
+        raise typer.Exit(1) from None
+    err.print(f"unlocked {escape(username)} ({removed} throttle entries removed)")
+
+
 @audit_app.command("verify")
 def audit_verify(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    seal: Annotated[bool, typer.Option(help="seal the committed events first (as the beat "
+                                            "does); --no-seal only reads")] = True,
 ) -> None:
     """Check the audit log's hash chain. Exit 1 naming the first row edited, deleted or
     inserted out of order."""
-    from core.audit import verify_chain
+    from core.audit import seal_all, verify_chain
 
+    if seal:
+        seal_all()
     with stage_bars(err) as update, session_scope() as session:
         # One snapshot for the rows and the chain head; nothing written.
         session.connection(execution_options={"isolation_level": "REPEATABLE READ",
@@ -268,12 +314,25 @@ def audit_verify(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@audit_app.command("seal")
+def audit_seal() -> None:
+    """Give every committed event its place in the chain now (the beat does it every 2 s)."""
+    from core.audit import seal_all
+
+    err.print(f"sealed {seal_all():,} event(s)")
+
+
 @calendar_app.command("due")
 def calendar_due(
     start: Annotated[str, typer.Argument(help="ISO 8601; no offset: the calendar's zone")],
-    duration: Annotated[str, typer.Argument(help="working hours or days: 8h, 3d")],
+    duration: Annotated[str, typer.Argument(
+        help="8h working hours, 3d working days, 90cd natural days, 6mo months")],
 ) -> None:
-    """Print when a time limit from START runs out (ISO 8601, with the offset)."""
+    """Print when a time limit from START runs out (ISO 8601, with the offset).
+
+    Natural days (cd) and months (mo) are periods: the start day is not counted, a last day
+    on a rest day or holiday moves to the next working day, and the period ends at the end
+    of its last day, printed as 23:59:59.999999."""
     from core.workflow.calendar import parse_instant
     from core.workflow.calendar_store import load_calendar
     from core.workflow.durations import parse_duration
@@ -355,14 +414,16 @@ def calendar_seed() -> None:
 def incidents_sweep(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Run the deadline sweep now (the beat runs it every SWEEP_INTERVAL_SECONDS)."""
-    from grid.incidents.tasks import sweep_deadlines
+    """Run the deadline sweep of every clock now (the beat runs it every
+    SWEEP_INTERVAL_SECONDS)."""
+    from core.workflow.tasks import sweep_clocks
 
-    result = sweep_deadlines()  # the beat's task, run here in this process
+    result = sweep_clocks()  # the beat's task, run here in this process
     if as_json:
         print(json.dumps(result))
     else:
-        print(", ".join(f"{name} {count:,}" for name, count in result.items()))
+        print(", ".join(f"{name} {count:,}" for name, count in result.items()
+                        if isinstance(count, int)))
 
 
 @incidents_app.command("deliver")
@@ -379,7 +440,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> No
     import uvicorn
 
     err.print(f"gridgov on http://{host}:{port}/map  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.main:app", host=host, port=port, reload=reload, log_level="info")
+    # proxy_headers off: X-Forwarded-For is the app's to believe, from settings.trusted_proxies
+    # only (api/auth.py); uvicorn's default believes it from 127.0.0.1.
+    uvicorn.run("api.main:app", host=host, port=port, reload=reload, log_level="info",
+                proxy_headers=False)
 
 
 @app.command()
@@ -391,6 +455,248 @@ def worker(
     from core.celery_app import celery_app
 
     celery_app.worker_main(["worker", f"--concurrency={concurrency}", f"--loglevel={loglevel}"])
+
+
+# --- units and memberships -----------------------------------------------------------------
+
+units_app = typer.Typer(help="Units (departments, teams, offices, centres) and their members.",
+                        no_args_is_help=True)
+app.add_typer(units_app, name="units")
+
+
+def _unit_ref(session, ref: str) -> int:
+    """A unit named by its code or its id."""
+    from core.errors import NotFound
+    from core.scope import EVERYWHERE
+    from core.units.reading import unit_by_code
+
+    try:
+        return unit_by_code(session, scope=EVERYWHERE, code=ref).id
+    except NotFound:
+        if ref.isdigit():
+            return int(ref)
+        raise
+
+
+def _user_ref(session, ref: str) -> int:
+    """A user named by user name or id."""
+    from sqlalchemy import select
+
+    from core.errors import NotFound
+    from core.users.models import User
+
+    found = session.scalar(select(User.id).where(User.username == ref))
+    if found is None and not ref.isdigit():
+        raise NotFound(f"no user {ref}")
+    return found if found is not None else int(ref)
+
+
+@units_app.command("list")
+def units_list(
+    kind: Annotated[str | None, typer.Option(help="department, brigade, squadron, centre …")
+                    ] = None,
+    platform: Annotated[str | None, typer.Option()] = None,
+    department: Annotated[str | None, typer.Option(help="a department code")] = None,
+    area: Annotated[str | None, typer.Option(help="seated in this area's subtree")] = None,
+    serving: Annotated[str | None, typer.Option(help="acting at this area")] = None,
+    search: Annotated[str | None, typer.Option(help="in the name or the code")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """List units, filtered."""
+    from core.scope import EVERYWHERE
+    from core.units.reading import list_units
+
+    try:
+        with session_scope() as session:
+            views, total = list_units(session, scope=EVERYWHERE, kind=kind, platform=platform,
+                                      department=department, area=area, serving=serving,
+                                      search=search, limit=limit)
+    except DomainError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps({"total": total, "items": views}, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"units ({len(views)} of {total})")
+    for column in ("id", "code", "name", "platform", "jurisdiction", "members"):
+        table.add_column(column)
+    for v in views:
+        table.add_row(str(v["id"]), v["code"], v["name"], v["platform"],
+                      ", ".join(v["area_codes"]), str(v["members"]))
+    Console().print(table)
+
+
+@units_app.command("create")
+def units_create(
+    code: Annotated[str, typer.Option()],
+    name: Annotated[str, typer.Option()],
+    kind: Annotated[str, typer.Option()],
+    platform: Annotated[str, typer.Option(help="grid, enforcement, market_supervision, …")],
+    seat: Annotated[str, typer.Option(help="code of the area the unit sits in")],
+    area: Annotated[list[str], typer.Option(help="a jurisdiction area; repeat for several")],
+    department: Annotated[str | None, typer.Option(help="a department code")] = None,
+    parent: Annotated[str | None, typer.Option(help="the parent unit's code or id")] = None,
+    lon: Annotated[float | None, typer.Option(help="WGS84; default: inside the seat")] = None,
+    lat: Annotated[float | None, typer.Option()] = None,
+) -> None:
+    """Create a unit."""
+    from core.scope import EVERYWHERE
+    from core.units.admin import create_unit
+
+    try:
+        with session_scope() as session:
+            unit = create_unit(
+                session, actor="cli", scope=EVERYWHERE, code=code, name=name, kind=kind,
+                platform=platform, seat_code=seat, area_codes=area, department_code=department,
+                parent_id=_unit_ref(session, parent) if parent else None,
+                location=(lon, lat) if lon is not None and lat is not None else None)
+    except DomainError as exc:
+        _fail(exc)
+    err.print(f"created unit {unit.id} {unit.code} ({escape(unit.name)})")
+
+
+@units_app.command("deactivate")
+def units_deactivate(unit: Annotated[str, typer.Argument(help="code or id")]) -> None:
+    """Deactivate a unit: no longer a target; its memberships grant nothing."""
+    from core.scope import EVERYWHERE
+    from core.units.admin import deactivate_unit
+
+    try:
+        with session_scope() as session:
+            done = deactivate_unit(session, actor="cli", scope=EVERYWHERE,
+                                   unit_id=_unit_ref(session, unit))
+    except DomainError as exc:
+        _fail(exc)
+    err.print(f"deactivated unit {done.id} {done.code}")
+
+
+@units_app.command("members")
+def units_members(
+    unit: Annotated[str, typer.Argument(help="code or id")],
+    position: Annotated[str | None, typer.Option()] = None,
+    ended: Annotated[bool, typer.Option("--ended", help="ended memberships too")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON list")] = False,
+) -> None:
+    """A unit's members, with their 执法证 and whether it is valid today."""
+    from core.scope import EVERYWHERE
+    from core.units.memberships import list_members
+
+    try:
+        with session_scope() as session:
+            rows = list_members(session, scope=EVERYWHERE, unit_id=_unit_ref(session, unit),
+                                position=position, include_ended=ended)
+    except DomainError as exc:
+        _fail(exc)
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"members of {escape(unit)}")
+    for column in ("membership", "user name", "name", "position", "执法证", "expires", "active"):
+        table.add_column(column)
+    for m in rows:
+        valid = {None: "", True: "", False: " (expired)"}[m["credential_valid"]]
+        table.add_row(str(m["id"]), m["username"], m["full_name"], m["position_label"],
+                      m["credential_number"] or "",
+                      f"{m['credential_expires_on'] or ''}{valid}", "yes" if m["is_active"]
+                      else "ended")
+    Console().print(table)
+
+
+@units_app.command("add-member")
+def units_add_member(
+    unit: Annotated[str, typer.Option(help="code or id")],
+    user: Annotated[str, typer.Option(help="user name or id")],
+    position: Annotated[str, typer.Option(help="handler, reviewer, head, dispatcher, …")],
+    credential: Annotated[str | None, typer.Option(help="执法证 number")] = None,
+    issuer: Annotated[str | None, typer.Option(help="the 执法证's issuing body")] = None,
+    expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+) -> None:
+    """Give a user a position in a unit (handler and inspector need an 执法证)."""
+    from datetime import date
+
+    from core.errors import InvalidInput
+    from core.scope import EVERYWHERE
+    from core.units.memberships import add_member
+
+    try:
+        try:
+            expires_on = date.fromisoformat(expires) if expires else None
+        except ValueError:
+            raise InvalidInput(f"--expires {expires!r} is not a date YYYY-MM-DD") from None
+        with session_scope() as session:
+            membership = add_member(
+                session, actor="cli", scope=EVERYWHERE, unit_id=_unit_ref(session, unit),
+                user_id=_user_ref(session, user), position=position,
+                credential_number=credential, credential_issuer=issuer,
+                credential_expires_on=expires_on)
+    except DomainError as exc:
+        _fail(exc)
+    err.print(f"membership {membership.id}: user {membership.user_id} is {membership.position} "
+              f"in unit {membership.unit_id}")
+
+
+@units_app.command("end-member")
+def units_end_member(membership: Annotated[int, typer.Argument(help="the membership id")]
+                     ) -> None:
+    """End a membership (the row stays, for the record)."""
+    from core.scope import EVERYWHERE
+    from core.units.memberships import end_membership
+
+    try:
+        with session_scope() as session:
+            ended = end_membership(session, actor="cli", scope=EVERYWHERE,
+                                   membership_id=membership)
+    except DomainError as exc:
+        _fail(exc)
+    err.print(f"ended membership {ended.id}")
+
+
+# --- backup and restore (core/backup.py) ------------------------------------------------
+
+@app.command()
+def backup(
+    to: Annotated[Path, typer.Option(envvar="BACKUP_DIR",
+                                     help="directory the backup is written under")] = Path(
+        "backups"),
+    keep: Annotated[int | None, typer.Option(min=1, help="keep only the newest N backups "
+                                                         "there")] = None,
+) -> None:
+    """Back up the database (pg_dump) and the photos (MEDIA_DIR) into TO/gridgov-<time>."""
+    from core.backup import backup as take_backup
+
+    settings = get_settings()
+    try:
+        written = take_backup(database_url=settings.database_url, media_dir=settings.media_dir,
+                              to=to, keep=keep)
+    except DomainError as exc:
+        _fail(exc)
+    print(written)
+    err.print(f"backup written to {written}")
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="a backup directory (gridgov-<time>)")],
+    database_url: Annotated[str | None, typer.Option(
+        help="the database to restore into (default DATABASE_URL); created if missing, "
+             "and it must be empty")] = None,
+    media_dir: Annotated[Path | None, typer.Option(help="default MEDIA_DIR")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="drop and recreate the database "
+                                                            "first")] = False,
+) -> None:
+    """Restore a backup: the database, then the photos. Check it with `gridgov audit verify`."""
+    from core.backup import restore as restore_backup
+
+    settings = get_settings()
+    try:
+        restored = restore_backup(source=source,
+                                  database_url=database_url or settings.database_url,
+                                  media_dir=media_dir or settings.media_dir, replace=replace)
+    except DomainError as exc:
+        _fail(exc)
+    err.print(f"restored into {restored.database}: "
+              + ", ".join(f"{n:,} {table}" for table, n in restored.counts.items())
+              + f"; {restored.media_files:,} media files")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,13 @@ router = APIRouter(tags=["pages"])
 API_BASE = "/api/v1"
 STATIC_BASE = "/static"
 STATIC_DIR = Path(__file__).with_name("static")
+# The map page's parts beyond the areas (geo/maps.py): grid's choropleth of open and
+# overdue incidents, incident markers and heatmap, side panel with the area's KPIs, queue
+# and hand-offs, each plugging into map.js; and the Leaflet plugins they need, vendored.
+MAP_PLUGINS = ("leaflet.markercluster/leaflet.markercluster.js", "leaflet.heat/leaflet-heat.js",
+               "leaflet.markercluster/MarkerCluster.css",
+               "leaflet.markercluster/MarkerCluster.Default.css")
+MAP_PARTS = ("map-choropleth.js", "map-actions.js", "map-incidents.js", "map-panel.js")
 
 
 def asset_tags(paths: Iterable[str]) -> tuple[str, str]:
@@ -57,7 +64,8 @@ def _map_page(request: Request, *, start: str | None) -> HTMLResponse:
     settings = request.app.state.settings
     page = build_area_map(start=start, tile_url=settings.tile_url,
                           tile_attribution=settings.tile_attribution,
-                          api_base=API_BASE, static_base=STATIC_BASE)
+                          api_base=API_BASE, static_base=STATIC_BASE,
+                          plugins=MAP_PLUGINS, parts=MAP_PARTS)
     return HTMLResponse(page.get_root().render())
 
 

@@ -2,8 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+import redis
+from fastapi import APIRouter, Depends, Query, Request
 
+from api.errors import problem
 from core.deps import Requires, SessionDep
 from core.scope import Scope
 from core.security import Principal
@@ -42,3 +44,21 @@ def update_user(session: SessionDep, admin: Admin, user_id: int, body: UserUpdat
     user = service.update_user(session, actor=admin.username, scope=Scope.of(admin),
                                user_id=user_id, version=body.version, changes=changes)
     return UserOut.for_viewer(user, admin)
+
+
+@router.post("/{user_id}/unlock")
+def unlock(session: SessionDep, admin: Admin, request: Request, user_id: int):
+    """Lift the login throttle of an account now: the waits its failed logins caused, from
+    every address (else they end by themselves after settings.login_lockout_minutes)."""
+    try:
+        removed = service.unlock_login(session, throttle=request.app.state.throttle,
+                                       actor=admin.username, scope=Scope.of(admin),
+                                       user_id=user_id)
+    except redis.RedisError:
+        # Nothing to unlock while Redis is down: logins are not throttled then (fail open).
+        response = problem(503, "Service unavailable", "the login throttle cannot be reached "
+                           "now; logins are not throttled meanwhile", request,
+                           code="throttle_unavailable")
+        response.headers["Retry-After"] = "5"
+        return response
+    return {"user_id": user_id, "unlocked": True, "entries_removed": removed}

@@ -11,7 +11,7 @@ request is a real report: a worker's own token (minted with the server's secret 
 worker's account), a random point inside one of that worker's own grids, a random active
 小类, a fresh Idempotency-Key. The request path is all of it: token check, locate, scope,
 category and time limit, the insert (in a savepoint, for the idempotency key), the
-working-calendar clock, the duplicate search, timeline, audit (hash chain), outbox, the
+working-calendar clock, the duplicate search, timeline, audit (hash-chained log), outbox, the
 detail the route returns, the commit and the outbox kick to the broker.
 
 Baseline, at the same concurrency and on the same points: one psycopg connection per
@@ -20,18 +20,23 @@ thread (autocommit, prepared) inserting the incident with
     INSERT INTO incident (...) SELECT ... FROM area WHERE level = 'grid'
                                             AND ST_Intersects(geom, <point>) LIMIT 1
 
-Every report's grid (HTTP and bare) is checked against the grid the point was drawn in.
+Every report's grid (HTTP and bare) is checked against the grid the point was drawn in,
+and every 201's incident against the audit log: its `incident.report` event must exist
+(it is written in the request's transaction, which commits before the 201). No beat runs
+here, so the events stay unsealed until the end, when the script seals them and verifies
+the whole chain (`audit:` line).
 
-Besides reports/s and latency, each run says where the two cores went (CPU seconds per
-second of the bench process, i.e. the clients; the uvicorn process tree; the PostgreSQL
-backends of the bench database; everything else on the machine, from /proc/stat) and,
-sampled ten times a second from pg_stat_activity, how many backends of the bench database
-were waiting for a lock and how many sat idle inside an open transaction.
+Each row is printed with its reports/s as a ratio to the bare INSERT of the same
+concurrency in the same run, p50/p95/p99, and the load average (/proc/loadavg) as it
+began: the machine is shared. Besides, each run says where the two cores went (CPU
+seconds per second of the bench process, i.e. the clients; the uvicorn process tree; the
+PostgreSQL backends of the bench database; everything else on the machine, from
+/proc/stat) and, sampled ten times a second from pg_stat_activity, how many backends of
+the bench database were waiting for a lock and how many sat idle inside an open
+transaction.
 
-Note on latency: with FastAPI's default scope for dependencies with `yield`, the request's
-session (core/deps.py `get_session`) commits after the response has been sent, so the
-latency a client sees does not include the COMMIT and the outbox kick that follows it;
-the server's CPU and throughput do.
+The request's session commits before the response is sent (core/deps.py, dependency
+scope "function"), so a client's latency includes the COMMIT.
 
 Data: a database of its own, `gridgov_bench_intake`, holding the demo city as
 grid.demo.load_demo loads it without incident history: the areas bench/datasets.py loads
@@ -362,6 +367,9 @@ class Run:
     cpu: dict[str, float]
     states: dict[str, float]  # bench database backends: Sampler
     baseline: bool = False
+    load: tuple[float, float, float] = (0.0, 0.0, 0.0)  # /proc/loadavg as the run began
+    # HTTP: (201s whose `incident.report` audit event exists, 201s), warm-up included
+    audited: tuple[int, int] | None = None
 
     @property
     def per_second(self) -> float:
@@ -421,6 +429,7 @@ def run_concurrent(method: str, clients: int, jobs: list[Job], warmup: list[Job]
     for thread in threads:
         thread.start()
     ready.wait()
+    load = proc_loadavg()
     meter.start()
     go.set()
     for thread in threads:
@@ -435,10 +444,18 @@ def run_concurrent(method: str, clients: int, jobs: list[Job], warmup: list[Job]
              for k, (job, got) in enumerate(zip(jobs, results, strict=True))
              if got != job.grid_code]
     return Run(method, clients, len(jobs), seconds, latencies * 1000, wrong, cpu,
-               meter.states, baseline)
+               meter.states, baseline, load)
 
 
-def http_methods(base: str) -> tuple[Connect, Send, Callable]:
+def proc_loadavg() -> tuple[float, float, float]:
+    """The 1-, 5- and 15-minute load averages (`cat /proc/loadavg`)."""
+    one, five, fifteen = Path("/proc/loadavg").read_text().split()[:3]
+    return float(one), float(five), float(fifteen)
+
+
+def http_methods(base: str, reported: list[int]) -> tuple[Connect, Send, Callable]:
+    """`reported` collects the incident id of every 201 (to check each was audited)."""
+
     def connect() -> httpx.Client:
         return httpx.Client(base_url=base, timeout=120)
 
@@ -450,7 +467,9 @@ def http_methods(base: str) -> tuple[Connect, Send, Callable]:
             **job.account.headers, "Idempotency-Key": str(uuid.uuid4())})
         if r.status_code != 201 or r.headers.get("Idempotent-Replayed"):
             return f"HTTP {r.status_code}: {r.text[:300]}"
-        return r.json()["grid"]["code"]
+        body = r.json()
+        reported.append(body["id"])
+        return body["grid"]["code"]
 
     return connect, send, lambda client: client.close()
 
@@ -540,16 +559,46 @@ def run(*, clients: list[int], reports: int, server_workers: int, regenerate: bo
                                            meter, baseline=True))
                 _print_run(runs[-1])
                 meter = CpuMeter(url, admin, server.process.pid)
+                reported: list[int] = []
                 runs.append(run_concurrent("HTTP POST /incidents", n, jobs,
                                            make_jobs(ref, warm_n, rng),
-                                           *http_methods(server.base), meter))
+                                           *http_methods(server.base, reported), meter))
+                runs[-1].audited = (audited(admin, reported), len(reported))
                 _print_run(runs[-1], runs[-2])
+        chain = seal_and_verify(url)
     finally:
         admin.close()
         cleaned = clean_up(url, before, broker)
     load_after = os.getloadavg()
     cleaned["incident_indexes"] = before.indexes
-    return _report(runs, load_before, load_after, server_workers, cleaned, ref, app)
+    return _report(runs, load_before, load_after, server_workers, cleaned, ref, app, chain)
+
+
+def audited(admin: psycopg.Connection, incident_ids: list[int]) -> int:
+    """How many of these incidents have the audit event of their report (written in the
+    request's transaction, so before its 201)."""
+    return admin.execute(
+        "SELECT count(DISTINCT subject_id) FROM audit_event WHERE subject_type = 'incident' "
+        "AND action = 'incident.report' AND subject_id = ANY(%s)",
+        ([str(i) for i in incident_ids],)).fetchone()[0]
+
+
+def seal_and_verify(url: str) -> str:
+    """Seal what the runs wrote (no beat runs here) and verify the whole chain."""
+    from core.audit import seal_all, verify_chain
+    from core.db import make_sessionmaker
+
+    engine = create_engine(url)
+    try:
+        started = time.perf_counter()
+        sealed = seal_all(make_sessionmaker(engine))
+        sealing = time.perf_counter() - started
+        with Session(engine) as session:
+            verdict = verify_chain(session).verdict()
+    finally:
+        engine.dispose()
+    err.print(f"audit: sealed {sealed:,} events in {sealing:.2f} s; {verdict}")
+    return f"sealed {sealed:,} in {sealing:.2f} s; {verdict}"
 
 
 def _redis_db_url(url: str, db: int) -> str:
@@ -563,18 +612,20 @@ def _print_run(r: Run, base: Run | None = None) -> None:
               f"p50 {r.percentile(50):7.2f}  p95 {r.percentile(95):7.2f}  "
               f"p99 {r.percentile(99):7.2f} ms{ratio}  cores: "
               + " ".join(f"{k} {v:.2f}" for k, v in r.cpu.items())
-              + "  backends: " + " ".join(f"{k} {v:.1f}" for k, v in r.states.items()))
+              + "  backends: " + " ".join(f"{k} {v:.1f}" for k, v in r.states.items())
+              + f"  load {r.load[0]:.2f}"
+              + (f"  audited {r.audited[0]:,}/{r.audited[1]:,}" if r.audited else ""))
 
 
 def _report(runs: list[Run], load_before, load_after, server_workers: int,
-            cleaned: dict[str, int], ref: Reference, app: str) -> dict:
+            cleaned: dict[str, int], ref: Reference, app: str, chain: str) -> dict:
     base = {r.clients: r for r in runs if r.baseline}
     table = Table(title=f"intake: reports through HTTP ({app} on uvicorn, {server_workers} "
                         f"worker(s)) "
                         f"and bare INSERT ... ST_Intersects", title_justify="left")
     for column in ("method", "clients", "reports", "reports/s", "p50 ms", "p95 ms",
                    "p99 ms", "× bare INSERT", "cores: client", "server", "postgres",
-                   "other", "lock wait", "idle in tx", "ok"):
+                   "other", "lock wait", "idle in tx", "load", "ok", "audited"):
         table.add_column(column, justify="left" if column == "method" else "right")
     rows = []
     for r in runs:
@@ -585,7 +636,7 @@ def _report(runs: list[Run], load_before, load_after, server_workers: int,
                "mean_ms": float(r.latencies_ms.mean()),
                "vs_bare": r.per_second / base[r.clients].per_second,
                "cpu_cores": r.cpu, "backends": r.states, "wrong": len(r.wrong),
-               "wrong_examples": r.wrong[:5]}
+               "wrong_examples": r.wrong[:5], "load_average": r.load, "audited": r.audited}
         rows.append(row)
         table.add_row(r.method, str(r.clients), f"{r.reports:,}", f"{r.per_second:,.1f}",
                       f"{row['p50_ms']:.2f}", f"{row['p95_ms']:.2f}", f"{row['p99_ms']:.2f}",
@@ -593,9 +644,10 @@ def _report(runs: list[Run], load_before, load_after, server_workers: int,
                       f"{r.cpu['server']:.2f}" if not r.baseline else "—",
                       f"{r.cpu['postgres']:.2f}", f"{r.cpu['other']:.2f}",
                       f"{r.states['lock_wait']:.1f}",
-                      f"{r.states['idle_in_tx']:.1f}",
+                      f"{r.states['idle_in_tx']:.1f}", f"{r.load[0]:.2f}",
                       f"{r.reports - len(r.wrong):,}/{r.reports:,}" if not r.wrong else
-                      f"[red]{r.reports - len(r.wrong):,}/{r.reports:,}[/]")
+                      f"[red]{r.reports - len(r.wrong):,}/{r.reports:,}[/]",
+                      "—" if r.audited is None else f"{r.audited[0]:,}/{r.audited[1]:,}")
     console.print(table)
     for r in runs:
         for line in r.wrong[:3]:
@@ -604,13 +656,14 @@ def _report(runs: list[Run], load_before, load_after, server_workers: int,
                   f"(5-min {load_before[1]:.2f}/{load_after[1]:.2f}) on {os.cpu_count()} CPUs. "
                   f"Cleaned up: {cleaned['incidents']:,} incidents, {cleaned['outbox']:,} "
                   f"outbox messages, {cleaned['broker_keys']} broker keys; "
-                  f"{cleaned['audit_left']:,} audit events stay (append-only).")
+                  f"{cleaned['audit_left']:,} audit events stay (append-only). Audit log: "
+                  f"{chain}.")
     from bench.locate import machine, server_versions
 
     report = {"runs": rows, "server_workers": server_workers, "app": app,
               "load_average": {"before": load_before, "after": load_after},
               "grids": len(ref.codes), "accounts": len(ref.accounts),
-              "categories": len(ref.categories), "cleaned": cleaned,
+              "categories": len(ref.categories), "cleaned": cleaned, "audit_chain": chain,
               "machine": machine(), "versions": server_versions(database_url(INTAKE_DB)),
               "when": time.strftime("%Y-%m-%d %H:%M:%S")}
     DATA.mkdir(exist_ok=True)
@@ -628,8 +681,8 @@ def markdown_table(report: dict) -> str:
              "",
              "| method | clients | reports/s | p50 ms | p95 ms | p99 ms | × bare INSERT "
              "| cores used: client / server / postgres / other | backends waiting on a lock "
-             "| backends idle in transaction |",
-             "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
+             "| backends idle in transaction | load (1/5/15 min) at start |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     for r in report["runs"]:
         cpu = r["cpu_cores"]
         server = "—" if r["method"].startswith("bare") else f"{cpu['server']:.2f}"
@@ -638,8 +691,9 @@ def markdown_table(report: dict) -> str:
                      f"{r['vs_bare']:.3f} | {cpu['client']:.2f} / {server} / "
                      f"{cpu['postgres']:.2f} / {cpu['other']:.2f} | "
                      f"{r['backends']['lock_wait']:.1f} | "
-                     f"{r['backends']['idle_in_tx']:.1f} |")
-    return "\n".join(lines)
+                     f"{r['backends']['idle_in_tx']:.1f} | "
+                     + " / ".join(f"{v:.2f}" for v in r["load_average"]) + " |")
+    return "\n".join(lines + ["", f"Audit log: {report['audit_chain']}."])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

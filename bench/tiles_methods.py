@@ -1,7 +1,7 @@
 """The four ways bench/tiles.py serves a tile, each as a factory of per-client fetchers.
 
     bare SQL, plain    the plainest ST_AsMVT statement, through psycopg (baseline)
-    bare SQL, gridgov  the statement grid/layers/tiles.py builds (tile_sql), through psycopg
+    bare SQL, gridgov  the statement geo/layers/tiles.py builds (tile_sql), through psycopg
                        with the API pool's connection options
     gridgov HTTP       GET /tiles/{layer}/{z}/{x}/{y}.mvt on uvicorn api.main:app, with a
                        provincial admin's bearer token
@@ -27,8 +27,10 @@ from core.scope import Scope
 from core.security import Principal, create_access_token
 from core.settings import get_settings
 from core.users.enums import Role
-from grid.layers.registry import LAYERS
-from grid.layers.tiles import level_at, tile_sql
+from geo.layers import registry
+from geo.layers.areas import level_at
+from geo.layers.tiles import tile_sql
+from grid.layers import register_layers
 
 PROVINCE_SCOPE = "430000"  # bench/province.py: Hunan's fourteen cities
 TIPG_PYTHON = Path(os.environ.get("TIPG_PYTHON", "/work/.venvs/tipg/bin/python"))
@@ -92,7 +94,8 @@ def plain_sql(layer: str, z: int, x: int, y: int) -> tuple[str, dict]:
 
 
 def gridgov_sql(layer: str, z: int, x: int, y: int) -> tuple[str, dict]:
-    return tile_sql(LAYERS[layer], scope=Scope.of(province_principal()), z=z, x=x, y=y,
+    register_layers()  # the incidents are grid's layer (idempotent)
+    return tile_sql(registry.get(layer), scope=Scope.of(province_principal()), z=z, x=x, y=y,
                     budget=get_settings().tile_feature_budget)
 
 

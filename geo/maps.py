@@ -3,16 +3,17 @@
 folium renders the page's skeleton: the map, an optional basemap, one empty layer per
 level below the city, the layer control and a header with the language switch. The page
 is a public shell, the same for every visitor: it holds no area data at all (no names,
-codes or bounds). The browser side (api/static/map.js and its parts map-*.js) logs in,
-asks the API who the user is and where the map opens, and fills those layers from the
-areas API, each answer limited to the user's scope; its parts add the choropleth of open
-and overdue incidents, the clustered incident markers, the heatmap and the side panel
-with the area's KPIs, its queue and the hand-offs.
+codes or bounds). The browser side (api/static/map.js) logs in, asks the API who the user
+is and where the map opens, and fills those layers from the areas API, each answer limited
+to the user's scope. The caller adds the parts that plug into map.js (a platform's layers
+and panels, e.g. grid's choropleth, incident markers, heatmap and side panel) and the
+Leaflet plugins they need.
 
 Every script and style sheet comes from the app's own /static: folium's defaults point
 at public content-delivery hosts, which government intranets usually cannot reach.
 """
 
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import folium
@@ -36,15 +37,13 @@ EAGER_LEVELS = frozenset({AreaLevel.county, AreaLevel.township})
 # Metres: invisible at the zoom a whole city or district is seen at, and it shrinks the
 # GeoJSON several times over.
 SIMPLIFY_M = 20
-# The browser side, in load order: the plugins after Leaflet (folium's own plugins would
-# load them from CDNs), the words before the scripts that use them, map.js before its
-# parts, which plug into it (gridgovMap.use).
-VENDOR_JS = ("leaflet.markercluster/leaflet.markercluster.js", "leaflet.heat/leaflet-heat.js")
-VENDOR_CSS = ("leaflet.markercluster/MarkerCluster.css",
-              "leaflet.markercluster/MarkerCluster.Default.css")
-# The words (i18n.js) and the login (session.js) shared with the other pages come first.
-SCRIPTS = ("i18n.js", "session.js", "map-strings.js", "map-info.js", "map.js",
-           "map-choropleth.js", "map-actions.js", "map-incidents.js", "map-panel.js")
+# The browser side, in load order: the caller's Leaflet plugins right after Leaflet (from
+# /static/vendor: folium's own plugins would load them from CDNs), the words before the
+# scripts that use them, map.js before the caller's parts, which plug into it
+# (gridgovMap.use). The words (i18n.js) and the login (session.js) shared with the other
+# pages come first.
+SCRIPTS = ("i18n.js", "session.js", "map-strings.js", "map-info.js", "map.js")
+STYLES = ("session.css", "map.css")
 # Static words only (data-i18n keys of map-strings.js); the switch is i18n.js's.
 HEADER = """<header class="gridgov-header">
   <h1 data-i18n="map.title">网格化治理地图</h1>
@@ -83,7 +82,8 @@ class AreaDrillDown(JSCSSMixin):
 
     def __init__(self, *, layers: dict[AreaLevel, folium.FeatureGroup],
                  control: folium.LayerControl, start: str | None, api_base: str,
-                 static_base: str) -> None:
+                 static_base: str, plugins: Sequence[str] = (),
+                 parts: Sequence[str] = ()) -> None:
         super().__init__()
         self._name = "AreaDrillDown"
         self.layers = {str(level): layer for level, layer in layers.items()}
@@ -95,23 +95,36 @@ class AreaDrillDown(JSCSSMixin):
             "eager": sorted(str(level) for level in EAGER_LEVELS),
             "layerNames": {str(level): LAYER_NAMES[level] for level in layers},
         }
+        scripts, styles = [*SCRIPTS, *_js(parts)], [*STYLES, *_css(parts)]
         self.default_js = (
-            [(path.split("/")[0], f"{static_base}/vendor/{path}") for path in VENDOR_JS]
-            + [(f"gridgov_{name}", f"{static_base}/{name}") for name in SCRIPTS])
+            [(path.split("/")[0], f"{static_base}/vendor/{path}") for path in _js(plugins)]
+            + [(f"gridgov_{name}", f"{static_base}/{name}") for name in scripts])
         self.default_css = (
-            [(path.split("/")[-1], f"{static_base}/vendor/{path}") for path in VENDOR_CSS]
-            + [("gridgov_session_css", f"{static_base}/session.css"),
-               ("gridgov_map_css", f"{static_base}/map.css")])
+            [(path.split("/")[-1], f"{static_base}/vendor/{path}") for path in _css(plugins)]
+            + [(f"gridgov_{name.replace('.', '_')}", f"{static_base}/{name}")
+               for name in styles])
+
+
+def _js(paths: Sequence[str]) -> list[str]:
+    return [path for path in paths if path.endswith(".js")]
+
+
+def _css(paths: Sequence[str]) -> list[str]:
+    return [path for path in paths if path.endswith(".css")]
 
 
 def build_area_map(
     *, start: str | None = None, tile_url: str | None, tile_attribution: str = "",
     api_base: str = "/api/v1", static_base: str = "/static",
+    plugins: Sequence[str] = (), parts: Sequence[str] = (),
 ) -> folium.Map:
     """The page shell: a layer per level below the city, opened (after login) at `start`.
 
     `start` is the area code asked for in the page's address, or None for the user's own
     scope; the shell does not know whether it exists or whether the user may see it.
+    `plugins` are Leaflet plugins under {static_base}/vendor, loaded right after Leaflet;
+    `parts` are the caller's scripts under {static_base}, loaded after map.js (and their
+    style sheets after map.css), in the order given.
     """
     area_map = LocalAssetMap(static_base=static_base, tiles=None, control_scale=True,
                              zoom_control="bottomright")
@@ -128,7 +141,7 @@ def build_area_map(
     control = folium.LayerControl(collapsed=False)
     control.add_to(area_map)
     AreaDrillDown(layers=layers, control=control, start=start, api_base=api_base,
-                  static_base=static_base).add_to(area_map)
+                  static_base=static_base, plugins=plugins, parts=parts).add_to(area_map)
     return area_map
 
 

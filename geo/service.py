@@ -55,7 +55,7 @@ def _one_area(session: Session, *, code: str, scope: Scope, columns: str):
         text(f"SELECT {columns} FROM area a WHERE a.code = :code AND {scope.area_condition()}"),
         {"code": code, **scope.params}).first()
     if row is None:
-        raise NotFound(f"no area with code {code}", code=code)
+        raise NotFound(f"no area with code {code}", area_code=code)
     return row
 
 

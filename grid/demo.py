@@ -17,6 +17,7 @@ from core.progress import StageProgress
 from core.scope import prefix_range
 from core.security import hash_password
 from core.settings import Settings, get_settings
+from core.units.demo import load_demo_units, remove_demo_units
 from core.users.demo import (
     create_demo_accounts,
     demo_prefix,
@@ -49,6 +50,7 @@ def load_demo(
     prefix = demo_prefix(session, city_code=city_code)
     create_demo_accounts(session, city_code=city_code, password=password, prefix=prefix)
     create_worker_accounts(session, city_code=city_code, password=password, prefix=prefix)
+    load_demo_units(session, city_code=city_code, prefix=prefix, stage=stage)  # and members
     # Recent patrols, so that the map's staff layer shows where workers are.
     load_demo_patrols(session, city_code=city_code, seed=seed, now=now)
     if stage:
@@ -67,6 +69,7 @@ def remove_demo(session: Session, *, city_code: str) -> None:
     """The demo city's incidents, accounts, workers and areas, leaves first (the audit
     log keeps its events: it is append-only)."""
     remove_incidents(session, city_code=city_code)
+    remove_demo_units(session, city_code=city_code)
     remove_demo_accounts(session, city_code=city_code)
     remove_workers(session, city_code=city_code)
     removed = remove_city(session, city_code=city_code)
@@ -75,10 +78,18 @@ def remove_demo(session: Session, *, city_code: str) -> None:
 
 
 def remove_incidents(session: Session, *, city_code: str) -> int:
-    """Every incident in the city's grids, before the accounts and areas they point at;
-    what hangs off them (hand-offs, timeline, reporters, photos) goes by ON DELETE CASCADE."""
+    """Every incident in the city's grids, before the accounts, units and areas they point
+    at. The kernel's rows about them (clocks, timeline, hand-offs, links) name their subject
+    without a foreign key and go first; reporters and photos go by ON DELETE CASCADE."""
+    bounds = prefix_range(city_code[:4])
+    ids = "SELECT id FROM incident WHERE grid_code >= :low AND grid_code < :high"
+    for table in ("case_clock", "timeline_event", "handoff"):
+        session.execute(text(f"DELETE FROM {table} WHERE subject_type = 'incident' "
+                             f"AND subject_id IN ({ids})"), bounds)
+    session.execute(text(f"DELETE FROM case_link WHERE (a_type = 'incident' AND a_id IN "
+                         f"({ids})) OR (b_type = 'incident' AND b_id IN ({ids}))"), bounds)
     return session.execute(text("DELETE FROM incident WHERE grid_code >= :low AND "
-                                "grid_code < :high"), prefix_range(city_code[:4])).rowcount
+                                "grid_code < :high"), bounds).rowcount
 
 
 def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: int) -> int:

@@ -50,6 +50,16 @@ REDIS_URL=${REDIS_URL:-$(dotenv REDIS_URL)}
 REDIS_URL=${REDIS_URL:-redis://127.0.0.1:6379/0}
 export DATABASE_URL REDIS_URL
 
+# The API and the worker refuse to start (ENVIRONMENT=production, the default) with the
+# public development SECRET_KEY: a machine without one gets a random key in .env, once.
+if [ -z "${SECRET_KEY:-}" ] && [ -z "$(dotenv SECRET_KEY)" ]; then
+    say "writing a random SECRET_KEY into .env"
+    key=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')
+    # A newline first if .env does not end with one, so the key gets a line of its own.
+    { if [ -s .env ] && [ -n "$(tail -c 1 .env)" ]; then echo; fi; echo "SECRET_KEY=$key"; } >>.env
+    chmod 600 .env
+fi
+
 is_local() { case $1 in '' | localhost | 127.* | ::1) return 0 ;; *) return 1 ;; esac; }
 tcp_answers() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 

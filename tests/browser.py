@@ -25,10 +25,17 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 ARTEFACTS = Path(os.environ.get("TEST_ARTEFACTS", ".state/test-artefacts"))
 
 
+# How long an `expect` waits for its condition (Playwright's default: 5 s). A bound, not a
+# pace: a passing check returns as soon as the page gets there, and on a loaded machine
+# (CI, other runs on the same 2 cores) a page may take several times longer to get there.
+EXPECT_TIMEOUT_MS = 30_000
+
+
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -89,3 +96,27 @@ def log_in(page, username: str, password: str) -> None:
     form.get_by_label("用户名").fill(username)
     form.get_by_label("密码").fill(password)
     form.get_by_role("button", name="登录").click()
+
+
+# Leaflet is still: no zoom or pan animation running, and the view (zoom, centre, the map
+# pane's offset) the same for several frames in a row. A fitBounds starts its animation a
+# frame after the call, so one still frame proves nothing.
+_MAP_STILL = """(frames) => {
+    const container = document.querySelector(".folium-map");
+    const map = container && window[container.id];
+    if (!map) return false;
+    const panning = map._panAnim && map._panAnim._inProgress;
+    const moving = map._animatingZoom || map._flyToFrame || panning;
+    const pane = map.getPane("mapPane").style.transform;
+    const view = [map.getZoom(), map.getCenter(), pane].join("|");
+    const still = !moving && container.gridgovTestView === view;
+    container.gridgovTestView = view;
+    container.gridgovTestStill = still ? (container.gridgovTestStill || 0) + 1 : 0;
+    return container.gridgovTestStill >= frames;
+}"""
+
+
+def wait_for_map_still(page, frames: int = 5) -> None:
+    """Wait until the page's Leaflet map (a folium page) has stopped moving: before a click
+    at a map position or a screenshot, instead of sleeping for an animation's length."""
+    page.wait_for_function(_MAP_STILL, arg=frames, polling="raf")

@@ -1,17 +1,22 @@
 /* Logging in and talking to the API, shared by the pages (/map, /kpis, /console, /field).
  *
- * Login: the OAuth2 password flow. The access and refresh tokens live in sessionStorage
- * (this tab only, shared by the pages of the tab) unless the page names another storage;
- * every API call sends the access token; a 401 spends the refresh token once for a new pair (rotation) and retries once; failing
- * that, the login form returns.
+ * Login: the OAuth2 password flow, asking for the refresh token as a cookie
+ * (`X-Refresh-Cookie: 1`): the server sets it HttpOnly, SameSite=Strict, for the auth path
+ * only, so no script on the page (an injected one included) can read it. The page keeps
+ * only the short-lived access token, in sessionStorage (this tab; a reload keeps the
+ * login). Every API call sends the access token; without one, or on a 401, the cookie is
+ * spent once for a new access token (rotation) and the call retried once; failing that,
+ * the login form returns.
  *
  *   const session = gridgovSession.create({
  *     apiBase: "/api/v1", title: "…",   // the login form's heading
- *     storage: localStorage,            // optional: where the tokens live (default
- *                                       // sessionStorage; the field app keeps its login
- *                                       // across restarts, to send its queue offline-first)
- *     onLogin() {},                     // logged in (or found stored tokens): fill the page
- *     onLogout() {},                    // the tokens are gone: forget what the page shows
+ *     remember: true,                   // optional: a restarted app opens logged in (the
+ *                                       // field app, to send its queue offline-first): a
+ *                                       // marker without any secret in localStorage says a
+ *                                       // login exists; its access token comes from the
+ *                                       // cookie at the first call
+ *     onLogin() {},                     // logged in (or found a login): fill the page
+ *     onLogout() {},                    // the login is gone: forget what the page shows
  *   });
  *   session.start();                    // the login form, or onLogin at once
  *   await session.getJSON("/auth/me");  // throws LoginRequired (the form is showing) or
@@ -19,11 +24,18 @@
  *   await session.postJSON(path, body); // the same, for a POST of JSON
  *   await session.objectURL(url);       // an API resource (a photo) as an object URL:
  *                                       // <img> cannot send the token itself
+ *
+ * Offline (no access token, and the refresh cannot reach the server): a call goes out
+ * without a token, so the field app's service worker can answer GETs from its cache, and
+ * a POST fails as offline (the outbox keeps it).
  */
 (function () {
   "use strict";
 
-  const STORAGE = {access: "gridgov.accessToken", refresh: "gridgov.refreshToken"};
+  const ACCESS = "gridgov.accessToken";  // sessionStorage: the access token only
+  const REMEMBERED = "gridgov.loggedIn";  // localStorage (remember: true): "1", no secret
+  const LEGACY_REFRESH = "gridgov.refreshToken";  // where earlier versions kept it
+  const COOKIE_MODE = {"X-Refresh-Cookie": "1"};
   const i18n = window.gridgovI18n;
   i18n.add({
     "role.grid_worker": {zh: "网格员", en: "grid worker"},
@@ -76,14 +88,15 @@
   function create(options) {
     const state = {
       options,
-      storage: options.storage || sessionStorage,
+      remember: Boolean(options.remember),
+      legacyRefresh: takeLegacyRefresh(),  // exchanged once for the cookie
       refreshing: null,  // the refresh in flight, shared by every request that needs it
       login: null,
     };
     state.login = createLoginForm(state);
     return {
       start() {
-        if (storedTokens(state)) options.onLogin();
+        if (accessToken() || remembered(state)) options.onLogin();
         else showLogin(state);
       },
       api: (path, init) => api(state, path, init),
@@ -95,22 +108,35 @@
     };
   }
 
-  // --- the tokens ----------------------------------------------------------------------
+  // --- the access token ----------------------------------------------------------------
 
-  function storedTokens(state) {
-    const access = state.storage.getItem(STORAGE.access);
-    const refresh = state.storage.getItem(STORAGE.refresh);
-    return access && refresh ? {access, refresh} : null;
+  function accessToken() {
+    return sessionStorage.getItem(ACCESS);
   }
 
-  function storeTokens(state, pair) {
-    state.storage.setItem(STORAGE.access, pair.access_token);
-    state.storage.setItem(STORAGE.refresh, pair.refresh_token);
+  function remembered(state) {
+    return state.remember && (localStorage.getItem(REMEMBERED) === "1"
+                              || Boolean(state.legacyRefresh));
   }
 
-  function clearTokens(state) {
-    state.storage.removeItem(STORAGE.access);
-    state.storage.removeItem(STORAGE.refresh);
+  function storeAccess(state, body) {
+    sessionStorage.setItem(ACCESS, body.access_token);
+    if (state.remember) localStorage.setItem(REMEMBERED, "1");
+  }
+
+  function clearTokens() {
+    sessionStorage.removeItem(ACCESS);
+    localStorage.removeItem(REMEMBERED);
+  }
+
+  // A refresh token an earlier version left where scripts can read it: moved out of
+  // storage now, and spent (for a cookie) at the first refresh.
+  function takeLegacyRefresh() {
+    const token = localStorage.getItem(LEGACY_REFRESH) || sessionStorage.getItem(LEGACY_REFRESH);
+    localStorage.removeItem(LEGACY_REFRESH);
+    sessionStorage.removeItem(LEGACY_REFRESH);
+    localStorage.removeItem(ACCESS);  // ditto its access token: sessionStorage only now
+    return token;
   }
 
   // --- logging in and out --------------------------------------------------------------
@@ -162,14 +188,14 @@
     try {
       // URLSearchParams: sent as application/x-www-form-urlencoded, the OAuth2 form.
       const response = await fetch(`${state.options.apiBase}/auth/token`, {
-        method: "POST", body: new URLSearchParams(new FormData(form)),
+        method: "POST", headers: COOKIE_MODE, body: new URLSearchParams(new FormData(form)),
       });
       const body = await response.json().catch(() => ({}));
       if (!response.ok) {
         state.login.error.textContent = loginRefusal(response.status, body);
         return;
       }
-      storeTokens(state, body);
+      storeAccess(state, body);
       form.reset();
       state.login.overlay.hidden = true;
       state.options.onLogin();
@@ -188,21 +214,20 @@
   }
 
   async function logout(state) {
-    const tokens = storedTokens(state);
     try {
-      // Revokes the login's refresh tokens; the access token simply expires.
-      if (tokens) await api(state, "/auth/logout", jsonPost({refresh_token: tokens.refresh}));
+      // Ends every login of the account (all its tokens) and drops the cookie.
+      await api(state, "/auth/logout", {method: "POST"});
     } catch (error) {
-      // Logged out here either way: the tokens are dropped below.
+      // Logged out here either way: the token is dropped below.
     }
-    clearTokens(state);
+    clearTokens();
     state.options.onLogout();
     showLogin(state);
   }
 
-  // The tokens are no good any more: back to the login form.
+  // The login is no good any more: back to the login form.
   function loginRequired(state) {
-    clearTokens(state);
+    clearTokens();
     state.options.onLogout();
     showLogin(state, t("login.again"));
     return new LoginRequired("log in first");
@@ -222,31 +247,42 @@
   // A fetch of the API as the logged-in user: one refresh and one retry on a 401.
   async function api(state, path, init = {}) {
     const url = `${state.options.apiBase}${path}`;
-    const sent = storedTokens(state);
-    if (!sent) throw loginRequired(state);
-    let response = await fetch(url, withBearer(init, sent.access));
+    let sent = accessToken();
+    if (!sent) {
+      try {
+        if (!await refreshTokens(state, null)) throw loginRequired(state);
+      } catch (error) {
+        if (error instanceof LoginRequired) throw error;
+        // Offline: sent without a token, for the service worker's cache to answer.
+      }
+      sent = accessToken();
+    }
+    let response = await fetch(url, sent ? withBearer(init, sent) : init);
     if (response.status === 401) {
-      const fresh = await refreshTokens(state, sent.access) && storedTokens(state);
-      if (!fresh) throw loginRequired(state);
-      response = await fetch(url, withBearer(init, fresh.access));
+      if (!await refreshTokens(state, sent)) throw loginRequired(state);
+      response = await fetch(url, withBearer(init, accessToken()));
       if (response.status === 401) throw loginRequired(state);
     }
     return response;
   }
 
-  // Whether a fresh pair is stored. Requests refused together share one refresh: a second
-  // refresh with the same, by then spent, token would read as a stolen token and revoke
-  // the whole login.
+  // Whether a fresh access token is stored. Requests refused together share one refresh:
+  // a second refresh with the same, by then spent, cookie would read as a stolen token and
+  // revoke the whole login. Throws (a TypeError) when the server cannot be reached.
   function refreshTokens(state, staleAccess) {
-    const current = storedTokens(state);
-    if (!current) return Promise.resolve(false);
-    if (current.access !== staleAccess) return Promise.resolve(true);  // refreshed meanwhile
+    const current = accessToken();
+    if (current && current !== staleAccess) return Promise.resolve(true);  // meanwhile
     state.refreshing ??= (async () => {
       try {
-        const response = await fetch(`${state.options.apiBase}/auth/refresh`,
-                                     jsonPost({refresh_token: current.refresh}));
+        const init = {method: "POST", headers: {...COOKIE_MODE}, credentials: "same-origin"};
+        if (state.legacyRefresh) {
+          Object.assign(init, jsonPost({refresh_token: state.legacyRefresh}));
+          init.headers = {...init.headers, ...COOKIE_MODE};
+        }
+        const response = await fetch(`${state.options.apiBase}/auth/refresh`, init);
+        state.legacyRefresh = null;
         if (!response.ok) return false;
-        storeTokens(state, await response.json());
+        storeAccess(state, await response.json());
         return true;
       } finally {
         state.refreshing = null;

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     kpi_read = "kpi:read"
     patrols_record = "patrols:record"  # 巡查: a grid worker records his own patrols
     patrols_read = "patrols:read"  # patrol tracks: one's own, or the workers of one's scope
+    units_read = "units:read"  # departments, units and members: dispatch targets
 
 
 CENTRES = frozenset({Role.village_staff, Role.township_staff, Role.county_dispatcher})
@@ -59,7 +60,8 @@ _GRANTS = ((Permission.incidents_report, REPORTERS), (Permission.incidents_act, 
 
 
 def _permissions_of(role: Role) -> frozenset[Permission]:
-    granted = {Permission.own_account, Permission.areas_read, Permission.incidents_read}
+    granted = {Permission.own_account, Permission.areas_read, Permission.incidents_read,
+               Permission.units_read}
     granted |= {permission for permission, roles in _GRANTS if role in roles}
     return frozenset(granted | (ADMINISTRATION if role is Role.admin else set()))
 

@@ -26,6 +26,10 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     id_number: Mapped[str | None] = mapped_column(String(18))  # GB 11643, validated on input
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Access tokens carry the epoch they were issued in; raising it (logout, a new
+    # password, deactivation) refuses every token issued before, at the next request.
+    # Not part of `version`: a logout must not make an admin's pending edit stale.
+    token_epoch: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Optimistic concurrency: an edit names the version it read; a stale one gets 409.
     version: Mapped[int] = mapped_column(BigInteger, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),

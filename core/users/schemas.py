@@ -9,7 +9,8 @@ from core.users.models import User
 class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"
-    refresh_token: str
+    refresh_token: str | None = Field(
+        None, description="absent when it was set as an HttpOnly cookie (X-Refresh-Cookie: 1)")
     expires_in: int = Field(description="seconds the access token is valid")
 
 

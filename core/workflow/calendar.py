@@ -1,4 +1,4 @@
-"""The working calendar: when a time limit in working hours or working days runs out.
+"""The working calendar: when a time limit runs out, in working time or as a period.
 
 Pure computation, no database: `core/workflow/calendar_store.py` builds a WorkingCalendar
 from the stored schedule (`load_calendar`). A day is a workday when the schedule says so
@@ -11,25 +11,45 @@ Office time is counted in the calendar's zone on the wall clock, period by perio
 change inside office hours (China has none). The walk goes day by day, whole working days
 at once, so a limit of weeks costs a few dozen steps.
 
-- N working hours (`8h`): N hours of office time from the start; a start outside office
-  hours starts counting at the next opening.
-- N working days (`3d`): the close of office on the Nth working day after the start day
-  (the start day is not counted, whatever the start time).
-- Suspensions (挂账): the clock stops; the office time left when a suspension begins is
-  counted again from its end.
+Units (core/workflow/durations.py):
+- `8h` working hours: office time from the start (outside office hours: from the next
+  opening). `3d` working days: the close of office on the 3rd working day after the start
+  day (the start day is not counted, whatever the start time).
+- `90cd` natural days and `6mo` months are periods (期间), counted as 民事诉讼法第八十五条
+  and 行政诉讼法第五十一条 count them: the start day is not counted; a month period's last
+  day is the corresponding day of its last month, or that month's last day
+  (民法典第二百零二条); a last day that is a rest day or a holiday moves to the next
+  working day ("以法定休假日后的第一日为期间届满的日期"), read from the schedule: a 调休
+  working weekend day is a working day. A period ends at the END of its last day,
+  written 23:59:59.999999 local time (the due moment's date is the last day; `due <= now`
+  is red from that instant).
+
+Suspensions (挂账, 中止): for working time the office time left when a suspension begins is
+counted again from its end (`due(..., pauses=)`; a stored clock keeps
+`working_seconds(now, due)` and resumes with `add_working_seconds`). For a period, its
+unadjusted end (`raw_due`: store it with the clock) moves later by the natural time
+suspended and the rest-day rule is applied again to the moved end (`resume_due(raw_end,
+paused_seconds)` gives both); the period still ends at the end of a day, so a suspension of
+hours moves it to the end of the next day. Extensions (延长): `due(start, limit,
+extension=more)` counts `limit + more` from the start, in one unit (`90cd` + `30cd`).
+`warn_at(start, limit, share)`: when `share` of the office time (working units) or of the
+natural time from start to due (periods) has passed.
 
 Datetimes in must be aware (naive: ValueError); datetimes out are in the calendar's zone.
+A due moment past the year 9999 is InvalidInput (code `due_out_of_range`).
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from types import MappingProxyType
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import InvalidInput
-from core.workflow.durations import Duration, Unit
+from core.workflow.durations import Duration, Unit, last_day
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_OFFICE_HOURS = "08:30-12:00,14:00-17:30"
@@ -109,11 +129,32 @@ def parse_instant(text: str) -> datetime:
         return datetime.fromisoformat((text or "").strip())
     except ValueError:
         raise InvalidInput(f"not an ISO 8601 date and time like 2026-09-30T16:00:00+08:00: "
-                           f"{text!r}") from None
+                           f"{text!r}", code="invalid_instant") from None
 
 
 def fallback_warning(year: int) -> str:
     return f"no holiday schedule for {year}: counting Monday–Friday"
+
+
+class Resumed(NamedTuple):
+    """A period's ends after a suspension: the unadjusted end to store, and the due moment."""
+
+    raw_due: datetime
+    due: datetime
+
+
+@contextmanager
+def _in_range(start: datetime, limit: Duration) -> Iterator[None]:
+    """Date arithmetic past the year 9999 is the caller's input, not a bug: a 422."""
+    try:
+        yield
+    except OverflowError:
+        raise InvalidInput(f"{limit} from {start.isoformat()} runs past the last date the "
+                           f"calendar can count", code="due_out_of_range") from None
+
+
+def _extended(limit: Duration, extension: Duration | None) -> Duration:
+    return limit if extension is None else limit + extension
 
 
 class WorkingCalendar:
@@ -178,7 +219,11 @@ class WorkingCalendar:
         (for user input: the computations themselves refuse naive datetimes)."""
         if moment.tzinfo is None or moment.utcoffset() is None:
             return moment.replace(tzinfo=self.tz)
-        return moment.astimezone(self.tz)
+        try:
+            return moment.astimezone(self.tz)
+        except OverflowError:
+            raise InvalidInput(f"{moment.isoformat()} is out of the calendar's range",
+                               code="invalid_instant") from None
 
     def warnings_for(self, start: datetime, end: datetime | None = None) -> list[str]:
         """One warning per year from start to end (in the calendar's zone) whose schedule
@@ -213,22 +258,71 @@ class WorkingCalendar:
             raise ValueError(f"seconds must not be negative: {seconds}")
         return self._add_us(self._local(start), round(seconds * _US))
 
-    def due(self, start: datetime, duration: Duration, *,
+    def due(self, start: datetime, duration: Duration, *, extension: Duration | None = None,
             pauses: Sequence[tuple[datetime, datetime]] = ()) -> datetime:
-        """When a time limit of `duration` from start runs out, the clock stopped during
-        each (from, to) suspension."""
-        local = self._local(start)
-        return self._resume(local, self._due(local, duration), pauses)
+        """When a time limit of `duration` (plus `extension`, same unit) from start runs
+        out, the clock stopped during each (from, to) suspension."""
+        local, limit = self._local(start), _extended(duration, extension)
+        with _in_range(local, limit):
+            if limit.unit.working:
+                return self._resume(local, self._due(local, limit), pauses)
+            raw = self._pushed(local, self._raw_end(local, limit), pauses, settle=True)
+            return self.period_due(raw)
 
     def warn_at(self, start: datetime, duration: Duration, share: float, *,
+                extension: Duration | None = None,
                 pauses: Sequence[tuple[datetime, datetime]] = ()) -> datetime:
-        """The instant at which `share` (0 < share <= 1, e.g. 0.8) of the limit's office
-        time is used; suspensions stop the clock as in `due`."""
+        """The instant at which `share` (0 < share <= 1, e.g. 0.8) of the limit is used:
+        of its office time for working units, of the natural time from start to due for
+        periods; suspensions stop the clock as in `due`."""
         if not 0 < share <= 1:
             raise ValueError(f"share must be in (0, 1], not {share}")
-        local = self._local(start)
-        limit_us = self._office_us(local, self._due(local, duration))
-        return self._resume(local, self._add_us(local, round(limit_us * share)), pauses)
+        local, limit = self._local(start), _extended(duration, extension)
+        with _in_range(local, limit):
+            if limit.unit.working:
+                limit_us = self._office_us(local, self._due(local, limit))
+                return self._resume(local, self._add_us(local, round(limit_us * share)),
+                                    pauses)
+            due = self.period_due(self._raw_end(local, limit))
+            warn = self._later(local, _elapsed(local, due) * share)
+            return self._pushed(local, warn, pauses, settle=False)
+
+    # --- periods: natural days and months -------------------------------------------------
+
+    def raw_due(self, start: datetime, duration: Duration, *,
+                extension: Duration | None = None) -> datetime:
+        """A period's end before the rest-day rule: the end of its last day as counted on
+        the plain calendar (store it with the clock: suspensions move it, `resume_due`).
+        For working units, the due moment itself."""
+        local, limit = self._local(start), _extended(duration, extension)
+        with _in_range(local, limit):
+            if limit.unit.working:
+                return self._due(local, limit)
+            return self._raw_end(local, limit)
+
+    def period_due(self, raw_end: datetime) -> datetime:
+        """The due moment of a period whose unadjusted end is `raw_end`: the end of the day
+        it falls in, or of the next working day when that day is a rest day or a holiday
+        (民事诉讼法第八十五条: 以法定休假日后的第一日为期间届满的日期)."""
+        day = self._local(raw_end).date()
+        while not self.is_workday(day):
+            day += _ONE_DAY
+        return self._at(day, _DAY_US - 1)
+
+    def resume_due(self, raw_end: datetime, paused_seconds: float) -> Resumed:
+        """A period suspended for `paused_seconds` of natural time: its unadjusted end moved
+        that much later, and the due moment the rest-day rule makes of it. (A warning
+        instant moves by the same natural time, with no rule applied.)"""
+        if paused_seconds < 0:
+            raise ValueError(f"paused_seconds must not be negative: {paused_seconds}")
+        local = self._local(raw_end)
+        try:
+            raw = self._later(local, timedelta(seconds=paused_seconds))
+            return Resumed(raw, self.period_due(raw))
+        except OverflowError:
+            raise InvalidInput(f"a suspension of {paused_seconds} s moves {local.isoformat()} "
+                               f"past the last date the calendar can count",
+                               code="due_out_of_range") from None
 
     # --- internals ------------------------------------------------------------------------
 
@@ -238,6 +332,9 @@ class WorkingCalendar:
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError(f"naive datetime {moment.isoformat()}: give a time zone")
         return moment.astimezone(self.tz)
+
+    def _later(self, moment: datetime, elapsed: timedelta) -> datetime:
+        return (moment.astimezone(UTC) + elapsed).astimezone(self.tz)
 
     def _at(self, day: date, micro: int) -> datetime:
         return datetime(day.year, day.month, day.day, tzinfo=self.tz) + timedelta(
@@ -294,13 +391,30 @@ class WorkingCalendar:
         if duration.unit is Unit.days:
             last = self.nth_workday_after(start.date(), duration.amount)
             return self._at(last, self._spans[-1][1])
-        raise ValueError(f"unknown unit {duration.unit!r}")
+        raise ValueError(f"{duration} is a period, not working time")
 
-    def _resume(self, start: datetime, end: datetime,
-                pauses: Sequence[tuple[datetime, datetime]]) -> datetime:
-        """`end` pushed back by the suspensions: at each one's start the office time left
-        until `end` is counted again from its end. A suspension before the start counts
-        from the start; one beginning after the limit ran out changes nothing."""
+    def _raw_end(self, start: datetime, duration: Duration) -> datetime:
+        """The end (23:59:59.999999 local) of the period's last day, rest days ignored."""
+        return self._at(last_day(start.date(), duration), _DAY_US - 1)
+
+    def _pushed(self, start: datetime, end: datetime,
+                pauses: Sequence[tuple[datetime, datetime]], *, settle: bool) -> datetime:
+        """A period's `end` moved later by the natural time of each suspension that began
+        before the clock ran out (at the settled due moment when `settle`, else at `end`
+        itself); a suspension before the start counts from the start."""
+        resumed = start
+        for begin, finish in self._spans_of(pauses):
+            begin = max(begin, resumed)
+            if finish <= begin:
+                continue
+            if begin >= (self.period_due(end) if settle else end):
+                break
+            end = self._later(end, _elapsed(begin, finish))
+            resumed = finish
+        return end
+
+    def _spans_of(self, pauses: Sequence[tuple[datetime, datetime]]
+                  ) -> list[tuple[datetime, datetime]]:
         spans = []
         for pause in pauses:
             begin, finish = (self._local(moment) for moment in pause)
@@ -308,8 +422,15 @@ class WorkingCalendar:
                 raise ValueError(f"a suspension ends before it begins: "
                                  f"{begin.isoformat()} to {finish.isoformat()}")
             spans.append((begin, finish))
+        return sorted(spans)
+
+    def _resume(self, start: datetime, end: datetime,
+                pauses: Sequence[tuple[datetime, datetime]]) -> datetime:
+        """`end` pushed back by the suspensions: at each one's start the office time left
+        until `end` is counted again from its end. A suspension before the start counts
+        from the start; one beginning after the limit ran out changes nothing."""
         resumed = start
-        for begin, finish in sorted(spans):
+        for begin, finish in self._spans_of(pauses):
             begin = max(begin, resumed)
             if finish <= begin:
                 continue
@@ -318,3 +439,8 @@ class WorkingCalendar:
             end = self._add_us(finish, self._office_us(begin, end))
             resumed = finish
         return end
+
+
+def _elapsed(start: datetime, end: datetime) -> timedelta:
+    # In UTC: two datetimes of one zone subtract on the wall clock, which may jump.
+    return end.astimezone(UTC) - start.astimezone(UTC)

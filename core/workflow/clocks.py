@@ -13,8 +13,10 @@ its unadjusted end by the natural time suspended and applies the rest-day rule a
 An extension counts `limit + extension` (one unit) from the start.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -57,12 +59,14 @@ def start(session: Session, subject: Subject, rule: ClockRule, *, case_type: str
 
 
 def start_detached(rule: ClockRule, *, now: datetime, calendar: WorkingCalendar,
-                   warn_share: float) -> CaseClock:
+                   warn_share: float, make: Callable[..., Any] = CaseClock) -> Any:
     """A clock timed but not yet given to a subject: for a subject not inserted yet (a new
-    report is written once, with its clock's mirror); `attach` it after the insert."""
-    clock = CaseClock(name=rule.name, limit=str(rule.limit), citation=rule.citation,
-                      started_at=now, colour="green", escalated=False, paused_seconds=0.0,
-                      late=False)
+    report is written once, with its clock's mirror); `attach` it after the insert.
+    `make` builds it (the demo history times plain records with the same fields: the
+    same arithmetic, without an ORM object per clock)."""
+    clock = make(name=rule.name, limit=str(rule.limit), citation=rule.citation,
+                 started_at=now, colour="green", escalated=False, paused_seconds=0.0,
+                 late=False)
     _time(clock, calendar, warn_share)
     return clock
 
@@ -96,9 +100,14 @@ def stop(session: Session, subject: Subject, name: str, *, now: datetime) -> Cas
     """Stop a running clock; it keeps whether it ran out (`late`)."""
     clock = running(session, subject, name)
     if clock is not None:
-        clock.late = clock.colour == "red" or now > clock.due_at
-        clock.stopped_at = now
+        stop_clock(clock, now=now)
     return clock
+
+
+def stop_clock(clock: Any, *, now: datetime) -> None:
+    """`stop` on a clock in hand (no session: the demo history runs it too)."""
+    clock.late = clock.colour == "red" or now > clock.due_at
+    clock.stopped_at = now
 
 
 def stop_all(session: Session, subject: Subject, *, now: datetime) -> None:
@@ -111,20 +120,33 @@ def stop_all(session: Session, subject: Subject, *, now: datetime) -> None:
 def pause(session: Session, subject: Subject, name: str, *, now: datetime,
           calendar: WorkingCalendar) -> CaseClock | None:
     clock = running(session, subject, name)
-    if clock is None or clock.paused_at is not None:
-        return clock
+    if clock is not None:
+        pause_clock(clock, now=now, calendar=calendar)
+    return clock
+
+
+def pause_clock(clock: Any, *, now: datetime, calendar: WorkingCalendar) -> None:
+    """`pause` on a clock in hand (no session: the demo history runs it too)."""
+    if clock.paused_at is not None:
+        return
     clock.paused_at = now
     if parse_duration(clock.limit).unit.working:
         clock.remaining_seconds = _working_left(calendar, now, clock.due_at)
         clock.warn_remaining_seconds = _working_left(calendar, now, clock.warn_at)
-    return clock
 
 
 def resume(session: Session, subject: Subject, name: str, *, now: datetime,
            calendar: WorkingCalendar) -> CaseClock | None:
     clock = running(session, subject, name)
-    if clock is None or clock.paused_at is None:
-        return clock
+    if clock is not None:
+        resume_clock(clock, now=now, calendar=calendar)
+    return clock
+
+
+def resume_clock(clock: Any, *, now: datetime, calendar: WorkingCalendar) -> None:
+    """`resume` on a clock in hand (no session: the demo history runs it too)."""
+    if clock.paused_at is None:
+        return
     paused = max((now - clock.paused_at).total_seconds(), 0.0)
     if parse_duration(clock.limit).unit.working:
         clock.due_at = calendar.add_working_seconds(now, clock.remaining_seconds or 0.0)
@@ -137,7 +159,6 @@ def resume(session: Session, subject: Subject, name: str, *, now: datetime,
     clock.paused_seconds += paused
     clock.paused_at = clock.remaining_seconds = clock.warn_remaining_seconds = None
     clock.colour = colour_at(clock, now)
-    return clock
 
 
 def extend(session: Session, subject: Subject, rule: ClockRule, *, by: Duration,

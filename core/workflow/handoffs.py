@@ -85,7 +85,7 @@ def open_handoff(context: Context, case_type: CaseType, row: Any, *, kind: str,
             "handoff_id": handoff.id, "subject_type": subject.type, "subject_id": row.id,
             "to_unit_id": to_unit.id, "to_platform": to_unit.platform,
             "from_platform": handoff.from_platform, "reason": reason,
-            "area_code": case_type.area_code(row)})
+            "area_code": case_type.area_code(row), "point": _point(row)})
     return handoff
 
 
@@ -241,6 +241,18 @@ def nearest_covering(session: Session, code: str, *, platform: str | None,
         raise InvalidInput(f"no unit of {platform or department} covers {code}",
                            code="no_unit_covers")
     return unit
+
+
+def _point(row: Any) -> list[float] | None:
+    """A subject's location as [lon, lat], when it has a `geom` point (the receiving
+    platform places its own subject there)."""
+    geom = getattr(row, "geom", None)
+    if geom is None or isinstance(geom, str) or not hasattr(geom, "data"):
+        return None
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(geom)
+    return [point.x, point.y]
 
 
 def _move_to(row: Any, *, unit_id: int | None, code: str, platform: str) -> None:

@@ -45,3 +45,15 @@ def _other_end(row: CaseLink, subject: Subject) -> dict:
     return {"type": other_type, "id": other_id, "kind": row.kind,
             "direction": "to" if forward else "from", "created_by": row.created_by,
             "created_at": row.created_at}
+
+
+def report_back(session: Session, subject: Subject, *, actor: str, action: str,
+                note: str | None = None, data: dict | None = None) -> list[Subject]:
+    """Tell every subject linked to `subject` (a case opened from a referred incident, say)
+    what became of it, on their timelines: "the case closed". No platform names another's
+    tables: the link rows and the timeline are the kernel's."""
+    others = [Subject(link["type"], link["id"]) for link in links_of(session, subject)]
+    for other in others:
+        timeline.add(session, other, actor=actor, action=action, note=note,
+                     data={"from": {"type": subject.type, "id": subject.id}, **(data or {})})
+    return others

@@ -1,23 +1,27 @@
 """Transactional outbox: side effects written with the change, delivered after commit.
 
 `enqueue(session, ...)` adds a message in the caller's transaction and asks for a prompt
-delivery once that transaction commits (a Celery task, best effort: with the broker down
-the request still succeeds). The worker's `deliver_pending` claims pending messages with
-`FOR UPDATE SKIP LOCKED` and hands each to every channel; the beat runs it every few
-seconds as well, so a message whose kick was lost (broker down, crash after commit) is
-delivered when the broker is back.
+delivery once that transaction commits (a Celery task sent from a background thread, best
+effort: with the broker down the request neither fails nor waits). The worker's
+`deliver_pending` claims pending messages with `FOR UPDATE SKIP LOCKED` and hands each to
+every channel; the beat runs it every few seconds as well, so a message whose kick was
+lost (broker down, crash after commit) is delivered when the broker is back.
 
 Exactly once, for the inbox: its rows are written in the transaction that marks the
 message delivered, and (outbox_id, user_id) is unique. External channels (SMS,
 messaging gateways) are at least once: they get the outbox id as an idempotency key.
 """
 
+import atexit
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -61,13 +65,115 @@ def _kick_after_commit(session: Session) -> None:
 
 
 def kick() -> None:
-    """Ask a worker to deliver now. Best effort: the beat catches anything this misses."""
-    try:
-        from core.celery_app import celery_app
+    """Ask a worker to deliver now, without waiting: the request that committed the
+    message never waits for the broker (a send to a stopped Redis blocks for ~6 s).
 
-        celery_app.send_task(DELIVER_TASK, retry=False, ignore_result=True)
-    except Exception as exc:  # broker down: the message waits in the table, nothing is lost
-        log.warning("outbox: could not ask for delivery now (%s); the beat will", exc)
+    Best effort: the beat delivers whatever a lost kick misses."""
+    _KICKER.kick()
+
+
+class _Kicker:
+    """One background thread per process sends the kicks, coalesced: a kick means "look
+    at the outbox", so any number asked for while one is being sent make one more send.
+
+    After a failed send the broker is taken as down for `pause` seconds and kicks are
+    skipped (the beat delivers; one warning per outage, not one per write). At exit a
+    kick still pending is sent (bounded wait), so a short command's kick is not lost.
+    """
+
+    def __init__(self, send: Callable[[], None] | None = None,
+                 prepare: Callable[[], None] | None = None, *, pause: float = 10.0,
+                 flush_seconds: float = 15.0) -> None:
+        self.send = send or _ask_a_worker
+        self.prepare = prepare or (_load_broker_client if send is None else (lambda: None))
+        self.pause, self.flush_seconds = pause, flush_seconds
+        self._reset()
+
+    def _reset(self) -> None:
+        # Also run in a forked child (Celery's prefork pool): the parent's thread is not
+        # there, and its locks may have been held at the fork.
+        self._cond = threading.Condition()
+        self._starting = threading.Lock()
+        self._pending = self._busy = False
+        self._thread: threading.Thread | None = None
+        self._down_until = 0.0
+
+    def kick(self) -> None:
+        if self._thread is None:
+            self._start()
+        with self._cond:
+            self._pending = True
+            self._cond.notify()
+
+    def _start(self) -> None:
+        with self._starting:
+            if self._thread is not None:
+                return
+            try:
+                self.prepare()
+            except Exception as exc:  # the send will fail and say why; the beat delivers
+                log.warning("outbox: the broker's client did not load (%s)", exc)
+            self._thread = threading.Thread(target=self._run, name="outbox-kick",
+                                            daemon=True)
+            self._thread.start()
+
+    @property
+    def busy(self) -> bool:
+        """A kick is waiting or being sent."""
+        with self._cond:
+            return self._pending or self._busy
+
+    def flush(self) -> None:
+        """Wait (bounded) until every kick asked for has been sent or given up."""
+        with self._cond:
+            self._cond.wait_for(lambda: not (self._pending or self._busy),
+                                timeout=self.flush_seconds)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._pending)
+                self._pending, self._busy = False, True
+            try:
+                self._send()
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _send(self) -> None:
+        if time.monotonic() < self._down_until:
+            return  # the broker was down a moment ago: leave it to the beat
+        try:
+            self.send()
+        except Exception as exc:  # broker down: the message waits in the table, nothing is lost
+            self._down_until = time.monotonic() + self.pause
+            log.warning("outbox: could not ask for delivery now (%s); the beat will; "
+                        "kicks skipped for %.0f s", exc, self.pause)
+
+
+def _ask_a_worker() -> None:
+    from core.celery_app import celery_app
+
+    celery_app.send_task(DELIVER_TASK, retry=False, ignore_result=True)
+
+
+def _load_broker_client() -> None:
+    """Import the broker's client library in the caller's thread, at the first kick: a
+    short command's first send may run at exit, where an import that registers an exit
+    hook (the redis client's does) fails: "can't register atexit after shutdown"."""
+    from core.celery_app import celery_app
+
+    connection = celery_app.connection_for_write()
+    try:
+        connection.transport  # noqa: B018 (loads the transport module; connects to nothing)
+    finally:
+        connection.release()
+
+
+_KICKER = _Kicker()
+atexit.register(_KICKER.flush)
+os.register_at_fork(after_in_child=_KICKER._reset)
 
 
 class Channel(Protocol):
@@ -121,14 +227,15 @@ def channels_named(names: Sequence[str]) -> list[Channel]:
 
 
 def recipients(session: Session, payload: dict[str, Any]) -> list[int]:
-    """Users named outright, plus the active users of an audience (roles at a scope)."""
+    """Users named outright, plus the active members of the units addressed (with one of
+    the positions named, when positions are named)."""
+    from core.units.service import members_of
+
     users = set(payload.get("user_ids") or ())
     audience = payload.get("audience")
     if audience:
-        users.update(session.scalars(text(
-            "SELECT id FROM app_user WHERE is_active AND role = ANY(:roles) "
-            "AND scope_code = :scope_code"),
-            {"roles": list(audience["roles"]), "scope_code": audience["scope_code"]}))
+        users.update(members_of(session, unit_ids=audience.get("unit_ids") or (),
+                                positions=audience.get("positions")))
     return sorted(users)
 
 
@@ -158,6 +265,10 @@ def _deliver_one(session: Session, message: OutboxMessage, channels: Sequence[Ch
     try:
         if "task" in message.payload:
             _send_task(message)
+        elif "event" in message.payload:
+            from core.workflow import events
+
+            events.dispatch(session, message.payload)
         else:
             user_ids = recipients(session, message.payload)
             for channel in channels:

@@ -30,7 +30,7 @@ from core.workflow.calendar import WorkingCalendar
 from core.workflow.calendar_store import load_calendar
 from core.workflow.case_types import CaseType
 from core.workflow.clocks import Subject
-from core.workflow.kernel import Actor, Decision, Workflow, decide
+from core.workflow.kernel import Actor, ClockOp, Decision, Workflow, decide
 
 
 @dataclass
@@ -112,6 +112,26 @@ def apply(context: Context, case_type: CaseType, row: Any, decision: Decision, *
         after["reason"] = reason
     audit.record(session, actor=context.actor, action=f"{subject.type}.{decision.move.name}",
                  subject_type=subject.type, subject_id=row.id, before=before, after=after)
+
+
+def open_case(context: Context, case_type: CaseType, row: Any, *, note: str | None = None,
+              data: Mapping[str, Any] | None = None) -> None:
+    """A new subject (flushed, with its first state) starts its step's clock, its timeline
+    and its audit: what every platform does when it opens a case (from a referral too)."""
+    subject = Subject(case_type.subject_type, row.id)
+    step = case_type.workflow.steps.get(row.state)
+    if step is not None:
+        rule = case_type.clock_rule(context.session, row, step)
+        clock = clocks.start(context.session, subject, rule, case_type=case_type.code,
+                             now=context.now, calendar=context.calendar,
+                             warn_share=_warn_share(context, case_type))
+        if case_type.mirror_step is not None:
+            case_type.mirror_step(row, clock, ClockOp("start", step=step), context.now)
+    timeline.add(context.session, subject, actor=context.actor, action="open",
+                 to_state=row.state, note=note, at=context.now, data=dict(data or {}) or None)
+    audit.record(context.session, actor=context.actor, action=f"{subject.type}.open",
+                 subject_type=subject.type, subject_id=row.id,
+                 after={"state": row.state, "version": row.version, **(data or {})})
 
 
 def run_clocks(context: Context, case_type: CaseType, row: Any, decision: Decision) -> None:

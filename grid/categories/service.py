@@ -74,7 +74,8 @@ def get_minor(session: Session, *, code: str) -> Category:
     must be active. Anything else is InvalidInput (422) "unknown category"."""
     category = session.scalar(_ACTIVE_MINOR, {"code": code})
     if category is None:
-        raise InvalidInput(f"unknown category {code!r}: not an active 小类", code=code)
+        raise InvalidInput(f"unknown category {code!r}: not an active 小类",
+                           code="unknown_category", category_code=code)
     return category
 
 

@@ -52,7 +52,6 @@ class Incident(Base):
         CheckConstraint(f"urgency IN ({_values(Urgency)})", name="urgency_known"),
         CheckConstraint(f"source IN ({_values(Source)})", name="source_known"),
         CheckConstraint(f"deadline IN ({_values(DeadlineColour)})", name="deadline_known"),
-        CheckConstraint(f"owner_platform IN ({_values(Platform)})", name="platform_known"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
         # A replayed submission (same reporter, same key) finds the first one.
         UniqueConstraint("reporter_id", "idempotency_key", name="uq_incident_idempotency"),

@@ -4,8 +4,9 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from core.bounds import SaneDatetime
 from geo.schemas import Lat, Lon
 
 # A point batch as a phone uploads it: a minute of fixes at one a second fits many times.
@@ -18,7 +19,7 @@ class PatrolStartIn(BaseModel):
     client_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
                             description="made on the phone when the patrol starts (a UUID): "
                                         "a replayed start is the same patrol")
-    started_at: AwareDatetime | None = Field(
+    started_at: SaneDatetime | None = Field(
         None, description="when the phone started it (it may have been offline); now if absent")
 
 
@@ -28,7 +29,7 @@ class PointIn(BaseModel):
     lon: Lon
     lat: Lat
     accuracy_m: float | None = Field(None, ge=0, le=100_000, allow_inf_nan=False)
-    recorded_at: AwareDatetime = Field(description="when the phone took the fix")
+    recorded_at: SaneDatetime = Field(description="when the phone took the fix")
 
 
 class PointsIn(BaseModel):
@@ -40,8 +41,8 @@ class PointsIn(BaseModel):
 class PatrolEndIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ended_at: AwareDatetime | None = Field(None, description="when the phone ended it; now "
-                                                             "if absent")
+    ended_at: SaneDatetime | None = Field(None, description="when the phone ended it; now "
+                                                            "if absent")
 
 
 class PatrolOut(BaseModel):

@@ -2,8 +2,10 @@
 
 Every refusal of a credential is the same answer, so it tells an attacker nothing: one 401
 (and one detail) for any forged, expired or misused access token, one 401 for a wrong
-password, an unknown user name and a disabled account alike, one 429 with Retry-After
-for a locked-out name whether the account exists or not.
+password, an unknown user name and a disabled account alike. The refresh token travels in
+JSON, or for the pages as an HttpOnly cookie. Throttling and rate limits:
+tests/api/test_login_throttle.py; revocation and the account cache:
+tests/api/test_account_checks.py.
 
 Throttling runs on the real Redis, which other test runs share: each test fails logins
 only under user names and client addresses of its own (`throttled` clears their counters
@@ -14,92 +16,24 @@ commits (`RecordedRefusal.keep_writes`), and cleans up after itself.
 
 import base64
 import json
-import secrets
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import text, update
-from sqlalchemy.orm import Session
 
 from api.app import create_app
 from core.scope import EVERYWHERE
 from core.users.enums import ROLE_PERMISSIONS, Role
-from core.users.models import RefreshToken, User
+from core.users.models import RefreshToken
 from core.users.service import create_user
+from tests.api.auth_support import PASSWORD, PROBLEM, WRONG, bearer_of, login, tag
 from tests.conftest import bearer
 
-PROBLEM = "application/problem+json"
-PASSWORD = "Field-Patrol-2026!"
-WRONG = "Field-Patrol-2025?"
-THROTTLE_PREFIX = "gridgov:login-failures"
-# What each refusal says: generic on purpose.
-TOKEN_REFUSED = "the token is invalid or has expired"
-
-
-def tag() -> str:
-    return secrets.token_hex(4)
-
-
-def login(client: TestClient, username: str, password: str):
-    return client.post("/api/v1/auth/token", data={"username": username, "password": password})
-
-
-def bearer_of(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def throttled(settings) -> Iterator[Callable[..., None]]:
-    """Register the user names and client addresses a test fails logins with: their
-    counters are cleared now and when the test ends."""
-    client = redis.Redis.from_url(settings.redis_url)
-    keys: list[str] = []
-
-    def register(*, users=(), addresses=()) -> None:
-        new = ([f"{THROTTLE_PREFIX}:user:{name.strip().lower()}" for name in users]
-               + [f"{THROTTLE_PREFIX}:addr:{address}" for address in addresses])
-        if new:
-            client.delete(*new)
-            keys.extend(new)
-
-    yield register
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
-@pytest.fixture
-def client_at(app, throttled) -> Iterator[Callable[[str | None], TestClient]]:
-    """TestClients coming from addresses of their own (a fresh one unless named).
-
-    Not entered as context managers: the app's lifespan (its async read pool, for locate
-    only) runs in one client's event loop at most, and these need none of it.
-    """
-    with ExitStack() as stack:
-        def make(address: str | None = None) -> TestClient:
-            address = address or f"test-{tag()}"
-            throttled(addresses=[address])
-            client = TestClient(app, raise_server_exceptions=False, client=(address, 50000))
-            stack.callback(client.close)
-            return client
-        yield make
-
-
-@pytest.fixture
-def member(session: Session, demo_city, throttled) -> User:
-    """A township account of the demo county with a known password, in the rolled-back
-    transaction; its name is unique, since the throttle's Redis is shared."""
-    user = create_user(session, actor="test", scope=EVERYWHERE, username=f"member_{tag()}",
-                       password=PASSWORD, role=Role.township_staff, scope_code="430202001",
-                       phone="13812345678", id_number="11010519491231002X")
-    throttled(users=[user.username])
-    return user
+TOKEN_REFUSED = "the token is invalid or has expired"  # generic on purpose
 
 
 # --- login ------------------------------------------------------------------------------
@@ -207,6 +141,8 @@ FORGERIES: dict[str, Callable[[str, dict, str, str], str]] = {
     "no role": lambda t, c, key, r: _sign(_without(c, "role"), key),
     "no name": lambda t, c, key, r: _sign(_without(c, "name"), key),
     "no scope": lambda t, c, key, r: _sign(_without(c, "scope"), key),
+    "no epoch": lambda t, c, key, r: _sign(_without(c, "ep"), key),
+    "a later epoch": lambda t, c, key, r: _sign({**c, "ep": c["ep"] + 1}, key),
     "unknown role": lambda t, c, key, r: _sign({**c, "role": "superuser"}, key),
     "sub not a number": lambda t, c, key, r: _sign({**c, "sub": "demo_admin"}, key),
     "garbage": lambda t, c, key, r: "not.a.token",
@@ -234,7 +170,7 @@ def test_a_forged_or_misused_access_token_gets_the_same_401(
         assert response.headers["www-authenticate"] == "Bearer"
         body = response.json()
         assert body == {"type": "about:blank", "title": "Not authenticated", "status": 401,
-                        "detail": TOKEN_REFUSED, "instance": url}
+                        "detail": TOKEN_REFUSED, "instance": url, "code": "not_authenticated"}
 
 
 def test_the_real_token_passes_where_its_forgeries_fail(anonymous, real_tokens):
@@ -339,6 +275,9 @@ def test_logout_revokes_the_login(client_at, member):
                            headers=bearer_of(newer["access_token"]))
     assert response.status_code == 204 and response.content == b""
     assert refresh(client, newer["refresh_token"]).status_code == 401
+    # Every token of the account, not only this login's: the access token too.
+    me = client.get("/api/v1/auth/me", headers=bearer_of(newer["access_token"]))
+    assert me.status_code == 401 and me.json()["detail"] == TOKEN_REFUSED
 
 
 def test_logout_with_someone_elses_refresh_token_is_refused_and_revokes_nothing(
@@ -350,6 +289,17 @@ def test_logout_with_someone_elses_refresh_token_is_refused_and_revokes_nothing(
                            headers=bearer_of(mine["access_token"]))
     assert response.status_code == 401
     assert refresh(client, theirs["refresh_token"]).status_code == 200
+
+
+def test_the_account_decides_the_role_not_the_token(anonymous, settings, member):
+    """A token minted with an admin's role for a township account acts as the account is:
+    the role and the scope in a token are never believed."""
+    headers = bearer(settings, role="admin", scope_code="430200", user_id=member.id,
+                     username=member.username)
+    assert anonymous.get("/api/v1/users", headers=headers).status_code == 403
+    me = anonymous.get("/api/v1/auth/me", headers=headers).json()
+    assert me["user"]["role"] == "township_staff"
+    assert "users:manage" not in me["permissions"]
 
 
 @pytest.fixture
@@ -405,54 +355,6 @@ def test_a_failed_login_is_audited_although_the_request_is_refused(
     assert failures() == before + 1
 
 
-# --- throttling -------------------------------------------------------------------------
-
-def test_a_locked_out_name_is_refused_even_with_the_right_password(
-        client_at, member, settings, throttled):
-    """The same 429 whether the account exists or not."""
-    ghost = f"ghost_{tag()}"
-    throttled(users=[ghost])
-    client = client_at()
-    limit, window = settings.login_max_failures, settings.login_lockout_minutes * 60
-    for name in (member.username, ghost):
-        for _ in range(limit):
-            assert login(client, name, WRONG).status_code == 401
-    locked = login(client, member.username, PASSWORD)
-    ghost_locked = login(client, ghost, PASSWORD)
-    assert locked.status_code == ghost_locked.status_code == 429
-    assert locked.headers["content-type"] == PROBLEM
-    assert locked.json() == ghost_locked.json()
-    assert locked.json()["detail"] == "too many failed logins; try again later"
-    for answer in (locked, ghost_locked):
-        assert 0 < int(answer.headers["retry-after"]) <= window
-    # Case and spaces do not make another name to try.
-    assert login(client, f" {member.username.upper()} ", PASSWORD).status_code == 429
-    # Another address does not help either: the lock is on the name.
-    assert login(client_at(), member.username, PASSWORD).status_code == 429
-
-
-def test_a_successful_login_resets_the_name_counter(client_at, member, settings):
-    client = client_at()
-    for _round in range(2):
-        for _ in range(settings.login_max_failures - 1):
-            assert login(client, member.username, WRONG).status_code == 401
-        assert login(client, member.username, PASSWORD).status_code == 200
-
-
-def test_an_address_with_too_many_failures_is_locked_out(
-        client_at, member, settings, throttled):
-    """Spraying many names from one address: after three times the per-name limit, that
-    address is refused even for a valid account; other addresses are not."""
-    names = [f"spray_{tag()}" for _ in range(3 * settings.login_max_failures)]
-    throttled(users=names)
-    client = client_at()
-    for name in names:
-        assert login(client, name, WRONG).status_code == 401
-    locked = login(client, member.username, PASSWORD)
-    assert locked.status_code == 429 and int(locked.headers["retry-after"]) > 0
-    assert login(client_at(), member.username, PASSWORD).status_code == 200
-
-
 # --- who am I ---------------------------------------------------------------------------
 
 def test_me_shows_the_account_its_scope_area_and_permissions(client_at, settings, engine,
@@ -470,7 +372,7 @@ def test_me_shows_the_account_its_scope_area_and_permissions(client_at, settings
                              "level": "village"}
     assert body["permissions"] == ["account:own", "areas:read", "incidents:act",
                                    "incidents:read", "incidents:report", "patrols:read",
-                                   "patrols:record"]
+                                   "patrols:record", "units:read"]
 
     token = login(client, "demo_admin", settings.demo_password).json()["access_token"]
     body = client.get("/api/v1/auth/me", headers=bearer_of(token)).json()

@@ -28,6 +28,7 @@ whose scope is his own grids, a grid of another worker (the same village if it h
 else the next village).
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -49,11 +50,11 @@ except ImportError:  # an older FastAPI flattens included routers into app.route
         return list(routes)
 
 from core.deps import Requires
-from core.scope import EVERYWHERE
 from core.settings import Settings
 from core.users.enums import ROLE_PERMISSIONS, Permission, Role
-from core.users.service import create_user
+from tests.api.samples_units import UNIT_SAMPLES
 from tests.conftest import bearer
+from tests.factories import make_incident, make_notification, make_patrol, make_user, png_base64
 
 PROBLEM = "application/problem+json"
 CHILD_LEVEL = {"city": "county", "county": "township", "township": "village",
@@ -106,8 +107,22 @@ def _route_table() -> list[tuple[str, str]]:
 ROUTES = _route_table()
 
 
-def find_route(app, key: tuple[str, str]):
-    return next(route for route in protected_routes(app) if key in route_keys(route))
+@dataclass(frozen=True)
+class RouteInfo:
+    route: Any
+    permissions: frozenset[Permission]
+
+
+@functools.cache
+def route_map(app) -> dict[tuple[str, str], RouteInfo]:
+    """Each protected (method, path) with its route and declared permissions, walked once
+    per app (the module's: tests/conftest.py `module_app`), not once per case."""
+    return {key: RouteInfo(route, frozenset(declared_permissions(route)))
+            for route in protected_routes(app) for key in route_keys(route)}
+
+
+def find_route(app, key: tuple[str, str]) -> RouteInfo:
+    return route_map(app)[key]
 
 
 # --- the principals and their territory ---------------------------------------------------
@@ -225,19 +240,16 @@ def make_actor(role: Role, *, session: Session, demo_actors: dict[Role, Actor]) 
         county = demo_actors[Role.county_dispatcher].scope_code
         demo_hash = session.execute(text(
             "SELECT password_hash FROM app_user WHERE username = 'demo_admin'")).scalar_one()
-        admin = create_user(session, actor="matrix", scope=EVERYWHERE, username="matrix_admin",
-                            password="", password_hash=demo_hash, role=Role.admin,
-                            scope_code=county)
+        admin = make_user(session, actor="matrix", username="matrix_admin",
+                          password_hash=demo_hash, role=Role.admin, scope_code=county)
         actor = territory(session.connection(), role=role, user_id=admin.id,
                           username=admin.username, scope_code=county, own_grids=None)
     else:
         actor = demo_actors[role]
     users = {}
     for side, code in (("inside", actor.inside), ("outside", actor.outside)):
-        users[side] = create_user(session, actor="matrix", scope=EVERYWHERE,
-                                  username=f"matrix_{side}", password="",
-                                  password_hash="not-a-hash", role=Role.village_staff,
-                                  scope_code=code).id
+        users[side] = make_user(session, actor="matrix", username=f"matrix_{side}",
+                                role=Role.village_staff, scope_code=code).id
     return replace(actor, inside_user=users["inside"], outside_user=users["outside"])
 
 
@@ -421,6 +433,14 @@ def _update_user(ctx: Ctx, inside: bool) -> Call:
                 json={"version": 1, "full_name": "patched"}, check=check)
 
 
+def _unlock_user(ctx: Ctx, inside: bool) -> Call:
+    user_id = ctx.actor.inside_user if inside else ctx.actor.outside_user
+
+    def check(body):
+        assert body["user_id"] == user_id and body["unlocked"] is True
+    return Call("POST", f"/api/v1/users/{user_id}/unlock", check=check)
+
+
 def _calendar_due(ctx: Ctx, inside: bool) -> Call | None:
     if not inside:
         return None  # one calendar for every scope
@@ -511,42 +531,12 @@ A_MOVE = {Role.village_staff: ("reported", "file", "filed"),
           Role.service_clerk: ("dispatched", "accept", "handling")}
 
 
-def _png() -> str:
-    import base64
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), (0, 128, 0)).save(buffer, "PNG")
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def _seed_incident(ctx: Ctx, grid_code: str, *, state: str = "reported",
                    photo: bool = False) -> int:
     """An incident in a grid, reported through the service by the city's demo admin, then
     put in `state` directly."""
-    import uuid
-
-    from core.security import Principal
-    from grid.incidents import service
-    from grid.incidents.schemas import ReportIn
-
-    session = ctx.session
-    admin_id = session.scalar(text("SELECT id FROM app_user WHERE username = 'demo_admin'"))
-    lon, lat = _point_in(session.connection(), grid_code)
-    category = session.scalar(text("SELECT min(code) FROM category WHERE level = 'minor'"))
-    data = ReportIn(location={"type": "Point", "coordinates": [lon, lat]}, category=category,
-                    description="matrix", photos=[{"content_type": "image/png",
-                                                   "data": _png()}] if photo else [])
-    incident = service.report(session, principal=Principal(admin_id, "demo_admin", Role.admin,
-                                                           "430200"),
-                              data=data, idempotency_key=str(uuid.uuid4()),
-                              settings=ctx.settings).incident
-    session.execute(text("UPDATE incident SET state = :state, handler_unit = 'matrix' "
-                         "WHERE id = :id"), {"state": state, "id": incident.id})
-    session.expire_all()
-    return incident.id
+    return make_incident(ctx.session, ctx.settings, grid_code=grid_code, state=state,
+                         photo=photo, description="matrix")
 
 
 def _grid(ctx: Ctx, inside: bool) -> str:
@@ -641,7 +631,7 @@ def _add_photos(ctx: Ctx, inside: bool) -> Call:
         assert [photo["kind"] for photo in body] == ["after"]
     return Call("POST", f"/api/v1/incidents/{incident}/photos",
                 json={"kind": "after", "photos": [{"content_type": "image/png",
-                                                   "data": _png()}]}, check=check)
+                                                   "data": png_base64()}]}, check=check)
 
 
 def _get_photo(ctx: Ctx, inside: bool) -> Call:
@@ -654,12 +644,7 @@ def _get_photo(ctx: Ctx, inside: bool) -> Call:
 # --- the inbox ----------------------------------------------------------------------------
 
 def _notify(ctx: Ctx, user_id: int) -> int:
-    outbox = ctx.session.scalar(text("INSERT INTO outbox_message (topic, payload, delivered_at) "
-                                     "VALUES ('matrix', '{}', now()) RETURNING id"))
-    return ctx.session.scalar(text(
-        "INSERT INTO notification (user_id, outbox_id, topic, title, body) "
-        "VALUES (:user, :outbox, 'matrix', 'matrix', '') RETURNING id"),
-        {"user": user_id, "outbox": outbox})
+    return make_notification(ctx.session, user_id, topic="matrix")
 
 
 def _someone_else(ctx: Ctx) -> int:
@@ -718,10 +703,7 @@ def _patrol_worker(ctx: Ctx, inside: bool) -> int:
 
 
 def _seed_patrol(ctx: Ctx, inside: bool) -> int:
-    return ctx.session.scalar(text(
-        "INSERT INTO patrol (worker_id, client_key, started_at, distance_m) "
-        "VALUES (:w, 'matrix-' || gen_random_uuid(), now() - interval '1 hour', 0) "
-        "RETURNING id"), {"w": _patrol_worker(ctx, inside)})
+    return make_patrol(ctx.session, _patrol_worker(ctx, inside))
 
 
 def _start_patrol(ctx: Ctx, inside: bool) -> Call | None:
@@ -815,7 +797,7 @@ def _layer_export(ctx: Ctx, inside: bool) -> Call:
 
 
 def _tile(ctx: Ctx, inside: bool) -> Call:
-    # Binary: the content (and that the outside tile is empty) is tests/grid/layers' job.
+    # Binary: the content (and that the outside tile is empty) is tests/*/layers' job.
     lon, lat = ctx.actor.inside_point if inside else ctx.actor.outside_point
     x, y = _tile_of(lon, lat, 15)
     return Call("GET", f"/tiles/areas/15/{x}/{y}.mvt")
@@ -859,6 +841,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("POST", "/api/v1/users"): Sample(Outside.NOT_FOUND, _create_user),
     ("GET", "/api/v1/users/{user_id}"): Sample(Outside.NOT_FOUND, _get_user),
     ("PATCH", "/api/v1/users/{user_id}"): Sample(Outside.NOT_FOUND, _update_user),
+    ("POST", "/api/v1/users/{user_id}/unlock"): Sample(Outside.NOT_FOUND, _unlock_user),
     ("GET", "/api/v1/calendar/due"): Sample(Outside.NOT_TERRITORIAL, _calendar_due),
     ("GET", "/api/v1/calendar/{year}"): Sample(Outside.NOT_TERRITORIAL, _calendar_year),
     ("PUT", "/api/v1/calendar/{year}"): Sample(Outside.NOT_TERRITORIAL, _load_calendar_year),
@@ -902,9 +885,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
                                         _ogc_document("/ogc/collections", "collections")),
     ("GET", "/ogc/collections/{collectionId}"): Sample(
         Outside.NOT_TERRITORIAL, _ogc_document("/ogc/collections/incidents", "extent")),
+    ("GET", "/ogc/collections/{collectionId}/queryables"): Sample(
+        Outside.NOT_TERRITORIAL, _ogc_document("/ogc/collections/incidents/queryables",
+                                               "properties")),
     ("GET", "/ogc/collections/{collectionId}/items"): Sample(Outside.FILTERED, _ogc_items),
     ("GET", "/ogc/collections/{collectionId}/items/{featureId}"): Sample(Outside.NOT_FOUND,
                                                                         _ogc_item),
+    **{key: Sample(Outside[outside], build) for key, (outside, build) in UNIT_SAMPLES.items()},
 }
 
 
@@ -948,7 +935,8 @@ def test_only_public_paths_bypass_the_permission_check(app):
 
 def test_the_permission_table():
     """The policy the matrix enforces, spelled out: a new grant is a deliberate change here."""
-    everyone = {Permission.own_account, Permission.areas_read, Permission.incidents_read}
+    everyone = {Permission.own_account, Permission.areas_read, Permission.incidents_read,
+                Permission.units_read}
     centres = {Role.village_staff, Role.township_staff, Role.county_dispatcher}
     report, act = Permission.incidents_report, Permission.incidents_act
     hand_off, receive = Permission.incidents_hand_off, Permission.hand_offs_receive
@@ -969,13 +957,13 @@ def test_the_permission_table():
 
 # --- the matrix ---------------------------------------------------------------------------
 
-def _expected(call: Call, *, sample: Sample, route, role: Role | None,
+def _expected(call: Call, *, sample: Sample, route: RouteInfo, role: Role | None,
               inside: bool) -> int:
     if role is None:
         return 401
-    if not declared_permissions(route) <= ROLE_PERMISSIONS[role]:
+    if not route.permissions <= ROLE_PERMISSIONS[role]:
         return 403
-    success = route.status_code or 200
+    success = route.route.status_code or 200
     if inside:
         return call.expect or success
     return {Outside.NOT_FOUND: 404, Outside.FILTERED: success, Outside.REFUSED: 422,
@@ -984,42 +972,41 @@ def _expected(call: Call, *, sample: Sample, route, role: Role | None,
 
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda role: str(role or "no-token"))
 @pytest.mark.parametrize("key", ROUTES, ids=lambda key: f"{key[0]} {key[1]}")
-def test_matrix(key, role, app, session, settings, demo_actors):
+def test_matrix(key, role, app, anonymous, session, settings, demo_actors):
     method, path = key
     route = find_route(app, key)
-    assert declared_permissions(route), f"{method} {path} declares no permission"
+    assert route.permissions, f"{method} {path} declares no permission"
     assert key in SAMPLES, f"add a sample for {method} {path} to SAMPLES in {__file__}"
     sample = SAMPLES[key]
     actor = make_actor(role or Role.admin, session=session, demo_actors=demo_actors)
     headers = actor.headers(settings) if role else {}
     failures = []
-    with TestClient(app, raise_server_exceptions=False) as client:
-        ctx = Ctx(client, actor, settings, session)
-        for inside in (True, False):
-            call = sample.build(ctx, inside)
-            if call is None:
-                continue
-            assert call.method == method, f"the sample of {method} {path} calls {call.method}"
-            assert call.expect not in (401, 403, 404), "an override may not hide a refusal"
-            expected = _expected(call, sample=sample, route=route, role=role, inside=inside)
-            response = client.request(call.method, call.url, params=call.params,
-                                      json=call.json, headers={**headers,
-                                                               **(call.headers or {})})
-            side = "inside" if inside else "outside"
-            if response.status_code != expected:
-                failures.append(f"{side}: {call.method} {response.url} -> "
-                                f"{response.status_code}, expected {expected} "
-                                f"{call.why}: {response.text[:300]}")
-                continue
-            if expected >= 400:
-                assert response.headers["content-type"] == PROBLEM
-                if expected == 401:
-                    assert response.headers["www-authenticate"] == "Bearer"
-            elif call.check and response.status_code != 204:
-                try:
-                    call.check(response.json())
-                except AssertionError as exc:
-                    failures.append(f"{side}: {call.method} {response.url}: {exc}")
+    client = anonymous  # the module's app, started once, on the test's session
+    ctx = Ctx(client, actor, settings, session)
+    for inside in (True, False):
+        call = sample.build(ctx, inside)
+        if call is None:
+            continue
+        assert call.method == method, f"the sample of {method} {path} calls {call.method}"
+        assert call.expect not in (401, 403, 404), "an override may not hide a refusal"
+        expected = _expected(call, sample=sample, route=route, role=role, inside=inside)
+        response = client.request(call.method, call.url, params=call.params,
+                                  json=call.json, headers={**headers, **(call.headers or {})})
+        side = "inside" if inside else "outside"
+        if response.status_code != expected:
+            failures.append(f"{side}: {call.method} {response.url} -> "
+                            f"{response.status_code}, expected {expected} "
+                            f"{call.why}: {response.text[:300]}")
+            continue
+        if expected >= 400:
+            assert response.headers["content-type"] == PROBLEM
+            if expected == 401:
+                assert response.headers["www-authenticate"] == "Bearer"
+        elif call.check and response.status_code != 204:
+            try:
+                call.check(response.json())
+            except AssertionError as exc:
+                failures.append(f"{side}: {call.method} {response.url}: {exc}")
     assert not failures, "\n".join(failures)
 
 

@@ -1,10 +1,12 @@
 """/api/v1/calendar (api/calendar.py) and `gridgov calendar` (api/cli.py).
 
 The deadlines are worked out by hand in the comments (the 2026 facts are checked in
-tests/core/workflow/test_calendar.py): National Day 1–7 Oct 2026 off, Sat 10 Oct worked
-(调休); office 08:30–12:00 and 14:00–17:30 in Asia/Shanghai. The API tests run in the
-test's rolled-back transaction; the CLI commits, so what it loads (the year 2035) is
-deleted afterwards.
+tests/core/workflow/test_calendar.py and test_periods.py): National Day 1–7 Oct 2026 off,
+Sat 10 Oct worked (调休); 春节 15–23 Feb off, Sat 14 and Sat 28 Feb worked; office
+08:30–12:00 and 14:00–17:30 in Asia/Shanghai. Natural-day (cd) and month (mo) periods end
+at the end of their last day, 23:59:59.999999, moved off rest days and holidays. The API
+tests run in the test's rolled-back transaction; the CLI commits, so what it loads (the
+year 2035) is deleted afterwards.
 """
 
 import json
@@ -62,6 +64,35 @@ def test_due_in_an_unknown_year_warns(client):
     assert body["warnings"] == [NO_2027]
 
 
+@pytest.mark.parametrize(("start", "duration", "due"), [
+    # Wed 23 Sep + 10 natural days = Sat 3 Oct, 国庆节 (to 7 Oct) → Thu 8 Oct, end of day.
+    ("2026-09-23T10:00:00+08:00", "10cd", "2026-10-08T23:59:59.999999+08:00"),
+    # 行政处罚法第六十条, 90 days from 立案 on Sun 5 Jul: day 90 is Sat 3 Oct → Thu 8 Oct.
+    ("2026-07-05T10:00:00+08:00", "90cd", "2026-10-08T23:59:59.999999+08:00"),
+    # Thu 5 Nov + 10cd = Sun 15 Nov, an ordinary Sunday → Mon 16 Nov.
+    ("2026-11-05T09:00", "10cd", "2026-11-16T23:59:59.999999+08:00"),
+    # Thu 5 Feb + 10cd = Sun 15 Feb, 春节 (15–23 Feb) → Tue 24 Feb.
+    ("2026-02-05T09:00", "10cd", "2026-02-24T23:59:59.999999+08:00"),
+    # Tue 21 Apr + 10cd = Fri 1 May, 劳动节 (1–5 May) → Wed 6 May.
+    ("2026-04-21T09:00", "10cd", "2026-05-06T23:59:59.999999+08:00"),
+    # Jan 31 + 1mo: no 31 Feb, so Sat 28 Feb, a 春节调休上班 workday: it stays.
+    ("2026-01-31T09:00", "1mo", "2026-02-28T23:59:59.999999+08:00"),
+])
+def test_due_in_natural_days_and_months(client, start, duration, due):
+    response = client.get("/api/v1/calendar/due", params={"start": start, "duration": duration})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["duration"], body["due"], body["warnings"]) == (duration, due, [])
+
+
+def test_due_of_a_period_into_an_unknown_year_warns(client):
+    # Aug 31 2026 + 6mo = Sun 28 Feb 2027 (no 31st); 2027 counted Monday–Friday: Mon 1 Mar.
+    body = client.get("/api/v1/calendar/due",
+                      params={"start": "2026-08-31T09:00", "duration": "6mo"}).json()
+    assert body["due"] == "2027-03-01T23:59:59.999999+08:00"
+    assert body["warnings"] == [NO_2027]
+
+
 @pytest.mark.parametrize("params", [
     {"start": "2026-09-30T16:00:00+08:00", "duration": "8x"},
     {"start": "2026-09-30T16:00:00+08:00", "duration": "0h"},
@@ -73,6 +104,25 @@ def test_bad_due_input_is_a_422_problem(client, params):
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["status"] == 422
+
+
+@pytest.mark.parametrize("duration", ["0cd", "5x", "999999mo", "10000cd", "1.5mo", "mo"])
+def test_a_bad_duration_is_a_422_problem_with_a_stable_code(client, duration):
+    response = client.get("/api/v1/calendar/due",
+                          params={"start": "2026-09-30T16:00:00+08:00", "duration": duration})
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["code"] == "invalid_duration" and body["status"] == 422
+    assert repr(duration) in body["detail"] and "90cd" in body["detail"]
+
+
+def test_a_due_moment_past_the_year_9999_is_a_422_problem(client):
+    response = client.get("/api/v1/calendar/due",
+                          params={"start": "9999-12-30T10:00:00+08:00", "duration": "5cd"})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == "due_out_of_range"
 
 
 # --- a year -------------------------------------------------------------------------------
@@ -137,7 +187,7 @@ def test_a_year_out_of_range_is_a_422_problem(client, year):
     assert client.get(f"/api/v1/calendar/{year}").status_code == 422
 
 
-def test_only_an_admin_loads_a_year(anonymous, settings):
+def test_only_an_admin_loads_a_year(anonymous, settings, demo_city):
     response = anonymous.put("/api/v1/calendar/2027", headers=bearer(
         settings, role="county_dispatcher", username="dispatcher"),
         json={"days": [{"date": "2027-01-01", "workday": False}]})
@@ -187,7 +237,19 @@ def test_cli_due_warns_on_stderr_for_an_unknown_year(cli):
     assert NO_2027 in " ".join(result.stderr.split())
 
 
-@pytest.mark.parametrize("args", [("yesterday", "8h"), ("2026-09-30T16:00", "8 hours")])
+def test_cli_due_in_natural_days_and_months(cli):
+    # Wed 23 Sep + 10cd = Sat 3 Oct, 国庆节 → Thu 8 Oct, the end of the day.
+    result = cli("calendar", "due", "2026-09-23T10:00", "10cd")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "2026-10-08T23:59:59.999999+08:00\n"
+    # Aug 31 2025 + 6mo = Sat 28 Feb 2026 (no 31st), a 调休 workday: stays.
+    assert cli("calendar", "due", "2025-08-31T09:00+08:00", "6mo").stdout == (
+        "2026-02-28T23:59:59.999999+08:00\n")
+
+
+@pytest.mark.parametrize("args", [("yesterday", "8h"), ("2026-09-30T16:00", "8 hours"),
+                                  ("2026-09-30T16:00", "0cd"), ("2026-09-30T16:00", "999999mo"),
+                                  ("9999-12-30T10:00", "5cd")])
 def test_cli_due_refuses_bad_input_with_exit_2(cli, args):
     result = cli("calendar", "due", *args)
     assert result.exit_code == 2

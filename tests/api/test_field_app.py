@@ -337,7 +337,13 @@ def test_a_patrol_recorded_through_an_outage(live_server, phone, settings, engin
         phone.context.set_geolocation({"longitude": lon, "latitude": lat, "accuracy": 8})
         expect(page.locator(".field-patrol-points")).to_have_text(str(i + 1))
     page.get_by_role("button", name="结束巡查").click()
-    expect(page.locator(".field-patrol-unsent")).to_have_text("0", timeout=20000)
+    # The patrol leaves the phone once its last fixes and its end have arrived: wait for
+    # that, not for the counters (the status says 已上传 since the first batch, and the
+    # unsent count reaches 0 before the end is sent).
+    page.wait_for_function(
+        "() => gridgovField.app.store.all('patrols').then((left) => left.length === 0)",
+        polling=250)
+    expect(page.locator(".field-patrol-unsent")).to_have_text("0")
     expect(page.locator(".field-patrol-status")).to_contain_text("已上传")
     page.screenshot(path=str(artefacts / "patrol.png"))
     with engine.connect() as connection:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from tests.browser import log_in as _log_in
+from tests.browser import wait_for_map_still
 from tests.conftest import bearer
 
 TILE_URL = "https://tiles.example.test/{z}/{x}/{y}.png"
@@ -182,9 +183,17 @@ def _drawn_codes(page) -> set[str]:
 
 
 def _tokens(page) -> dict:
-    return page.evaluate("""() => ({
+    """The access token (the tab's sessionStorage) and the refresh token: an HttpOnly
+    cookie, read here from the browser's jar, since no script on the page can."""
+    stored = page.evaluate("""() => ({
         access: sessionStorage.getItem("gridgov.accessToken"),
-        refresh: sessionStorage.getItem("gridgov.refreshToken")})""")
+        scripts: [sessionStorage.getItem("gridgov.refreshToken"),
+                  localStorage.getItem("gridgov.refreshToken"), document.cookie]})""")
+    assert stored["scripts"] == [None, None, ""], "a refresh token within a script's reach"
+    jar = {cookie["name"]: cookie for cookie in page.context.cookies()}
+    cookie = jar.get("gridgov_refresh")
+    assert cookie is None or (cookie["httpOnly"] and cookie["sameSite"] == "Strict")
+    return {"access": stored["access"], "refresh": cookie["value"] if cookie else None}
 
 
 def _click_at(page, lon: float, lat: float, pane: str) -> None:
@@ -232,12 +241,13 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
     expect(page.locator(".gridgov-account")).to_contain_text("demo_admin")
     expect(page.locator(".gridgov-account")).to_contain_text("系统管理员")
 
+    wait_for_map_still(page)  # the city's view set, before clicking at a position
     _click_at(page, point.x, point.y, "areas-county")
     expect(page.locator(".gridgov-breadcrumb")).to_contain_text(district.name)
     expect(page.locator(".gridgov-info")).to_contain_text(district.code)
     expect(page.locator(".gridgov-info h2")).to_have_text(district.name)
     expect(page.locator(".leaflet-children-pane path")).to_have_count(len(townships))
-    page.wait_for_timeout(500)  # let the zoom animation finish before the picture
+    wait_for_map_still(page)  # the zoom animation done before the picture
     page.screenshot(path=str(artefacts / "district.png"))
 
     # Back up through the breadcrumb: the city again, no children drawn.
@@ -318,7 +328,7 @@ def test_a_county_dispatcher_sees_only_his_county(live_server, tab, settings, de
     asked = [urlsplit(url).path for url in tab.api_calls("/api/v1/areas/")]
     assert asked and all(path.removeprefix("/api/v1/areas/").startswith(county.code)
                          for path in asked), asked
-    page.wait_for_timeout(500)
+    wait_for_map_still(page)
     page.screenshot(path=str(artefacts / "county.png"))
 
     # Another district: the API says 404, and the page says so.
@@ -366,7 +376,7 @@ def test_a_grid_worker_sees_his_grids(live_server, tab, settings, engine, demo_c
     # His village is his scope_code, yet not his to see: never asked for.
     assert not any(f"/areas/{village}?" in url for url in tab.requested)
 
-    page.wait_for_timeout(300)  # the zoom to his grids
+    wait_for_map_still(page)  # the zoom to his grids, before clicking at a position
     point = first.geom.representative_point()
     _click_at(page, point.x, point.y, "areas-grid")
     expect(page.locator(".gridgov-breadcrumb")).to_contain_text(grids[0].name)
@@ -399,8 +409,9 @@ def test_a_wrong_password_shows_an_error_and_no_map(live_server, tab, settings, 
 def _forget_failed_login(app: FastAPI, *, username: str) -> None:
     """Undo the test's failure in the login throttle's counters (Redis outlives the run):
     repeated runs must not lock the demo account or the loopback address out."""
-    throttle = app.state.throttle
-    user_key, address_key = throttle._keys(username, "127.0.0.1")
-    app.state.redis.delete(user_key)
+    from core.throttle import Keys
+
+    app.state.throttle.unlock(username=username)  # the name's counters, from every address
+    address_key = Keys(username, "127.0.0.1").address_failures
     if int(app.state.redis.get(address_key) or 0) > 0:
         app.state.redis.decr(address_key)

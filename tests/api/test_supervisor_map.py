@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.browser import log_in
+from tests.browser import log_in, wait_for_map_still
 from tests.grid.incidents.conftest import new_key, person_of, place_in_village
 
 RED, YELLOW, GREEN = "rgb(214, 40, 40)", "rgb(233, 176, 0)", "rgb(43, 147, 72)"
@@ -154,7 +154,7 @@ def test_a_township_supervisor_escalates_an_incident_to_the_county(
     for overdue, fill in fills:
         by_count.setdefault(overdue, set()).add(fill)
     assert all(len(colours) == 1 for colours in by_count.values()), by_count  # one per count
-    page.wait_for_timeout(400)
+    wait_for_map_still(page)
     page.screenshot(path=str(artefacts / "1-township.png"))
     # By open incidents instead: another scale, back again.
     legend = page.locator(".gridgov-legend")
@@ -170,7 +170,7 @@ def test_a_township_supervisor_escalates_an_incident_to_the_county(
     _click_inside(page, grid_points, "children")
     expect(page.locator(".gridgov-breadcrumb li")).to_have_count(2)
     expect(page.locator(".gridgov-info")).to_contain_text(scene.village)
-    page.wait_for_timeout(400)  # the zoom to the village
+    wait_for_map_still(page)  # the zoom to the village, before clicking at a position
     _click_inside(page, grid_points, "children")
     expect(page.locator(".gridgov-breadcrumb li")).to_have_count(3)
     expect(page.locator(".gridgov-breadcrumb")).to_contain_text(grid_name)
@@ -185,7 +185,7 @@ def test_a_township_supervisor_escalates_an_incident_to_the_county(
                          ".gridgov-cluster.gridgov-deadline-red span") == RED
     asked = [url for url in tab.api_calls("/api/v1/layers/incidents/features")]
     assert asked and all("bbox=" in url and "state=" in url for url in asked), asked
-    page.wait_for_timeout(400)
+    wait_for_map_still(page)
     page.screenshot(path=str(artefacts / "2-grid.png"))
 
     # The heatmap: on, a canvas over the map; off, gone.
@@ -217,7 +217,7 @@ def test_a_township_supervisor_escalates_an_incident_to_the_county(
     expect(item).to_have_count(0)
     # The markers were read again (the heatmap, switched off, did not get in the way).
     expect(page.locator(".gridgov-markers-status")).to_contain_text("件未结事件")
-    page.wait_for_timeout(300)
+    wait_for_map_still(page)
     page.screenshot(path=str(artefacts / "4-escalated.png"))
     with Session(engine) as session:
         handoff = session.execute(text(

@@ -1,6 +1,8 @@
-"""core/security.py: argon2 passwords, the password policy, and access tokens (HS256 only).
+"""core/security.py: argon2 passwords, the password policy, access tokens (HS256 only,
+with the account's token epoch), and the signing key's check at start-up.
 
-Pure functions, no database: the API-level refusals are in tests/api/test_auth.py.
+Pure functions, no database: the API-level refusals are in tests/api/test_auth.py and
+tests/api/test_account_checks.py.
 """
 
 import base64
@@ -16,14 +18,19 @@ from core.errors import InvalidInput, Unauthorized
 from core.security import (
     MIN_PASSWORD_LENGTH,
     Principal,
+    UnsafeSecretKey,
     check_password,
     create_access_token,
     hash_password,
     new_refresh_token,
     password_problem,
+    read_access_claims,
     read_access_token,
+    require_safe_secret,
+    secret_key_problem,
     verify_password,
 )
+from core.settings import DEVELOPMENT_SECRET_KEY, Settings
 from core.users.enums import Role
 
 SECRET = "unit-test-secret-0123456789-0123456789-0123456789"
@@ -106,6 +113,14 @@ def test_a_token_round_trips_to_its_principal():
     assert claims["sub"] == "17" and claims["jti"]
 
 
+def test_a_token_carries_the_account_epoch_it_was_issued_in():
+    token = create_access_token(PRINCIPAL, secret=SECRET, minutes=15, epoch=3)
+    claims = read_access_claims(token, secret=SECRET)
+    assert (claims.user_id, claims.epoch, claims.principal) == (17, 3, PRINCIPAL)
+    unrevoked = create_access_token(PRINCIPAL, secret=SECRET, minutes=15)
+    assert read_access_claims(unrevoked, secret=SECRET).epoch == 0
+
+
 def test_two_tokens_of_one_principal_differ():
     assert create_access_token(PRINCIPAL, secret=SECRET, minutes=15) != create_access_token(
         PRINCIPAL, secret=SECRET, minutes=15)
@@ -114,7 +129,7 @@ def test_two_tokens_of_one_principal_differ():
 def _claims(**changes) -> dict:
     now = datetime.now(UTC)
     claims = {"sub": "17", "name": "li_na", "role": "village_staff", "scope": "430202001001",
-              "typ": "access", "iat": now, "exp": now + timedelta(minutes=5)}
+              "typ": "access", "ep": 0, "iat": now, "exp": now + timedelta(minutes=5)}
     return {k: v for k, v in (claims | changes).items() if v is not None}
 
 
@@ -145,6 +160,9 @@ BAD_TOKENS = {
     "no name": lambda: _sign(_claims(name=None)),
     "no role": lambda: _sign(_claims(role=None)),
     "no scope": lambda: _sign(_claims(scope=None)),
+    "no epoch": lambda: _sign(_claims(ep=None)),
+    "epoch as text": lambda: _sign(_claims(ep="0")),
+    "epoch true": lambda: _sign(_claims(ep=True)),
     "unknown role": lambda: _sign(_claims(role="emperor")),
     "sub not a number": lambda: _sign(_claims(sub="li_na")),
     "empty": lambda: "",
@@ -167,3 +185,36 @@ def test_refresh_tokens_are_long_random_and_opaque():
     tokens = {new_refresh_token() for _ in range(100)}
     assert len(tokens) == 100
     assert all(len(token) >= 43 and "." not in token for token in tokens)
+
+
+# --- the signing key ----------------------------------------------------------------------
+
+def _settings(environment: str, key: str = DEVELOPMENT_SECRET_KEY) -> Settings:
+    return Settings(environment=environment, secret_key=key)
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_development_and_tests_may_use_the_default_key(environment):
+    assert secret_key_problem(_settings(environment)) is None
+    require_safe_secret(_settings(environment), who="the API")
+
+
+def test_production_is_the_default_environment():
+    assert Settings.model_fields["environment"].default == "production"
+
+
+def test_production_refuses_the_default_key_and_says_why():
+    with pytest.raises(UnsafeSecretKey) as refused:
+        require_safe_secret(_settings("production"), who="the API")
+    message = str(refused.value)
+    assert message.startswith("the API refuses to start in production")
+    assert "SECRET_KEY is the development default" in message
+    assert "at least 32 bytes" in message and "ENVIRONMENT=development" in message
+
+
+def test_production_refuses_a_key_shorter_than_32_bytes():
+    assert secret_key_problem(_settings("production", "x" * 31)) == (
+        "SECRET_KEY is shorter than 32 bytes")
+    # Bytes, not characters: 11 Chinese characters are 33 bytes of UTF-8.
+    assert secret_key_problem(_settings("production", "网格" * 5 + "网")) is None
+    assert secret_key_problem(_settings("production", "k" * 32)) is None

@@ -323,7 +323,7 @@
                                          maxZoom: 19}).addTo(map);
     }
     L.circleMarker([lat, lon], {radius: 8, color: "#b00020", fillOpacity: 0.8}).addTo(map)
-      .bindTooltip(`#${incident.id}`);
+      .bindTooltip(() => element("span", `#${incident.id}`));  // text, never HTML
     page.session.getJSON(`/areas/${incident.grid.code}`).then((grid) => {
       if (page.map !== map) return;
       const outline = L.geoJSON(grid, {style: {color: "#1d3557", weight: 2, fillOpacity: 0.05}})

@@ -1,5 +1,6 @@
 /* The grid worker's field app (/field, api/field.py): the page's frame — login kept across
- * restarts (localStorage), the service worker, the map of the worker's own grids, the tabs
+ * restarts (session.js `remember`: the refresh token is an HttpOnly cookie, the access
+ * token comes from it), the service worker, the map of the worker's own grids, the tabs
  * and the outbox list — around report.js, tasks.js and patrol.js.
  *
  *   gridgovField.start({apiBase, tileUrl, tileAttribution, photoMaxBytes, photoMaxCount,
@@ -68,7 +69,8 @@
     app.grids = L.featureGroup().addTo(app.map);
     app.store = await gridgovFieldStore.open();
     app.session = gridgovSession.create({
-      apiBase: options.apiBase, title: t("field.title"), storage: localStorage,
+      // Opens logged in after a restart (offline too): the cookie gives a token when online.
+      apiBase: options.apiBase, title: t("field.title"), remember: true,
       onLogin: () => open(app), onLogout: () => close(app),
     });
     app.fetchJSON = (path) => fetchJSON(app, path);
@@ -207,8 +209,9 @@
     app.grids.clearLayers();
     L.geoJSON({type: "FeatureCollection", features}, {
       style: () => OWN_GRID_STYLE,
-      onEachFeature: (feature, layer) => layer.bindTooltip(
-        `${feature.properties.name} ${feature.properties.code || feature.id}`),
+      // An element, not a string: Leaflet puts a string in as HTML, and names are data.
+      onEachFeature: (feature, layer) => layer.bindTooltip(() => element(
+        "span", `${feature.properties.name} ${feature.properties.code || feature.id}`)),
     }).addTo(app.grids);
     document.body.dataset.grids = String(features.length);
     const note = t("field.grids", {n: features.length}) + (offline ? ` · ${t("field.offlineData")}` : "");

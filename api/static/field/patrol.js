@@ -28,7 +28,7 @@
 
   function create(app) {
     const panel = document.querySelector("[data-panel=patrol]");
-    const patrol = {app, panel, active: null, watch: null, track: [], syncing: null,
+    const patrol = {app, panel, active: null, watch: null, track: [], syncing: null, again: null,
                     line: L.polyline([], {color: "#c1121f", weight: 4}).addTo(app.map)};
     panel.querySelector(".field-patrol-toggle").addEventListener("click", () => toggle(patrol));
     window.addEventListener("online", () => sync(patrol));
@@ -102,9 +102,19 @@
 
   // --- uploading ---------------------------------------------------------------------------
 
+  // One pass at a time. A call while a pass runs gets another pass after it, since the
+  // running one may have read the store before the call's news (a patrol just ended, its
+  // last fixes): else they would wait for the next timer.
   function sync(patrol) {
     if (!patrol.app.user()) return Promise.resolve();
-    patrol.syncing ??= syncAll(patrol).finally(() => {
+    if (patrol.syncing) {
+      patrol.again ??= patrol.syncing.then(() => {
+        patrol.again = null;
+        return sync(patrol);
+      });
+      return patrol.again;
+    }
+    patrol.syncing = syncAll(patrol).finally(() => {
       patrol.syncing = null;
       showStats(patrol);
     });

@@ -72,7 +72,9 @@
       const [lon, lat] = incident.location.coordinates;
       L.circleMarker([lat, lon], {radius: 6, color: "#1d3557", fillColor: "#2a9d8f",
                                   fillOpacity: 0.9})
-        .bindTooltip(`#${incident.id} ${incident.category.name}`).addTo(tasks.layer);
+        // An element, not a string: Leaflet puts a string in as HTML, and names are data.
+        .bindTooltip(() => element("span", `#${incident.id} ${incident.category.name}`))
+        .addTo(tasks.layer);
     }
   }
 

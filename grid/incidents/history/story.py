@@ -1,6 +1,8 @@
 """What happens to each incident: its fate (voided, merged, escalated, returned, reworked,
 suspended, evaluated), drawn before it is lived, and the script of its moves — who makes
-each one and how long it takes them. rules.py makes the moves as the live system would.
+each one (a member of a real unit: the desk of the centre that holds it, an officer of
+the unit it is dispatched to, the grid's worker) and how long they take. rules.py makes
+the moves as the live system would.
 """
 
 import random
@@ -9,42 +11,51 @@ from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.users.enums import Role
+from core.workflow.kernel import Actor
 from grid.incidents.enums import Source, State, Step
 
 from .records import Incident
 from .rules import Later, Rules
-from .world import Actor, World
+from .world import Unit, World
 
-# Where each handling role sits, as a prefix length of the grid code.
-UNIT_LEVEL = {Role.village_staff: 12, Role.township_staff: 9, Role.enforcement_officer: 6,
-              Role.market_inspector: 6}
-# Who keys in a report that no grid worker made, and at which level they sit.
-SOURCE_ROLE = {Source.hotline: (Role.county_dispatcher, 6), Source.patrol: (Role.township_staff, 9)}
 RATINGS = ((5, 0.55), (4, 0.3), (3, 0.1), (2, 0.03), (1, 0.02))
 
-# Who handles each 大类: (unit, role, weight); the grid worker fixes small things himself.
+# Handling units, as (kind, department, seat level: the length of the grid code's prefix
+# the unit sits at); each covers the grid it is dispatched for (core/units/demo.py).
+VILLAGE_CENTRE = ("centre", "governance", 12)  # 村（居）: 保洁队, 调委会, 村委会
+TOWNSHIP_CENTRE = ("centre", "governance", 9)  # 镇街: 环卫所, 市政所, 安全生产办, 司法所 …
+ENFORCEMENT_TEAM = ("enforcement_team", "chengguan", 9)  # 乡镇（街道）综合行政执法队
+MARKET_OFFICE = ("market_office", "market", 9)  # 市场监管所
+CHENGGUAN_BRIGADE = ("brigade", "chengguan", 6)  # 区县城市管理综合执法大队
+ECOLOGY_BRIGADE = ("brigade", "ecology", 6)  # 生态环境保护综合行政执法大队
+# The grid worker fixes small things himself: his village centre handles, he is named.
+GRID_WORKER = "grid_worker"
+
+# Who handles each 大类: (unit, weight).
 UNITS = {
-    "B01": [("市政设施维护所", Role.township_staff, 1)],
-    "B02": [("交通设施维护所", Role.township_staff, 1)],
-    "B03": [("环卫所", Role.township_staff, 1)],
-    "B04": [("园林绿化所", Role.township_staff, 1)],
-    "S01": [("环卫所", Role.township_staff, 5), ("村（居）保洁队", Role.village_staff, 3),
-            ("网格员", Role.grid_worker, 2), ("城管执法中队", Role.enforcement_officer, 1)],
-    "S02": [("城管执法中队", Role.enforcement_officer, 2), ("环卫所", Role.township_staff, 1),
-            ("网格员", Role.grid_worker, 1)],
-    "S03": [("城管执法中队", Role.enforcement_officer, 1)],
-    "S04": [("应急管理办", Role.township_staff, 1), ("市政设施维护所", Role.township_staff, 1)],
-    "S05": [("城管执法中队", Role.enforcement_officer, 3), ("网格员", Role.grid_worker, 1)],
-    "S06": [("市场监管所", Role.market_inspector, 1)],
-    "Z01": [("村（居）调委会", Role.village_staff, 3), ("司法所", Role.township_staff, 1)],
-    "Z02": [("安全生产办", Role.township_staff, 1)],
-    "Z04": [("消防工作站", Role.township_staff, 1)],
-    "Z05": [("生态环境执法中队", Role.enforcement_officer, 1)],
-    "Z06": [("村（居）委会", Role.village_staff, 1)],
-    "Z07": [("市场监管所", Role.market_inspector, 1)],
+    "B01": [(TOWNSHIP_CENTRE, 1)],
+    "B02": [(TOWNSHIP_CENTRE, 1)],
+    "B03": [(TOWNSHIP_CENTRE, 1)],
+    "B04": [(TOWNSHIP_CENTRE, 1)],
+    "S01": [(TOWNSHIP_CENTRE, 5), (VILLAGE_CENTRE, 3), (GRID_WORKER, 2),
+            (ENFORCEMENT_TEAM, 1)],
+    "S02": [(ENFORCEMENT_TEAM, 2), (TOWNSHIP_CENTRE, 1), (GRID_WORKER, 1)],
+    "S03": [(ENFORCEMENT_TEAM, 1), (CHENGGUAN_BRIGADE, 1)],
+    "S04": [(TOWNSHIP_CENTRE, 2)],
+    "S05": [(ENFORCEMENT_TEAM, 3), (GRID_WORKER, 1)],
+    "S06": [(MARKET_OFFICE, 1)],
+    "Z01": [(VILLAGE_CENTRE, 3), (TOWNSHIP_CENTRE, 1)],
+    "Z02": [(TOWNSHIP_CENTRE, 1)],
+    "Z04": [(TOWNSHIP_CENTRE, 1)],
+    "Z05": [(ECOLOGY_BRIGADE, 1)],
+    "Z06": [(VILLAGE_CENTRE, 1)],
+    "Z07": [(MARKET_OFFICE, 1)],
 }
-DEFAULT_UNITS = [("综治中心", Role.township_staff, 1)]
+# Everything else, and what a unit that sent a task back leaves: the township's centre
+# (综治中心), else the village's.
+FALLBACK_UNITS = (TOWNSHIP_CENTRE, VILLAGE_CENTRE)
+# Who keys in a report that no grid worker made: the desk of the centre at this level.
+SOURCE_LEVEL = {Source.hotline: 6, Source.patrol: 9, Source.citizen_app: 12}
 
 DESCRIPTIONS = ("巡查发现{name}，请处理", "群众反映{name}，影响周边居民", "{name}，位置见定位",
                 "{name}，已拍照留存", "{name}问题反复出现，请尽快处置")
@@ -104,75 +115,99 @@ class Story(Rules):
                            reason=r.choice(ESCALATE_REASONS))
         if fate.ending == "void":
             self._move(incident, "void", self._when(incident, self._share(0.02, 0.005)),
-                       self._centre(incident), reason=r.choice(VOID_REASONS))
+                       self._desk, reason=r.choice(VOID_REASONS))
             return
         if target is not None and self._merge(incident, target):
             return
         self._move(incident, "file", self._when(incident, self._share(0.02, 0.005)),
-                   self._centre(incident))
+                   self._desk)
         self._dispatch(incident, share=self._share(0.02, 0.005))
         if fate.returned:
             self._move(incident, "return", self._when(incident, r.uniform(0.02, 0.2)),
-                       incident.handler, reason=r.choice(RETURN_REASONS))
+                       self._handler, reason=r.choice(RETURN_REASONS))
             # Finding the right unit takes the centre longer, and is often late.
             self._dispatch(incident, share=self._share(0.3, 0.15, low=0.2, high=1.0),
                            again=True)
         self._move(incident, "accept", self._when(incident, r.uniform(0.01, 0.12)),
-                   incident.handler)
+                   self._handler)
         if fate.suspended:
             self._suspend_and_resume(incident)
         for attempt in range(fate.reworks + 1):
             self._move(incident, "handle", self._when(
                 incident, self._share(0.04, 0.01, low=0.2 if attempt == 0 else 0.1)),
-                incident.handler)
+                self._handler)
             if attempt < fate.reworks:
                 self._move(incident, "rework", self._when(incident, r.uniform(0.1, 0.8)),
-                           self._verifier(incident), reason=r.choice(REWORK_REASONS))
+                           self._verifier, reason=r.choice(REWORK_REASONS))
         self._move(incident, "verify", self._when(incident, self._share(0.02, 0.005)),
-                   self._verifier(incident))
-        self._move(incident, "close", self._after(incident, 0.2, 3.0), self._centre(incident))
+                   self._verifier)
+        self._move(incident, "close", self._after(incident, 0.2, 3.0), self._desk)
         if fate.evaluated:
             self._move(incident, "evaluate", self._after(incident, 2.0, 24.0),
-                       self._supervisor(incident), rating=self._pick(RATINGS))
+                       self._leader, rating=self._pick(RATINGS))
 
     def _dispatch(self, incident: Incident, *, share: float, again: bool = False) -> None:
-        options = UNITS.get(incident.category.code[:3], DEFAULT_UNITS)
-        if again:  # the unit that sent it back is not asked twice
-            options = [o for o in options if o[0] != incident.handler_unit] or DEFAULT_UNITS
-        unit, role, _ = self.r.choices(options, weights=[o[2] for o in options])[0]
-        grid = incident.grid
-        if role is Role.grid_worker and grid.worker_user_id is None:
-            unit, role, _ = DEFAULT_UNITS[0]  # nobody looks after the grid to fix it
-        if role is Role.grid_worker:
-            handler = (role, grid.worker_username, grid.worker_user_id)
-        else:
-            handler = self.world.at_unit(role, grid.code[:UNIT_LEVEL[role]])
-        self._move(incident, "dispatch", self._when(incident, share), self._centre(incident),
-                   handler_unit=unit, handler_user_id=handler[2])
+        """派遣 to a unit that covers the grid, and to one of its members by name."""
+        unit, handler = self._handling(incident, again=again)
+        self._move(incident, "dispatch", self._when(incident, share), self._desk,
+                   handler_unit_id=unit.id, handler_user_id=handler.user_id)
         incident.handler = handler
+
+    def _handling(self, incident: Incident, *, again: bool) -> tuple[Unit, Actor]:
+        """The unit for the 大类 (its weights), and who there handles it; the unit that
+        sent the task back is not asked twice."""
+        grid = incident.grid
+        choices = []
+        for option, weight in UNITS.get(incident.category.code[:3], ()):
+            found = self._handler_of(option, grid)
+            if found is not None and not (again and found[0].id == incident.handler_unit_id):
+                choices.append((found, weight))
+        if choices:
+            return self.r.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+        for option in FALLBACK_UNITS:
+            found = self._handler_of(option, grid)
+            if found is not None and found[0].id != incident.handler_unit_id:
+                return found
+        raise AssertionError(f"no unit can handle an incident in grid {grid.code}")
+
+    def _handler_of(self, option, grid) -> tuple[Unit, Actor] | None:
+        if option == GRID_WORKER:  # nobody looks after the grid: someone else fixes it
+            if grid.worker is None:
+                return None
+            return self.world.centre(grid.code[:12]), grid.worker
+        kind, department, level = option
+        unit = self.world.unit_at(kind, department, grid.code[:level])
+        members = self.world.handlers(unit.id) if unit is not None else []
+        return (unit, self.r.choice(members)) if members else None
 
     def _suspend_and_resume(self, incident: Incident) -> None:
         """挂账 for weeks (most are still suspended now); the clock keeps what was left."""
         r = self.r
         self._move(incident, "suspend", self._when(incident, r.uniform(0.1, 0.6)),
-                   self._supervisor(incident), reason=r.choice(SUSPEND_REASONS))
+                   self._leader, reason=r.choice(SUSPEND_REASONS))
         office_day = self.calendar.office_seconds_per_day / 3600
         self._move(incident, "resume", self._after(incident, 3 * office_day, 30 * office_day),
-                   self._supervisor(incident))
+                   self._leader)
 
     def _merge(self, incident: Incident, target: Incident) -> bool:
         """并单 into an earlier report of the same thing, if that one is still open when
-        the centre gets to it (else this one is filed like any other)."""
+        the centre gets to it (else this one is filed like any other); as flows' merge:
+        the target keeps the reporter, the two are linked, both timelines say so."""
         at = self._ready(incident, self._when(incident, self.r.uniform(0.05, 0.6)))
         if target.finished_at is not None and target.finished_at <= at:
             return False
-        centre = self._centre(incident)
-        at = self._move(incident, "merge", at, centre, into=target)
-        incident.merged_into = target
-        if incident.reporter_id not in target.reporter_ids:
-            target.reporter_ids.add(incident.reporter_id)
-            self.reporters.append((target, incident.reporter_id, incident.reported_at, incident))
-        self._event(target, at, centre[1], "merged_in", data={"from": incident})
+        actor = self._desk(incident)
+        at = self._move(incident, "merge", at, lambda _: actor, into=target.id)
+        if incident.reporter.user_id not in target.reporter_ids:
+            target.reporter_ids.add(incident.reporter.user_id)
+            self.reporters.append((target, incident.reporter.user_id, incident.reported_at,
+                                   incident))
+        self.links.append((at, incident, target, actor.username))
+        self._event(incident, at, actor.username, "link.merged",
+                    data={"to": {"type": "incident", "id": target.id}})
+        self._event(target, at, actor.username, "link.merged",
+                    data={"from": {"type": "incident", "id": incident.id}})
+        self._event(target, at, actor.username, "merged_in", data={"from": incident.id})
         return True
 
     def _merge_target(self, incident: Incident) -> Incident | None:
@@ -188,16 +223,27 @@ class Story(Rules):
                 return target
         return None
 
-    # -- who acts
+    # -- who acts (each a member of a unit, as the kernel's Actor)
+
+    def _desk(self, incident: Incident) -> Actor:
+        """The desk of the centre that holds it: files, dispatches, closes."""
+        return self.r.choice(self.world.clerks(incident.owner_unit_id))
+
+    def _handler(self, incident: Incident) -> Actor:
+        return incident.handler
 
     def _verifier(self, incident: Incident) -> Actor:
+        """The grid's worker (核查), or the village centre's desk sends someone."""
         grid = incident.grid
-        if grid.worker_username is not None:
-            return Role.grid_worker, grid.worker_username, grid.worker_user_id
-        return self.world.at_unit(Role.village_staff, grid.code[:12])
+        if grid.worker is not None:
+            return grid.worker
+        return self.r.choice(self.world.clerks(self.world.centre(grid.code[:12]).id))
 
-    def _supervisor(self, incident: Incident) -> Actor:
-        return self.world.at_unit(Role.supervisor, incident.grid.code[:9])
+    def _leader(self, incident: Incident) -> Actor:
+        """The head (else the desk) of the centre that holds it, or of the township's when
+        a village holds it: 挂账, 解挂 and 评价 are a leader's."""
+        code = incident.owner_code if len(incident.owner_code) <= 9 else incident.grid.code[:9]
+        return self.r.choice(self.world.leaders(self.world.centre(code).id))
 
     # -- time
 
@@ -231,28 +277,25 @@ class Story(Rules):
 
     def _report(self, incident: Incident) -> None:
         grid, r = incident.grid, self.r
-        incident.owner_code = grid.code[:12]
+        village = self.world.centre(grid.code[:12])  # holds a new report
+        incident.owner_unit_id, incident.owner_code = village.id, village.seat_code
         incident.description = r.choice(DESCRIPTIONS).format(name=incident.category.name)
-        if incident.source == Source.grid_worker and grid.worker_user_id is None:
+        if incident.source == Source.grid_worker and grid.worker is None:
             incident.source = Source.patrol  # a grid nobody looks after is patrolled
         if incident.source == Source.grid_worker:
-            incident.reporter_id = grid.worker_user_id
-            incident.reporter_actor = grid.worker_username
-        else:
-            # The reporter of record must be an account: the desk's demo account where it
-            # sits, else the grid's worker, who checks such reports on the spot (核实).
-            role, level = SOURCE_ROLE.get(incident.source, (None, 15))
-            who = self.world.at_unit(role, grid.code[:level]) if role else None
-            incident.reporter_id = (who[2] if who and who[2] else grid.worker_user_id
-                                    or self.world.accounts[Role.admin].id)
-            incident.reporter_actor = who[1] if who else f"{incident.source}@{grid.code}"
-        incident.reporter_ids.add(incident.reporter_id)
-        self.reporters.append((incident, incident.reporter_id, incident.reported_at, None))
+            incident.reporter = grid.worker
+        else:  # keyed in by the desk of the centre that took it (hotline: the county's)
+            level = SOURCE_LEVEL.get(incident.source, 12)
+            incident.reporter = r.choice(self.world.clerks(
+                self.world.centre(grid.code[:level]).id))
+        incident.reporter_ids.add(incident.reporter.user_id)
+        self.reporters.append((incident, incident.reporter.user_id, incident.reported_at,
+                               None))
         incident.last_at = incident.reported_at
-        self._start_step(incident, Step.filing, incident.reported_at)
-        self._event(incident, incident.reported_at, incident.reporter_actor, "report",
-                    to_state=State.reported,
-                    data={"accuracy_m": None, "duplicates": list(incident.duplicates)})
-        self._audit(incident, incident.reported_at, incident.reporter_actor, "incident.report",
+        self._open_case(incident, Step.filing, incident.reported_at)
+        actor = incident.reporter.username
+        self._event(incident, incident.reported_at, actor, "report", to_state=State.reported,
+                    data={"accuracy_m": None, "duplicates": [d.id for d in incident.duplicates]})
+        self._audit(incident, incident.reported_at, actor, "incident.report",
                     after={"state": State.reported, "grid": grid.code,
                            "category": incident.category.code, "urgency": incident.urgency})

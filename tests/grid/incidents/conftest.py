@@ -11,6 +11,7 @@ from PIL import Image
 from sqlalchemy import text
 
 from core.security import Principal
+from core.units.service import grants_of
 from core.users.enums import Role
 from tests.conftest import bearer
 
@@ -30,9 +31,11 @@ class Place:
 
 
 def person_of(session, settings, username: str) -> Person:
+    """A demo account, with its memberships (units, positions) as a request would carry."""
     row = session.execute(text("SELECT id, username, role, scope_code FROM app_user "
                                "WHERE username = :u"), {"u": username}).one()
-    principal = Principal(row.id, row.username, Role(row.role), row.scope_code)
+    principal = Principal(row.id, row.username, Role(row.role), row.scope_code,
+                          grants_of(session, user_id=row.id))
     return Person(principal, bearer(settings, role=row.role, scope_code=row.scope_code,
                                     user_id=row.id, username=row.username))
 
@@ -60,6 +63,24 @@ def place_in_village(session, settings, village: str) -> Place:
 def place(demo_city, session, settings, people) -> Place:
     """A point inside a grid of the village staff's village, and that grid's worker."""
     return place_in_village(session, settings, people["village_staff"].principal.scope_code)
+
+
+@pytest.fixture
+def units(session, place) -> dict[str, int]:
+    """The units around the place: its village's and township's centres, the township's
+    综合行政执法队, and its county's 城管 大队 (demo_enforcement_officer's)."""
+    rows = session.execute(text("""
+        SELECT CASE WHEN kind = 'centre' AND seat_code = :village THEN 'village_centre'
+                    WHEN kind = 'centre' AND seat_code = :township THEN 'township_centre'
+                    WHEN kind = 'enforcement_team' THEN 'township_team'
+                    WHEN kind = 'brigade' THEN 'county_brigade' END AS role, id
+        FROM unit WHERE is_active AND (
+            (kind = 'centre' AND seat_code IN (:village, :township))
+            OR (kind = 'enforcement_team' AND seat_code = :township)
+            OR (kind = 'brigade' AND department_code = 'chengguan' AND seat_code = :county))"""),
+        {"village": place.grid_code[:12], "township": place.grid_code[:9],
+         "county": place.grid_code[:6]}).all()
+    return {row.role: row.id for row in rows}
 
 
 @pytest.fixture

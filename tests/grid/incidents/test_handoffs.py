@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from tests.grid.incidents.conftest import report, report_body
+from tests.grid.incidents.conftest import person_of, report, report_body
 
 
 def hand_off(client, person, incident_id, version, **fields):
@@ -18,6 +18,11 @@ def answer(client, person, incident_id, handoff_id, verb, reason=None):
 
 def detail(client, person, incident_id):
     return client.get(f"/api/v1/incidents/{incident_id}", headers=person.headers).json()
+
+
+def sign_ids(client, person):
+    page = client.get("/api/v1/incidents?queue=sign&limit=500", headers=person.headers).json()
+    return {item["id"] for item in page["items"]}
 
 
 def queue_ids(client, person):
@@ -56,36 +61,61 @@ def test_escalate_sign_escalate_return(client, people, place, minor):
     assert all(e["actor"] for e in after["timeline"])
 
 
-def test_assign_down_to_a_village_inside(client, session, people, place, minor):
+def test_assign_down_to_a_village_inside(client, session, people, place, minor, units):
     village, township = people["village_staff"], people["township_staff"]
     incident = report(client, place.worker, report_body(place, minor)).json()
     up = hand_off(client, village, incident["id"], 1, kind="escalate").json()
     answer(client, township, incident["id"], up["id"], "sign")
-    elsewhere = session.scalar(text("SELECT min(code) FROM area WHERE level = 'village' AND "
-                                    "code LIKE :t || '%' AND code <> :v"),
-                               {"t": place.grid_code[:9], "v": place.grid_code[:12]})
-    wrong = hand_off(client, township, incident["id"], 3, kind="assign", to_code=elsewhere)
-    assert wrong.status_code == 422 and "contains the incident" in wrong.json()["detail"]
+    elsewhere = session.scalar(text(
+        "SELECT id FROM unit WHERE kind = 'centre' AND seat_code LIKE :t || '%' "
+        "AND length(seat_code) = 12 AND seat_code <> :v ORDER BY seat_code LIMIT 1"),
+        {"t": place.grid_code[:9], "v": place.grid_code[:12]})
+    wrong = hand_off(client, township, incident["id"], 3, kind="assign", to_unit_id=elsewhere)
+    assert wrong.status_code == 422 and wrong.json()["code"] == "assign_target_invalid"
     down = hand_off(client, township, incident["id"], 3, kind="assign",
-                    to_code=place.grid_code[:12], reason="请村里处理")
+                    to_unit_id=units["village_centre"], reason="请村里处理")
     assert down.status_code == 201 and down.json()["to_code"] == place.grid_code[:12]
     assert answer(client, village, incident["id"], down.json()["id"], "sign").status_code == 200
 
 
-def test_refer_across_to_enforcement(client, settings, people, place, minor):
+def test_refer_across_to_an_enforcement_unit(client, session, settings, people, place, minor,
+                                             units):
+    """转办 to 综合执法 reaches the unit's officers: their queue, their inbox; the officer of
+    another department in the same county sees none of it."""
+    from core.workflow.outbox import InboxChannel, deliver_pending
+
     village, officer = people["village_staff"], people["enforcement_officer"]
+    ecology = person_of(session, settings, "demo_ecology_officer")
+    assert ecology.principal.scope_code[:6] == officer.principal.scope_code[:6]
     incident = report(client, place.worker, report_body(place, minor)).json()
     across = hand_off(client, village, incident["id"], 1, kind="refer",
-                      to_platform="enforcement", to_department="城管执法大队",
-                      to_code=place.grid_code[:6], reason="需要执法")
+                      to_unit_id=units["county_brigade"], reason="需要执法")
     assert across.status_code == 201, across.text
-    # The market inspector is not the receiving platform.
+    assert across.json()["to_platform"] == "enforcement"
+    assert incident["id"] in sign_ids(client, officer)
+    assert incident["id"] not in sign_ids(client, ecology)
+    # Not a member of the receiving unit: the market inspector may not sign.
     inspector = people["market_inspector"]
     assert answer(client, inspector, incident["id"], across.json()["id"], "sign").status_code == 403
     assert answer(client, officer, incident["id"], across.json()["id"], "sign").status_code == 200
     owner = detail(client, officer, incident["id"])["owner"]
-    assert (owner["platform"], owner["department"]) == ("enforcement", "城管执法大队")
+    assert (owner["platform"], owner["unit_id"]) == ("enforcement", units["county_brigade"])
     assert incident["id"] in queue_ids(client, officer)
+    assert incident["id"] not in queue_ids(client, ecology)
+    deliver_pending(session, channels=[InboxChannel()])
+    told = session.execute(text(
+        "SELECT user_id FROM notification WHERE subject_type = 'incident' AND subject_id = :id "
+        "AND topic = 'incident.handoff.refer'"), {"id": str(incident["id"])}).scalars().all()
+    assert officer.principal.user_id in told and ecology.principal.user_id not in told
+
+
+def test_refer_to_a_platform_finds_its_most_local_unit(client, people, place, minor, units):
+    village = people["village_staff"]
+    incident = report(client, place.worker, report_body(place, minor)).json()
+    across = hand_off(client, village, incident["id"], 1, kind="refer",
+                      to_platform="enforcement", reason="需要执法")
+    assert across.status_code == 201, across.text
+    assert across.json()["to_unit_id"] == units["township_team"]
 
 
 def test_a_stale_version_and_a_finished_incident_cannot_be_handed_off(client, people, place,

@@ -11,13 +11,14 @@ def at(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def test_the_seven_steps_end_to_end(client, session, people, place, minor):
+def test_the_seven_steps_end_to_end(client, session, people, place, minor, units):
     village, supervisor = people["village_staff"], people["supervisor"]
     worker = place.worker
     incident = report(client, worker, report_body(place, minor)).json()
     steps = [
         (village, "file", {}, "filed", "dispatch"),
-        (village, "dispatch", {"handler_unit": "镇环卫所"}, "dispatched", "handling"),
+        (village, "dispatch", {"handler_unit_id": units["village_centre"]}, "dispatched",
+         "handling"),
         (village, "accept", {}, "handling", "handling"),
         (village, "handle", {}, "handled", "verification"),
         (worker, "verify", {}, "verified", None),
@@ -38,7 +39,12 @@ def test_the_seven_steps_end_to_end(client, session, people, place, minor):
         ("close", "closed"), ("evaluate", "evaluated")]
     assert [e["actor"] for e in detail["timeline"]][4:6] == ["demo_village_staff",
                                                              worker.principal.username]
-    assert detail["rating"] == 5 and detail["handler_unit"] == "镇环卫所"
+    assert detail["rating"] == 5
+    assert detail["handler_unit"]["id"] == units["village_centre"]
+    assert detail["handler_unit"]["name"].endswith("网格化管理中心")
+    # The step clocks, one per step, each stopped when its step ended.
+    assert [c["name"] for c in detail["clocks"]] == ["step"] * 4
+    assert all(c["stopped_at"] for c in detail["clocks"])
     audited = session.scalars(text("SELECT action FROM audit_event WHERE subject_type = "
                                    "'incident' AND subject_id = :id ORDER BY id"),
                               {"id": str(incident["id"])}).all()
@@ -80,7 +86,7 @@ def test_outside_the_territory_is_404(client, session, settings, people, place, 
     other_village = session.scalar(text(
         "SELECT min(code) FROM area WHERE level = 'village' AND code > :v"),
         {"v": place.grid_code[:12]})
-    outsider = bearer(settings, role="village_staff", scope_code=other_village, user_id=1,
+    outsider = bearer(settings, role="village_staff", scope_code=other_village,
                       username="outsider")
     assert client.get(f"/api/v1/incidents/{incident['id']}", headers=outsider).status_code == 404
     moved = client.post(f"/api/v1/incidents/{incident['id']}/actions/file",
@@ -90,32 +96,52 @@ def test_outside_the_territory_is_404(client, session, settings, people, place, 
     assert incident["id"] not in [i["id"] for i in listed["items"]]
 
 
-def test_return_rework_and_the_counts(client, people, place, minor):
+def test_return_rework_and_the_counts(client, people, place, minor, units):
     village = people["village_staff"]
     incident = report(client, place.worker, report_body(place, minor)).json()
-    for action, fields in [("file", {}), ("dispatch", {"handler_unit": "A"}),
+    for action, fields in [("file", {}), ("dispatch", {"handler_unit_id": units["township_team"]}),
                            ("return", {"reason": "不属于本单位"}),
-                           ("dispatch", {"handler_unit": "B"}), ("accept", {}), ("handle", {}),
+                           ("dispatch", {"handler_unit_id": units["village_centre"]}),
+                           ("accept", {}), ("handle", {}),
                            ("rework", {"reason": "垃圾仍在"}), ("handle", {})]:
         response = act(client, village, incident, action, **fields)
         assert response.status_code == 200, (action, response.text)
     body = response.json()
-    assert (body["state"], body["rework_count"], body["handler_unit"]) == ("handled", 1, "B")
+    assert (body["state"], body["rework_count"], body["handler_unit"]["id"]) == (
+        "handled", 1, units["village_centre"])
 
 
-def test_suspension_stops_the_clock(client, session, people, place, minor):
+def test_dispatch_goes_to_a_unit_that_covers_the_incident(client, session, people, place,
+                                                          minor, units):
     village = people["village_staff"]
     incident = report(client, place.worker, report_body(place, minor)).json()
     act(client, village, incident, "file")
-    before = act(client, village, incident, "dispatch", handler_unit="A").json()
+    elsewhere = session.scalar(text(
+        "SELECT id FROM unit WHERE kind = 'centre' AND length(seat_code) = 12 "
+        "AND seat_code <> :v ORDER BY seat_code LIMIT 1"), {"v": place.grid_code[:12]})
+    refused = act(client, village, incident, "dispatch", handler_unit_id=elsewhere)
+    assert refused.status_code == 422 and refused.json()["code"] == "dispatch_unit_outside"
+    missing = act(client, village, incident, "dispatch")
+    assert missing.status_code == 422 and missing.json()["code"] == "handler_unit_required"
+    unknown = act(client, village, incident, "dispatch", handler_unit_id=10**9)
+    assert unknown.status_code == 422 and unknown.json()["code"] == "unit_unknown"
+
+
+def test_suspension_stops_the_clock(client, session, people, place, minor, units):
+    village = people["village_staff"]
+    incident = report(client, place.worker, report_body(place, minor)).json()
+    act(client, village, incident, "file")
+    before = act(client, village, incident, "dispatch",
+                 handler_unit_id=units["village_centre"]).json()
     suspended = act(client, village, incident, "suspend", reason="等待产权认定").json()
     assert suspended["state"] == "suspended"
     # Pretend the suspension began two days ago: resuming now gives back the office time
     # that was left then, counted from now.
-    session.execute(text("UPDATE incident SET suspended_at = suspended_at - interval '2 days' "
-                         "WHERE id = :id"), {"id": incident["id"]})
-    left = session.scalar(text("SELECT remaining_seconds FROM incident WHERE id = :id"),
-                          {"id": incident["id"]})
+    clock = ("FROM case_clock WHERE subject_type = 'incident' AND subject_id = :id "
+             "AND stopped_at IS NULL")
+    session.execute(text(f"UPDATE case_clock SET paused_at = paused_at - interval '2 days' "
+                         f"WHERE id = (SELECT id {clock})"), {"id": incident["id"]})
+    left = session.scalar(text(f"SELECT remaining_seconds {clock}"), {"id": incident["id"]})
     resumed = act(client, village, incident, "resume").json()
     assert resumed["state"] == "dispatched" and resumed["step"] == "handling"
     from core.workflow.calendar_store import load_calendar

@@ -1,98 +1,18 @@
-"""Fixtures for the map layers: a township's staff, a place far outside the township, and
-small writers of incidents and staff positions in the test's rolled-back transaction."""
+"""Fixtures for grid's map layers (incidents, staff): geo's layer fixtures, and small
+writers of incidents and staff positions in the test's rolled-back transaction."""
 
-import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import text
 
-from core.scope import Scope
-from core.security import Principal
-from core.users.enums import Role
 from grid.incidents.models import Incident
-from tests.conftest import bearer
-
-
-@dataclass(frozen=True)
-class Person:
-    principal: Principal
-    headers: dict[str, str]
-
-    @property
-    def scope(self) -> Scope:
-        return Scope.of(self.principal)
-
-
-def person(session, settings, username: str) -> Person:
-    row = session.execute(text("SELECT id, username, role, scope_code FROM app_user "
-                               "WHERE username = :u"), {"u": username}).one()
-    return Person(Principal(row.id, row.username, Role(row.role), row.scope_code),
-                  bearer(settings, role=row.role, scope_code=row.scope_code, user_id=row.id,
-                         username=row.username))
-
-
-@pytest.fixture
-def township(demo_city, session, settings) -> Person:
-    return person(session, settings, "demo_township_staff")
-
-
-@pytest.fixture
-def admin(demo_city, session, settings) -> Person:
-    """The city's administrator: every area of the demo city."""
-    return person(session, settings, "demo_admin")
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    """The slippy-map tile holding a point (written here from the formula, not the app)."""
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
-
-
-def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """west, south, east, north of a tile in degrees."""
-    n = 2**z
-
-    def lat(row: int) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
-    return x / n * 360 - 180, lat(y + 1), (x + 1) / n * 360 - 180, lat(y)
-
-
-@dataclass(frozen=True)
-class Spot:
-    grid_code: str
-    grid_id: int
-    lon: float
-    lat: float
-
-
-def spot(session, grid_code: str) -> Spot:
-    row = session.execute(text(
-        "SELECT id, ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT id, "
-        "ST_PointOnSurface(geom) AS p FROM area WHERE code = :c) s"), {"c": grid_code}).one()
-    return Spot(grid_code, row.id, row.lon, row.lat)
-
-
-@pytest.fixture
-def inside(session, township) -> Spot:
-    """A point inside the first grid of the township."""
-    code = session.scalar(text("SELECT min(code) FROM area WHERE level = 'grid' "
-                               "AND code LIKE :t || '%'"), {"t": township.principal.scope_code})
-    return spot(session, code)
-
-
-@pytest.fixture
-def outside(session, township) -> Spot:
-    """A grid of another county whose z14 tile does not touch the township at all."""
-    code = session.scalar(text("""
-        SELECT g.code FROM area g, area t
-        WHERE t.code = :t AND g.level = 'grid' AND substr(g.code, 1, 6) <> substr(:t, 1, 6)
-          AND ST_Distance(g.geom::geography, t.geom::geography) > 20000
-        ORDER BY g.code LIMIT 1"""), {"t": township.principal.scope_code})
-    return spot(session, code)
+from tests.geo.layers.conftest import (  # noqa: F401  (fixtures)
+    Spot,
+    admin,
+    inside,
+    outside,
+    township,
+)
 
 
 def add_incident(session, where: Spot, *, deadline: str = "green", state: str = "reported",

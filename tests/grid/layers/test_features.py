@@ -1,4 +1,5 @@
-"""GeoJSON by bbox with keyset paging: /api/v1/layers/{layer}/features and the list."""
+"""GeoJSON by bbox with keyset paging of grid's layers: /api/v1/layers/{incidents,staff}/
+features, and the list of every layer."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -6,30 +7,9 @@ import pytest
 from shapely.geometry import box, shape
 from sqlalchemy import text
 
+from tests.geo.layers.conftest import bbox_around as _bbox_around
+from tests.geo.layers.conftest import walk_pages as walk
 from tests.grid.layers.conftest import add_incident, add_position
-
-GEOJSON = "application/geo+json"
-
-
-def walk(client, url: str, params: dict, headers: dict) -> tuple[list[dict], int]:
-    """Every feature of every page, following the `next` links; (features, pages)."""
-    found, pages = [], 0
-    response = client.get(url, params=params, headers=headers)
-    while True:
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"] == GEOJSON
-        body = response.json()
-        assert body["numberReturned"] == len(body["features"])
-        found += body["features"]
-        pages += 1
-        following = [link["href"] for link in body["links"] if link["rel"] == "next"]
-        if not following:
-            return found, pages
-        response = client.get(following[0], headers=headers)
-
-
-def _bbox_around(where, size=0.05) -> str:
-    return f"{where.lon - size},{where.lat - size},{where.lon + size},{where.lat + size}"
 
 
 def test_the_layers_are_listed(client):
@@ -90,16 +70,6 @@ def test_datetime_filter(client, session, inside):
     assert [f["id"] for f in found] == [old] and new not in {f["id"] for f in found}
 
 
-def test_areas_by_level_in_scope(anonymous, township, inside):
-    found, _ = walk(anonymous, "/api/v1/layers/areas/features",
-                    {"bbox": _bbox_around(inside, 0.5), "level": "village", "limit": 10},
-                    township.headers)
-    codes = [f["id"] for f in found]
-    assert inside.grid_code[:12] in codes and codes == sorted(codes)
-    assert all(f["properties"]["level"] == "village" for f in found)
-    assert all(code.startswith(township.principal.scope_code) for code in codes)
-
-
 def test_staff_features(anonymous, session, township, inside, outside):
     worker = add_position(session, inside, recorded_at=datetime.now(UTC) - timedelta(minutes=3))
     stranger = add_position(session, outside)
@@ -122,14 +92,3 @@ def test_bad_parameters(client, params, status):
     response = client.get("/api/v1/layers/incidents/features", params=params)
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_unknown_layer(client):
-    response = client.get("/api/v1/layers/rivers/features")
-    assert response.status_code == 404
-    assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_limit_is_capped(client, settings):
-    body = client.get("/api/v1/layers/areas/features", params={"limit": 100000}).json()
-    assert body["numberReturned"] == settings.layer_page_max

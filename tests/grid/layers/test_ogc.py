@@ -1,22 +1,24 @@
-"""OGC API – Features Part 1 Core at /ogc: the declared conformance classes are honoured,
-and GDAL's OAPIF driver lists and reads the collections."""
+"""OGC API – Features Part 1 Core at /ogc with grid's collections (incidents, staff): the
+declared conformance classes are honoured, and GDAL's OAPIF driver lists and reads the
+collections."""
 
 from datetime import UTC, datetime
 
 import pytest
-from shapely.geometry import box, shape
 from sqlalchemy import text
 
 from tests.conftest import bearer
+from tests.geo.layers.conftest import rels
+from tests.geo.layers.conftest import walk_items as walk
 from tests.grid.layers.conftest import add_incident
 
 CORE = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+
+
 GEOJSON_CLASS = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson"
+
+
 COLLECTIONS = ["cities", "counties", "townships", "villages", "grids", "incidents", "staff"]
-
-
-def rels(body: dict) -> dict[str, dict]:
-    return {link["rel"]: link for link in body["links"]}
 
 
 def test_landing_page_and_conformance(client):
@@ -32,38 +34,6 @@ def test_landing_page_and_conformance(client):
     assert [c["id"] for c in data["collections"]] == COLLECTIONS
 
 
-def test_collections_carry_the_territory_extent(anonymous, township):
-    body = anonymous.get("/ogc/collections/grids", headers=township.headers).json()
-    assert body["itemType"] == "feature" and body["crs"] == [
-        "http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
-    west, south, east, north = body["extent"]["spatial"]["bbox"][0]
-    city = anonymous.get("/ogc/collections/grids", headers=bearer_admin(anonymous)).json()
-    cw, cs, ce, cn = city["extent"]["spatial"]["bbox"][0]
-    assert cw <= west < east <= ce and cs <= south < north <= cn
-    assert (east - west) < (ce - cw)
-    assert rels(body)["items"]["type"] == "application/geo+json"
-
-
-def bearer_admin(client) -> dict:
-    from core.settings import get_settings
-    return bearer(get_settings())
-
-
-def walk(client, url: str, headers: dict | None = None) -> tuple[list[dict], list[dict]]:
-    found, bodies = [], []
-    while url:
-        response = client.get(url, headers=headers or {})
-        assert response.status_code == 200, response.text
-        assert response.headers["content-type"] == "application/geo+json"
-        body = response.json()
-        assert body["numberReturned"] == len(body["features"])
-        datetime.fromisoformat(body["timeStamp"])
-        found += body["features"]
-        bodies.append(body)
-        url = rels(body).get("next", {}).get("href")
-    return found, bodies
-
-
 def test_next_links_walk_the_whole_set_exactly_once(anonymous, session, township, inside):
     for _ in range(3):
         add_incident(session, inside)
@@ -76,25 +46,6 @@ def test_next_links_walk_the_whole_set_exactly_once(anonymous, session, township
     assert ids == expected and len(set(ids)) == len(ids)
     assert all(body["numberReturned"] == 25 for body in bodies[:-1])
     assert "collection" in rels(bodies[0])
-
-
-def test_limit_default_and_cap(client, settings):
-    default = client.get("/ogc/collections/grids/items").json()
-    assert default["numberReturned"] == settings.layer_page_default
-    capped = client.get("/ogc/collections/grids/items", params={"limit": 999999}).json()
-    assert capped["numberReturned"] == settings.layer_page_max
-    assert "next" in rels(capped)
-
-
-def test_bbox_filter(client, inside):
-    window = (inside.lon - 0.02, inside.lat - 0.02, inside.lon + 0.02, inside.lat + 0.02)
-    found, _ = walk(client, "/ogc/collections/grids/items?limit=50&bbox="
-                    + ",".join(map(str, window)))
-    assert inside.grid_code in {f["id"] for f in found}
-    assert all(shape(f["geometry"]).intersects(box(*window)) for f in found)
-    every, _ = walk(client, "/ogc/collections/grids/items?limit=1000")
-    expected = {f["id"] for f in every if shape(f["geometry"]).intersects(box(*window))}
-    assert {f["id"] for f in found} == expected
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -138,15 +89,6 @@ def test_single_items(anonymous, session, township, inside, outside):
     assert grid["properties"]["level"] == "grid"
 
 
-def test_content_negotiation(client):
-    assert client.get("/ogc/collections/grids/items?limit=1&f=json").headers[
-        "content-type"] == "application/geo+json"
-    plain = client.get("/ogc/collections/grids/items?limit=1",
-                       headers={"Accept": "application/json"})
-    assert plain.headers["content-type"] == "application/json"
-    assert plain.json()["type"] == "FeatureCollection"
-
-
 @pytest.mark.parametrize("query", [
     "bbox=1,2,3", "bbox=x,1,2,3", "limit=0", "limit=ten", "datetime=yesterday",
     "datetime=2021-01-01T00:00:00", "datetime=../..", "f=html", "foo=bar", "cursor=@@",
@@ -156,11 +98,6 @@ def test_bad_parameters_are_400(client, query):
     response = client.get("/ogc/collections/incidents/items?" + query)
     assert response.status_code == 400, (query, response.text)
     assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_unknown_collection(client):
-    assert client.get("/ogc/collections/rivers").status_code == 404
-    assert client.get("/ogc/collections/rivers/items").status_code == 404
 
 
 def test_no_token_no_ogc(anonymous):
@@ -215,3 +152,26 @@ def test_gdal_lists_and_reads_the_collections(live_server, settings, engine):
                                            "WHERE level = 'township'"))
     assert sorted(map(tuple, read["incidents"])) == [tuple(row) for row in rows]
     assert read["townships"] == townships and read["valid"]
+
+
+def test_incident_queryables_carry_the_vocabularies(client):
+    from grid.incidents.enums import LABELS_ZH, State
+
+    schema = client.get("/ogc/collections/incidents/queryables").json()
+    properties = schema["properties"]
+    assert set(properties) == {"geometry", "state", "deadline", "category", "reported_at"}
+    assert properties["state"]["enum"] == [str(state) for state in State]
+    assert {v["const"]: v["title"] for v in properties["state"]["oneOf"]} == {
+        str(state): LABELS_ZH[state] for state in State}
+    assert properties["deadline"]["enum"] == ["green", "yellow", "red"]
+    assert properties["category"]["pattern"] and "enum" not in properties["category"]
+    assert properties["reported_at"] == {"type": "string", "format": "date-time",
+                                         "x-ogc-role": "primary-instant"}
+    assert properties["geometry"]["format"] == "geometry-point"
+    # Each queryable is a query parameter of the items: a word outside the vocabulary is a 400.
+    for name, words in (("state", properties["state"]["enum"]),
+                        ("deadline", properties["deadline"]["enum"])):
+        assert client.get("/ogc/collections/incidents/items",
+                          params={name: words[0], "limit": 1}).status_code == 200
+        assert client.get("/ogc/collections/incidents/items",
+                          params={name: "lost"}).status_code == 400

@@ -1,4 +1,5 @@
-"""Vector tiles: decoded with mapbox-vector-tile, checked against the rows.
+"""Vector tiles of grid's layers (/tiles/incidents, /tiles/staff): decoded with
+mapbox-vector-tile, checked against the rows.
 
 Content tests render through the service on the test's session (it sees the rows the
 test writes); the HTTP tests go through the app, whose tiles come from the read pool and
@@ -12,90 +13,14 @@ import pytest
 from sqlalchemy import text
 
 from core.scope import EVERYWHERE
-from grid.layers import tiles
-from grid.layers.registry import AREAS, INCIDENTS, STAFF
-from tests.grid.layers.conftest import add_incident, add_position, tile_bounds, tile_of
+from geo.layers import tiles
+from geo.layers.areas import AREAS
+from grid.layers import INCIDENTS, STAFF
+from tests.geo.layers.conftest import features, render, tile_bounds, tile_of
+from tests.geo.layers.conftest import tile_url as _url
+from tests.grid.layers.conftest import add_incident, add_position
 
 MVT = "application/vnd.mapbox-vector-tile"
-
-
-def decode(tile) -> dict:
-    return mapbox_vector_tile.decode(tile.data) if tile.data else {}
-
-
-def features(tile, layer: str) -> list[dict]:
-    return decode(tile).get(layer, {}).get("features", [])
-
-
-def render(session, layer, scope, z, lon, lat, *, budget=5000, filters=()):
-    x, y = tile_of(lon, lat, z)
-    return tiles.render(session, layer=layer, scope=scope, z=z, x=x, y=y, filters=filters,
-                        budget=budget)
-
-
-def coordinates(geometry) -> list[tuple[float, float]]:
-    def walk(value):
-        if isinstance(value[0], int | float):
-            yield tuple(value)
-        else:
-            for item in value:
-                yield from walk(item)
-    return list(walk(geometry["coordinates"]))
-
-
-# --- areas ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("z", "level"), [(8, "township"), (11, "township"),
-                                          (12, "village"), (14, "grid"), (17, "grid")])
-def test_areas_follow_the_zoom_inside_the_scope(session, township, inside, z, level):
-    found = features(render(session, AREAS, township.scope, z, inside.lon, inside.lat),
-                     "areas")
-    assert found, f"no area at z{z}"
-    assert {f["properties"]["level"] for f in found} == {level}
-    code = township.principal.scope_code
-    assert all(f["properties"]["code"].startswith(code) for f in found)
-    mine = {"township": code, "village": inside.grid_code[:12], "grid": inside.grid_code}
-    assert mine[level] in {f["properties"]["code"] for f in found}
-    # Clipped to the tile and its 64-unit buffer.
-    points = [p for f in found for p in coordinates(f["geometry"])]
-    assert all(-64 <= x <= 4160 and -64 <= y <= 4160 for x, y in points)
-    sample = next(f for f in found if f["properties"]["code"] == mine[level])
-    row = session.execute(text("SELECT name, population, id FROM area WHERE code = :c"),
-                          {"c": mine[level]}).one()
-    assert (sample["properties"]["name"], sample["properties"]["population"],
-            sample["id"]) == (row.name, row.population, row.id)
-
-
-def test_the_city_sees_counties_when_zoomed_out(session, admin, inside):
-    found = features(render(session, AREAS, admin.scope, 8, inside.lon, inside.lat), "areas")
-    assert {f["properties"]["level"] for f in found} == {"county"}
-    assert inside.grid_code[:6] in {f["properties"]["code"] for f in found}
-
-
-def test_polygons_are_simplified_when_zoomed_out(session, admin, inside):
-    """The same county has fewer vertices at z6 than at z9 (simplified to the pixel)."""
-    def vertices(z):
-        found = features(render(session, AREAS, admin.scope, z, inside.lon, inside.lat),
-                         "areas")
-        county = next(f for f in found if f["properties"]["code"] == inside.grid_code[:6])
-        return len(coordinates(county["geometry"]))
-    assert vertices(6) < vertices(9)
-
-
-def test_a_grid_worker_sees_his_own_grids_only(session, settings):
-    from tests.grid.layers.conftest import person, spot
-
-    worker = person(session, settings, "demo_grid_worker")
-    own = set(session.scalars(text(
-        "SELECT a.code FROM area a JOIN grid_assignment ga ON ga.grid_id = a.id "
-        "JOIN grid_worker w ON w.id = ga.worker_id WHERE w.user_id = :u"),
-        {"u": worker.principal.user_id}))
-    where = spot(session, min(own))
-    for z in (10, 15):
-        found = features(render(session, AREAS, worker.scope, z, where.lon, where.lat),
-                         "areas")
-        codes = {f["properties"]["code"] for f in found}
-        assert min(own) in codes and codes <= own
 
 
 # --- out of scope ----------------------------------------------------------------------------
@@ -144,9 +69,8 @@ def test_filters_apply_to_tiles(session, admin, inside):
     assert {f["properties"]["deadline"] for f in found} == {"red"}
 
 
-
 def test_filters_apply_to_clusters(session, admin, inside):
-    """The clusters join the categories only for a category filter (grid/layers/tiles.py)."""
+    """The clusters join the categories only for a category filter (grid/layers.py)."""
     codes = session.scalars(text("SELECT code FROM category WHERE level = 'minor' "
                                  "ORDER BY code LIMIT 2")).all()
     for code in (codes[0], codes[0], codes[1]):
@@ -252,11 +176,6 @@ def test_staff_positions(session, township, inside, outside):
 
 # --- HTTP ----------------------------------------------------------------------------------------
 
-def _url(layer, z, lon, lat) -> str:
-    x, y = tile_of(lon, lat, z)
-    return f"/tiles/{layer}/{z}/{x}/{y}.mvt"
-
-
 def test_http_tile_etag_round_trip(anonymous, admin, inside):
     url = _url("incidents", 10, inside.lon, inside.lat)
     first = anonymous.get(url, headers=admin.headers)
@@ -279,19 +198,6 @@ def test_http_tiles_keep_the_scope_on_the_pool(anonymous, township, admin, outsi
     assert theirs.status_code == 200 and theirs.content == b""
 
 
-def test_http_empty_tile_is_an_empty_200(client):
-    response = client.get("/tiles/areas/10/0/0.mvt")  # the Pacific, off Alaska
-    assert response.status_code == 200 and response.content == b""
-    assert response.headers["etag"]
-
-
-def test_http_truncation_is_told(anonymous, app, admin, inside):
-    app.state.settings = app.state.settings.model_copy(update={"tile_feature_budget": 1})
-    response = anonymous.get(_url("areas", 12, inside.lon, inside.lat), headers=admin.headers)
-    assert response.headers["x-tile-truncated"] == "true"
-    assert len(mapbox_vector_tile.decode(response.content)["areas"]["features"]) == 1
-
-
 @pytest.mark.parametrize(("url", "status"), [
     ("/tiles/areas/3/8/0.mvt", 400),  # x beyond the zoom's 0–7
     ("/tiles/areas/3/0/8.mvt", 400),
@@ -306,7 +212,3 @@ def test_http_bad_tiles(client, url, status):
     response = client.get(url)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
-
-
-def test_http_tiles_need_a_token(anonymous):
-    assert anonymous.get("/tiles/areas/3/0/0.mvt").status_code == 401

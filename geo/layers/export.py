@@ -18,9 +18,9 @@ import shapely
 from sqlalchemy.orm import Session
 
 from core.scope import Scope
-from grid.layers.params import BadParameter, Selection
-from grid.layers.query import rows_sql
-from grid.layers.registry import Layer
+from geo.layers.declaration import Layer
+from geo.layers.params import BadParameter, Selection
+from geo.layers.query import rows_sql
 
 MEDIA_TYPES = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
                "shp": "application/zip"}

@@ -8,12 +8,14 @@ import base64
 import binascii
 import json
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.errors import DomainError
-from grid.layers.registry import AREA_LEVELS, DEADLINES, STATES, Layer
+from geo.layers.declaration import Filter, Layer
 
 
 class BadParameter(DomainError):
@@ -146,23 +148,43 @@ def decode_cursor(text: str | None, layer: Layer) -> int | str | None:
 
 # --- property filters --------------------------------------------------------------------
 
-def layer_filters(layer: Layer, **given: object) -> tuple[tuple[str, object], ...]:
-    """The filters given (None: not given), checked against the layer and vocabulary."""
+def given_filters(query: Mapping[str, list[str]], names: list[str], layer: Layer
+                  ) -> dict[str, object]:
+    """The filters among `names` that the query string gives, as the layer reads them: a
+    filter taking several values gathers every repetition, split at commas (empty parts
+    dropped); any other takes the last value given. `query` maps a name to its values."""
+    given: dict[str, object] = {}
+    for name in names:
+        values = query.get(name) or []
+        declared = layer.filters.get(name)
+        if declared is not None and declared.many:
+            given[name] = [part for value in values for part in value.split(",") if part]
+        elif values:
+            given[name] = values[-1]
+    return given
+
+
+def layer_filters(layer: Layer, given: Mapping[str, object]) -> tuple[tuple[str, object], ...]:
+    """The filters given (None or empty: not given), checked against the layer and the
+    filters' vocabularies."""
     chosen = {name: value for name, value in given.items() if value not in (None, (), [])}
     unknown = sorted(set(chosen) - set(layer.filters))
     if unknown:
         raise BadParameter(f"the {layer.name} layer has no filter {', '.join(unknown)}; "
                            f"it has {', '.join(layer.filters) or 'none'}")
-    checks = {"state": STATES, "deadline": DEADLINES, "level": AREA_LEVELS}
     for name, value in chosen.items():
-        values = value if isinstance(value, list | tuple) else [value]
-        allowed = checks.get(name)
-        bad = [v for v in values if allowed is not None and v not in allowed]
-        if bad:
-            raise BadParameter(f"{name}: unknown value {bad[0]!r}; one of "
-                               f"{', '.join(sorted(allowed))}")
-        if name == "category" and not (isinstance(value, str) and value.isalnum()
-                                       and len(value) <= 8):
-            raise BadParameter("category is a category code such as S01 or S0102")
+        _check_value(name, layer.filters[name], value)
     return tuple(sorted((name, tuple(v) if isinstance(v, list) else v)
                         for name, v in chosen.items()))
+
+
+def _check_value(name: str, declared: Filter, value: object) -> None:
+    values = value if isinstance(value, list | tuple) else [value]
+    allowed = declared.values
+    bad = [v for v in values if allowed is not None and v not in allowed]
+    if bad:
+        raise BadParameter(f"{name}: unknown value {bad[0]!r}; one of "
+                           f"{', '.join(sorted(allowed))}")
+    if declared.pattern is not None and not all(
+            isinstance(v, str) and re.fullmatch(declared.pattern, v) for v in values):
+        raise BadParameter(declared.hint or f"{name}: not a value this filter takes")

@@ -1,7 +1,10 @@
-"""/api/v1/layers (list, GeoJSON pages, exports) and /tiles (vector tiles): thin routes.
+"""/api/v1/layers (list, GeoJSON pages, exports) and /tiles (vector tiles): thin routes
+over every registered layer.
 
-Every route reads with the caller's territory; a layer also needs its own permission
-(areas: areas_read; incidents and staff: incidents_read), checked by `readable_layer`.
+Every route reads with the caller's territory; a layer also needs the permission it
+declares (the areas: areas_read), checked by `registry.readable`. A layer's filters are
+read from the query string by their declared names; a filter of another layer is refused
+(400), any other parameter ignored.
 """
 
 from dataclasses import dataclass
@@ -13,16 +16,18 @@ from core.deps import Requires, SessionDep
 from core.scope import Scope
 from core.security import Principal
 from core.users.enums import Permission
-from grid.layers import export, features, tiles
-from grid.layers.params import (
+from geo.layers import export, features, registry, tiles
+from geo.layers.declaration import Layer
+from geo.layers.docs import filter_parameters
+from geo.layers.params import (
     Selection,
     decode_cursor,
     encode_cursor,
+    given_filters,
     layer_filters,
     parse_bbox,
     parse_datetime,
 )
-from grid.layers.registry import LAYERS, Layer, readable_layer
 
 router = APIRouter(prefix="/api/v1/layers", tags=["layers"])
 tiles_router = APIRouter(prefix="/tiles", tags=["layers"])
@@ -46,31 +51,26 @@ class Access:
 
 
 # async: CPU only, so no thread-pool hop per tile (the hop is what grows under load).
-async def layer_access(layer: Annotated[str, Path(description="areas, incidents or staff")],
-                 reader: Reader) -> Access:
-    return Access(readable_layer(layer, reader), reader)
+async def layer_access(layer: Annotated[str, Path(description="a layer's name (GET "
+                                                               "/api/v1/layers)")],
+                       reader: Reader) -> Access:
+    return Access(registry.readable(layer, reader), reader)
 
 
 LayerAccess = Annotated[Access, Depends(layer_access)]
 
 
-async def layer_filters_query(
-    access: LayerAccess,
-    level: Annotated[str | None, Query(description="areas: city, county, township, "
-                                                   "village or grid")] = None,
-    state: Annotated[list[str] | None, Query(description="incidents: states (repeat the "
-                                                         "parameter or separate by commas)")
-                     ] = None,
-    deadline: Annotated[str | None, Query(description="incidents: green, yellow or red")
-                        ] = None,
-    category: Annotated[str | None, Query(description="incidents: a 大类 or 小类 code")
-                        ] = None,
-) -> tuple[tuple[str, object], ...]:
-    states = [part for value in state or () for part in value.split(",") if part]
-    return layer_filters(access.layer, level=level, state=states, deadline=deadline,
-                         category=category)
+async def layer_filters_query(request: Request, access: LayerAccess
+                              ) -> tuple[tuple[str, object], ...]:
+    """The filters of any registered layer found in the query string, checked against the
+    layer asked for (its own filters and their vocabularies)."""
+    names = registry.filter_names()
+    query = {name: request.query_params.getlist(name) for name in names}
+    return layer_filters(access.layer, given_filters(query, names, access.layer))
 
 
+# The filters in the OpenAPI document (FastAPI cannot see them in the signatures).
+FILTER_PARAMETERS = filter_parameters(many_as_list=True)
 Filters = Annotated[tuple[tuple[str, object], ...], Depends(layer_filters_query)]
 
 
@@ -78,8 +78,8 @@ def selection_query(
     request: Request, access: LayerAccess, filters: Filters,
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84)")
                     ] = None,
-    datetime: Annotated[str | None, Query(description="incidents (reported_at), staff "
-                                                      "(recorded_at): an RFC 3339 instant "
+    datetime: Annotated[str | None, Query(description="layers with a time (`datetime` among "
+                                                      "their filters): an RFC 3339 instant "
                                                       "or interval a/b, ../b, a/..")
                         ] = None,
     cursor: Annotated[str | None, Query(description="the `next` link's cursor")] = None,
@@ -102,11 +102,12 @@ def list_layers(reader: Reader) -> list[dict]:
              "tiles": f"/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",
              "features": f"/api/v1/layers/{layer.name}/features",
              "export": f"/api/v1/layers/{layer.name}/export"}
-            for layer in LAYERS.values()]
+            for layer in registry.all()]
 
 
 @router.get("/{layer}/features", response_class=GeoJSONResponse,
-            responses={200: {"content": {GEOJSON: {}}}})
+            responses={200: {"content": {GEOJSON: {}}}},
+            openapi_extra={"parameters": FILTER_PARAMETERS})
 def get_features(request: Request, session: SessionDep, access: LayerAccess,
                  selection: Chosen,
                  limit: Annotated[int | None, Query(ge=1, description="page size (capped)")
@@ -125,7 +126,8 @@ def get_features(request: Request, session: SessionDep, access: LayerAccess,
 
 
 @router.get("/{layer}/export", responses={200: {"content": {
-    GEOJSON: {}, export.MEDIA_TYPES["gpkg"]: {}, export.MEDIA_TYPES["shp"]: {}}}})
+    GEOJSON: {}, export.MEDIA_TYPES["gpkg"]: {}, export.MEDIA_TYPES["shp"]: {}}}},
+            openapi_extra={"parameters": FILTER_PARAMETERS})
 def export_layer(session: SessionDep, access: LayerAccess, selection: Chosen,
                  request: Request,
                  format: Literal["geojson", "gpkg", "shp"] = "geojson") -> Response:  # noqa: A002
@@ -139,12 +141,14 @@ def export_layer(session: SessionDep, access: LayerAccess, selection: Chosen,
 
 
 @tiles_router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response,
-                  responses={200: {"content": {tiles.MVT: {}}}, 304: {}})
+                  responses={200: {"content": {tiles.MVT: {}}}, 304: {}},
+                  openapi_extra={"parameters": FILTER_PARAMETERS})
 async def get_tile(request: Request, access: LayerAccess, filters: Filters,
                    z: Annotated[int, Path(ge=0, le=tiles.MAX_ZOOM)],
                    x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)]) -> Response:
-    """A Mapbox Vector Tile of the layer (areas: the level follows the zoom; incidents:
-    clustered below z12). Empty: 200 with no body. `ETag` / `If-None-Match` → 304."""
+    """A Mapbox Vector Tile of the layer, as it declares (the areas: the level follows the
+    zoom; a point layer may be clustered at low zoom). Empty: 200 with no body. `ETag` /
+    `If-None-Match` → 304."""
     settings = request.app.state.settings
     tile = await tiles.render_async(request.app.state.read_pool, layer=access.layer,
                                     scope=access.scope, z=z, x=x, y=y, filters=filters,

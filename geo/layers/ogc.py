@@ -1,26 +1,27 @@
-"""OGC API – Features, Part 1 Core, over the layers: the documents the /ogc routes answer.
+"""OGC API – Features over the registered layers: the documents the /ogc routes answer.
 
-Collections: the areas one per level (`cities`, `counties`, `townships`, `villages`,
-`grids`: a desktop GIS opens each level as a layer of one geometry type and one scale),
-`incidents` and `staff`. Every collection is read within the caller's territory: its
-extent is the territory's, and an item outside it does not exist (404).
+Part 1 Core: each layer is one collection, or the several it declares (the areas: one per
+level, `cities` to `grids`). Every collection is read within the caller's territory: its
+extent is the territory's, and an item outside it does not exist (404). Part 3 style
+queryables: `/ogc/collections/{id}/queryables` is a JSON Schema of the properties a client
+may filter on (the layer's filters, as query parameters, with their vocabularies), of the
+geometry (bbox) and of the instant (datetime).
 
 Conformance declared: core and geojson. Not oas30: /openapi.json is FastAPI's OpenAPI
 3.1 document, and the class asks for 3.0.
 """
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from core.errors import NotFound
 from core.scope import Scope
 from geo.enums import LEVELS
-from grid.layers import features
-from grid.layers.params import BadParameter, Selection
-from grid.layers.registry import AREAS, INCIDENTS, STAFF, Layer
+from geo.layers import features, registry
+from geo.layers.declaration import Collection, Filter
+from geo.layers.params import BadParameter, Selection
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
@@ -29,41 +30,10 @@ CONFORMANCE = [
 ]
 JSON, GEOJSON = "application/json", "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.1"
+SCHEMA = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 # The query parameters every items request may carry; a layer's filters come on top.
 ITEMS_PARAMETERS = frozenset({"f", "bbox", "limit", "datetime", "cursor"})
-
-
-@dataclass(frozen=True)
-class Collection:
-    id: str
-    title: str
-    title_zh: str
-    layer: Layer
-    fixed: tuple[tuple[str, object], ...] = ()  # filters the collection always applies
-
-    @property
-    def open_filters(self) -> list[str]:
-        fixed = {name for name, _ in self.fixed}
-        return [name for name in self.layer.filters if name not in fixed]
-
-
-_PLURAL = {"city": ("cities", "Cities", "市"), "county": ("counties", "Counties", "区县"),
-           "township": ("townships", "Townships and streets", "乡镇街道"),
-           "village": ("villages", "Villages and communities", "村社区"),
-           "grid": ("grids", "Grid cells", "网格")}
-COLLECTIONS: dict[str, Collection] = {
-    **{_PLURAL[level][0]: Collection(*_PLURAL[level], AREAS, (("level", str(level)),))
-       for level in LEVELS},
-    "incidents": Collection("incidents", INCIDENTS.title, INCIDENTS.title_zh, INCIDENTS),
-    "staff": Collection("staff", STAFF.title, STAFF.title_zh, STAFF),
-}
-
-
-def get_collection(collection_id: str) -> Collection:
-    collection = COLLECTIONS.get(collection_id)
-    if collection is None:
-        raise NotFound(f"no collection {collection_id!r}; see /ogc/collections")
-    return collection
 
 
 def check_format(f: str | None) -> None:
@@ -88,8 +58,9 @@ def _link(href: str, rel: str, media_type: str, title: str | None = None) -> dic
 
 def landing(base: str) -> dict:
     return {
-        "title": "gridgov", "description": "基层治理 map layers: areas, incidents, staff "
-                                           "(OGC API – Features).",
+        "title": "gridgov",
+        "description": f"基层治理 map layers: {', '.join(layer.name for layer in registry.all())} "
+                       "(OGC API – Features).",
         "links": [_link(f"{base}/ogc", "self", JSON, "this document"),
                   _link(f"{base}/openapi.json", "service-desc", OPENAPI, "the API definition"),
                   _link(f"{base}/docs", "service-doc", "text/html", "the API documentation"),
@@ -124,7 +95,9 @@ def collection_document(collection: Collection, *, base: str,
         "description": f"{collection.title_zh} — {collection.title}",
         "itemType": "feature", "crs": [CRS84],
         "links": [_link(href, "self", JSON), _link(f"{href}/items", "items", GEOJSON,
-                                                   "the features")],
+                                                   "the features"),
+                  _link(f"{href}/queryables", QUERYABLES_REL, SCHEMA,
+                        "the properties to filter on")],
     }
     if extent is not None:
         document["extent"] = {"spatial": {"bbox": [extent], "crs": CRS84}}
@@ -134,7 +107,7 @@ def collection_document(collection: Collection, *, base: str,
 def collections_document(*, base: str, extent: list[float] | None) -> dict:
     return {"links": [_link(f"{base}/ogc/collections", "self", JSON)],
             "collections": [collection_document(collection, base=base, extent=extent)
-                            for collection in COLLECTIONS.values()]}
+                            for collection in registry.collections()]}
 
 
 def items_text(session: Session, collection: Collection, *, scope: Scope,
@@ -162,3 +135,47 @@ def item_text(session: Session, collection: Collection, *, scope: Scope, feature
              _link(href, "collection", JSON)]
     return f'{text[:-1]}, "links": {json.dumps(links)}}}'
 
+
+
+# --- queryables (OGC API – Features Part 3) ------------------------------------------------
+
+GEOMETRY_FORMATS = {"Point": "geometry-point", "MultiPoint": "geometry-multipoint",
+                    "LineString": "geometry-linestring",
+                    "MultiLineString": "geometry-multilinestring",
+                    "Polygon": "geometry-polygon", "MultiPolygon": "geometry-multipolygon"}
+
+
+def queryables(collection: Collection, *, base: str) -> dict:
+    """The collection's queryables as a JSON Schema (2020-12): each open filter, with its
+    vocabulary and labels where it has one, the geometry (bbox) and the instant
+    (datetime). Filters are passed as query parameters named like the queryable."""
+    layer = collection.layer
+    properties = {"geometry": {"format": GEOMETRY_FORMATS.get(layer.geometry_type, "geometry-any"),
+                               "x-ogc-role": "primary-geometry"}}
+    for name in collection.open_filters:
+        properties[name] = _queryable(layer.filters[name])
+    instant = layer.temporal_property
+    if instant is not None:
+        properties[instant] = {"type": "string", "format": "date-time",
+                               "x-ogc-role": "primary-instant"}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{base}/ogc/collections/{collection.id}/queryables",
+            "type": "object", "title": collection.title, "description": collection.title_zh,
+            "properties": properties, "additionalProperties": False}
+
+
+def _queryable(declared: Filter) -> dict:
+    schema: dict = {"type": "string"}
+    if declared.title:
+        schema["title"] = declared.title
+    if declared.description:
+        schema["description"] = declared.description + (
+            " (several: separated by commas)" if declared.many else "")
+    if declared.values is not None:
+        schema["enum"] = list(declared.values)
+        # The labels, as JSON Schema spells a titled value.
+        schema["oneOf"] = [{"const": value, "title": label}
+                           for value, label in declared.values.items()]
+    if declared.pattern is not None:
+        schema["pattern"] = f"^{declared.pattern}$"
+    return schema

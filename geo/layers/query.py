@@ -4,8 +4,8 @@ The territory is always the first condition: no output can leave it out.
 """
 
 from core.scope import Scope
-from grid.layers.params import Selection
-from grid.layers.registry import Layer
+from geo.layers.declaration import Layer
+from geo.layers.params import Selection
 
 
 def conditions(layer: Layer, *, scope: Scope, selection: Selection) -> tuple[str, dict]:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from core.errors import NotFound
 from core.scope import Scope
-from grid.layers.params import Selection
-from grid.layers.query import one_sql, page_sql
-from grid.layers.registry import Layer
+from geo.layers.declaration import Layer
+from geo.layers.params import Selection
+from geo.layers.query import one_sql, page_sql
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,20 @@
-"""Mapbox Vector Tiles of the layers: one hand-written statement per tile (ST_AsMVT).
+"""Mapbox Vector Tiles of the registered layers: one hand-written statement per tile
+(ST_AsMVT).
 
-- areas: the level shown follows the zoom (LEVEL_BY_ZOOM; never coarser than the
-  caller's own area: a township's staff sees the township up to z11), polygons simplified to a pixel
-  of the tile's 4096 grid before they are projected and clipped;
-- incidents: points from z12 (CLUSTER_BELOW) up; below, one point per cell of a 32 × 32
-  grid over the tile, at the mean of its incidents, with `count`, `overdue` (red) and
-  `warning` (yellow); each incident counts in exactly one tile (half-open cells);
-- staff: the newest position of each grid worker.
+- each feature with the layer's properties, polygons and lines simplified to a pixel of
+  the tile's 4096 grid before they are projected and clipped;
+- a layer may take a filter from the zoom (the areas: the level shown follows it);
+- a point layer may be clustered below a zoom: one point per cell of a 32 × 32 grid over
+  the tile, at the mean of its points, with `count` and the layer's counts (incidents:
+  `overdue`, `warning`); each point counts in exactly one tile (half-open cells).
 
-At most `budget` features per tile; a tile that had more says `X-Tile-Truncated: true`.
-The spatial lookup runs first, fenced (OFFSET 0), and only its rows meet the territory:
-the pool's connections use generic plans, where an unknown scope range could otherwise
-send the planner down the code btree of the whole territory (see geo/locate.py). Zoom,
-x, y, level and budget are validated integers and names, written into the text, so the
-spatial part is planned with its real tile.
+At most `budget` features per tile; a tile that had more says `X-Tile-Truncated: true`, and
+a layer may say which features a full tile keeps first. The spatial lookup runs first,
+fenced (OFFSET 0), and only its rows meet the territory: the pool's connections use
+generic plans, where an unknown scope range could otherwise send the planner down the code
+btree of the whole territory (see geo/locate.py). Zoom, x, y, a zoom filter's word and the
+budget are validated integers and words, written into the text, so the spatial part is
+planned with its real tile.
 """
 
 import hashlib
@@ -24,38 +25,13 @@ from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.orm import Session
 
 from core.scope import Scope
-from grid.layers.params import BadParameter, Selection
-from grid.layers.query import conditions
-from grid.layers.registry import Layer
+from geo.layers.declaration import Layer
+from geo.layers.params import BadParameter, Selection
+from geo.layers.query import conditions
 
 MVT = "application/vnd.mapbox-vector-tile"
 MAX_ZOOM = 24
 EXTENT, BUFFER = 4096, 64
-CLUSTER_BELOW = 12  # incidents are clustered at z0–11
-CLUSTER_CELLS = 32  # per tile side
-# The areas shown at each zoom: counties up to z9, townships z10–11, villages z12–13,
-# grids from z14.
-LEVEL_BY_ZOOM = ((9, "county"), (11, "township"), (13, "village"), (MAX_ZOOM, "grid"))
-LEVEL_ORDER = ("county", "township", "village", "grid")
-# The level of a scope's own area, by the length of its code prefix (a city or a
-# province spans counties).
-SCOPE_LEVEL = {6: "county", 9: "township", 12: "village", 15: "grid"}
-# Inner selects named like the tables, so the layer's conditions (which name `incident`,
-# `a`, `p`, `w`) apply unchanged.
-SPATIAL_SOURCE = {
-    "areas": "(SELECT * FROM area WHERE level = '{level}' AND geom && {box} OFFSET 0) a",
-    "incidents": "(SELECT * FROM incident WHERE geom && {box} OFFSET 0) incident "
-                 "JOIN category c ON c.id = incident.category_id",
-    "staff": "(SELECT * FROM staff_position WHERE geom && {box} OFFSET 0) p "
-             "JOIN grid_worker w ON w.id = p.worker_id",
-}
-
-# The clusters read only what they count and filter on, and join the categories only for
-# a category filter: at z8 a tile covers ~100,000 incidents, and the join and the wide rows
-# were two thirds of its time (bench/README.md, tiles).
-CLUSTER_SOURCE = ("(SELECT geom, deadline, state, grid_code, grid_id, category_id, "
-                  "reported_at FROM incident WHERE geom && {box} OFFSET 0) incident")
-CATEGORY_JOIN = " JOIN category c ON c.id = incident.category_id"
 
 
 @dataclass(frozen=True)
@@ -68,17 +44,6 @@ class Tile:
         """A strong validator of what was sent: the hash of the tile's bytes."""
         digest = hashlib.blake2b(self.data + bytes([self.truncated]), digest_size=16)
         return f'"{digest.hexdigest()}"'
-
-
-def level_at(z: int, scope: Scope | None = None) -> str:
-    """The zoom's level, but never above the caller's own: a township's staff zoomed out
-    sees their township's outline, not an empty map (no county lies in their scope)."""
-    level = next(level for top, level in LEVEL_BY_ZOOM if z <= top)
-    if scope is None:
-        return level
-    own = "grid" if scope.own_grids_of is not None else SCOPE_LEVEL.get(len(scope.low),
-                                                                         "county")
-    return max(level, own, key=LEVEL_ORDER.index)
 
 
 def check_tile(z: int, x: int, y: int) -> None:
@@ -101,14 +66,35 @@ def _tile_property(layer: Layer, name: str, expr: str) -> str:
     return f"{expr} AS {name}"
 
 
+def _spatial_source(layer: Layer, template: str | None, *, box: str, where: str,
+                    **words: str) -> tuple[str, str]:
+    """(FROM text, WHERE text): the fenced spatial source the layer declares, or its plain
+    source with the box as the first condition."""
+    if template is not None:
+        return template.format(box=box, **words), where
+    return layer.source, f"{layer.geom} && {box} AND {where}"
+
+
+def _zoom_word(layer: Layer, chosen: dict, z: int, scope: Scope) -> dict[str, str]:
+    """The zoom filter's word (given by the caller, or the zoom's), popped from `chosen`:
+    it goes into the text, so only a word of its vocabulary."""
+    rule = layer.zoom_filter
+    if rule is None:
+        return {}
+    word = chosen.pop(rule.name, None) or rule.at(z, scope)
+    if word not in layer.filters[rule.name].values:
+        raise BadParameter(f"{rule.name}: unknown value {word!r}")
+    return {rule.name: word}
+
+
 def features_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
                  filters: tuple, budget: int) -> tuple[str, dict]:
-    # An areas tile may name its level (validated: a known level); else the zoom's.
     chosen = dict(filters)
-    level = chosen.pop("level", None) or level_at(z, scope)
+    words = _zoom_word(layer, chosen, z, scope)
     where, params = conditions(layer, scope=scope,
                                selection=Selection(filters=tuple(chosen.items())))
-    source = SPATIAL_SOURCE[layer.name].format(level=level, box=_box(z, x, y, BUFFER / EXTENT))
+    source, where = _spatial_source(layer, layer.tile_source, box=_box(z, x, y, BUFFER / EXTENT),
+                                    where=where, **words)
     geom = layer.geom
     if layer.geometry_type != "Point":
         # One pixel of the tile's grid, in degrees of longitude.
@@ -134,32 +120,38 @@ def features_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
 
 def clusters_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
                  filters: tuple, budget: int) -> tuple[str, dict]:
+    rule = layer.cluster
     where, params = conditions(layer, scope=scope, selection=Selection(filters=filters))
-    source = CLUSTER_SOURCE.format(box=_box(z, x, y, 0))
-    if any(name == "category" for name, _ in filters):
-        source += CATEGORY_JOIN
+    source, where = _spatial_source(layer, rule.source or layer.tile_source,
+                                    box=_box(z, x, y, 0), where=where)
+    # The narrow source joins what a filter needs only when that filter is given.
+    given = {name for name, _ in filters}
+    source += "".join(join for name, join in rule.joins.items() if name in given)
+    carried = "".join(f", {name}" for name, _ in rule.carry)
+    counted = "".join(f", {name}" for name, _ in rule.counts)
+    counts = "".join(f",\n                   count(*) FILTER (WHERE {condition}) AS {name}"
+                     for name, condition in rule.counts)
     # The tile's bounds and cell size as numbers in the text: the planner then sees how
     # many rows fall in the tile and aggregates them in a hash, not an external sort.
     west, south, east, north = _web_mercator_bounds(z, x, y)
-    cell = (east - west) / CLUSTER_CELLS
+    cell = (east - west) / rule.cells
     sql = f"""
         WITH points AS (
-            SELECT {MERCATOR_X.format(lon="ST_X(incident.geom)")} AS px,
-                   {MERCATOR_Y.format(lat="ST_Y(incident.geom)")} AS py, incident.deadline
+            SELECT {MERCATOR_X.format(lon=f"ST_X({layer.geom})")} AS px,
+                   {MERCATOR_Y.format(lat=f"ST_Y({layer.geom})")} AS py
+                   {"".join(f", {expr} AS {name}" for name, expr in rule.carry)}
             FROM {source} WHERE {where}),
         cells AS (
             SELECT floor((px - {west!r}) / {cell!r})::int AS cx,
-                   floor((py - {south!r}) / {cell!r})::int AS cy, px, py, deadline
+                   floor((py - {south!r}) / {cell!r})::int AS cy, px, py{carried}
             FROM points
             WHERE px >= {west!r} AND px < {east!r} AND py >= {south!r} AND py < {north!r}),
         clusters AS (
-            SELECT cy * {CLUSTER_CELLS} + cx AS mvt_id, count(*) AS "count",
-                   count(*) FILTER (WHERE deadline = 'red') AS overdue,
-                   count(*) FILTER (WHERE deadline = 'yellow') AS warning,
+            SELECT cy * {rule.cells} + cx AS mvt_id, count(*) AS "count"{counts},
                    ST_SetSRID(ST_MakePoint(avg(px), avg(py)), 3857) AS centre
             FROM cells GROUP BY cx, cy LIMIT {budget + 1}),
         rows AS (
-            SELECT mvt_id, "count", overdue, warning,
+            SELECT mvt_id, "count"{counted},
                    ST_AsMVTGeom(centre, {_envelope(z, x, y)}, {EXTENT}, 0, false) AS geom
             FROM clusters)
         SELECT (SELECT ST_AsMVT(r, '{layer.name}', {EXTENT}, 'geom', 'mvt_id')
@@ -187,7 +179,8 @@ def _web_mercator_bounds(z: int, x: int, y: int) -> tuple[float, float, float, f
 def tile_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int, filters: tuple = (),
              budget: int) -> tuple[str, dict]:
     check_tile(z, x, y)
-    build = clusters_sql if layer.name == "incidents" and z < CLUSTER_BELOW else features_sql
+    clustered = layer.cluster is not None and z < layer.cluster.below
+    build = clusters_sql if clustered else features_sql
     return build(layer, scope=scope, z=z, x=x, y=y, filters=filters, budget=budget)
 
 

@@ -1,0 +1,105 @@
+"""Grid's map layers: the incidents (the hub's cases) and the grid workers' latest
+positions, served by geo's layer outputs (vector tiles, GeoJSON, OGC API Features,
+exports) once registered by `register_layers()`.
+"""
+
+from core.scope import Scope, prefix_range
+from core.users.enums import Permission
+from geo.layers import Cluster, Filter, Layer, register
+from grid.incidents.enums import LABELS_ZH, DeadlineColour, State
+from grid.incidents.service import scope_sql
+
+DEADLINE_LABELS = {DeadlineColour.green: "正常", DeadlineColour.yellow: "预警",
+                   DeadlineColour.red: "超期"}
+
+
+# --- territory ---------------------------------------------------------------------------
+
+def _incident_scope(scope: Scope) -> tuple[str, dict]:
+    """The incident hub's own scope condition (grid/incidents/service.py), as psycopg
+    text: one rule for lists, tiles and exports. It names the `incident` table."""
+    sql, params = scope_sql(scope)
+    return f"({sql})", params
+
+
+def _staff_scope(scope: Scope) -> tuple[str, dict]:
+    """A worker is in the territory when a grid they look after is (for a grid worker:
+    one of his own grids), or, above the grid worker, when the staff number (village code
+    + 3 digits) lies in one of the scope's code ranges."""
+    grids = ("EXISTS (SELECT 1 FROM grid_assignment ga JOIN area a ON a.id = ga.grid_id "
+             f"WHERE ga.worker_id = w.id AND {scope.area_condition('a', pyformat=True)})")
+    if scope.own_grids_of is not None:
+        return grids, scope.params
+    return (f"({scope.code_condition('w.staff_code', pyformat=True)} OR {grids})",
+            scope.params)
+
+
+# --- filters -----------------------------------------------------------------------------
+
+def _category_bind(code: object) -> dict:
+    bounds = prefix_range(str(code))  # a 大类 code selects its 小类 too
+    return {"f_category_low": bounds["low"], "f_category_high": bounds["high"]}
+
+
+INCIDENT_FILTERS = {
+    "state": Filter("incident.state = ANY(%(f_state)s)", lambda v: {"f_state": list(v)},
+                    title="状态", description="states", many=True,
+                    values={str(state): LABELS_ZH[state] for state in State}),
+    "deadline": Filter("incident.deadline = %(f_deadline)s", lambda v: {"f_deadline": str(v)},
+                       title="时限", description="green, yellow or red",
+                       values={str(colour): label for colour, label in DEADLINE_LABELS.items()}),
+    "category": Filter("(c.code >= %(f_category_low)s AND c.code < %(f_category_high)s)",
+                       _category_bind, title="类别", description="a 大类 or 小类 code",
+                       pattern=r"[^\W_]{1,8}",
+                       hint="category is a category code such as S01 or S0102"),
+}
+
+# --- the layers --------------------------------------------------------------------------
+
+INCIDENTS = Layer(
+    name="incidents", title="Incidents", title_zh="事件",
+    permission=Permission.incidents_read, geometry_type="Point",
+    source="incident JOIN category c ON c.id = incident.category_id",
+    geom="incident.geom", key="incident.id", key_type=int, tile_id="incident.id",
+    properties=(("id", "incident.id"), ("state", "incident.state"),
+                ("category", "c.code"), ("category_name", "c.name"),
+                ("urgency", "incident.urgency"), ("deadline", "incident.deadline"),
+                ("reported_at", "incident.reported_at"), ("grid_code", "incident.grid_code")),
+    scope=_incident_scope, filters=INCIDENT_FILTERS, temporal="incident.reported_at",
+    tile_source="(SELECT * FROM incident WHERE geom && {box} OFFSET 0) incident "
+                "JOIN category c ON c.id = incident.category_id",
+    # Over budget, the overdue and the warned are the ones a supervisor must see.
+    tile_priority="CASE incident.deadline WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END",
+    # Clustered at z0–11. The clusters read only what they count and filter on, and join
+    # the categories only for a category filter: at z8 a tile covers ~100,000 incidents,
+    # and the join and the wide rows were two thirds of its time (bench/README.md, tiles).
+    cluster=Cluster(
+        below=12,
+        source="(SELECT geom, deadline, state, grid_code, grid_id, category_id, reported_at "
+               "FROM incident WHERE geom && {box} OFFSET 0) incident",
+        carry=(("deadline", "incident.deadline"),),
+        counts=(("overdue", "deadline = 'red'"), ("warning", "deadline = 'yellow'")),
+        joins={"category": " JOIN category c ON c.id = incident.category_id"}),
+    short_names={"category_name": "cat_name", "reported_at": "reported", "grid_code": "grid"},
+)
+
+STAFF = Layer(
+    name="staff", title="Grid workers' latest positions", title_zh="网格员位置",
+    permission=Permission.incidents_read, geometry_type="Point",
+    source="staff_position p JOIN grid_worker w ON w.id = p.worker_id",
+    geom="p.geom", key="p.worker_id", key_type=int, tile_id="p.worker_id",
+    properties=(("worker_id", "p.worker_id"), ("name", "w.name"),
+                ("staff_code", "w.staff_code"), ("recorded_at", "p.recorded_at"),
+                ("accuracy_m", "p.accuracy_m")),
+    scope=_staff_scope, temporal="p.recorded_at",
+    tile_source="(SELECT * FROM staff_position WHERE geom && {box} OFFSET 0) p "
+                "JOIN grid_worker w ON w.id = p.worker_id",
+    short_names={"worker_id": "worker", "staff_code": "staff", "recorded_at": "recorded",
+                 "accuracy_m": "accuracy"},
+)
+
+
+def register_layers() -> None:
+    """Serve grid's layers (idempotent: registering again changes nothing)."""
+    for layer in (INCIDENTS, STAFF):
+        register(layer)
