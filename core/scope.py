@@ -70,9 +70,12 @@ class Scope:
         """SQL condition on an `area` row; bind `params` with it."""
         condition = self.code_condition(f"{alias}.code", pyformat=pyformat)
         if self.own_grids_of is not None:
+            if _OWN_GRIDS_SQL is None:
+                from core import platforms
+
+                platforms.load()  # the platforms declare it when they plug in
             user = "%(scope_user)s" if pyformat else ":scope_user"
-            condition += (f" AND {alias}.id IN (SELECT ga.grid_id FROM grid_assignment ga "
-                          f"JOIN grid_worker w ON w.id = ga.worker_id WHERE w.user_id = {user})")
+            condition += f" AND {alias}.id IN ({_OWN_GRIDS_SQL.format(user=user)})"
         return condition
 
     def column_condition(self, column):
@@ -90,6 +93,17 @@ class Scope:
 
     def covers_code(self, code: str) -> bool:
         return any(code.startswith(prefix) for prefix in self.prefixes)
+
+
+# Which grids are a grid worker's own is the platform's knowledge (grid assigns workers to
+# grids): the area ids of a user's grids, as SQL with {user} for the user's id.
+_OWN_GRIDS_SQL: str | None = None
+
+
+def own_grids_are(sql: str) -> None:
+    """Declared by the platform that assigns grids to workers (grid/platform.py)."""
+    global _OWN_GRIDS_SQL
+    _OWN_GRIDS_SQL = sql
 
 
 # Everything: for system work (tasks, the CLI) that acts for no particular user.

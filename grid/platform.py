@@ -15,11 +15,18 @@ def _routers():
     return (categories, incidents, kpis, patrols)
 
 
+# A grid worker's own grids (core/scope.py): those he is assigned to.
+OWN_GRIDS_SQL = ("SELECT ga.grid_id FROM grid_assignment ga JOIN grid_worker w "
+                 "ON w.id = ga.worker_id WHERE w.user_id = {user}")
+
+
 def _setup() -> None:
+    from core import scope
     from core.workflow import case_types
     from grid.incidents.case_type import INCIDENT
     from grid.layers import register_layers
 
+    scope.own_grids_are(OWN_GRIDS_SQL)
     case_types.register(INCIDENT)
     register_layers()
 

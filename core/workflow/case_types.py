@@ -80,7 +80,17 @@ def unregister(code: str) -> None:
     _REGISTRY.pop(code, None)
 
 
+def _loaded() -> dict[str, CaseType]:
+    """The registry, once the configured platforms have declared their case types (a CLI
+    command or a task may be the first to ask)."""
+    from core import platforms
+
+    platforms.load()
+    return _REGISTRY
+
+
 def get(code: str) -> CaseType:
+    _loaded()
     try:
         return _REGISTRY[code]
     except KeyError:
@@ -88,7 +98,7 @@ def get(code: str) -> CaseType:
 
 
 def of_subject(subject_type: str) -> CaseType:
-    for case_type in _REGISTRY.values():
+    for case_type in _loaded().values():
         if case_type.subject_type == subject_type:
             return case_type
     raise NotFound(f"no case type for subjects of type {subject_type!r}",
@@ -96,4 +106,4 @@ def of_subject(subject_type: str) -> CaseType:
 
 
 def registered() -> list[CaseType]:
-    return list(_REGISTRY.values())
+    return list(_loaded().values())

@@ -70,6 +70,7 @@ def open_handoff(context: Context, case_type: CaseType, row: Any, *, kind: str,
     _move_to(row, unit_id=to_unit.id, code=to_unit.seat_code, platform=to_unit.platform)
     if kind == "escalate" and hasattr(row, "escalation_count"):
         row.escalation_count += 1
+    row.version += 1
     session.flush()
     timeline.add(session, subject, actor=context.actor, action=f"handoff.{kind}", note=reason,
                  at=context.now, data={"handoff": handoff.id, "from": before,

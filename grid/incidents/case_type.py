@@ -58,13 +58,14 @@ def mirror_step(incident: Incident, clock: CaseClock | None, op: ClockOp,
 # step of an incident the grid platform holds with no hand-off pending, moves it to the
 # centre one level up and opens the hand-off that centre must sign. The rows are fetched
 # by primary key (`= ANY(ARRAY(...))`): joined on the id alone, the planner merged a scan
-# of the whole primary key (bench/README.md, sweep).
+# of the whole primary key. What was escalated is read from the hand-offs' own RETURNING,
+# not by joining `moved` to `opened`: the planner guesses one row for each CTE and joined
+# them in a nested loop, 10,000 × 10,000 comparisons, 20-60 s (bench/README.md, sweep).
 SWEEP_SQL = """
     WITH changed AS (
-        SELECT * FROM unnest(:clock_ids ::bigint[], :ids ::bigint[], :colours ::text[])
-                      AS c(clock_id, id, colour)
+        SELECT * FROM unnest(:ids ::bigint[], :colours ::text[]) AS c(id, colour)
     ), due AS (
-        SELECT i.id, changed.clock_id, changed.colour, i.owner_code, i.owner_unit_id,
+        SELECT i.id, changed.colour, i.owner_code, i.owner_unit_id,
                up.id AS up_unit, up.seat_code AS up_code,
                changed.colour = 'red' AND i.owner_platform = 'grid'
                    AND NOT EXISTS (SELECT 1 FROM handoff h WHERE h.subject_type = 'incident'
@@ -85,7 +86,7 @@ SWEEP_SQL = """
                 + (due.escalates AND due.up_unit IS NOT NULL)::int,
             version = i.version + (due.escalates AND due.up_unit IS NOT NULL)::int
         FROM due WHERE i.id = due.id AND i.id = ANY(ARRAY(SELECT id FROM due))
-        RETURNING i.id, due.clock_id, due.escalates, due.owner_code AS from_code,
+        RETURNING i.id, due.escalates, due.owner_code AS from_code,
                   due.owner_unit_id AS from_unit, due.up_code AS to_code,
                   due.up_unit AS to_unit
     ), opened AS (
@@ -95,13 +96,14 @@ SWEEP_SQL = """
         SELECT 'incident', id, 'escalate', from_unit, from_code, 'grid', to_unit, to_code,
                'grid', :why, 'pending', 'system', :now, :sign_by
         FROM moved WHERE escalates AND to_unit IS NOT NULL
-        RETURNING id, subject_id
+        RETURNING id, subject_id, from_code, to_code, to_unit_id
     )
-    SELECT moved.id, moved.clock_id, moved.from_code, moved.to_code, moved.to_unit,
-           opened.id AS handoff_id
-    FROM moved LEFT JOIN opened ON opened.subject_id = moved.id
-    WHERE moved.escalates
-    ORDER BY moved.id"""
+    SELECT subject_id AS id, id AS handoff_id, from_code, to_code, to_unit_id AS to_unit
+    FROM opened
+    UNION ALL
+    SELECT id, NULL, from_code, to_code, to_unit FROM moved
+    WHERE escalates AND to_unit IS NULL
+    ORDER BY id"""
 
 
 def on_sweep(session: Session, changes: Sequence[ClockChange],
@@ -111,11 +113,12 @@ def on_sweep(session: Session, changes: Sequence[ClockChange],
     if not rows:
         return []
     escalated = session.execute(text(SWEEP_SQL), {
-        "clock_ids": [c.clock_id for c in rows], "ids": [c.subject_id for c in rows],
+        "ids": [c.subject_id for c in rows],
         "colours": [c.colour for c in rows], "now": now, "sign_by": sign_by,
         "why": OVERDUE}).all()
-    return [Escalation(r.clock_id, r.id, r.handoff_id, r.from_code, r.to_code or r.from_code,
-                       r.to_unit) for r in escalated]
+    clock_of = {c.subject_id: c.clock_id for c in rows}  # one running step clock each
+    return [Escalation(clock_of[r.id], r.id, r.handoff_id, r.from_code,
+                       r.to_code or r.from_code, r.to_unit) for r in escalated]
 
 
 def extra_facts(session: Session, incident: Incident) -> dict:

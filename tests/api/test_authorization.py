@@ -594,15 +594,28 @@ def _hand_off(ctx: Ctx, inside: bool) -> Call:
 
 
 def _pending_handoff(ctx: Ctx, inside: bool) -> tuple[int, int]:
-    """An incident with a hand-off awaiting the actor's unit."""
+    """An incident with a hand-off awaiting a unit where the actor holds a desk."""
     incident = _seed_incident(ctx, _grid(ctx, inside))
     platform = RECEIVING_PLATFORM.get(ctx.actor.role, "grid")
+    unit = ctx.session.scalar(text("""
+        INSERT INTO unit (code, name, kind, platform, seat_code)
+        VALUES (:code, 'matrix desk', 'service_centre', :platform, :seat) RETURNING id"""),
+        {"code": f"matrix-{ctx.actor.username}-{incident}", "platform": platform,
+         "seat": ctx.actor.scope_code})
+    ctx.session.execute(text(
+        "INSERT INTO unit_area (unit_id, area_code) VALUES (:unit, :seat)"),
+        {"unit": unit, "seat": ctx.actor.scope_code})
+    ctx.session.execute(text(
+        "INSERT INTO membership (user_id, unit_id, position) VALUES (:user, :unit, 'receiver')"),
+        {"user": ctx.actor.user_id, "unit": unit})
     handoff = ctx.session.scalar(text("""
-        INSERT INTO handoff (incident_id, kind, from_code, from_platform, to_code, to_platform,
-                             reason, status, created_by, due_at)
-        VALUES (:incident, 'refer', :from_code, 'grid', :to_code, :platform, 'matrix',
-                'pending', 'matrix', now() + interval '1 day') RETURNING id"""),
-        {"incident": incident, "from_code": _grid(ctx, inside)[:12],
+        INSERT INTO handoff (subject_type, subject_id, kind, from_code, from_platform,
+                             to_unit_id, to_code, to_platform, reason, status, created_by,
+                             due_at)
+        VALUES ('incident', :incident, 'refer', :from_code, 'grid', :unit, :to_code,
+                :platform, 'matrix', 'pending', 'matrix', now() + interval '1 day')
+        RETURNING id"""),
+        {"incident": incident, "from_code": _grid(ctx, inside)[:12], "unit": unit,
          "to_code": ctx.actor.scope_code, "platform": platform})
     return incident, handoff
 

@@ -1,7 +1,8 @@
 """The centres' console (/console): a public shell with every asset served by the app; in
 Chromium, a village centre's queue, an incident reported by a grid worker opened, filed and
-dispatched from the page, a stale version's 409, a hand-off signed by the township, and
-the English switch.
+dispatched from the page to a unit (and one of its members) picked from the units that
+cover the incident, a stale version's 409, a hand-off signed by the township, and the
+English switch.
 
 The tab fails the test on a page error or on any request to a host other than the app's.
 Incidents are reported through the live server (committed) and removed at the end.
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.codes import chain_codes
 from tests.api.test_map_page import TILE_URL, _absolute_urls, _asset_urls, _page
 from tests.browser import log_in
 from tests.grid.incidents.conftest import committed, new_key, png_base64, report_body
@@ -26,7 +28,7 @@ __all__ = ["committed"]  # a fixture, imported for this module's tests
 ASSETS = ["/static/vendor/leaflet/leaflet.css", "/static/session.css",
           "/static/console/console.css",
           "/static/vendor/leaflet/leaflet.js", "/static/i18n.js", "/static/session.js",
-          "/static/console/strings.js", "/static/console/queue.js",
+          "/static/handoff.js", "/static/console/strings.js", "/static/console/queue.js",
           "/static/console/detail.js", "/static/console/actions.js",
           "/static/console/console.js"]
 
@@ -88,15 +90,40 @@ def reported(live_server, engine, committed) -> Iterator:
 def _row(engine, incident_id: int):
     with Session(engine) as session:
         return session.execute(text(
-            "SELECT state, version, handler_unit, owner_code FROM incident WHERE id = :id"),
-            {"id": incident_id}).one()
+            "SELECT state, version, handler_unit_id, handler_user_id, owner_code, "
+            "owner_unit_id FROM incident WHERE id = :id"), {"id": incident_id}).one()
 
 
 def _events(engine, incident_id: int) -> list[tuple[str, str]]:
     with Session(engine) as session:
         return [tuple(r) for r in session.execute(text(
-            "SELECT action, actor FROM incident_event WHERE incident_id = :id ORDER BY at, id"),
-            {"id": incident_id})]
+            "SELECT action, actor FROM timeline_event WHERE subject_type = 'incident' "
+            "AND subject_id = :id ORDER BY at, id"), {"id": incident_id})]
+
+
+def _unit(engine, kind: str, seat: str):
+    """The active unit of that kind seated at the area: (id, name)."""
+    with Session(engine) as session:
+        return session.execute(text("SELECT id, name FROM unit WHERE kind = :k AND "
+                                    "seat_code = :s AND is_active"),
+                               {"k": kind, "s": seat}).one()
+
+
+def _first_member(engine, unit_id: int):
+    with Session(engine) as session:
+        return session.execute(text(
+            "SELECT u.id, u.full_name FROM membership m JOIN app_user u ON u.id = m.user_id "
+            "WHERE m.unit_id = :u AND m.is_active ORDER BY u.id LIMIT 1"), {"u": unit_id}).one()
+
+
+def _covering(engine, grid: str) -> set[str]:
+    """The ids of the active units whose jurisdiction contains the grid (an area of the
+    jurisdiction is the grid or above it)."""
+    with Session(engine) as session:
+        return {str(i) for i in session.scalars(text(
+            "SELECT DISTINCT u.id FROM unit u JOIN unit_area ua ON ua.unit_id = u.id "
+            "WHERE u.is_active AND ua.area_code = ANY(:chain)"),
+            {"chain": chain_codes(grid, top="province")})}
 
 
 def _queue_count(engine, village: str, state: str) -> int:
@@ -107,10 +134,16 @@ def _queue_count(engine, village: str, state: str) -> int:
 
 
 def _act_in_page(page, action: str, **fields) -> None:
+    """A move from its button and form: text typed, a choice picked (once the list that
+    fills a <select> has arrived: select_option waits for the option)."""
     page.locator(f".console-action-buttons button[data-action='{action}']").click()
     form = page.locator(f".console-action-form form[data-action='{action}']")
     for name, value in fields.items():
-        form.locator(f"[name={name}]").fill(value)
+        control = form.locator(f"[name={name}]")
+        if control.evaluate("(node) => node.tagName") == "SELECT":
+            control.select_option(str(value))
+        else:
+            control.fill(value)
     form.locator("button[type=submit]").click()
 
 
@@ -176,15 +209,41 @@ def test_village_staff_file_and_dispatch_from_the_console(live_server, tab, sett
     _act_in_page(page, "file")
     expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:filed")
     expect(detail.locator(".console-result")).to_contain_text("已立案")
-    _act_in_page(page, "dispatch", handler_unit="环卫所", reason="请今日清运")
+    # The step clock: its limit in the law's words, its colour, its basis (the 小类).
+    clock = detail.locator(".console-clocks tr[data-clock=step]").last
+    expect(clock).to_contain_text("环节时限")
+    expect(clock).to_contain_text(category)
+
+    # Dispatch: the units offered are exactly those whose territory contains the grid,
+    # grouped by kind; the filter narrows them to the township's 综合行政执法队, which is
+    # picked, with one of its members as the handler.
+    team_id, team_name = _unit(engine, "enforcement_team", place.grid_code[:9])
+    member_id, member_name = _first_member(engine, team_id)
+    detail.locator(".console-action-buttons button[data-action='dispatch']").click()
+    form = detail.locator(".console-action-form form[data-action='dispatch']")
+    picker = form.locator(".gridgov-unit-picker")
+    expect(picker).to_have_attribute("data-units", re.compile(r"^[1-9]\d*$"))
+    units = form.locator("select[name=handler_unit_id]")
+    offered = set(units.locator("option").evaluate_all("(os) => os.map((o) => o.value)"))
+    assert offered - {""} == _covering(engine, place.grid_code)
+    assert units.locator("optgroup").count() >= 5  # centres, teams, 所, 大队, departments …
+    form.locator(".gridgov-unit-filter").fill("综合行政执法队")
+    expect(units).to_have_value(str(team_id))  # the one match is chosen
+    form.locator("select[name=handler_user_id]").select_option(str(member_id))
+    form.locator("[name=reason]").fill("请今日清运")
+    page.screenshot(path=str(artefacts / "console-dispatch-form.png"), full_page=True)
+    form.locator("button[type=submit]").click()
     expect(body).to_have_attribute("data-incident", f"{incident['id']}:3:dispatched")
     expect(detail.locator(".console-result")).to_contain_text("派遣")
-    expect(detail.locator("dd[data-field=handler]")).to_have_text("环卫所")
+    handler = detail.locator("dd[data-field=handler]")
+    expect(handler).to_contain_text(team_name)
+    expect(handler).to_contain_text(member_name)
     expect(detail.locator("dd[data-field=left]")).to_contain_text("还剩")
     page.screenshot(path=str(artefacts / "console-dispatched.png"), full_page=True)
 
-    state, version, unit, _ = _row(engine, incident["id"])
-    assert (state, version, unit) == ("dispatched", 3, "环卫所")
+    row = _row(engine, incident["id"])
+    assert (row.state, row.version, row.handler_unit_id, row.handler_user_id) == (
+        "dispatched", 3, team_id, member_id)
     assert _events(engine, incident["id"]) == [
         ("report", place.worker.principal.username), ("file", "demo_village_staff"),
         ("dispatch", "demo_village_staff")]
@@ -195,6 +254,9 @@ def test_village_staff_file_and_dispatch_from_the_console(live_server, tab, sett
     expect(page.locator(".console-header h1")).to_have_text("Incident console")
     expect(page.locator(".console-tabs [data-queue=mine]")).to_have_text("My unit's queue")
     expect(detail.locator(".console-state")).to_have_text("Dispatched")
+    expect(detail.locator(".console-clocks tr[data-clock=step]").first).to_contain_text(
+        "Step limit")
+    expect(detail.locator("dd[data-field=handler]")).to_contain_text(team_name)
     expect(page.locator(".console-list thead")).to_contain_text("Category")
     expect(page.locator(".console-lang")).to_have_text("中文")
     expect(page.locator("html")).to_have_attribute("lang", "en")
@@ -235,8 +297,8 @@ def test_a_stale_version_shows_the_409_and_the_fresh_state(live_server, tab, set
     expect(actions.filter(has_text="派遣")).to_have_count(1)
     expect(page.locator(".console-action-buttons button[data-action=file]")).to_have_count(0)
     page.screenshot(path=str(artefacts / "console-409.png"), full_page=True)
-    state, version, _, _ = _row(engine, incident["id"])
-    assert (state, version) == ("filed", 2)  # the township's move, and nothing more
+    row = _row(engine, incident["id"])
+    assert (row.state, row.version) == ("filed", 2)  # the township's move, and nothing more
     assert [a for a, _ in _events(engine, incident["id"])] == ["report", "file"]
 
     # An administrator reads the same incident and may do nothing with it.
@@ -255,16 +317,26 @@ def test_an_escalation_is_signed_by_the_township(live_server, tab, settings, eng
 
     people, _, _ = committed
     township = people["township_staff"].principal.scope_code
+    village = people["village_staff"].principal.scope_code
+    centre_id, centre_name = _unit(engine, "centre", township)
+    _, village_centre = _unit(engine, "centre", village)
     incident = reported()
     page = tab.page
     body = page.locator("body")
     page.goto(f"{live_server.url}/console?incident={incident['id']}")
     log_in(page, "demo_village_staff", settings.demo_password)
     expect(body).to_have_attribute("data-incident", f"{incident['id']}:1:reported")
+    page.locator(".console-action-buttons button[data-action='escalate']").click()
+    # Nothing to choose: the centre one level up, named.
+    expect(page.locator(".gridgov-handoff-target")).to_contain_text(centre_name)
     _act_in_page(page, "escalate", reason="涉及多个村，需乡镇协调")
     expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:reported")
-    expect(page.locator(".console-handoff-note")).to_contain_text("待")
-    assert _row(engine, incident["id"]).owner_code == township
+    expect(page.locator(".console-result")).to_contain_text(centre_name)
+    expect(page.locator(".console-handoff-note")).to_have_text(f"流转待 {centre_name} 签收")
+    # The village centre holds no desk there: nothing to sign.
+    expect(page.locator(".console-action-buttons button[data-action=sign]")).to_have_count(0)
+    row = _row(engine, incident["id"])
+    assert (row.owner_code, row.owner_unit_id) == (township, centre_id)
 
     page.locator(".console-account button").click()  # log out
     expect(page.locator(".gridgov-login form")).to_be_visible()
@@ -277,7 +349,9 @@ def test_an_escalation_is_signed_by_the_township(live_server, tab, settings, eng
     _act_in_page(page, "sign")
     expect(body).to_have_attribute("data-incident", f"{incident['id']}:3:reported")
     expect(page.locator(".console-handoff-note")).to_have_count(0)
-    expect(page.locator(".console-handoffs tr[data-status=signed]")).to_have_count(1)
+    signed = page.locator(".console-handoffs tr[data-status=signed]")
+    expect(signed).to_have_count(1)
+    expect(signed).to_contain_text(f"{village_centre} → {centre_name}")
     page.screenshot(path=str(artefacts / "console-signed.png"), full_page=True)
     assert [a for a, _ in _events(engine, incident["id"])] == [
         "report", "handoff.escalate", "handoff.sign"]

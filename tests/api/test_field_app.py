@@ -92,7 +92,10 @@ def worker(engine, settings, demo_city):
     yield walker, grids
     with Session(engine) as session:
         marked = "SELECT id FROM incident WHERE description LIKE :mark"
-        for table in ("handoff", "incident_event", "incident_reporter", "incident_photo"):
+        for table in ("handoff", "timeline_event", "case_clock"):
+            session.execute(text(f"DELETE FROM {table} WHERE subject_type = 'incident' "
+                                 f"AND subject_id IN ({marked})"), {"mark": f"{MARK}%"})
+        for table in ("incident_reporter", "incident_photo"):
             session.execute(text(f"DELETE FROM {table} WHERE incident_id IN ({marked})"),
                             {"mark": f"{MARK}%"})
         session.execute(text(f"DELETE FROM incident WHERE id IN ({marked})"),
@@ -278,11 +281,18 @@ def test_my_tasks_with_photos_verify_and_rework(live_server, phone, settings, en
     walker, _ = worker
     client = httpx.Client(base_url=live_server.url, headers=walker.person.headers, timeout=30)
     made = [_handled_incident(client, walker, tmp_path, note) for note in ("核查", "返工")]
+    # Handled by the village's centre (the unit the task went to, named on the card).
     with Session(engine) as session:
-        session.execute(text("UPDATE incident SET state = 'handled', handler_unit = 'test', "
-                             "version = version + 1 WHERE id = ANY(:ids)"),
-                        {"ids": [m["id"] for m in made]})
+        session.execute(text(
+            "UPDATE incident SET state = 'handled', version = version + 1, handler_unit_id = "
+            "(SELECT u.id FROM unit u WHERE u.kind = 'centre' AND u.is_active "
+            " AND u.seat_code = left(incident.grid_code, 12)) WHERE id = ANY(:ids)"),
+            {"ids": [m["id"] for m in made]})
+        centre = session.scalar(text(
+            "SELECT u.name FROM unit u JOIN incident i ON i.handler_unit_id = u.id "
+            "WHERE i.id = :id"), {"id": made[0]["id"]})
         session.commit()
+    assert centre
     for incident in made:
         after = client.post(f"/api/v1/incidents/{incident['id']}/photos",
                             json={"kind": "after", "photos": [{"content_type": "image/png",
@@ -295,6 +305,7 @@ def test_my_tasks_with_photos_verify_and_rework(live_server, phone, settings, en
     to_verify, to_rework = (page.locator(f".field-task[data-incident='{m['id']}']")
                             for m in made)
     expect(to_verify).to_contain_text("核查")
+    expect(to_verify.locator(".field-task-unit")).to_have_text(f"处置单位：{centre}")
     to_verify.locator(".field-task-photos-button").click()
     for kind in ("report", "after"):
         image = to_verify.locator(f"img[data-kind={kind}]")

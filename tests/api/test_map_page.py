@@ -235,8 +235,10 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
 
     expect(page.locator(".gridgov-login")).to_be_hidden()
     expect(page.locator(".leaflet-areas-county-pane path")).to_have_count(9)
+    # A function, not an expression: Playwright evals an expression in the page, which
+    # the page's Content-Security-Policy (no 'unsafe-eval') refuses.
     page.wait_for_function(
-        "document.querySelectorAll('.leaflet-areas-township-pane path').length >= 100")
+        "() => document.querySelectorAll('.leaflet-areas-township-pane path').length >= 100")
     expect(page.locator(".gridgov-breadcrumb")).to_have_text(city.name)
     expect(page.locator(".gridgov-account")).to_contain_text("demo_admin")
     expect(page.locator(".gridgov-account")).to_contain_text("系统管理员")

@@ -111,6 +111,15 @@ def test_a_page_allows_exactly_its_own_inline_blocks(anonymous, url):
     assert set(csp["style-src"]) == {"'self'", *styles}
 
 
+def test_the_api_docs_may_load_swagger_ui_from_its_cdn(anonymous):
+    """FastAPI's /docs loads Swagger UI from jsDelivr (not vendored yet): allowed there
+    alone, with the page's own inline script by its hash."""
+    docs = anonymous.get("/docs")
+    scripts, _ = _inline_hashes(docs.text)
+    assert set(policy(docs)["script-src"]) == {"'self'", "https://cdn.jsdelivr.net", *scripts}
+    assert "https://cdn.jsdelivr.net" not in policy(anonymous.get("/map"))["script-src"]
+
+
 def test_the_map_is_rendered_anew_and_hashed_anew(anonymous):
     """folium names the map's variables at random on every render: the hashes follow."""
     first, second = (policy(anonymous.get("/map"))["script-src"] for _ in range(2))

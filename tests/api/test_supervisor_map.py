@@ -1,13 +1,16 @@
 """The supervisor map in a browser: a township supervisor (demo_township_staff, who holds
 the township centre's queue) sees the choropleth of his villages, drills down to a grid,
-finds an incident of his queue there, escalates it to the county from the map and sees it
-leave the queue; the markers are coloured by deadline, the heatmap toggles, a stale card
-shows the 409's detail, and the English switch changes the labels.
+finds an incident of his queue there, escalates it to the county centre from the map and
+sees it leave the queue; the markers are coloured by deadline, the heatmap toggles, a
+refused second hand-off shows the problem in words, and the English switch changes the
+labels. From the same card he refers an incident to a unit picked from those that cover
+it (the township's 综合行政执法队).
 
 The incidents are made through the live server's API (committed, like a real day's work)
 and deleted when the test ends.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +122,22 @@ def _grid_points(engine, grid: str) -> list[tuple[float, float]]:
     return [(row.lon, row.lat) for row in rows]
 
 
+def _unit(engine, kind: str, seat: str):
+    """The active unit of that kind seated at the area: (id, name)."""
+    with Session(engine) as session:
+        return session.execute(text("SELECT id, name FROM unit WHERE kind = :k AND "
+                                    "seat_code = :s AND is_active"),
+                               {"k": kind, "s": seat}).one()
+
+
+def _last_handoff(engine, incident_id: int):
+    with Session(engine) as session:
+        return session.execute(text(
+            "SELECT kind, status, from_code, to_code, to_unit_id, to_platform, reason, "
+            "created_by FROM handoff WHERE subject_type = 'incident' AND subject_id = :id "
+            "ORDER BY id DESC LIMIT 1"), {"id": incident_id}).one()
+
+
 def _colour(page, selector: str) -> str:
     return page.locator(selector).first.evaluate("(node) => getComputedStyle(node).backgroundColor")
 
@@ -206,36 +225,38 @@ def test_a_township_supervisor_escalates_an_incident_to_the_county(
     expect(popup).to_be_visible()
     assert _colour(page, ".leaflet-marker-pane .gridgov-incident.gridgov-deadline-green") == GREEN
 
-    # Escalate from the map: to the county; the queue lets go of it.
+    # Escalate from the map: to the county's centre; the queue lets go of it.
+    county_centre, county_centre_name = _unit(engine, "centre", scene.county)
+    assert county_name in county_centre_name
     card.locator(".gridgov-escalate").click()
-    expect(card.locator(".gridgov-handoff")).to_contain_text(county_name)
+    expect(card.locator(".gridgov-handoff-target")).to_have_text(
+        f"上报至 {county_centre_name}")
     card.locator("textarea[name=reason]").fill("需区县协调处理")
     with page.expect_response(f"**/api/v1/incidents/{scene.queued}/handoffs") as answer:
         card.locator(".gridgov-send").click()
     assert answer.value.status == 201
-    expect(card.locator(".gridgov-action-status")).to_contain_text(county_name)
+    expect(card.locator(".gridgov-action-status")).to_contain_text(county_centre_name)
     expect(item).to_have_count(0)
     # The markers were read again (the heatmap, switched off, did not get in the way).
     expect(page.locator(".gridgov-markers-status")).to_contain_text("件未结事件")
     wait_for_map_still(page)
     page.screenshot(path=str(artefacts / "4-escalated.png"))
-    with Session(engine) as session:
-        handoff = session.execute(text(
-            "SELECT kind, status, from_code, to_code, reason, created_by FROM handoff "
-            "WHERE incident_id = :id ORDER BY id DESC LIMIT 1"), {"id": scene.queued}).one()
-        owner = session.scalar(text("SELECT owner_code FROM incident WHERE id = :id"),
-                               {"id": scene.queued})
+    handoff = _last_handoff(engine, scene.queued)
     assert tuple(handoff) == ("escalate", "pending", scene.township, scene.county,
-                              "需区县协调处理", "demo_township_staff")
-    assert owner == scene.county
+                              county_centre, "grid", "需区县协调处理", "demo_township_staff")
+    with Session(engine) as session:
+        owner = session.execute(text("SELECT owner_code, owner_unit_id FROM incident "
+                                     "WHERE id = :id"), {"id": scene.queued}).one()
+    assert tuple(owner) == (scene.county, county_centre)
 
-    # The card now shows the county holding it; escalating again is refused while the
-    # county has not signed (409), and the problem's detail is shown.
-    expect(card).to_contain_text(county_name)
+    # The card now shows the county's centre holding it; escalating again is refused while
+    # the county has not signed (409), and the problem is said in words, by its code.
+    expect(card).to_contain_text(county_centre_name)
     card.locator(".gridgov-escalate").click()
     card.locator(".gridgov-send").click()
-    expect(card.locator(".gridgov-action-status.gridgov-error")).to_contain_text(
-        "awaits a signature")
+    refused = card.locator(".gridgov-action-status.gridgov-error")
+    expect(refused).to_contain_text("已有流转等待签收")
+    expect(refused).to_have_attribute("data-code", "handoff_pending")
 
     # English: the labels change, the page says it is English.
     page.locator("[data-i18n-switch]").click()
@@ -246,3 +267,66 @@ def test_a_township_supervisor_escalates_an_incident_to_the_county(
     expect(page.locator(".gridgov-info dt").first).to_have_text("Level")
     assert page.evaluate("document.documentElement.lang") == "en"
     page.screenshot(path=str(artefacts / "5-english.png"))
+
+
+@pytest.mark.browser
+def test_a_referral_from_the_map_card_to_a_unit(live_server, tab, settings, engine, scene,
+                                                artefacts: Path):
+    from playwright.sync_api import expect
+
+    team, team_name = _unit(engine, "enforcement_team", scene.township)
+    page = tab.page
+    page.goto(f"{live_server.url}/map/{scene.grid}")
+    log_in(page, "demo_township_staff", settings.demo_password)
+    side = page.locator(".gridgov-side")
+    item = side.locator(f".gridgov-queue li[data-incident='{scene.queued}']")
+    expect(item).to_have_count(1)
+    item.locator("button").click()
+    card = side.locator(f".gridgov-incident-card[data-incident='{scene.queued}']")
+    expect(card).to_be_visible()
+
+    # 下派 offers the units seated below the holder whose territory contains the incident:
+    # the village's centre and its 便民服务站.
+    card.locator(".gridgov-assign").click()
+    assign = card.locator(".gridgov-handoff-assign")
+    expect(assign.locator(".gridgov-unit-picker")).to_have_attribute("data-units", "2")
+    below = set(assign.locator("select[name=to_unit_id] option").evaluate_all(
+        "(os) => os.map((o) => o.value)")) - {""}
+    assert below == {str(_unit(engine, kind, scene.village)[0])
+                     for kind in ("centre", "service_station")}
+    assign.locator(".gridgov-cancel").click()
+    expect(assign).to_have_count(0)
+
+    # 转办: to a platform or department by default; "a unit" offers the units that cover
+    # the incident (not the township centre holding it), and the filter finds the team.
+    card.locator(".gridgov-refer").click()
+    form = card.locator(".gridgov-handoff-refer")
+    expect(form.locator(".gridgov-refer-unit")).to_be_hidden()
+    form.locator("input[name=refer_by][value=unit]").check()
+    expect(form.locator(".gridgov-refer-platform")).to_be_hidden()
+    picker = form.locator(".gridgov-refer-unit .gridgov-unit-picker")
+    expect(picker).to_have_attribute("data-units", re.compile(r"^[1-9]\d*$"))
+    with Session(engine) as session:
+        holder = session.scalar(text("SELECT owner_unit_id FROM incident WHERE id = :id"),
+                                {"id": scene.queued})
+    units = form.locator("select[name=to_unit_id]")
+    offered = set(units.locator("option").evaluate_all("(os) => os.map((o) => o.value)"))
+    assert str(team) in offered and str(holder) not in offered
+    form.locator(".gridgov-unit-filter").fill(team_name)
+    expect(units).to_have_value(str(team))
+    form.locator("textarea[name=reason]").fill("占道经营，请执法队处理")
+    page.screenshot(path=str(artefacts / "6-refer-form.png"))
+    with page.expect_response(f"**/api/v1/incidents/{scene.queued}/handoffs") as answer:
+        form.locator(".gridgov-send").click()
+    assert answer.value.status == 201
+    expect(card.locator(".gridgov-action-status")).to_contain_text(team_name)
+    expect(item).to_have_count(0)  # the township centre holds it no more
+    page.screenshot(path=str(artefacts / "7-referred.png"))
+
+    handoff = _last_handoff(engine, scene.queued)
+    assert tuple(handoff) == ("refer", "pending", scene.township, scene.township, team,
+                              "enforcement", "占道经营，请执法队处理", "demo_township_staff")
+    with Session(engine) as session:
+        owner = session.execute(text("SELECT owner_unit_id, owner_platform FROM incident "
+                                     "WHERE id = :id"), {"id": scene.queued}).one()
+    assert tuple(owner) == (team, "enforcement")

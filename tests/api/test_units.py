@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.cli import app as cli_app
+from core.codes import contains
 from core.db import get_engine
 from core.units.memberships import today
 from tests.conftest import bearer
@@ -74,6 +75,27 @@ def test_list_filters_and_the_shape_of_a_unit(client):
     assert unit["members"] >= 2 and unit["version"] == 1
     response = client.get("/api/v1/units", params={"serving": "99"})
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
+
+
+def test_serving_a_grid_lists_exactly_the_units_that_cover_it(client, session, settings):
+    """The consoles' dispatch and referral lists (`serving=<grid>`): every active unit whose
+    jurisdiction contains the grid, the rule the dispatch and the referral check, and no
+    other; for a village's desk the same list."""
+    grid = session.scalar(text("SELECT code FROM area WHERE level = 'grid' AND code LIKE "
+                               ":t || '%' ORDER BY code LIMIT 1"), {"t": TOWNSHIP})
+    areas = session.execute(text("SELECT ua.unit_id, ua.area_code FROM unit_area ua "
+                                 "JOIN unit u ON u.id = ua.unit_id WHERE u.is_active")).all()
+    covering = {unit for unit, area in areas if contains(area, grid)}
+    response = client.get("/api/v1/units", params={"serving": grid, "limit": 1000})
+    assert response.status_code == 200
+    body = response.json()
+    assert {u["id"] for u in body["items"]} == covering and body["total"] == len(covering)
+    assert {"centre", "service_station", "enforcement_team", "market_office", "squadron",
+            "brigade", "department"} <= {u["kind"] for u in body["items"]}
+    assert all(not u["seat_code"].startswith(OTHER_COUNTY) for u in body["items"])
+    desk = client.get("/api/v1/units", params={"serving": grid, "limit": 1000},
+                      headers=as_role(settings, "village_staff", grid[:12]))
+    assert {u["id"] for u in desk.json()["items"]} == covering
 
 
 def test_an_admin_creates_edits_and_deactivates_a_unit(client):

@@ -172,3 +172,46 @@ def test_its_layer_is_served_with_the_others(session, installed, desk, client):
     assert "tickets" in {layer["name"] for layer in client.get("/api/v1/layers").json()}
     assert "tickets" in {c["id"] for c in client.get("/ogc/collections").json()["collections"]}
     assert registry.get("tickets").source == "test_ticket t"
+
+
+def test_an_expired_credential_cannot_make_a_move_that_needs_one(session, settings, installed,
+                                                                 desk):
+    """The guard reads the memberships the request carries: an 执法证 valid today in the
+    unit that holds the ticket, or 403 `credential_required`."""
+    from datetime import date, timedelta
+
+    from core.errors import Forbidden
+    from core.workflow import runner
+
+    incident = _report(session, settings, desk["township"])
+    handoffs.hand_off(session, incident_id=incident.id, principal=desk["dispatcher"],
+                      settings=settings, data=HandoffIn(kind="refer", version=incident.version,
+                                                        to_unit_id=desk["unit"].id,
+                                                        reason="转办"))
+    outbox.deliver_pending(session, channels=[])
+    ticket = session.get(tickets.Ticket, links.linked(
+        session, Subject("incident", incident.id), kind="referred", other_type="ticket")[0].id)
+    officers = {}
+    for name, expires in (("expired", date.today() - timedelta(days=1)),
+                          ("valid", date.today() + timedelta(days=365))):
+        user = User(username=f"ticket-officer-{name}", password_hash="x",
+                    role=Role.enforcement_officer, scope_code=desk["township"])
+        session.add(user)
+        session.flush()
+        session.add(Membership(user_id=user.id, unit_id=desk["unit"].id, position="handler",
+                               credential_number=f"43-{name}", credential_issuer="株洲市人民政府",
+                               credential_expires_on=expires))
+        session.flush()
+        officers[name] = Principal(user.id, user.username, Role.enforcement_officer,
+                                   desk["township"], grants_of(session, user_id=user.id))
+    with pytest.raises(Forbidden) as refused:
+        runner.run(session, tickets.TICKET, ticket, "inspect", principal=officers["expired"],
+                   data={}, expected_version=ticket.version, settings=settings)
+    assert refused.value.code == "credential_required"
+    # The clerk holds no 执法证 at all: refused the same way.
+    with pytest.raises(Forbidden):
+        runner.run(session, tickets.TICKET, ticket, "inspect", principal=desk["clerk"],
+                   data={}, expected_version=ticket.version, settings=settings)
+    done = runner.run(session, tickets.TICKET, ticket, "inspect", principal=officers["valid"],
+                      data={}, expected_version=ticket.version, settings=settings)
+    assert done.move.name == "inspect" and ticket.version == 2

@@ -23,7 +23,7 @@ from core.workflow import case_types, events, links, runner, timeline
 from core.workflow.case_types import CaseType
 from core.workflow.clocks import ClockRule, Subject
 from core.workflow.durations import parse_duration
-from core.workflow.kernel import Workflow, transition
+from core.workflow.kernel import Workflow, credential_in_owner_unit, transition
 from geo.layers import Layer, registry
 
 NAME = "tickets"
@@ -54,6 +54,9 @@ ANYONE = frozenset(Role)
 WORKFLOW = Workflow(
     "ticket",
     (transition("answer", ["open"], "answered", ANYONE, label="答复"),
+     # A move the law reserves to officers with a valid 执法证 (行政处罚法第四十二条).
+     transition("inspect", ["open"], "open", ANYONE, label="现场检查",
+                guards=[credential_in_owner_unit]),
      transition("close", ["open", "answered"], "closed", ANYONE, label="办结",
                 effect=lambda facts, actor, data, now: {"closed_at": now})),
     steps={"open": "answer"}, final_states=frozenset({"closed"}),

@@ -87,6 +87,7 @@ class Sweeps:
         once, with or without a centre above. (The incidents lived here are all held on
         the grid platform, the other condition of SWEEP_SQL.)"""
         incident.clock.escalated = True
+        incident.deadline, incident.ever_overdue = DeadlineColour.red, True
         up = self.world.centre_above(incident.owner_code)
         if up is None:
             return

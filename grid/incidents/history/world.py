@@ -23,11 +23,11 @@ from grid.categories.models import MINOR, Category
 from grid.incidents.case_type import INCIDENT, rule_of
 from grid.incidents.enums import Step, Urgency
 
-# Who acts for a unit, most fitting first: the desk that takes and sends work (受理员,
-# 派遣员), its head (负责人), and for handling its officers (承办人, 检查员).
+# Who acts for a unit, at its desk (DESK_POSITIONS): who takes and sends work (受理员,
+# 派遣员), its head (负责人), and for a dispatched task its 承办人 where it has them.
 CLERKS = (Position.receiver, Position.dispatcher)
 LEADERS = (Position.head,)
-HANDLERS = (Position.handler, Position.inspector)
+HANDLERS = (Position.handler,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +129,14 @@ class World:
 
     def clerks(self, unit_id: int) -> list[Actor]:
         """The desk (受理员, 派遣员) that files, dispatches, signs and closes."""
-        return self.members(unit_id, CLERKS) or self.members(unit_id, DESK_POSITIONS)
+        return self.members(unit_id, CLERKS) or self.members(unit_id, sorted(DESK_POSITIONS))
 
     def leaders(self, unit_id: int) -> list[Actor]:
         """Who suspends, resumes and evaluates: the head, else the desk."""
         return self.members(unit_id, LEADERS) or self.clerks(unit_id)
 
     def handlers(self, unit_id: int) -> list[Actor]:
-        """Who a task is dispatched to: the unit's officers, else its desk."""
+        """Who a task is dispatched to: the unit's 承办人, else its desk."""
         return self.members(unit_id, HANDLERS) or self.clerks(unit_id)
 
 

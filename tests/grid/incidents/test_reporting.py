@@ -23,8 +23,12 @@ def test_a_report_resolves_its_chain_worker_owner_and_deadline(client, session, 
     assert [link["level"] for link in body["chain"]] == ["city", "county", "township",
                                                          "village", "grid"]
     assert body["grid"]["code"] == place.grid_code
+    # The village's centre holds it.
+    centre = session.execute(text("SELECT id, name FROM unit WHERE kind = 'centre' "
+                                  "AND seat_code = :v"), {"v": place.grid_code[:12]}).one()
     assert body["owner"] == {"code": place.grid_code[:12], "name": body["chain"][3]["name"],
-                             "level": "village", "platform": "grid", "department": None}
+                             "level": "village", "platform": "grid", "unit_id": centre.id,
+                             "unit_name": centre.name}
     worker_id = session.scalar(text("SELECT id FROM grid_worker WHERE user_id = :u"),
                                {"u": worker.principal.user_id})
     assert body["responsible_worker_id"] == worker_id
@@ -42,7 +46,7 @@ def test_a_report_resolves_its_chain_worker_owner_and_deadline(client, session, 
     assert audited == 1
     payload = session.scalar(text("SELECT payload FROM outbox_message WHERE topic = "
                                   "'incident.reported' ORDER BY id DESC LIMIT 1"))
-    assert payload["audience"]["scope_code"] == place.grid_code[:12]
+    assert payload["audience"]["unit_ids"] == [centre.id]
 
 
 def test_a_gcj02_point_is_stored_in_wgs84(client, place, minor):

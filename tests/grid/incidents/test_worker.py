@@ -17,7 +17,7 @@ from core import audit
 from core.db import session_scope
 from grid.incidents import service
 from grid.incidents.schemas import ReportIn
-from grid.incidents.tasks import sweep_deadlines
+from core.workflow.tasks import sweep_clocks
 
 pytestmark = pytest.mark.slow
 
@@ -45,17 +45,19 @@ def test_the_sweep_marks_and_escalates_once_even_twice_at_once(engine, settings,
     with engine.begin() as connection:
         # Deadlines as if the steps had started long ago: warned, overdue, or neither.
         connection.execute(text("""
-            UPDATE incident SET step_warn_at = now() - interval '1 hour',
-                   step_due_at = CASE WHEN id = ANY(:red) THEN now() - interval '1 minute'
-                                      ELSE now() + interval '1 day' END
-            WHERE id = ANY(:warned)"""), {"red": red, "warned": yellow + red})
-    runs = [sweep_deadlines.apply_async(queue=worker_queue) for _ in range(2)]  # at once
+            UPDATE case_clock SET warn_at = now() - interval '1 hour',
+                   due_at = CASE WHEN subject_id = ANY(:red) THEN now() - interval '1 minute'
+                                 ELSE now() + interval '1 day' END
+            WHERE subject_type = 'incident' AND subject_id = ANY(:warned)
+              AND stopped_at IS NULL"""), {"red": red, "warned": yellow + red})
+    runs = [sweep_clocks.apply_async(queue=worker_queue) for _ in range(2)]  # at once
     results = [run.get(timeout=120) for run in runs]
-    assert sum(r["escalated"] for r in results) >= len(red)
+    assert sum(r["by_case_type"]["incident"]["escalated"] for r in results) >= len(red)
     with engine.connect() as connection:
         rows = {row.id: row for row in connection.execute(text("""
             SELECT i.id, i.deadline, i.owner_code, i.escalation_count,
-                   (SELECT count(*) FROM handoff h WHERE h.incident_id = i.id) AS handoffs,
+                   (SELECT count(*) FROM handoff h WHERE h.subject_type = 'incident'
+                      AND h.subject_id = i.id) AS handoffs,
                    (SELECT count(*) FROM audit_event a WHERE a.subject_type = 'incident'
                       AND a.subject_id = i.id::text
                       AND a.action = 'incident.escalate.overdue') AS audited
@@ -70,10 +72,11 @@ def test_the_sweep_marks_and_escalates_once_even_twice_at_once(engine, settings,
         assert (row.deadline, row.owner_code, row.escalation_count, row.handoffs,
                 row.audited) == ("red", township, 1, 1, 1)
     # A third sweep finds nothing more to do for them.
-    sweep_deadlines.apply_async(queue=worker_queue).get(timeout=120)
+    sweep_clocks.apply_async(queue=worker_queue).get(timeout=120)
     with engine.connect() as connection:
-        assert connection.scalar(text("SELECT count(*) FROM handoff WHERE incident_id = ANY(:r)"),
-                                 {"r": red}) == len(red)
+        assert connection.scalar(text(
+            "SELECT count(*) FROM handoff WHERE subject_type = 'incident' "
+            "AND subject_id = ANY(:r)"), {"r": red}) == len(red)
     with Session(engine) as session:
         assert audit.verify_chain(session).ok
 
@@ -170,15 +173,19 @@ import sys
 from core.db import session_scope
 from core.security import Principal
 from core.settings import get_settings
+from core.units.service import centre_of, grants_of
 from core.users.enums import Role
 from grid.incidents import flows
 from grid.incidents.schemas import ActionIn
 
 user_id, username, scope, incident = sys.argv[1:5]
 with session_scope() as session:
+    principal = Principal(int(user_id), username, Role.village_staff, scope,
+                          grants_of(session, user_id=int(user_id)))
+    centre = centre_of(session, area_code=scope)
     flows.act(session, incident_id=int(incident), name="dispatch",
-              data=ActionIn(version=2, handler_unit="环卫所"), settings=get_settings(),
-              principal=Principal(int(user_id), username, Role.village_staff, scope))
+              data=ActionIn(version=2, handler_unit_id=centre.id), settings=get_settings(),
+              principal=principal)
 print("committed")
 """
 

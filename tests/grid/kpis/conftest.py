@@ -83,13 +83,14 @@ def add_incident(session, grid: Grid, *, reported: datetime, filed: datetime | N
     return session.execute(text("""
         INSERT INTO incident (category_id, urgency, source, description, address, geom,
             grid_id, grid_code, responsible_worker_id, reporter_id, state, version, owner_code,
-            owner_platform, handler_unit, reported_at, filed_at, handled_at, verified_at,
-            closed_at, deadline, overdue_escalated, ever_overdue, verified_on_time,
+            owner_platform, handler_unit_id, reported_at, filed_at, handled_at, verified_at,
+            closed_at, deadline, ever_overdue, verified_on_time,
             rework_count, return_count, escalation_count, duplicate_candidates)
         SELECT (SELECT min(id) FROM category WHERE level = 'minor'), 'normal', 'patrol',
             'KPI 测试', '', ST_PointOnSurface(a.geom), a.id, a.code, :worker,
-            (SELECT min(id) FROM app_user), :state, 1, left(a.code, 12), 'grid', :unit,
-            :reported, :filed, :handled, :verified, :closed, 'green', false, :overdue,
+            (SELECT min(id) FROM app_user), :state, 1, left(a.code, 12), 'grid',
+            (SELECT id FROM unit WHERE code = :unit),
+            :reported, :filed, :handled, :verified, :closed, 'green', :overdue,
             :on_time, :rework, 0, 0, '[]'::jsonb
         FROM area a WHERE a.id = :grid RETURNING id"""), {
         "grid": grid.id, "worker": grid.worker_id if worker_id is UNSET else worker_id,
@@ -99,7 +100,13 @@ def add_incident(session, grid: Grid, *, reported: datetime, filed: datetime | N
 
 
 SINCE, UNTIL = at("03-01 00:00"), at("04-01 00:00")
-CITY_UNIT, HOUSING_UNIT = "城管执法局", "住建局"
+# Units of the first demo district (core/units/demo.py codes them by seat, kind, department):
+# its 城管 and 住建 departments, which incidents anywhere may be dispatched to here.
+CITY_UNIT, HOUSING_UNIT = "430202-department-chengguan", "430202-department-housing"
+
+
+def unit_id(session, code: str) -> int:
+    return session.execute(text("SELECT id FROM unit WHERE code = :c"), {"c": code}).scalar_one()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from tests.conftest import bearer
-from tests.grid.kpis.conftest import CITY_UNIT, SHANGHAI, SINCE, UNTIL
+from tests.grid.kpis.conftest import CITY_UNIT, SHANGHAI, SINCE, UNTIL, unit_id
 
 PERIOD = {"since": SINCE.isoformat(), "until": UNTIL.isoformat()}
 FIGURES = {"reported", "filed", "closed", "close_rate", "on_time_close_rate", "rework_rate",
@@ -43,13 +43,15 @@ def test_the_children_and_the_series(client, march):
     assert sum(day["filed"] for day in days) == 4
 
 
-def test_a_department_and_a_worker(client, settings, march):
-    department = client.get("/api/v1/kpis", params={"department": CITY_UNIT, **PERIOD})
-    assert department.status_code == 200, department.text
-    assert department.json()["subject"]["kind"] == "department"
-    assert department.json()["figures"]["closed"] == 4
+def test_a_unit_and_a_worker(client, session, settings, march):
+    city_unit = unit_id(session, CITY_UNIT)
+    unit = client.get("/api/v1/kpis", params={"unit": city_unit, **PERIOD})
+    assert unit.status_code == 200, unit.text
+    assert unit.json()["subject"]["kind"] == "unit"
+    assert unit.json()["subject"]["unit_id"] == city_unit
+    assert unit.json()["figures"]["closed"] == 4
     county = bearer(settings, role="county_dispatcher", scope_code=march.a.county)
-    assert client.get("/api/v1/kpis", params={"department": CITY_UNIT, **PERIOD},
+    assert client.get("/api/v1/kpis", params={"unit": city_unit, **PERIOD},
                       headers=county).json()["figures"]["closed"] == 3
     worker = client.get("/api/v1/kpis/series", params={"worker": march.a.worker_id, **PERIOD})
     assert worker.status_code == 200, worker.text
@@ -80,11 +82,11 @@ def test_bad_requests_are_422_problems(client, march):
     for params in (
         {**area, "since": "2026-03-10T00:00:00+08:00", "until": "2026-03-01T00:00:00+08:00"},
         {**area, "since": "2025-01-01", "until": "2026-03-01"},  # 424 days
-        {**area, "department": CITY_UNIT},  # two subjects
+        {**area, "unit": 1},  # two subjects
         {},  # none
         {"area": "43021x"},
         {**area, "since": "yesterday"},
-        {"department": CITY_UNIT, "since": "2026-03-01", "until": "2026-04-01", "x": 1},
+        {"unit": "城管", "since": "2026-03-01", "until": "2026-04-01", "x": 1},
     ):
         path = "/api/v1/kpis/children" if "x" in params else "/api/v1/kpis"
         params = {k: v for k, v in params.items() if k != "x"}

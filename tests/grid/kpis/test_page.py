@@ -22,7 +22,7 @@ from tests.api.test_map_page import _absolute_urls, _asset_urls, _page
 from tests.browser import log_in as _log_in
 from tests.grid.kpis.conftest import add_incident, grid_of
 
-UNIT = "KPI 页面测试"
+UNIT = "430202-department-chengguan"  # a demo unit (core/units/demo.py)
 
 
 def test_the_page_is_a_public_shell_with_local_assets(anonymous, demo_city):
@@ -215,22 +215,25 @@ def test_from_the_map_to_the_kpis_and_back(live_server, tab, settings, committed
 
 
 @pytest.mark.browser
-def test_a_department_and_the_roles_without_kpis(live_server, tab, settings, engine,
-                                                  committed, demo_city):
+def test_a_unit_and_the_roles_without_kpis(live_server, tab, settings, engine,
+                                           committed, demo_city):
     from playwright.sync_api import expect
 
+    with Session(engine) as session:
+        unit = session.execute(text("SELECT id FROM unit WHERE code = :c"),
+                               {"c": UNIT}).scalar_one()
     page = tab.page
-    page.goto(f"{live_server.url}/kpis?department={UNIT}")
+    page.goto(f"{live_server.url}/kpis?unit={unit}")
     _log_in(page, "demo_county_dispatcher", settings.demo_password)
-    expect(page.locator("body")).to_have_attribute("data-loaded", f"department:{UNIT}")
+    expect(page.locator("body")).to_have_attribute("data-loaded", f"unit:{unit}")
     with Session(engine) as session:
         scope_code = session.scalar(text("SELECT scope_code FROM app_user "
                                          "WHERE username = 'demo_county_dispatcher'"))
         scope = Scope.of(Principal(0, "x", Role.county_dispatcher, scope_code))
-        mine = service.department_kpis(session, department=UNIT, since=None, until=None,
-                                       scope=scope)["figures"]
+        mine = service.unit_kpis(session, unit_id=unit, since=None, until=None,
+                                 scope=scope)["figures"]
     expect(page.locator(".kpi-card[data-kpi=filed] strong")).to_have_text(f"{mine['filed']:,}")
-    expect(page.locator(".kpi-children")).to_be_hidden()  # no child areas for a department
+    expect(page.locator(".kpi-children")).to_be_hidden()  # no child areas for a unit
 
     # Another district: the API says 404, the page says so.
     page.goto(f"{live_server.url}/kpis?area=430211")

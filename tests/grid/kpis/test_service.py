@@ -29,6 +29,7 @@ from grid.kpis import service
 from tests.grid.kpis.conftest import (
     CITY_UNIT,
     HOUSING_UNIT,
+    unit_id,
     SHANGHAI,
     SINCE,
     UNTIL,
@@ -126,20 +127,21 @@ def test_the_daily_series_counts_shanghai_days(session, march):
     assert on("closed") == {1: 1, 6: 1, 12: 1}
 
 
-def test_a_department_counts_only_the_callers_territory(session, march):
-    everywhere = figures(service.department_kpis(session, department=CITY_UNIT, since=SINCE,
+def test_a_unit_counts_only_the_callers_territory(session, march):
+    city_unit, housing_unit = unit_id(session, CITY_UNIT), unit_id(session, HOUSING_UNIT)
+    everywhere = figures(service.unit_kpis(session, unit_id=city_unit, since=SINCE,
                                                  until=UNTIL, scope=EVERYWHERE))
     assert (everywhere["reported"], everywhere["filed"], everywhere["closed"]) == (3, 3, 4)
     assert everywhere["mean_handling_hours"] == 140.0  # (98 + 216 + 217 + 29) / 4
     assert everywhere["on_time_close_rate"] == 0.75 and everywhere["rework_rate"] == 0.25
-    county = figures(service.department_kpis(session, department=CITY_UNIT, since=SINCE,
+    county = figures(service.unit_kpis(session, unit_id=city_unit, since=SINCE,
                                              until=UNTIL, scope=scope_of(march.a.county)))
     assert (county["reported"], county["filed"], county["closed"]) == (2, 2, 3)  # not 11
     assert county["mean_handling_hours"] == 177.0
-    housing = figures(service.department_kpis(session, department=HOUSING_UNIT, since=SINCE,
+    housing = figures(service.unit_kpis(session, unit_id=housing_unit, since=SINCE,
                                               until=UNTIL, scope=EVERYWHERE))
     assert (housing["filed"], housing["closed"], housing["close_rate"]) == (1, 0, 1.0)
-    other = figures(service.department_kpis(session, department=CITY_UNIT, since=SINCE,
+    other = figures(service.unit_kpis(session, unit_id=city_unit, since=SINCE,
                                             until=UNTIL, scope=scope_of(march.y.village,
                                                                         Role.village_staff)))
     assert (other["reported"], other["closed"]) == (1, 1)  # 11 alone
@@ -208,20 +210,21 @@ def test_one_subject_exactly(session, march):
     with pytest.raises(InvalidInput, match="exactly one"):
         service.subject_of(session, scope=EVERYWHERE)
     with pytest.raises(InvalidInput, match="exactly one"):
-        service.subject_of(session, area=march.a.code, department=CITY_UNIT, scope=EVERYWHERE)
-    with pytest.raises(InvalidInput, match="empty"):
-        service.subject_of(session, department="  ", scope=EVERYWHERE)
+        service.subject_of(session, area=march.a.code, unit=unit_id(session, CITY_UNIT),
+                           scope=EVERYWHERE)
+    with pytest.raises(NotFound):
+        service.subject_of(session, unit=10**9, scope=EVERYWHERE)
 
 
 @pytest.mark.parametrize("kind, index", [("area", "ix_incident_grid_code_reported"),
-                                         ("department", "ix_incident_handler_unit_kpis")])
+                                         ("unit", "ix_incident_handler_unit_kpis")])
 def test_one_index_only_scan(session, march, kind, index):
     """The figures read the incidents from one index holding every column they need."""
     session.execute(text("SET LOCAL enable_seqscan = off"))  # a tiny table: force the choice
     session.execute(text("SET LOCAL enable_bitmapscan = off"))
     subject = (service.area_subject(session, code=march.a.township, scope=EVERYWHERE)
-               if kind == "area" else service.department_subject(
-                   session, department=CITY_UNIT, scope=EVERYWHERE))
+               if kind == "area" else service.unit_subject(
+                   session, unit_id=unit_id(session, CITY_UNIT), scope=EVERYWHERE))
     where, params = service._where(subject, service.period_of(since=SINCE, until=UNTIL),
                                    scope_of(march.a.county))
     plan = "\n".join(row[0] for row in session.connection().exec_driver_sql(
