@@ -65,3 +65,8 @@ def chain_codes(code: str, *, top: str = "city") -> list[str]:
 def contains(area_code: str, code: str) -> bool:
     """Whether `code` lies in the subtree of `area_code` (itself included)."""
     return code.startswith(subtree_prefix_of(area_code))
+
+
+def subtree_range(code: str) -> dict[str, str]:
+    """`prefix_range` of the subtree of `code`: every code below it, itself included."""
+    return prefix_range(subtree_prefix_of(code))

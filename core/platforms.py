@@ -33,6 +33,9 @@ class Platform:
 _INSTALLED: dict[str, Platform] = {}
 # The platforms in this repository, in import order (grid first: the others build on it).
 KNOWN = ("grid",)
+# The four platforms of the product (基层治理四个平台). Units of a platform not built or not
+# installed yet may exist already: what is referred to them waits in their queues.
+PRODUCT = ("grid", "enforcement", "market_supervision", "convenience")
 
 
 def install(platform: Platform) -> Platform:
@@ -62,6 +65,11 @@ def installed() -> list[Platform]:
 
 def names() -> list[str]:
     return [platform.name for platform in installed()]
+
+
+def known_names() -> frozenset[str]:
+    """What a unit's platform may be: the product's four and any installed one."""
+    return frozenset(PRODUCT) | frozenset(names())
 
 
 def _configured() -> list[str]:

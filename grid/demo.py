@@ -13,8 +13,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.audit import record
+from core.codes import subtree_range
 from core.progress import StageProgress
-from core.scope import prefix_range
 from core.security import hash_password
 from core.settings import Settings, get_settings
 from core.units.demo import load_demo_units, remove_demo_units
@@ -81,7 +81,7 @@ def remove_incidents(session: Session, *, city_code: str) -> int:
     """Every incident in the city's grids, before the accounts, units and areas they point
     at. The kernel's rows about them (clocks, timeline, hand-offs, links) name their subject
     without a foreign key and go first; reporters and photos go by ON DELETE CASCADE."""
-    bounds = prefix_range(city_code[:4])
+    bounds = subtree_range(city_code)
     ids = "SELECT id FROM incident WHERE grid_code >= :low AND grid_code < :high"
     for table in ("case_clock", "timeline_event", "handoff"):
         session.execute(text(f"DELETE FROM {table} WHERE subject_type = 'incident' "
@@ -96,7 +96,7 @@ def load_demo_workers(session: Session, *, city_code: str, workers: int, seed: i
     """Create `workers` grid workers for the city's grids and assign every grid."""
     grids = session.execute(
         text("SELECT id, code FROM area WHERE level = 'grid' AND code >= :low AND code < :high "
-             "ORDER BY code"), prefix_range(city_code[:4])).all()
+             "ORDER BY code"), subtree_range(city_code)).all()
     by_village: dict[str, list[int]] = {}
     for grid in grids:
         by_village.setdefault(grid.code[:12], []).append(grid.id)
@@ -128,7 +128,7 @@ def create_worker_accounts(session: Session, *, city_code: str, password: str,
     workers = session.execute(
         text("SELECT id, staff_code, name, phone FROM grid_worker "
              "WHERE staff_code >= :low AND staff_code < :high ORDER BY staff_code"),
-        prefix_range(city_code[:4])).all()
+        subtree_range(city_code)).all()
     accounts = [{"username": demo_username(prefix, "grid_worker") if i == 0
                  else f"gw{w.staff_code}",
                  "full_name": w.name, "phone": w.phone, "scope_code": w.staff_code[:12],
@@ -146,7 +146,7 @@ def create_worker_accounts(session: Session, *, city_code: str, password: str,
 def remove_workers(session: Session, *, city_code: str) -> int:
     return session.execute(
         text("DELETE FROM grid_worker WHERE staff_code >= :low AND staff_code < :high"),
-        prefix_range(city_code[:4])).rowcount
+        subtree_range(city_code)).rowcount
 
 
 def _workers_per_village(grid_counts: list[int], workers: int) -> list[int]:

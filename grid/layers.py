@@ -86,14 +86,14 @@ INCIDENTS = Layer(
 STAFF = Layer(
     name="staff", title="Grid workers' latest positions", title_zh="网格员位置",
     permission=Permission.incidents_read, geometry_type="Point",
-    source="staff_position p JOIN grid_worker w ON w.id = p.worker_id",
-    geom="p.geom", key="p.worker_id", key_type=int, tile_id="p.worker_id",
-    properties=(("worker_id", "p.worker_id"), ("name", "w.name"),
+    source="staff_position p JOIN grid_worker w ON w.user_id = p.user_id",
+    geom="p.geom", key="w.id", key_type=int, tile_id="w.id",
+    properties=(("worker_id", "w.id"), ("name", "w.name"),
                 ("staff_code", "w.staff_code"), ("recorded_at", "p.recorded_at"),
                 ("accuracy_m", "p.accuracy_m")),
     scope=_staff_scope, temporal="p.recorded_at",
     tile_source="(SELECT * FROM staff_position WHERE geom && {box} OFFSET 0) p "
-                "JOIN grid_worker w ON w.id = p.worker_id",
+                "JOIN grid_worker w ON w.user_id = p.user_id",
     short_names={"worker_id": "worker", "staff_code": "staff", "recorded_at": "recorded",
                  "accuracy_m": "accuracy"},
 )

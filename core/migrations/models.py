@@ -3,6 +3,7 @@ each installed platform (core/platforms.py)."""
 
 import core.audit  # noqa: F401
 import core.units.models  # noqa: F401
+import core.units.positions  # noqa: F401
 import core.users.models  # noqa: F401
 import core.workflow.calendar_store  # noqa: F401
 import core.workflow.models  # noqa: F401

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from core import platforms
 from core.audit import record
 from core.codes import contains
 from core.errors import Conflict, InvalidInput, NotFound
@@ -27,8 +28,6 @@ from core.units.models import Department, Membership, Unit, UnitArea
 from core.units.reading import area_code, managed_unit, read_unit, unit_kind, unit_view
 from core.users.accounts import account_changed
 
-# The platforms a unit may belong to, until core/platforms.py registers them.
-PLATFORMS = ("grid", "enforcement", "market_supervision", "convenience")
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{2,48}$")
 MAX_JURISDICTION = 200
 # What the edit of a unit may change (its code is its name in data and scripts: fixed).
@@ -39,8 +38,8 @@ RIGHTS = frozenset({"platform", "department_code", "area_codes", "is_active"})
 
 
 def known_platforms() -> frozenset[str]:
-    """The platform names a unit may carry (the platform registry answers here later)."""
-    return frozenset(PLATFORMS)
+    """The platform names a unit may carry (core/platforms.py)."""
+    return platforms.known_names()
 
 
 # --- writing ----------------------------------------------------------------------------

@@ -26,8 +26,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.audit import record
+from core.codes import subtree_range
 from core.progress import StageProgress
-from core.scope import EVERYWHERE, prefix_range
+from core.scope import EVERYWHERE
 from core.units.memberships import today
 from core.users.accounts import account_changed
 from core.users.enums import Role
@@ -105,7 +106,7 @@ def load_demo_units(session: Session, *, city_code: str, prefix: str, on: date |
     if stage:
         stage("units", 0, 1)
     day = on or today()
-    bounds = {**prefix_range(city_code[:4]), "city": city_code}
+    bounds = {**subtree_range(city_code), "city": city_code}
     _insert_centres(session, bounds)
     _insert_county_units(session, bounds)
     _insert_squadrons(session, bounds)
@@ -137,7 +138,7 @@ def load_demo_units(session: Session, *, city_code: str, prefix: str, on: date |
 def remove_demo_units(session: Session, *, city_code: str) -> int:
     """The city's units (their jurisdictions and memberships go with them) and the
     generated member accounts; before the areas the units sit in."""
-    bounds = prefix_range(city_code[:4])
+    bounds = subtree_range(city_code)
     session.execute(text("DELETE FROM app_user WHERE scope_code >= :low AND scope_code < :high "
                          "AND username ~ :generated"), {**bounds, "generated": GENERATED})
     return session.execute(text("DELETE FROM unit WHERE seat_code >= :low "
@@ -152,7 +153,7 @@ def expired_credentials(session: Session, *, city_code: str = "") -> list[tuple[
         JOIN app_user u ON u.id = m.user_id JOIN unit un ON un.id = m.unit_id
         WHERE m.is_active AND m.credential_expires_on < :today
           AND un.seat_code >= :low AND un.seat_code < :high ORDER BY u.username"""),
-        {**prefix_range(city_code[:4]), "today": today()})
+        {**subtree_range(city_code), "today": today()})
     return [tuple(row) for row in rows]
 
 

@@ -3,7 +3,8 @@
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.scope import EVERYWHERE, prefix_range
+from core.codes import prefix_range, subtree_range
+from core.scope import EVERYWHERE
 from core.security import hash_password
 from core.users.enums import Role
 from core.users.models import User
@@ -43,7 +44,7 @@ def create_demo_accounts(
 
 
 def remove_demo_accounts(session: Session, *, city_code: str) -> int:
-    bounds = prefix_range(city_code[:4])
+    bounds = subtree_range(city_code)
     return session.execute(
         text("DELETE FROM app_user WHERE scope_code >= :low AND scope_code < :high "
              "AND (username ~ '^demo[0-9]*_' OR role = 'grid_worker')"), bounds).rowcount

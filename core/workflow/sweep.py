@@ -90,9 +90,9 @@ def _sweep_case_type(session: Session, case_type: CaseType, *, now: datetime,
         {"case_type": case_type.code, "now": now}).all()
     if not candidates:
         return {"yellow": 0, "red": 0, "escalated": 0}, []
-    locked = _lock_subjects(session, case_type, sorted({row.subject_id for row in candidates}))
-    changes, leftover = _due(session, [row.id for row in candidates
-                                       if row.subject_id in locked], now=now)
+    locked = _lock_subjects(session, case_type, sorted({subject for _, subject in candidates}))
+    changes, leftover = _due(session, [clock for clock, subject in candidates
+                                       if subject in locked], now=now)
     escalated: list[Escalation] = []
     if case_type.on_sweep is not None:
         if changes or leftover:
@@ -129,10 +129,10 @@ def _due(session: Session, clock_ids: list[int], *, now: datetime
           AND ((colour = 'green' AND warn_at <= :now) OR (colour <> 'red' AND due_at <= :now)
                OR (colour = 'red' AND NOT escalated))
         ORDER BY id"""), {"ids": clock_ids, "now": now}).all()
-    changes = [ClockChange(r.id, r.subject_id, r.name, r.colour, r.due_at)
-               for r in rows if r.was != "red"]
-    leftover = [ClockChange(r.id, r.subject_id, r.name, "red", r.due_at)
-                for r in rows if r.was == "red"]
+    changes = [ClockChange(clock, subject, name, colour, due_at)
+               for clock, subject, name, due_at, was, colour in rows if was != "red"]
+    leftover = [ClockChange(clock, subject, name, "red", due_at)
+                for clock, subject, name, due_at, was, _ in rows if was == "red"]
     return changes, leftover
 
 
@@ -148,7 +148,7 @@ def _write(session: Session, changes: Sequence[ClockChange], escalated: set[int]
                                     escalated = c.escalated OR v.escalates
             FROM unnest(:ids ::bigint[], :colours ::text[], :escalates ::boolean[])
                  AS v(id, colour, escalates)
-            WHERE c.id = v.id AND c.id = ANY(:ids)"""),
+            WHERE c.id = v.id AND c.id = ANY(:ids) AND c.stopped_at IS NULL"""),
             {"ids": ids, "colours": [colour.get(i) for i in ids],
              "escalates": [i in escalated for i in ids]})
 
@@ -215,10 +215,12 @@ def _record(session: Session, escalations: list[tuple[CaseType, Escalation, str]
          "froms": [e.from_code for _, e, _ in escalations],
          "tos": [e.to_code for _, e, _ in escalations],
          "causes": [c for _, _, c in escalations]})
+    positions = audience([])["positions"]  # the desks of each receiving unit
     outbox.enqueue_many(session, topic="case.escalated", payloads=[{
         "title": f"{why[cause]} {ct.label} #{e.subject_id}", "body": "",
         "subject_type": ct.subject_type, "subject_id": e.subject_id,
-        "audience": audience([e.to_unit_id])} for ct, e, cause in escalations])
+        "audience": {"unit_ids": [e.to_unit_id], "positions": positions}}
+        for ct, e, cause in escalations])
     audit.record_many(session, [
         dict(actor=SYSTEM, action=f"{ct.subject_type}.escalate.{cause}",
              subject_type=ct.subject_type, subject_id=e.subject_id,

@@ -117,8 +117,8 @@ def on_sweep(session: Session, changes: Sequence[ClockChange],
         "colours": [c.colour for c in rows], "now": now, "sign_by": sign_by,
         "why": OVERDUE}).all()
     clock_of = {c.subject_id: c.clock_id for c in rows}  # one running step clock each
-    return [Escalation(clock_of[r.id], r.id, r.handoff_id, r.from_code,
-                       r.to_code or r.from_code, r.to_unit) for r in escalated]
+    return [Escalation(clock_of[incident], incident, handoff, from_code, to_code or from_code,
+                       to_unit) for incident, handoff, from_code, to_code, to_unit in escalated]
 
 
 def extra_facts(session: Session, incident: Incident) -> dict:

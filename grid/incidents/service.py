@@ -4,15 +4,12 @@ Keyword-only functions on a sync session; they flush, the edge commits. The move
 reporting (transitions, hand-offs) are in grid/incidents/flows.py.
 """
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -23,7 +20,7 @@ from core.security import Principal
 from core.settings import Settings
 from core.units.service import centre_of, unit_names
 from core.users.enums import Role
-from core.workflow import clocks, links, notify, timeline
+from core.workflow import clocks, idempotency, links, notify, timeline
 from core.workflow.calendar_store import load_calendar
 from core.workflow.clocks import Subject, clock_dict
 from core.workflow.handoffs import handoff_dict, handoffs_of
@@ -91,18 +88,12 @@ def get_incident(session: Session, *, incident_id: int, scope: Scope) -> Inciden
 
 # --- reporting ---------------------------------------------------------------------------
 
-def request_hash(data: ReportIn) -> str:
-    """What a replay must repeat: the same key with another body is a client bug."""
-    body = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def report(session: Session, *, principal: Principal, data: ReportIn, idempotency_key: str,
            settings: Settings) -> Reported:
     """File a report (上报): locate it, time its filing step, flag duplicates, notify the
     village centre. A replayed key returns the first incident and stores nothing new."""
-    key = _checked_key(idempotency_key)
-    fingerprint = request_hash(data)
+    key = idempotency.checked_key(idempotency_key)
+    fingerprint = idempotency.fingerprint(data)
     first = _replay(session, reporter_id=principal.user_id, key=key, fingerprint=fingerprint)
     if first is not None:
         return Reported(first, replayed=True)
@@ -133,7 +124,8 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
                                  now=incident.reported_at, calendar=calendar,
                                  warn_share=settings.deadline_warn_share)
     mirror_step(incident, step, ClockOp("start", step=Step.filing), incident.reported_at)
-    if not _inserted(session, incident):  # a concurrent replay of the same key won
+    if not idempotency.inserted(session, incident, constraint="uq_incident_idempotency"):
+        # a concurrent replay of the same key won
         return Reported(_replay(session, reporter_id=principal.user_id, key=key,
                                 fingerprint=fingerprint), replayed=True)
     clocks.attach(session, step, Subject(SUBJECT, incident.id), case_type=SUBJECT)
@@ -153,38 +145,10 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
     return Reported(incident, replayed=False)
 
 
-def _checked_key(key: str | None) -> str:
-    if not key or not key.strip():
-        raise InvalidInput("an Idempotency-Key header is required: a retried report must "
-                           "carry the key of its first attempt")
-    if len(key) > 128:
-        raise InvalidInput("the Idempotency-Key is longer than 128 characters")
-    return key.strip()
-
-
 def _replay(session: Session, *, reporter_id: int, key: str, fingerprint: str
             ) -> Incident | None:
-    first = session.scalar(select(Incident).where(Incident.reporter_id == reporter_id,
-                                                  Incident.idempotency_key == key))
-    if first is not None and first.request_hash != fingerprint:
-        raise InvalidInput("this Idempotency-Key was used for a different report; a new "
-                           "report needs a new key", incident_id=first.id)
-    return first
-
-
-def _inserted(session: Session, incident: Incident) -> bool:
-    """Insert in a savepoint; False when the idempotency key's unique index refuses it."""
-    savepoint = session.begin_nested()
-    try:
-        session.add(incident)
-        session.flush()
-    except IntegrityError as exc:
-        savepoint.rollback()
-        if "uq_incident_idempotency" in str(exc.orig):
-            return False
-        raise
-    savepoint.commit()
-    return True
+    return idempotency.replayed(session, Incident, submitter_column="reporter_id",
+                                submitter=reporter_id, key=key, request_hash=fingerprint)
 
 
 def _locate_in_territory(session: Session, *, principal: Principal, lon: float, lat: float

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.scope import prefix_range
-from grid.patrols.service import NEWER_FIX_WINS, recompute_distances
+from core.codes import subtree_range
+from core.units.positions import record_fixes_from
+from grid.patrols.service import recompute_distances
 
 
 def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: int = 50,
@@ -20,7 +21,7 @@ def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: i
     """Give `workers` grid workers a patrol that ended within the last four hours: `points`
     fixes a minute apart, walking round their first grid. Returns how many. Flushes."""
     now = now or datetime.now(UTC)
-    params = {**prefix_range(city_code[:4]), "workers": workers, "points": points,
+    params = {**subtree_range(city_code), "workers": workers, "points": points,
               "seed": seed % 2_147_483_647, "now": now}
     patrols = session.execute(text("""
         WITH chosen AS (
@@ -54,12 +55,11 @@ def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: i
             FROM ST_Dump(ST_GeneratePoints(g.geom, :points, :seed + p.worker_id::int)) d) s
         WHERE p.id = ANY(:ids)"""), {**ids, "points": params["points"], "seed": params["seed"]})
     recompute_distances(session, patrol_ids=ids["ids"])
-    session.execute(text(f"""
-        INSERT INTO staff_position (worker_id, geom, accuracy_m, recorded_at, patrol_id)
-        SELECT DISTINCT ON (p.worker_id) p.worker_id, pp.geom, pp.accuracy_m, pp.recorded_at,
-               p.id
+    record_fixes_from(session, """
+        SELECT DISTINCT ON (w.user_id) w.user_id, pp.geom, pp.accuracy_m, pp.recorded_at,
+               'patrol', p.id
         FROM patrol p JOIN patrol_point pp ON pp.patrol_id = p.id
-        WHERE p.id = ANY(:ids)
-        ORDER BY p.worker_id, pp.recorded_at DESC
-        {NEWER_FIX_WINS}"""), ids)
+        JOIN grid_worker w ON w.id = p.worker_id
+        WHERE p.id = ANY(:ids) AND w.user_id IS NOT NULL
+        ORDER BY w.user_id, pp.recorded_at DESC""", ids)
     return len(patrols)

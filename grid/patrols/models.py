@@ -2,8 +2,9 @@
 
 A phone records points while its worker patrols and uploads them in batches, often late
 (offline): a point is keyed by its patrol and the instant the phone took it, so a batch
-sent twice stores each point once. `staff_position` keeps only the newest fix of each
-worker, the row the map's `staff` layer reads, so the map never scans the tracks.
+sent twice stores each point once. Each newest fix also moves the worker's account's
+position (core/units/positions.py), which the map's `staff` layer reads, so the map never
+scans the tracks.
 """
 
 from datetime import datetime
@@ -15,7 +16,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
-    Index,
     String,
     UniqueConstraint,
 )
@@ -54,18 +54,3 @@ class PatrolPoint(Base):
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
-
-
-class StaffPosition(Base):
-    """The newest known fix of a grid worker (the `staff` map layer)."""
-
-    __tablename__ = "staff_position"
-    __table_args__ = (Index("ix_staff_position_geom", "geom", postgresql_using="gist"),)
-
-    worker_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("grid_worker.id", ondelete="CASCADE"), primary_key=True)
-    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=False), nullable=False)
-    accuracy_m: Mapped[float | None] = mapped_column(Float)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    patrol_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("patrol.id", ondelete="SET NULL"), index=True)

@@ -25,6 +25,7 @@ from core import audit
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.scope import Scope
 from core.security import Principal
+from core.units.positions import record_fix
 from core.users.enums import Role
 from grid.incidents.service import now_utc
 from grid.patrols.schemas import PatrolEndIn, PatrolStartIn, PointIn
@@ -217,22 +218,15 @@ def recompute_distances(session: Session, *, patrol_ids: list[int]) -> None:
         WHERE p.id = ANY(:ids)"""), {"ids": patrol_ids})
 
 
-# The worker's position moves only to a newer fix (the upsert's condition is re-checked
-# on the row's newest version after waiting for its lock: the newest fix wins).
-NEWER_FIX_WINS = """ON CONFLICT (worker_id) DO UPDATE
-        SET geom = EXCLUDED.geom, accuracy_m = EXCLUDED.accuracy_m,
-            recorded_at = EXCLUDED.recorded_at, patrol_id = EXCLUDED.patrol_id
-        WHERE staff_position.recorded_at < EXCLUDED.recorded_at"""
-
-
 def _move_staff_position(session: Session, *, worker_id: int, patrol_id: int,
                          point: PointIn) -> None:
-    session.execute(text(f"""
-        INSERT INTO staff_position (worker_id, geom, accuracy_m, recorded_at, patrol_id)
-        VALUES (:worker, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :accuracy, :at, :patrol)
-        {NEWER_FIX_WINS}"""),
-        {"worker": worker_id, "lon": point.lon, "lat": point.lat,
-         "accuracy": point.accuracy_m, "at": point.recorded_at, "patrol": patrol_id})
+    """The worker's account's position (core/units/positions.py), if the fix is newer."""
+    user_id = session.scalar(text("SELECT user_id FROM grid_worker WHERE id = :w"),
+                             {"w": worker_id})
+    if user_id is not None:
+        record_fix(session, user_id=user_id, lon=point.lon, lat=point.lat,
+                   accuracy_m=point.accuracy_m, at=point.recorded_at, source_type="patrol",
+                   source_id=patrol_id)
 
 
 # --- reading -----------------------------------------------------------------------------

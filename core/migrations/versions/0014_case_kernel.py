@@ -52,6 +52,7 @@ def upgrade() -> None:
     _timeline_of_any_subject()
     _clocks_from_incidents()
     _drop_incident_clock_columns()
+    _staff_positions_by_user()
 
 
 def _create_kernel_tables() -> None:
@@ -211,6 +212,27 @@ def _drop_incident_clock_columns() -> None:
     for column in ("overdue_escalated", "suspended_at", "remaining_seconds",
                    "warn_remaining_seconds"):
         op.drop_column("incident", column)
+
+
+def _staff_positions_by_user() -> None:
+    """A position belongs to a user (core/units/positions.py), whatever recorded it: not
+    only grid workers are on the map and dispatched to the nearest incident."""
+    op.add_column("staff_position", sa.Column("user_id", sa.BigInteger(), nullable=True))
+    op.add_column("staff_position", sa.Column("source_type", sa.String(length=32),
+                                              nullable=True))
+    op.add_column("staff_position", sa.Column("source_id", sa.BigInteger(), nullable=True))
+    op.execute("""UPDATE staff_position p SET user_id = w.user_id, source_type = 'patrol',
+                      source_id = p.patrol_id
+                  FROM grid_worker w WHERE w.id = p.worker_id""")
+    op.execute("DELETE FROM staff_position WHERE user_id IS NULL")
+    op.drop_constraint("pk_staff_position", "staff_position")
+    op.drop_index("ix_staff_position_patrol_id", table_name="staff_position")
+    op.drop_column("staff_position", "worker_id")
+    op.drop_column("staff_position", "patrol_id")
+    op.alter_column("staff_position", "user_id", nullable=False)
+    op.create_primary_key("pk_staff_position", "staff_position", ["user_id"])
+    op.create_foreign_key("fk_staff_position_user_id_app_user", "staff_position", "app_user",
+                          ["user_id"], ["id"], ondelete="CASCADE")
 
 
 def downgrade() -> None:

@@ -69,7 +69,7 @@ def test_a_replay_returns_the_first_result_and_stores_nothing(client, session, p
     assert {t: count(session, t) for t in before} == before
     # The same key for another report is the client's bug, and says so.
     other = report(client, place.worker, body | {"description": "另一件事"}, key)
-    assert other.status_code == 422 and "different report" in other.json()["detail"]
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
 
 @pytest.mark.parametrize("change, message", [

@@ -48,9 +48,10 @@ def add_position(session, where: Spot, *, accuracy: float = 8.5,
     """The newest fix of the spot's grid worker, at the spot."""
     worker_id, _ = worker_of(session, where.grid_code)
     session.execute(text(
-        "INSERT INTO staff_position (worker_id, geom, accuracy_m, recorded_at) "
-        "VALUES (:w, ST_SetSRID(ST_MakePoint(:x, :y), 4326), :a, :t) "
-        "ON CONFLICT (worker_id) DO UPDATE SET geom = excluded.geom, "
+        "INSERT INTO staff_position (user_id, geom, accuracy_m, recorded_at) "
+        "SELECT user_id, ST_SetSRID(ST_MakePoint(:x, :y), 4326), :a, :t "
+        "FROM grid_worker WHERE id = :w "
+        "ON CONFLICT (user_id) DO UPDATE SET geom = excluded.geom, "
         "accuracy_m = excluded.accuracy_m, recorded_at = excluded.recorded_at"),
         {"w": worker_id, "x": where.lon, "y": where.lat, "a": accuracy,
          "t": recorded_at or datetime.now(UTC)})

@@ -46,7 +46,8 @@ def other_walker_of(session, settings, walker: Walker, *, same_village: bool) ->
 
 def forget_patrols(session, worker_id: int) -> None:
     """The demo load gives some workers a patrol and a position: tests start without."""
-    session.execute(text("DELETE FROM staff_position WHERE worker_id = :w"), {"w": worker_id})
+    session.execute(text("DELETE FROM staff_position WHERE user_id = "
+                         "(SELECT user_id FROM grid_worker WHERE id = :w)"), {"w": worker_id})
     session.execute(text("DELETE FROM patrol WHERE worker_id = :w"), {"w": worker_id})
 
 

@@ -14,6 +14,9 @@ from tests.grid.patrols.conftest import (
     other_walker_of,
 )
 
+# The account of a grid worker, whose position staff_position keeps.
+W = "(SELECT user_id FROM grid_worker WHERE id = :w)"
+
 
 def start(client, walker, key: str | None = None, **body):
     return client.post("/api/v1/patrols", headers=walker.person.headers,
@@ -102,8 +105,9 @@ def test_the_newest_fix_is_the_workers_position(anonymous, session, walker):
     send(anonymous, walker, patrol, points[5:])
     send(anonymous, walker, patrol, points[:5])  # older, arriving later
     row = session.execute(text(
-        "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat, recorded_at, patrol_id, accuracy_m "
-        "FROM staff_position WHERE worker_id = :w"), {"w": walker.worker_id}).one()
+        "SELECT ST_X(geom) AS lon, ST_Y(geom) AS lat, recorded_at, source_id AS patrol_id, "
+        f"accuracy_m FROM staff_position WHERE user_id = {W}"),
+        {"w": walker.worker_id}).one()
     newest = points[-1]
     assert (row.lon, row.lat) == pytest.approx((newest["lon"], newest["lat"]))
     assert row.recorded_at == datetime.fromisoformat(newest["recorded_at"])

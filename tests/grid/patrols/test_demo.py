@@ -11,8 +11,8 @@ from grid.patrols.demo import load_demo_patrols
 def test_demo_patrols_walk_inside_the_grids(session, settings, demo_city):
     # The demo load made its patrols already (grid/demo.py): made anew here, in the test's
     # rolled-back transaction.
-    session.execute(text("DELETE FROM staff_position WHERE patrol_id IN "
-                         "(SELECT id FROM patrol WHERE client_key LIKE 'demo-%')"))
+    session.execute(text("DELETE FROM staff_position WHERE source_type = 'patrol' AND "
+                         "source_id IN (SELECT id FROM patrol WHERE client_key LIKE 'demo-%')"))
     session.execute(text("DELETE FROM patrol WHERE client_key LIKE 'demo-%'"))
     now = datetime.now(UTC)
     made = load_demo_patrols(session, city_code="430200", seed=settings.demo_seed,
@@ -34,7 +34,8 @@ def test_demo_patrols_walk_inside_the_grids(session, settings, demo_city):
         assert row.distance_m == pytest.approx(row.length) and row.distance_m > 0
         assert row.started_at < row.ended_at <= now and row.last == row.ended_at
     positions = dict(session.execute(text(
-        "SELECT worker_id, recorded_at FROM staff_position WHERE worker_id = ANY(:w)"),
+        "SELECT w.id, p.recorded_at FROM staff_position p JOIN grid_worker w "
+        "ON w.user_id = p.user_id WHERE w.id = ANY(:w)"),
         {"w": [row.worker_id for row in rows]}).all())
     assert positions == {row.worker_id: row.last for row in rows}
     # The demo grid worker (the first by staff number) is among them.
