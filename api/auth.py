@@ -8,6 +8,7 @@ Two ways to hold the refresh token:
 - Other clients (scripts, apps) get and send it in JSON, as before.
 """
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, FastAPI, Request, Response
@@ -89,8 +90,13 @@ def me(session: SessionDep, principal: Account):
         raise Unauthorized("the token is invalid or has expired")
     area = session.execute(text("SELECT code, name, level FROM area WHERE code = :code"),
                            {"code": user.scope_code}).one()
+    today = datetime.now(UTC).date()
     return {"user": UserOut.for_viewer(user, principal), "scope": dict(area._mapping),
-            "permissions": sorted(ROLE_PERMISSIONS[principal.role])}
+            "permissions": sorted(ROLE_PERMISSIONS[principal.role]),
+            "memberships": [{"unit_id": m.unit_id, "position": m.position,
+                             "platform": m.platform, "department": m.department,
+                             "credential_valid": m.credential_valid_on(today)}
+                            for m in principal.memberships]}
 
 
 # --- the refresh cookie ------------------------------------------------------------------

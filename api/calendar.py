@@ -23,7 +23,7 @@ from core.workflow.calendar_store import (
 from core.workflow.durations import parse_duration
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
-Reader = Annotated[Principal, Depends(Requires(Permission.incidents_read))]
+Reader = Annotated[Principal, Depends(Requires(Permission.calendar_read))]
 Manager = Annotated[Principal, Depends(Requires(Permission.calendar_manage))]
 Year = Annotated[int, Path(ge=MIN_YEAR, le=MAX_YEAR, description="e.g. 2026")]
 

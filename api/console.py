@@ -15,10 +15,12 @@ from api.pages import API_BASE, asset_tags, script_json
 router = APIRouter(tags=["pages"])
 
 # Loaded in this order: the language table before the login (session.js registers its
-# strings with it), Leaflet before the detail map, the console's parts before its start.
-SCRIPTS = ("vendor/leaflet/leaflet.js", "i18n.js", "session.js", "console/strings.js",
-           "console/queue.js", "console/detail.js", "console/actions.js",
-           "console/console.js")
+# strings with it), Leaflet before the detail map, the unit pickers and the hand-off form
+# shared with the map (units.js, handoff.js) before the moves, the console's parts before
+# its start.
+SCRIPTS = ("vendor/leaflet/leaflet.js", "i18n.js", "session.js", "units.js", "handoff.js",
+           "console/strings.js", "console/queue.js", "console/detail.js",
+           "console/clocks.js", "console/actions.js", "console/console.js")
 STYLES = ("vendor/leaflet/leaflet.css", "session.css", "console/console.css")
 
 CONSOLE_PAGE = """<!DOCTYPE html>

@@ -24,11 +24,14 @@ STATIC_BASE = "/static"
 STATIC_DIR = Path(__file__).with_name("static")
 # The map page's parts beyond the areas (geo/maps.py): grid's choropleth of open and
 # overdue incidents, incident markers and heatmap, side panel with the area's KPIs, queue
-# and hand-offs, each plugging into map.js; and the Leaflet plugins they need, vendored.
+# and hand-offs (the unit picker and hand-off form shared with the console, units.js and
+# handoff.js, before the card that uses them), each plugging into map.js; and the Leaflet
+# plugins they need, vendored.
 MAP_PLUGINS = ("leaflet.markercluster/leaflet.markercluster.js", "leaflet.heat/leaflet-heat.js",
                "leaflet.markercluster/MarkerCluster.css",
                "leaflet.markercluster/MarkerCluster.Default.css")
-MAP_PARTS = ("map-choropleth.js", "map-actions.js", "map-incidents.js", "map-panel.js")
+MAP_PARTS = ("map-choropleth.js", "units.js", "handoff.js", "map-actions.js",
+             "map-incidents.js", "map-panel.js")
 
 
 def asset_tags(paths: Iterable[str]) -> tuple[str, str]:

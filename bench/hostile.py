@@ -1,6 +1,7 @@
 """Hostile bodies against a real server: does `/healthz` still answer while they arrive?
 
-    .venv/bin/python bench/hostile.py [--seconds 5] [--healthz-clients 2] [--no-unguarded]
+    .venv/bin/python bench/hostile.py [--rounds 6] [--slice 1] [--healthz-clients 2]
+                                      [--pause 0.1] [--no-unguarded]
 
 Issue 11 §3 measured one 5 MB body holding a 2.5-million-item array: it was parsed and
 validated on the event loop for 72 s and answered with a 575 MB list of errors, and
@@ -8,14 +9,16 @@ validated on the event loop for 72 s and answered with a 575 MB list of errors, 
 as `gridgov serve` runs it) in a subprocess and, for each hostile body, runs two phases
 of the same length in the same run:
 
-- **quiet**: `--healthz-clients` threads, each a keep-alive `httpx.Client`, call `/healthz`
-  one request after another; the count of answers is the baseline (measured right
-  before each hostile phase, as the shared machine's load drifts).
-- **paced**: the same `/healthz` callers, and one more thread that sends the hostile body
-  one at a time, a new one 0.1 s after the last was answered (each on a new connection,
-  as a refused one is closed): "requests handled while a hostile body arrives".
-- **flood**: the same, with no pause: the hostile bodies back to back, as fast as the
-  server answers them (what one attacker's connection costs everyone else).
+`--healthz-clients` threads, each a keep-alive `httpx.Client`, call `/healthz` one request
+after another throughout; one more thread sends the hostile body, switched on and off in
+alternating one-second slices (six of each by default), so that the quiet baseline and
+the hostile phase share the drift of a shared machine's load:
+
+- **paced**: one hostile body at a time, the next 0.1 s after the last was answered (each
+  on a new connection, as a refused one is closed): "requests handled while a hostile
+  body arrives".
+- **flood**: the hostile bodies back to back, as fast as the server answers them (what
+  one attacker's connection costs everyone else).
 
 The figure is healthz answers per second in a hostile phase ÷ in the quiet phase (1.00:
 unaffected), with the longest single `/healthz` wait of each phase. Hostile bodies:
@@ -66,6 +69,7 @@ UNGUARDED = {"BODY_MAX_BYTES": str(10**9), "UPLOAD_BODY_MAX_BYTES": str(10**9),
 class Phase:
     healthz: int = 0
     longest_ms: float = 0.0
+    seconds: float = 0.0
     hostile: list[tuple[str, float, int]] = field(default_factory=list)  # outcome, s, bytes
 
 
@@ -116,13 +120,22 @@ def _complete(response: bytearray) -> bool:
     return False
 
 
-def run_phase(server: Server, seconds: float, clients: int,
-              hostile: Callable[[], tuple[str, int]] | None, pause: float = 0.0) -> Phase:
-    phase, stop, lock = Phase(), threading.Event(), threading.Lock()
+def run_interleaved(server: Server, args, hostile: Callable[[], tuple[str, int]],
+                    pause: float) -> tuple[Phase, Phase]:
+    """(quiet, hostile): `/healthz` callers run throughout; the hostile sender is switched
+    on and off in alternating slices (--rounds of --slice seconds each way), so that both
+    phases see the same drift of a shared machine's load. A hostile slice ends once its
+    last hostile request is answered; a /healthz call counts for the slice it started in."""
+    quiet, loud, lock = Phase(), Phase(), threading.Lock()
+    current = [quiet]
+    stop, on, idle = threading.Event(), threading.Event(), threading.Event()
+    switch = threading.Lock()
+    idle.set()
 
     def healthz() -> None:
-        with httpx.Client(base_url=server.base, timeout=120) as client:
+        with httpx.Client(base_url=server.base, timeout=300) as client:
             while not stop.is_set():
+                phase = current[0]  # a call counts for the slice it started in
                 started = time.perf_counter()
                 client.get("/healthz").raise_for_status()
                 waited = (time.perf_counter() - started) * 1000
@@ -132,21 +145,45 @@ def run_phase(server: Server, seconds: float, clients: int,
 
     def attack() -> None:
         while not stop.is_set():
+            if not on.wait(0.05):
+                continue
+            with switch:  # never starts a request once the controller switched off
+                if not on.is_set():
+                    continue
+                idle.clear()
             started = time.perf_counter()
             outcome, size = hostile()
-            phase.hostile.append((outcome, time.perf_counter() - started, size))
-            stop.wait(pause)
+            loud.hostile.append((outcome, time.perf_counter() - started, size))
+            idle.set()
+            if pause:
+                time.sleep(pause)
 
-    threads = [threading.Thread(target=healthz) for _ in range(clients)]
-    if hostile is not None:
-        threads.append(threading.Thread(target=attack))
+    threads = [threading.Thread(target=healthz) for _ in range(args.healthz_clients)]
+    threads.append(threading.Thread(target=attack))
     for thread in threads:
         thread.start()
-    time.sleep(seconds)
+    time.sleep(0.5)  # the connections are open: counting starts now
+    with lock:
+        quiet.healthz, quiet.longest_ms = 0, 0.0
+    for _ in range(args.rounds):
+        started = time.perf_counter()
+        time.sleep(args.slice)
+        with lock:
+            quiet.seconds += time.perf_counter() - started
+            current[0] = loud
+            started = time.perf_counter()
+        on.set()
+        time.sleep(args.slice)
+        with switch:
+            on.clear()
+        idle.wait()  # the last hostile request answered: its slice ends here
+        with lock:
+            loud.seconds += time.perf_counter() - started
+            current[0] = quiet
     stop.set()
     for thread in threads:
         thread.join()
-    return phase
+    return quiet, loud
 
 
 def bodies() -> list[tuple[str, bytes, bool]]:
@@ -166,20 +203,19 @@ def measure(name: str, env: dict[str, str], args) -> list[dict]:
             def hostile(body=body, chunked=chunked):
                 return send_raw(server.port, body, chunked=chunked, timeout=args.timeout)
             for mode, pause in (("paced", args.pause), ("flood", 0.0)):
-                # The baseline right before: the machine is shared, its load drifts.
-                quiet = run_phase(server, args.seconds, args.healthz_clients, None)
-                loud = run_phase(server, args.seconds, args.healthz_clients, hostile, pause)
-                rows.append(_row(name, f"{label} ({mode})", quiet, loud, args.seconds))
+                quiet, loud = run_interleaved(server, args, hostile, pause)
+                rows.append(_row(name, f"{label} ({mode})", quiet, loud))
                 print(_line(rows[-1]), flush=True)
     return rows
 
 
-def _row(server: str, label: str, quiet: Phase, loud: Phase, seconds: float) -> dict:
+def _row(server: str, label: str, quiet: Phase, loud: Phase) -> dict:
     outcomes = sorted({outcome for outcome, _, _ in loud.hostile})
     times = sorted(s for _, s, _ in loud.hostile)
+    quiet_rate, loud_rate = quiet.healthz / quiet.seconds, loud.healthz / loud.seconds
     return {"server": server, "body": label,
-            "quiet_per_s": quiet.healthz / seconds, "hostile_per_s": loud.healthz / seconds,
-            "ratio": loud.healthz / quiet.healthz if quiet.healthz else 0.0,
+            "quiet_per_s": quiet_rate, "hostile_per_s": loud_rate,
+            "ratio": loud_rate / quiet_rate if quiet_rate else 0.0,
             "quiet_longest_ms": quiet.longest_ms, "hostile_longest_ms": loud.longest_ms,
             "sent": len(loud.hostile), "outcomes": "/".join(outcomes),
             "median_s": times[len(times) // 2] if times else None,
@@ -196,7 +232,9 @@ def _line(row: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
+    parser.add_argument("--rounds", type=int, default=6,
+                        help="quiet and hostile slices of each body, alternating")
+    parser.add_argument("--slice", type=float, default=1.0, help="seconds of each slice")
     parser.add_argument("--healthz-clients", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="seconds a hostile request may take")

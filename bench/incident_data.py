@@ -22,10 +22,14 @@ What the data holds (seeded: the same parameters, seed and anchor give the same 
   report far more than others); the point is the grid's ST_PointOnSurface; the grid's
   first worker answers for it (demo grid workers are created when there are none); a
   小类 drawn with lognormal weights; source and urgency with fixed shares;
+- who: the incident is held by its village's centre (`owner_unit_id`; the township's when
+  escalated), and, once dispatched, handled by one of 14 departments' unit in its county
+  (`handler_unit_id`). The centre of every area from village up and each county's
+  department units are made when missing (`_ensure_units`);
 - `1 - open_share` are finished, reported over the `days` days before the anchor (more on
   weekdays, mostly in office hours, volume growing by a quarter over the period): 5.5 %
-  never filed (作废 or 并单), the others filed ~1.5 h after the report, dispatched to one of
-  15 departments ~1 h later, handled after ~30 h (lognormal), 7 % reworked (1 %
+  never filed (作废 or 并单), the others filed ~1.5 h after the report, dispatched to a
+  department ~1 h later, handled after ~30 h (lognormal), 7 % reworked (1 %
   twice; ~24 h more each time), verified ~4 h later (on time within 8 h), closed ~2 h later,
   and 70 % of those closed three days before the anchor evaluated with a rating. Overdue
   (ever_overdue) when handling took over 5 days or filing over 8 h, and 2 % more at
@@ -38,7 +42,12 @@ What the data holds (seeded: the same parameters, seed and anchor give the same 
   those whose clock runs (not suspended): their step fell due in the hour before it, and
   they are yellow, not yet red (the deadline sweep's work). The others turn neither yellow
   nor red within STABLE_HOURS (24 h) after the anchor, so a sweep at any instant of that
-  window finds the same work.
+  window finds the same work;
+- clocks: every open incident has its step clock in `case_clock` (the kernel's,
+  core/workflow/clocks.py: case type and subject "incident", name "step", the 小类's limit
+  and citation, the same instants and colour as the incident's mirror columns, not
+  escalated), running, or paused with what was left when suspended. No hand-offs, timeline
+  or links: those tables are emptied with the incidents.
 """
 
 import hashlib
@@ -56,7 +65,7 @@ from sqlalchemy.orm import Session
 
 from core.migrate import upgrade
 
-GENERATOR = 2  # bump when the data this module makes changes: older databases are rebuilt
+GENERATOR = 3  # bump when the data this module makes changes: older databases are rebuilt
 DEFAULT_SEED = 20261122
 STABLE_HOURS = 24
 HOUR = 3600.0
@@ -66,9 +75,11 @@ SHANGHAI_OFFSET = 8 * HOUR  # no daylight saving time in China
 SOURCES = (("grid_worker", 0.55), ("patrol", 0.15), ("hotline", 0.15), ("citizen_app", 0.12),
            ("inspection", 0.03))
 URGENCIES = (("normal", 0.85), ("urgent", 0.12), ("critical", 0.03))
-UNITS = ("城管执法局", "住建局", "生态环境局", "市场监管局", "交通运输局", "水利局", "自然资源局",
-         "公安分局", "卫健局", "应急管理局", "供水公司", "供电公司", "燃气公司", "街道办事处",
-         "社区居委会")
+# The departments an incident is dispatched to (migration 0012's `department` codes), most
+# work first: the handling unit is that department's unit in the incident's county.
+DEPARTMENTS = ("chengguan", "housing", "ecology", "market", "transport", "natural_resources",
+               "agriculture", "police", "health", "emergency", "culture", "fire",
+               "government_services", "governance")
 URGENCY_NAMES = tuple(name for name, _ in URGENCIES)
 SOURCE_NAMES = tuple(name for name, _ in SOURCES)
 STATE_NAMES = ("reported", "filed", "dispatched", "handling", "handled", "verified",
@@ -204,6 +215,7 @@ def _prepare(url: str, *, seed: int) -> None:
                     "WHERE code LIKE :p || '%'"), {"p": prefix}).one()
                 load_demo_workers(session, city_code=city, seed=seed,
                                   workers=min(grids, max(villages, round(grids * 0.81))))
+            _ensure_units(session)
             session.execute(text(
                 "INSERT INTO app_user (username, password_hash, full_name, role, scope_code, "
                 "is_active, version) SELECT 'bench_reporter', '!', '基准测试', 'supervisor', "
@@ -212,6 +224,39 @@ def _prepare(url: str, *, seed: int) -> None:
             session.commit()
     finally:
         engine.dispose()
+
+
+def _ensure_units(session: Session) -> None:
+    """The units incidents are held by and dispatched to, where missing: the centre of
+    every area from village up (as migration 0014 makes them, under its parent centre) and
+    in each county a unit of each department (core/units/demo.py makes the same and more,
+    with the demo accounts, which a bench database has not)."""
+    from core.units.demo import DEPARTMENT_PLATFORM
+
+    for level in ("city", "county", "township", "village"):
+        session.execute(text("""
+            INSERT INTO unit (code, name, kind, platform, department_code, parent_id,
+                              seat_code, location)
+            SELECT a.code || '-centre', a.name || '网格化服务管理中心', 'centre', 'grid',
+                   'governance', p.id, a.code, ST_PointOnSurface(a.geom)
+            FROM area a LEFT JOIN unit p ON p.kind = 'centre' AND p.is_active
+                 AND p.seat_code = area_parent_code(a.code)
+            WHERE a.level = :level
+              AND NOT EXISTS (SELECT 1 FROM unit u WHERE u.kind = 'centre' AND u.is_active
+                              AND u.seat_code = a.code)"""), {"level": level})
+    session.execute(text("""
+        INSERT INTO unit (code, name, kind, platform, department_code, seat_code, location)
+        SELECT a.code || '-department-' || d.code, a.name || d.name, 'department',
+               COALESCE((CAST(:platforms AS jsonb)) ->> d.code, 'enforcement'), d.code,
+               a.code, ST_PointOnSurface(a.geom)
+        FROM area a CROSS JOIN department d
+        WHERE a.level = 'county'
+          AND NOT EXISTS (SELECT 1 FROM unit u WHERE u.code = a.code || '-department-' || d.code)
+        """), {"platforms": json.dumps(DEPARTMENT_PLATFORM)})
+    session.execute(text("""
+        INSERT INTO unit_area (unit_id, area_code)
+        SELECT u.id, u.seat_code FROM unit u
+        WHERE NOT EXISTS (SELECT 1 FROM unit_area ua WHERE ua.unit_id = u.id)"""))
 
 
 @dataclass(frozen=True)
@@ -344,7 +389,7 @@ def generate(context: _Context, *, count: int, open_share: float, overdue_share:
                            np.where(evaluated, "evaluated", "closed"))
     rating[done[evaluated]] = rng.choice([5, 4, 3, 2, 1], size=evaluated.sum(),
                                          p=[0.55, 0.3, 0.1, 0.03, 0.02])
-    unit[done[filed_ok]] = _units(rng, filed_ok.sum())
+    unit[done[filed_ok]] = _departments(rng, filed_ok.sum())
     ever_overdue[done] = filed_ok & ((handling > 120 * HOUR) | (filing > 8 * HOUR)
                                      | (rng.random(m) < 0.02))
     verified_on_time[done[filed_ok]] = verify[filed_ok] <= 8 * HOUR
@@ -407,7 +452,7 @@ def generate(context: _Context, *, count: int, open_share: float, overdue_share:
     deadline[opened] = np.where(
         running, np.where(due_now, "yellow", "green"),
         np.where(suspended_at >= due, "red", np.where(suspended_at >= warn, "yellow", "green")))
-    unit[opened[has_dispatch]] = _units(rng, has_dispatch.sum())
+    unit[opened[has_dispatch]] = _departments(rng, has_dispatch.sum())
     rework[opened] = reworked.astype(np.int64)
     returns[opened] = returned.astype(np.int64)
     suspended_from[opened[~running]] = "handling"
@@ -421,7 +466,7 @@ def generate(context: _Context, *, count: int, open_share: float, overdue_share:
         "urgency": _codes(_choice(rng, URGENCIES, n), URGENCY_NAMES),
         "source": _codes(_choice(rng, SOURCES, n), SOURCE_NAMES),
         "state": _codes(state, STATE_NAMES), "version": 1 + events + rework + returns,
-        "escalated": escalated, "unit": _codes(unit, UNITS),
+        "escalated": escalated, "unit": _codes(unit, DEPARTMENTS),
         "step": _codes(step, STEP_NAMES), "deadline": _codes(deadline, DEADLINES),
         "ever_overdue": ever_overdue,
         "on_time": np.array([-1 if v is None else int(v) for v in verified_on_time]),
@@ -439,9 +484,9 @@ def _codes(values: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return pd.Categorical(values, categories=names).codes.astype(np.int64)
 
 
-def _units(rng: np.random.Generator, n: int) -> np.ndarray:
-    weights = 1 / np.arange(1, len(UNITS) + 1) ** 0.8  # a few departments take most work
-    return rng.choice(np.array(UNITS, dtype=object), size=n, p=weights / weights.sum())
+def _departments(rng: np.random.Generator, n: int) -> np.ndarray:
+    weights = 1 / np.arange(1, len(DEPARTMENTS) + 1) ** 0.8  # a few take most work
+    return rng.choice(np.array(DEPARTMENTS, dtype=object), size=n, p=weights / weights.sum())
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -449,27 +494,44 @@ def _units(rng: np.random.Generator, n: int) -> np.ndarray:
 # The generated rows go into a temporary table with a binary COPY, made by numpy in one
 # piece per chunk (every field has a fixed width: NaN stands for a missing instant, -1 for
 # a missing name or number), then into incident with one INSERT … SELECT that turns codes
-# back into names and joins each row's grid. A CSV of the same rows took two minutes.
+# back into names and joins each row's grid (and its centres) and its handling unit. A CSV
+# of the same rows took two minutes. Incident k of the frame gets id k + 1, so its clock
+# finds it without a second look-up.
 INSERT_SQL = """
-    INSERT INTO incident (category_id, urgency, source, description, address, geom,
-        grid_id, grid_code, responsible_worker_id, reporter_id, state, version, owner_code,
-        owner_platform, handler_unit, reported_at, filed_at, dispatched_at, handled_at,
-        verified_at, closed_at, step, step_started_at, step_warn_at, step_due_at, deadline,
-        overdue_escalated, ever_overdue, verified_on_time, suspended_from, suspended_at,
-        remaining_seconds, warn_remaining_seconds, rework_count, return_count,
+    INSERT INTO incident (id, category_id, urgency, source, description, address, geom,
+        grid_id, grid_code, responsible_worker_id, reporter_id, state, version, owner_unit_id,
+        owner_code, owner_platform, handler_unit_id, reported_at, filed_at, dispatched_at,
+        handled_at, verified_at, closed_at, step, step_started_at, step_warn_at, step_due_at,
+        deadline, ever_overdue, verified_on_time, suspended_from, rework_count, return_count,
         escalation_count, rating, duplicate_candidates)
-    SELECT v.category_id, (%(urgencies)s::text[])[v.urgency + 1],
+    SELECT v.n + 1, v.category_id, (%(urgencies)s::text[])[v.urgency + 1],
         (%(sources)s::text[])[v.source + 1], '基准测试事件', '', g.point, g.id, g.code,
         g.worker, %(reporter)s, (%(states)s::text[])[v.state + 1], v.version,
+        CASE WHEN v.escalated THEN g.township_centre ELSE g.village_centre END,
         CASE WHEN v.escalated THEN left(g.code, 9) ELSE left(g.code, 12) END, 'grid',
-        (%(units)s::text[])[v.unit + 1], {times}, (%(steps)s::text[])[v.step + 1],
-        {step_times}, (%(deadlines)s::text[])[v.deadline + 1], false, v.ever_overdue,
+        h.unit_id, {times}, (%(steps)s::text[])[v.step + 1], {step_times},
+        (%(deadlines)s::text[])[v.deadline + 1], v.ever_overdue,
         CASE v.on_time WHEN 1 THEN true WHEN 0 THEN false END,
-        CASE WHEN v.suspended THEN 'handling' END, {suspended_at},
-        NULLIF(v.remaining, 'NaN'), NULLIF(v.warn_remaining, 'NaN'), v.rework, v.returns,
+        CASE WHEN v.suspended THEN 'handling' END, v.rework, v.returns,
         v.escalated::int, NULLIF(v.rating, -1), '[]'::jsonb
     FROM bench_incident_rows v JOIN bench_grid g ON g.k = v.grid
+    LEFT JOIN bench_handler h ON h.county = left(g.code, 6) AND h.k = v.unit
     ORDER BY v.n"""
+# Every open incident's running step clock (core/workflow/clocks.py; paused while 挂账),
+# as the kernel keeps it: its rule from the 小类, the instants the incident mirrors.
+CLOCKS_SQL = """
+    INSERT INTO case_clock (subject_type, subject_id, case_type, name, "limit", citation,
+        started_at, warn_at, due_at, colour, escalated, paused_at, paused_seconds,
+        remaining_seconds, warn_remaining_seconds, late)
+    SELECT 'incident', i.id, 'incident', 'step',
+        COALESCE(c.time_limits -> i.urgency ->> i.step, ''),
+        COALESCE(NULLIF(c.standard, ''), '事项') || ' ' || c.code || ' ' || c.name,
+        i.step_started_at, i.step_warn_at, i.step_due_at, i.deadline, false,
+        {suspended_at}, 0, NULLIF(v.remaining, 'NaN'), NULLIF(v.warn_remaining, 'NaN'), false
+    FROM bench_incident_rows v JOIN incident i ON i.id = v.n + 1
+    JOIN category c ON c.id = i.category_id
+    WHERE i.step IS NOT NULL
+    ORDER BY i.id"""
 # The columns of the generated frame, as the temporary table types them.
 ROW_TYPES = {"grid": "int", "category_id": "bigint", "urgency": "int", "source": "int",
                "state": "int", "version": "int", "escalated": "bool", "unit": "int",
@@ -482,15 +544,16 @@ ROW_TYPES = {"grid": "int", "category_id": "bigint", "urgency": "int", "source":
 NUMPY_TYPES = {"int": ">i4", "bigint": ">i8", "float8": ">f8", "bool": "u1"}
 
 
+def _instant(name: str) -> str:
+    return f"to_timestamp(NULLIF(v.{name}, 'NaN'))"
+
+
 def _insert_sql() -> str:
-    def instant(name: str) -> str:
-        return f"to_timestamp(NULLIF(v.{name}, 'NaN'))"
     return INSERT_SQL.format(
-        times=", ".join(instant(n) for n in ("reported_at", "filed_at", "dispatched_at",
-                                             "handled_at", "verified_at", "closed_at")),
-        step_times=", ".join(instant(n) for n in ("step_started_at", "step_warn_at",
-                                                  "step_due_at")),
-        suspended_at=instant("suspended_at"))
+        times=", ".join(_instant(n) for n in ("reported_at", "filed_at", "dispatched_at",
+                                              "handled_at", "verified_at", "closed_at")),
+        step_times=", ".join(_instant(n) for n in ("step_started_at", "step_warn_at",
+                                                   "step_due_at")))
 
 
 def _copy_rows(conn: psycopg.Connection, frame: pd.DataFrame, *, chunk: int) -> None:
@@ -519,60 +582,94 @@ def _copy_rows(conn: psycopg.Connection, frame: pd.DataFrame, *, chunk: int) -> 
         copy.write(b"\xff\xff")  # the trailer: a field count of -1
 
 
+# Emptied before a load: the incidents and everything the kernel keeps about them.
+KERNEL_TABLES = ("case_clock", "handoff", "timeline_event", "case_link")
+LOADED = ("incident", "case_clock")  # their indexes and foreign keys are rebuilt after
+
+
+def _constraints(conn: psycopg.Connection, table: str) -> tuple[list, list]:
+    """A table's secondary indexes (those no constraint owns) and its foreign keys."""
+    indexes = conn.execute("""
+        SELECT indexname, indexdef FROM pg_indexes
+        WHERE schemaname = current_schema() AND tablename = %(t)s
+          AND indexname::regclass NOT IN (SELECT conindid FROM pg_constraint
+                                         WHERE conrelid = %(t)s::regclass)
+        ORDER BY indexname""", {"t": table}).fetchall()
+    foreign_keys = conn.execute("""
+        SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+        WHERE conrelid = %(t)s::regclass AND contype = 'f' ORDER BY conname""",
+                                {"t": table}).fetchall()
+    return indexes, foreign_keys
+
+
 def _load(url: str, frame: pd.DataFrame, *, reporter_id: int, chunk: int = 100_000) -> None:
-    """TRUNCATE; drop the secondary indexes and the foreign keys, insert, add them back;
-    VACUUM ANALYZE."""
-    statement = _insert_sql()
+    """TRUNCATE; drop the secondary indexes and the foreign keys of incident and
+    case_clock, insert the incidents and their clocks, add them back; VACUUM ANALYZE."""
     vocabulary = {"urgencies": list(URGENCY_NAMES), "sources": list(SOURCE_NAMES),
-                  "states": list(STATE_NAMES), "units": list(UNITS), "steps": list(STEP_NAMES),
+                  "states": list(STATE_NAMES), "steps": list(STEP_NAMES),
                   "deadlines": list(DEADLINES), "reporter": reporter_id}
     with psycopg.connect(_libpq(url)) as conn:
-        indexes = conn.execute("""
-            SELECT indexname, indexdef FROM pg_indexes
-            WHERE schemaname = current_schema() AND tablename = 'incident'
-              AND indexname::regclass NOT IN (SELECT conindid FROM pg_constraint
-                                             WHERE conrelid = 'incident'::regclass)
-            ORDER BY indexname""").fetchall()
-        # Its foreign keys too: checked row by row they take three minutes for 1,000,000
+        # Foreign keys too: checked row by row they take three minutes for 1,000,000
         # rows, added back afterwards they are checked in one pass each.
-        foreign_keys = conn.execute("""
-            SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
-            WHERE conrelid = 'incident'::regclass AND contype = 'f' ORDER BY conname
-            """).fetchall()
-        conn.execute("TRUNCATE incident RESTART IDENTITY CASCADE")
-        for name, _ in indexes:
-            conn.execute(f'DROP INDEX "{name}"')
-        for name, _ in foreign_keys:
-            conn.execute(f'ALTER TABLE incident DROP CONSTRAINT "{name}"')
-        # Grid k of the generator is the k-th grid in code order: its id, point and worker.
-        # Statistics first: workers _prepare has just inserted have none, and without them
-        # the per-grid worker lookup walks every worker for each grid (hours on the
-        # 100,000-grid province, seconds once analysed).
-        conn.execute("ANALYZE area, grid_worker, grid_assignment")
-        conn.execute("""
-            CREATE TEMP TABLE bench_grid ON COMMIT DROP AS
-            SELECT (row_number() OVER (ORDER BY a.code) - 1)::int AS k, a.id, a.code,
-                   ST_PointOnSurface(a.geom) AS point,
-                   (SELECT w.id FROM grid_worker w JOIN grid_assignment ga
-                    ON ga.worker_id = w.id WHERE ga.grid_id = a.id
-                    ORDER BY w.staff_code LIMIT 1) AS worker
-            FROM area a WHERE a.level = 'grid'""")
+        dropped = {table: _constraints(conn, table) for table in LOADED}
+        conn.execute(f"TRUNCATE incident, {', '.join(KERNEL_TABLES)} RESTART IDENTITY CASCADE")
+        for table, (indexes, foreign_keys) in dropped.items():
+            for name, _ in indexes:
+                conn.execute(f'DROP INDEX "{name}"')
+            for name, _ in foreign_keys:
+                conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        _lookups(conn)
         started = time.perf_counter()
         _copy_rows(conn, frame, chunk=chunk)
-        conn.execute(statement, vocabulary)
+        conn.execute(_insert_sql(), vocabulary)
+        conn.execute("SELECT setval(pg_get_serial_sequence('incident', 'id'), "
+                     "(SELECT max(id) FROM incident))")
+        conn.execute(CLOCKS_SQL.format(suspended_at=_instant("suspended_at")))
         inserted = time.perf_counter()
         conn.execute("SET maintenance_work_mem = '512MB'")
-        for _, definition in indexes:
-            conn.execute(definition)
-        for name, definition in foreign_keys:
-            conn.execute(f'ALTER TABLE incident ADD CONSTRAINT "{name}" {definition}')
+        for table, (indexes, foreign_keys) in dropped.items():
+            for _, definition in indexes:
+                conn.execute(definition)
+            for name, definition in foreign_keys:
+                conn.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
         conn.commit()
         indexed = time.perf_counter()
     with psycopg.connect(_libpq(url), autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE incident")
-    err.print(f"inserted in {inserted - started:.0f} s, {len(indexes)} indexes and "
-              f"{len(foreign_keys)} foreign keys in {indexed - inserted:.0f} s, vacuumed in "
+        conn.execute("VACUUM ANALYZE incident, case_clock, handoff")
+    count = sum(len(indexes) for indexes, _ in dropped.values())
+    keys = sum(len(foreign_keys) for _, foreign_keys in dropped.values())
+    err.print(f"inserted in {inserted - started:.0f} s, {count} indexes and {keys} foreign "
+              f"keys in {indexed - inserted:.0f} s, vacuumed in "
               f"{time.perf_counter() - indexed:.0f} s")
+
+
+def _lookups(conn: psycopg.Connection) -> None:
+    """What INSERT_SQL joins: grid k of the generator is the k-th grid in code order (its
+    id, point, worker and the centres of its village and township), and each county's unit
+    of each department.
+
+    Statistics first: workers _prepare has just inserted have none, and without them the
+    per-grid worker lookup walks every worker for each grid (hours on the 100,000-grid
+    province, seconds once analysed)."""
+    conn.execute("ANALYZE area, grid_worker, grid_assignment, unit")
+    conn.execute("""
+        CREATE TEMP TABLE bench_grid ON COMMIT DROP AS
+        SELECT (row_number() OVER (ORDER BY a.code) - 1)::int AS k, a.id, a.code,
+               ST_PointOnSurface(a.geom) AS point,
+               (SELECT w.id FROM grid_worker w JOIN grid_assignment ga
+                ON ga.worker_id = w.id WHERE ga.grid_id = a.id
+                ORDER BY w.staff_code LIMIT 1) AS worker,
+               (SELECT u.id FROM unit u WHERE u.kind = 'centre' AND u.is_active
+                AND u.seat_code = left(a.code, 12)) AS village_centre,
+               (SELECT u.id FROM unit u WHERE u.kind = 'centre' AND u.is_active
+                AND u.seat_code = left(a.code, 9)) AS township_centre
+        FROM area a WHERE a.level = 'grid'""")
+    conn.execute("""
+        CREATE TEMP TABLE bench_handler ON COMMIT DROP AS
+        SELECT u.seat_code AS county, (d.k - 1)::int AS k, u.id AS unit_id
+        FROM unnest(%(departments)s::text[]) WITH ORDINALITY AS d(code, k)
+        JOIN unit u ON u.kind = 'department' AND u.department_code = d.code
+                   AND length(u.seat_code) = 6""", {"departments": list(DEPARTMENTS)})
 
 
 def _census(url: str, anchor: datetime) -> dict:
@@ -585,7 +682,13 @@ def _census(url: str, anchor: datetime) -> dict:
                    count(*) FILTER (WHERE closed_at IS NOT NULL),
                    min(reported_at), max(reported_at)
             FROM incident""", (anchor,)).fetchone()
+        clocks = conn.execute("""
+            SELECT count(*) FILTER (WHERE paused_at IS NULL),
+                   count(*) FILTER (WHERE paused_at IS NULL AND due_at <= %s)
+            FROM case_clock WHERE case_type = 'incident' AND stopped_at IS NULL""",
+                              (anchor,)).fetchone()
     return {"incidents": row[0], "open": row[1], "due_at_anchor": row[2], "closed": row[3],
+            "clocks_running": clocks[0], "clocks_due_at_anchor": clocks[1],
             "first_report": row[4].isoformat() if row[4] else None,
             "last_report": row[5].isoformat() if row[5] else None}
 

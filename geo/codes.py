@@ -5,7 +5,7 @@ A city's subtree is every code starting with its first four digits; any other ar
 subtree is every code starting with its own code.
 """
 
-from core.codes import prefix_range
+from core.codes import parent_code, prefix_range, subtree_prefix_of
 from geo.enums import AreaLevel
 
 # Township suffix ranges (GB/T 10114): 001-099 street 街道, 100-199 town 镇, 200-399 township 乡.
@@ -15,8 +15,8 @@ VILLAGE_KIND_RANGES = {"community": (1, 199), "village": (200, 399)}
 
 
 def subtree_prefix(code: str, level: AreaLevel) -> str:
-    """The code prefix shared by an area and everything below it."""
-    return code[:4] if level is AreaLevel.city else code
+    """The code prefix shared by an area and everything below it (core/codes.py)."""
+    return subtree_prefix_of(code)
 
 
 # Every code: digits sort below ':' in the "C" collation.
@@ -24,12 +24,9 @@ ALL_CODES = prefix_range("")
 
 
 def expected_parent_code(code: str, level: AreaLevel) -> str | None:
-    """The parent's code implied by a code; None for a city, the root."""
-    if level is AreaLevel.city:
-        return None
-    if level is AreaLevel.county:
-        return code[:4] + "00"
-    return code[: level.parent.code_length]
+    """The parent's code implied by a code; None for a city, the root of the hierarchy
+    (core/codes.py counts provinces above it; the area table stops at the city)."""
+    return None if level is AreaLevel.city else parent_code(code)
 
 
 def ancestor_codes(code: str, level: AreaLevel) -> list[str]:

@@ -20,9 +20,9 @@ from shapely.geometry import shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.codes import subtree_range
 from core.errors import InvalidInput, NotFound
 from core.progress import StageProgress
-from core.scope import prefix_range
 from geo.codes import TOWNSHIP_KIND_RANGES, VILLAGE_KIND_RANGES, ancestor_codes
 from geo.crs import geometry_to_wgs84, parse_crs
 from geo.demo_names import TOWNSHIP_SUFFIX, VILLAGE_SUFFIX, NameMaker
@@ -260,7 +260,7 @@ def remove_city(session: Session, *, city_code: str) -> int:
     for level in ("grid", "village", "township", "county", "city"):
         removed += session.execute(
             text("DELETE FROM area WHERE level = :level AND code >= :low AND code < :high"),
-            {"level": level, **prefix_range(city_code[:4])}).rowcount
+            {"level": level, **subtree_range(city_code)}).rowcount
     return removed
 
 

@@ -4,10 +4,10 @@ exports) once registered by `register_layers()`.
 """
 
 from core.scope import Scope, prefix_range
-from core.users.enums import Permission
 from geo.layers import Cluster, Filter, Layer, register
 from grid.incidents.enums import LABELS_ZH, DeadlineColour, State
 from grid.incidents.service import scope_sql
+from grid.permissions import GridPermission
 
 DEADLINE_LABELS = {DeadlineColour.green: "正常", DeadlineColour.yellow: "预警",
                    DeadlineColour.red: "超期"}
@@ -58,7 +58,7 @@ INCIDENT_FILTERS = {
 
 INCIDENTS = Layer(
     name="incidents", title="Incidents", title_zh="事件",
-    permission=Permission.incidents_read, geometry_type="Point",
+    permission=GridPermission.incidents_read, geometry_type="Point",
     source="incident JOIN category c ON c.id = incident.category_id",
     geom="incident.geom", key="incident.id", key_type=int, tile_id="incident.id",
     properties=(("id", "incident.id"), ("state", "incident.state"),
@@ -85,7 +85,7 @@ INCIDENTS = Layer(
 
 STAFF = Layer(
     name="staff", title="Grid workers' latest positions", title_zh="网格员位置",
-    permission=Permission.incidents_read, geometry_type="Point",
+    permission=GridPermission.incidents_read, geometry_type="Point",
     source="staff_position p JOIN grid_worker w ON w.user_id = p.user_id",
     geom="p.geom", key="w.id", key_type=int, tile_id="w.id",
     properties=(("worker_id", "w.id"), ("name", "w.name"),

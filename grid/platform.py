@@ -25,7 +25,9 @@ def _setup() -> None:
     from core.workflow import case_types
     from grid.incidents.case_type import INCIDENT
     from grid.layers import register_layers
+    from grid.permissions import grant_all
 
+    grant_all()
     scope.own_grids_are(OWN_GRIDS_SQL)
     case_types.register(INCIDENT)
     register_layers()

@@ -10,6 +10,7 @@
  *   gridgovI18n.t("queue.title");            // "待办" or "Queue"
  *   gridgovI18n.t("count", {n: 3});          // "{n} 件" → "3 件"
  *   gridgovI18n.onChange(() => redraw());    // after a switch, for text drawn by script
+ *   gridgovI18n.problem(error.problem);      // an API problem in words, by its `code`
  */
 (function () {
   "use strict";
@@ -77,10 +78,58 @@
     listeners.push(listener);
   }
 
+  // The API's problem codes (api/errors.py: every problem has a stable `code`) that a user
+  // meets on the pages, in words; any other problem shows its own `detail`.
+  const PROBLEMS = {
+    handler_unit_required: ["请选择处置单位", "Choose the handling unit"],
+    unit_required: ["请选择接收单位", "Choose the receiving unit"],
+    unit_unknown: ["没有这个单位，或它已停用", "No such unit, or it is no longer active"],
+    dispatch_unit_outside: ["该单位的辖区不包含事件所在网格，请改派覆盖此处的单位",
+                            "That unit's territory does not contain the incident: choose one "
+                            + "that covers it"],
+    handler_not_member: ["所选承办人不是该单位的在岗成员",
+                         "The handler chosen is not an active member of that unit"],
+    assign_target_invalid: ["只能下派给本级以下、辖区包含事件的单位",
+                            "Assign only to a unit below the holder whose territory "
+                            + "contains the incident"],
+    refer_target_invalid: ["该单位的辖区不包含事件，不能转办给它",
+                           "That unit's territory does not contain the incident"],
+    refer_target_missing: ["请选择转办的平台、部门或单位",
+                           "Choose a platform, a department or a unit to refer to"],
+    no_unit_covers: ["所选平台/部门没有覆盖事件所在地的单位",
+                     "No unit of that platform or department covers the incident's place"],
+    not_the_receiver: ["此流转不是交给您所在单位的，不能签收或退回",
+                       "This hand-off is addressed to a unit where you hold no desk"],
+    handoff_pending: ["已有流转等待签收，签收或退回后才能再流转",
+                      "A hand-off awaits its signature: it must be signed or returned first"],
+    handoff_answered: ["该流转已被签收或退回", "The hand-off was answered already"],
+    no_level_above: ["已是最高一级，无法再上报", "There is no level above to escalate to"],
+    stale_version: ["事件已被他人改动，请按最新状态办理",
+                    "Someone else changed the incident: act on its current state"],
+    move_not_allowed_now: ["事件当前状态下不能办理此操作",
+                           "This move is not possible in the incident's current state"],
+    move_not_for_role: ["您的角色不能办理此操作", "Your role cannot make this move"],
+    not_your_task: ["此任务已指定给其他承办人", "This task is named to another handler"],
+    reason_required: ["请填写理由", "Give a reason"],
+    rating_required: ["请选择评分", "Choose a rating"],
+    subject_final: ["事件已办结，不能再流转", "The incident is finished: nothing to hand off"],
+  };
+  for (const [code, [zh, en]] of Object.entries(PROBLEMS)) {
+    strings[`problem.code.${code}`] = {zh, en};
+  }
+
+  // A problem (an ApiError's `problem` body) in the user's words: its code's text when
+  // known, else the server's own detail, else `fallback`.
+  function problem(body, fallback = "") {
+    const key = `problem.code.${body && body.code}`;
+    return strings[key] ? t(key) : (body && body.detail) || fallback;
+  }
+
   document.addEventListener("click", (event) => {
     if (event.target.closest("[data-i18n-switch]")) setLang(lang === "zh" ? "en" : "zh");
   });
   document.addEventListener("DOMContentLoaded", () => apply());
 
-  window.gridgovI18n = {add, t, apply, setLang, onChange, get lang() { return lang; }};
+  window.gridgovI18n = {add, t, apply, setLang, onChange, problem,
+                        get lang() { return lang; }};
 })();

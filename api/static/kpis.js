@@ -1,7 +1,7 @@
 /* The KPI page (/kpis, api/pages.py): logs in (session.js), then draws the KPIs of an
- * area, a department or a grid worker with Chart.js (vendored under /static/vendor).
+ * area, a handling unit or a grid worker with Chart.js (vendored under /static/vendor).
  *
- * What it shows comes from the address: /kpis?area=430202 (or department=…, worker=…),
+ * What it shows comes from the address: /kpis?area=430202 (or unit=<id>, worker=<id>),
  * with since=YYYY-MM-DD and until=YYYY-MM-DD (excluded) for another period than the API's
  * default, the last 30 days; with no subject, the user's own scope area. The page holds
  * no data of its own: every figure is the authenticated API's answer, inside the user's
@@ -40,7 +40,7 @@
     "kpi.cases": {zh: "件", en: "cases"},
     "kpi.period": {zh: "{since} 至 {until}（{days} 天）", en: "{since} to {until} ({days} days)"},
     "kpi.loading": {zh: "加载中…", en: "Loading…"},
-    "kpi.department": {zh: "处置部门", en: "Handling unit"},
+    "kpi.unit": {zh: "处置单位", en: "Handling unit"},
     "kpi.worker": {zh: "网格员 {code}", en: "Grid worker {code}"},
     "kpi.forbidden": {zh: "考核指标仅对中心工作人员和督导开放",
                       en: "The indicators are open to centre staff and supervisors only"},
@@ -64,7 +64,7 @@
   const RATES = ["close_rate", "on_time_close_rate", "rework_rate", "valid_report_rate",
                  "on_time_verification_rate"];
   const figureLabel = (key) => t(`figure.${key}`);
-  const SUBJECTS = ["area", "department", "worker"];
+  const SUBJECTS = ["area", "unit", "worker"];
   const COLOURS = {reported: "#6c757d", filed: "#1d3557", closed: "#2a9d8f", rate: "#e76f00"};
   const DAY_MS = 24 * 3600 * 1000;
 
@@ -200,13 +200,13 @@
     page.nodes.childrenFigure.hidden = !children.length;
     drawChildren(page, children);
     renderChildrenTable(page, children);
-    document.body.dataset.loaded = `${subject.kind}:${subject.code || subject.department
+    document.body.dataset.loaded = `${subject.kind}:${subject.code || subject.unit_id
                                       || subject.worker_id}`;
   }
 
   function renderTitle(page, subject, period) {
     const kind = subject.kind === "area" ? t(`level.${subject.level}`)
-      : subject.kind === "department" ? t("kpi.department")
+      : subject.kind === "unit" ? t("kpi.unit")
         : t("kpi.worker", {code: subject.staff_code || ""});
     page.nodes.title.replaceChildren(element("strong", subject.name), element("span", ` · ${kind}`));
     const last = addDays(period.until.slice(0, 10), period.until.slice(11, 19) === "00:00:00" ? -1 : 0);

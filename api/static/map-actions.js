@@ -1,7 +1,8 @@
 /* One incident as a card, with its hand-offs (流转) for those who may hand off: escalate
- * one level up, assign down to a township or village that contains it, refer across to
- * another platform or a department. Used by the marker popups (map-incidents.js) and the
- * side panel (map-panel.js).
+ * one level up, assign down to a unit below the holder, refer across to a platform, a
+ * department or a unit (the form is handoff.js's, shared with the console; its unit lists
+ * are units.js's). Used by the marker popups (map-incidents.js) and the side panel
+ * (map-panel.js).
  *
  * The hand-off is POST /incidents/{id}/handoffs with the version the card was drawn from:
  * a move made meanwhile by someone else is a 409, shown from the problem's detail like a
@@ -15,7 +16,6 @@
   const {label, term, levelLabel} = gridgovMapInfo;
 
   const FINAL = new Set(["closed", "evaluated", "void", "merged"]);
-  const PLATFORMS = ["enforcement", "market_supervision", "convenience"];
 
   function detail(page, id) {
     return page.session.getJSON(`/incidents/${encodeURIComponent(id)}`);
@@ -39,7 +39,11 @@
       term("incident.category"), element("dd", incident.category.name),
       term("incident.state"), element("dd", incident.state_label),
       term("incident.deadline"), wrap("dd", deadlineBadge(incident.deadline)),
-      term("incident.owner"), element("dd", `${owner.name || owner.code} (${levelLabel(owner.level)})`),
+      term("incident.owner"), element("dd", owner.unit_name
+        ? `${owner.unit_name} · ${owner.name || owner.code} (${levelLabel(owner.level)})`
+        : `${owner.name || owner.code} (${levelLabel(owner.level)})`),
+      ...(incident.handler_unit ? [term("incident.handler"),
+                                   element("dd", incident.handler_unit.name)] : []),
       term("incident.reported"), element("dd", new Date(incident.reported_at).toLocaleString("zh-CN")),
     );
     const text = element("p", incident.description);
@@ -75,9 +79,7 @@
   function actions(page, incident, box, status) {
     const bar = document.createElement("div");
     bar.className = "gridgov-actions";
-    for (const kind of ["escalate", "assign", "refer"]) {
-      if (kind === "assign" && !assignTargets(incident).length) continue;
-      if (kind === "escalate" && !escalateTarget(incident)) continue;
+    for (const kind of gridgovHandoff.kinds(incident)) {
       bar.append(button(`handoff.${kind}`, `gridgov-${kind}`, () => {
         box.querySelector(".gridgov-handoff")?.remove();
         box.insertBefore(form(page, incident, kind, status), status);
@@ -86,84 +88,34 @@
     return bar;
   }
 
-  // One level up: the owner's parent in the incident's area chain (none above a city).
-  function escalateTarget(incident) {
-    const chain = incident.chain;
-    const at = chain.findIndex((area) => area.code === incident.owner.code);
-    return at > 0 ? chain[at - 1] : null;
+  function context(page) {
+    return {session: page.session, me: page.view.me};
   }
 
-  // Down: the townships and villages of the chain below the owner.
-  function assignTargets(incident) {
-    const owner = incident.owner.code;
-    return incident.chain.filter((area) => area.code.length > owner.length
-                                 && area.code.length <= 12 && area.code.startsWith(owner));
-  }
-
+  // The shared hand-off form (handoff.js); what it did shows in the card's status line.
   function form(page, incident, kind, status) {
-    const box = document.createElement("form");
-    box.className = `gridgov-handoff gridgov-handoff-${kind}`;
-    const target = targetField(incident, kind);
-    const reason = document.createElement("textarea");
-    Object.assign(reason, {name: "reason", rows: 2, maxLength: 2000});
-    const reasonLabel = wrap("label", label("span", "handoff.reason"));
-    reasonLabel.append(reason);
-    const send = label("button", "handoff.send");
-    send.type = "submit";
-    send.className = "gridgov-send";
-    const cancel = button("handoff.cancel", "gridgov-cancel", () => box.remove());
-    box.append(target, reasonLabel, send, cancel);
-    box.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      send.disabled = true;
-      await handOff(page, incident, kind, new FormData(box), status);
-      send.disabled = false;
-    });
+    const box = gridgovHandoff.form(context(page), incident, kind, {
+      submitText: t("handoff.send"), onCancel: () => box.remove(),
+      onSubmit: (body) => handOff(page, incident, kind, body, status)});
     return box;
   }
 
-  function targetField(incident, kind) {
-    const field = wrap("label", label("span", "handoff.target"));
-    if (kind === "escalate") {
-      field.append(element("strong", escalateTarget(incident).name));
-      return field;
-    }
-    const select = document.createElement("select");
-    select.name = kind === "assign" ? "to_code" : "to_platform";
-    const options = kind === "assign"
-      ? assignTargets(incident).map((area) => [area.code, `${area.name} (${levelLabel(area.level)})`])
-      : PLATFORMS.map((platform) => [platform, t(`platform.${platform}`)]);
-    for (const [value, text] of options) select.append(Object.assign(element("option", text), {value}));
-    field.append(select);
-    return field;
-  }
-
-  function bodyOf(incident, kind, data) {
-    const body = {kind, version: incident.version, reason: (data.get("reason") || "").trim()};
-    if (kind === "assign") body.to_code = data.get("to_code");
-    if (kind === "refer") body.to_platform = data.get("to_platform");
-    return body;
-  }
-
-  async function handOff(page, incident, kind, data, status) {
+  async function handOff(page, incident, kind, body, status) {
     status.classList.remove("gridgov-error");
+    delete status.dataset.code;
     try {
-      const answer = await page.session.postJSON(`/incidents/${incident.id}/handoffs`,
-                                                 bodyOf(incident, kind, data));
-      status.textContent = t("handoff.done", {kind: t(`handoff.${kind}`),
-                                              to: targetName(incident, answer)});
+      const answer = await page.session.postJSON(`/incidents/${incident.id}/handoffs`, body);
+      const to = await gridgovHandoff.receiverName(context(page), incident, answer);
+      status.textContent = t("handoff.done", {kind: t(`handoff.${kind}`), to});
       status.closest(".gridgov-incident-card")?.querySelector(".gridgov-handoff")?.remove();
       gridgovMap.emit("changed", page, page.view, {incident: incident.id, handoff: answer});
     } catch (error) {
       if (error instanceof gridgovSession.LoginRequired) return;
       status.classList.add("gridgov-error");
-      status.textContent = t("handoff.failed", {message: error.message});
+      if (error.problem?.code) status.dataset.code = error.problem.code;
+      status.textContent = t("handoff.failed", {
+        message: gridgovI18n.problem(error.problem, error.message)});
     }
-  }
-
-  function targetName(incident, handoff) {
-    if (handoff.to_platform && handoff.to_platform !== "grid") return t(`platform.${handoff.to_platform}`);
-    return incident.chain.find((area) => area.code === handoff.to_code)?.name || handoff.to_code;
   }
 
   window.gridgovMapActions = {card, detail, deadlineBadge};

@@ -69,7 +69,17 @@ class UserUpdate(BaseModel):
         return self
 
 
+class MembershipOut(BaseModel):
+    unit_id: int
+    position: str
+    platform: str
+    department: str | None
+    credential_valid: bool
+
+
 class MeOut(BaseModel):
     user: UserOut
     scope: dict = Field(description="the scope area: code, name, level")
     permissions: list[str]
+    # The units the user belongs to and in which position (the pages' queues and buttons).
+    memberships: list[MembershipOut] = []

@@ -178,8 +178,8 @@ def _destination(session: Session, case_type: CaseType, row: Any, *, kind: str,
         return _centre_above(session, row.owner_code)
     if kind == "assign":
         unit = _named_unit(session, to_unit_id)
-        below = (len(unit.seat_code) > len(row.owner_code)
-                 and contains(row.owner_code, unit.seat_code))
+        # Strictly inside the holder's area (a city's counties are as long as the city).
+        below = unit.seat_code != row.owner_code and contains(row.owner_code, unit.seat_code)
         if not (below and covers(session, unit.id, where)):
             raise InvalidInput(f"assign to a unit below {row.owner_code} whose territory "
                                f"contains the {case_type.subject_type} (at {where})",

@@ -6,17 +6,17 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from core.deps import Requires, SessionDep
 from core.security import Principal
-from core.users.enums import Permission
 from grid.categories import service
 from grid.categories.schemas import CategoryCreate, CategoryNode, CategoryUpdate
+from grid.permissions import GridPermission
 
 router = APIRouter(prefix="/api/v1/categories", tags=["categories"])
 
 Code = Annotated[str, Path(pattern=r"^[A-Z][0-9]{2}([0-9]{2})?$",
                            description="大类 (S01) or 小类 (S0102) code")]
 # Categories are not territorial: everyone who reads incidents reads the whole tree.
-Reader = Annotated[Principal, Depends(Requires(Permission.incidents_read))]
-Manager = Annotated[Principal, Depends(Requires(Permission.categories_manage))]
+Reader = Annotated[Principal, Depends(Requires(GridPermission.incidents_read))]
+Manager = Annotated[Principal, Depends(Requires(GridPermission.categories_manage))]
 
 
 @router.get("", response_model=list[CategoryNode])

@@ -13,6 +13,7 @@ from core.deps import Requires, SessionDep
 from core.errors import NotFound
 from core.scope import Scope
 from core.security import Principal
+from core.units.service import unit_names
 from core.users.enums import Permission
 from core.workflow.handoffs import handoff_dict
 from grid.incidents import flows, handoffs, lists, service
@@ -31,13 +32,14 @@ from grid.incidents.schemas import (
     PhotoOut,
     ReportIn,
 )
+from grid.permissions import GridPermission
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
-Reader = Annotated[Principal, Depends(Requires(Permission.incidents_read))]
-Reporter = Annotated[Principal, Depends(Requires(Permission.incidents_report))]
-Actor = Annotated[Principal, Depends(Requires(Permission.incidents_act))]
-HandsOff = Annotated[Principal, Depends(Requires(Permission.incidents_hand_off))]
+Reader = Annotated[Principal, Depends(Requires(GridPermission.incidents_read))]
+Reporter = Annotated[Principal, Depends(Requires(GridPermission.incidents_report))]
+Actor = Annotated[Principal, Depends(Requires(GridPermission.incidents_act))]
+HandsOff = Annotated[Principal, Depends(Requires(GridPermission.incidents_hand_off))]
 Receiver = Annotated[Principal, Depends(Requires(Permission.hand_offs_receive))]
 
 
@@ -112,7 +114,7 @@ def hand_off(incident_id: int, data: HandoffIn, principal: HandsOff, session: Se
     local unit of a platform or department) whose territory contains the incident."""
     handoff = handoffs.hand_off(session, incident_id=incident_id, data=data,
                                 principal=principal, settings=request.app.state.settings)
-    return handoff_dict(handoff)
+    return _with_names(session, handoff)
 
 
 @router.post("/{incident_id}/handoffs/{handoff_id}/sign", response_model=HandoffOut)
@@ -122,7 +124,7 @@ def sign_handoff(incident_id: int, handoff_id: int, principal: Receiver, session
     handoff = handoffs.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
                                       sign=True, reason=None, principal=principal,
                                       settings=request.app.state.settings)
-    return handoff_dict(handoff)
+    return _with_names(session, handoff)
 
 
 @router.post("/{incident_id}/handoffs/{handoff_id}/return", response_model=HandoffOut)
@@ -132,7 +134,11 @@ def return_handoff(incident_id: int, handoff_id: int, data: AnswerIn, principal:
     handoff = handoffs.answer_handoff(session, incident_id=incident_id, handoff_id=handoff_id,
                                       sign=False, reason=data.reason, principal=principal,
                                       settings=request.app.state.settings)
-    return handoff_dict(handoff)
+    return _with_names(session, handoff)
+
+
+def _with_names(session, handoff) -> dict:
+    return handoff_dict(handoff, unit_names(session, (handoff.from_unit_id, handoff.to_unit_id)))
 
 
 class PhotosIn(BaseModel):

@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from core.deps import Requires, SessionDep
 from core.scope import Scope
 from core.security import Principal
-from core.users.enums import Permission
 from grid.kpis import open as open_incidents
 from grid.kpis import service
 from grid.kpis.schemas import ChildrenOut, KpisOut, OpenOut, SeriesOut
+from grid.permissions import GridPermission
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
 
-Reader = Annotated[Principal, Depends(Requires(Permission.kpi_read))]
+Reader = Annotated[Principal, Depends(Requires(GridPermission.kpi_read))]
 
 DEFINITIONS = """
 Name exactly one subject: `area` (its subtree of incidents, by grid code), `unit`

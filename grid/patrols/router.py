@@ -8,7 +8,6 @@ from fastapi.responses import JSONResponse
 
 from core.deps import Requires, SessionDep
 from core.security import Principal
-from core.users.enums import Permission
 from grid.patrols import service
 from grid.patrols.schemas import (
     BatchOut,
@@ -19,11 +18,12 @@ from grid.patrols.schemas import (
     PointsIn,
     TrackFeature,
 )
+from grid.permissions import GridPermission
 
 router = APIRouter(prefix="/api/v1/patrols", tags=["patrols"])
 
-Recorder = Annotated[Principal, Depends(Requires(Permission.patrols_record))]
-Reader = Annotated[Principal, Depends(Requires(Permission.patrols_read))]
+Recorder = Annotated[Principal, Depends(Requires(GridPermission.patrols_record))]
+Reader = Annotated[Principal, Depends(Requires(GridPermission.patrols_read))]
 
 
 class GeoJSONResponse(JSONResponse):

@@ -273,3 +273,21 @@ def test_a_token_forged_with_the_default_key_is_refused_in_production(settings, 
         assert response.status_code == 401 and response.json()["detail"] == REFUSED
     finally:
         app.state.engine.dispose()
+
+
+def test_in_production_the_worker_refuses_to_start_with_the_default_key(tmp_path):
+    """`gridgov worker` as deployed: it stops before it takes any task, saying why."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from core.settings import DEVELOPMENT_SECRET_KEY
+
+    command = shutil.which("gridgov", path=str(Path(sys.executable).parent)) or "gridgov"
+    env = {**os.environ, "ENVIRONMENT": "production", "SECRET_KEY": DEVELOPMENT_SECRET_KEY}
+    finished = subprocess.run([command, "worker", "--concurrency", "1"], cwd=tmp_path,
+                              env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode != 0
+    assert "the worker refuses to start in production" in finished.stdout + finished.stderr

@@ -28,8 +28,9 @@ __all__ = ["committed"]  # a fixture, imported for this module's tests
 ASSETS = ["/static/vendor/leaflet/leaflet.css", "/static/session.css",
           "/static/console/console.css",
           "/static/vendor/leaflet/leaflet.js", "/static/i18n.js", "/static/session.js",
-          "/static/handoff.js", "/static/console/strings.js", "/static/console/queue.js",
-          "/static/console/detail.js", "/static/console/actions.js",
+          "/static/units.js", "/static/handoff.js", "/static/console/strings.js",
+          "/static/console/queue.js", "/static/console/detail.js",
+          "/static/console/clocks.js", "/static/console/actions.js",
           "/static/console/console.js"]
 
 
@@ -355,3 +356,46 @@ def test_an_escalation_is_signed_by_the_township(live_server, tab, settings, eng
     page.screenshot(path=str(artefacts / "console-signed.png"), full_page=True)
     assert [a for a, _ in _events(engine, incident["id"])] == [
         "report", "handoff.escalate", "handoff.sign"]
+
+
+@pytest.mark.browser
+def test_a_referral_by_platform_and_department_goes_to_the_most_local_unit(
+        live_server, tab, settings, engine, committed, reported, artefacts: Path):
+    from playwright.sync_api import expect
+
+    _, place, _ = committed
+    team_id, team_name = _unit(engine, "enforcement_team", place.grid_code[:9])
+    incident = reported()
+    page = tab.page
+    body = page.locator("body")
+    page.goto(f"{live_server.url}/console?incident={incident['id']}")
+    log_in(page, "demo_village_staff", settings.demo_password)
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:1:reported")
+    page.locator(".console-action-buttons button[data-action='refer']").click()
+    form = page.locator(".console-action-form form[data-action='refer']")
+    department = form.locator("select[name=to_department]")
+    department.select_option("chengguan")  # once the departments have arrived
+
+    # 便民服务 has no 城管 unit: refused, said in words inside the form, which stays.
+    form.locator("select[name=to_platform]").select_option("convenience")
+    form.locator("button[type=submit]").click()
+    error = form.locator(".gridgov-form-error")
+    expect(error).to_contain_text("所选平台/部门没有覆盖事件所在地的单位")
+    expect(error).to_contain_text("422")
+    assert _row(engine, incident["id"]).version == 1  # nothing written
+    page.screenshot(path=str(artefacts / "console-refer-refused.png"), full_page=True)
+
+    # 综合执法 · 城管: the most local unit covering the incident, the township's team.
+    form.locator("select[name=to_platform]").select_option("enforcement")
+    form.locator("[name=reason]").fill("占道经营")
+    form.locator("button[type=submit]").click()
+    expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:reported")
+    expect(page.locator(".console-result")).to_contain_text(team_name)
+    expect(page.locator(".console-handoff-note")).to_have_text(f"流转待 {team_name} 签收")
+    row = _row(engine, incident["id"])
+    assert (row.owner_unit_id, row.version) == (team_id, 2)
+    with Session(engine) as session:
+        handoff = session.execute(text(
+            "SELECT kind, to_unit_id, to_platform FROM handoff WHERE subject_type = 'incident' "
+            "AND subject_id = :id"), {"id": incident["id"]}).all()
+    assert [tuple(h) for h in handoff] == [("refer", team_id, "enforcement")]

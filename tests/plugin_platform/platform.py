@@ -18,7 +18,7 @@ from core.platforms import Platform
 from core.scope import Scope
 from core.security import Principal
 from core.settings import get_settings
-from core.users.enums import Permission, Role
+from core.users.enums import Permission, Role, grant, revoke
 from core.workflow import case_types, events, links, runner, timeline
 from core.workflow.case_types import CaseType
 from core.workflow.clocks import ClockRule, Subject
@@ -108,7 +108,9 @@ def open_from_referral(session: Session, payload: dict) -> None:
 
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
-Actor = Annotated[Principal, Depends(Requires(Permission.incidents_read))]
+# Its own permission, granted to every role when it plugs in.
+TICKETS_READ = "tickets:read"
+Actor = Annotated[Principal, Depends(Requires(TICKETS_READ))]
 
 
 def _ticket_in_scope(session: Session, ticket_id: int, principal: Principal) -> Ticket:
@@ -143,12 +145,14 @@ def act(ticket_id: int, name: str, body: dict, principal: Actor, session: Sessio
 
 
 def _setup() -> None:
+    grant(TICKETS_READ, Role)
     case_types.register(TICKET)
     registry.register(LAYER)
     events.subscribe(events.HANDOFF_REFERRED, open_from_referral)
 
 
 def teardown() -> None:
+    revoke(TICKETS_READ)
     case_types.unregister(TICKET.code)
     registry.unregister(LAYER.name)
     events.unsubscribe(events.HANDOFF_REFERRED, open_from_referral)

@@ -1,8 +1,11 @@
 /* The console's moves on an incident (/console): the lifecycle actions the API says the
  * caller may make now (`allowed_actions`), the hand-offs (escalate, assign, refer) for
- * those who may hand off, and signing or returning a hand-off addressed to the caller's
- * unit. Each move sends the version the page read: if someone moved the incident
+ * those who may hand off, and signing or returning a hand-off addressed to one of the
+ * caller's units. Each move sends the version the page read: if someone moved the incident
  * meanwhile, the API's 409 is shown and the incident is read again.
+ *
+ * The dispatch's unit picker (units.js) and the hand-off form (handoff.js) are shared with
+ * the map's card: units picked from the API's lists, never typed.
  */
 (function () {
   "use strict";
@@ -10,32 +13,21 @@
   const C = window.gridgovConsole;
   const {t} = window.gridgovI18n;
   const {element} = window.gridgovSession;
+  const H = window.gridgovHandoff;
+  const U = window.gridgovUnits;
 
   // The moves whose reason is required (grid/incidents/workflow.py needs_reason).
   const NEEDS_REASON = ["return", "rework", "suspend", "void", "return-handoff"];
-  // Suggestions for the handling unit (free text in the API).
-  const UNITS = ["综治中心", "环卫所", "城管执法中队", "市政设施维护所", "交通设施维护所",
-                 "园林绿化所", "村（居）保洁队", "村（居）委会", "村（居）调委会", "司法所",
-                 "安全生产办", "应急管理办", "消防工作站", "市场监管所", "网格员"];
-  const PLATFORMS = ["grid", "enforcement", "market_supervision", "convenience"];
   const HANDOFFS = ["escalate", "assign", "refer"];
 
   // --- which moves ---------------------------------------------------------------------
-
-  function assignTargets(incident) {
-    const owner = incident.owner.code;
-    return incident.chain.filter((area) => area.code.length > owner.length
-      && area.code.length <= 12 && area.code.startsWith(owner));
-  }
 
   function movesOf(page, incident) {
     const moves = [...incident.allowed_actions];
     const pending = C.detail.pendingHandoff(incident);
     const open = !C.FINAL.includes(incident.state);
     if (page.me.permissions.includes("incidents:hand-off") && open && !pending) {
-      if (incident.owner.level !== "city") moves.push("escalate");
-      if (assignTargets(incident).length) moves.push("assign");
-      moves.push("refer");
+      moves.push(...H.kinds(incident));
     }
     if (pending && C.detail.addressedToMe(page, pending)) moves.push("sign", "return-handoff");
     return moves;
@@ -94,13 +86,12 @@
     return list;
   }
 
-  function moveFields(incident, move) {
-    if (move === "dispatch") {
-      const units = [...new Set([incident.handler_unit, ...UNITS].filter(Boolean))];
-      return [labelled("input.unit", input("handler_unit", {required: true, maxLength: 100,
-                                                             autocomplete: "off"})),
-              datalist("console-units", units)];
-    }
+  function context(page) {
+    return {session: page.session, me: page.me};
+  }
+
+  function moveFields(page, incident, move) {
+    if (move === "dispatch") return U.dispatchFields(context(page), incident);
     if (move === "evaluate") {
       const stars = [5, 4, 3, 2, 1].map((n) => [n, "★".repeat(n)]);
       return [labelled("input.rating", select("rating", stars))];
@@ -109,22 +100,21 @@
       return [labelled("input.into", input("into", {type: "number", min: 1, required: true})),
               datalist("console-duplicates", incident.duplicate_candidates.map(String))];
     }
-    if (move === "assign") {
-      return [labelled("input.to_code", select("to_code", assignTargets(incident)
-        .map((area) => [area.code, `${area.name}（${t(`level.${area.level}`)}）`])))];
-    }
-    if (move === "refer") {
-      return [labelled("input.platform", select("to_platform", PLATFORMS.map((p) => [
-        p, t(`platform.${p}`)]))),
-              labelled("input.department", input("to_department", {maxLength: 100}))];
-    }
     return [];
   }
 
   function moveForm(page, incident, move, close) {
+    if (HANDOFFS.includes(move)) {
+      const form = H.form(context(page), incident, move, {
+        submitText: t("actions.confirm", {action: t(`action.${move}`)}), onCancel: close,
+        onSubmit: (body) => send(page, incident, move, body, error)});
+      const error = form.querySelector(".gridgov-form-error");
+      error.classList.add("console-form-error", "console-error");
+      return form;
+    }
     const form = document.createElement("form");
     form.dataset.action = move;
-    form.append(...moveFields(incident, move));
+    form.append(...moveFields(page, incident, move));
     const list = form.querySelector("datalist");
     if (list) form.querySelector("input").setAttribute("list", list.id);
     if (move !== "sign") {
@@ -144,7 +134,7 @@
       event.preventDefault();
       submit.disabled = true;
       try {
-        await send(page, incident, move, new FormData(form), error);
+        await send(page, incident, move, request(incident, move, new FormData(form)), error);
       } finally {
         submit.disabled = false;
       }
@@ -154,33 +144,24 @@
 
   // --- sending -------------------------------------------------------------------------
 
+  // A lifecycle move or an answer to a hand-off: [path, body].
   function request(incident, move, data) {
     const reason = (data.get("reason") || "").trim();
     const base = `/incidents/${incident.id}`;
     const pending = C.detail.pendingHandoff(incident);
     if (move === "sign") return [`${base}/handoffs/${pending.id}/sign`, {}];
     if (move === "return-handoff") return [`${base}/handoffs/${pending.id}/return`, {reason}];
-    if (HANDOFFS.includes(move)) {
-      const body = {kind: move, version: incident.version, reason};
-      if (move === "assign") body.to_code = data.get("to_code");
-      if (move === "refer") {
-        body.to_platform = data.get("to_platform");
-        if ((data.get("to_department") || "").trim()) {
-          body.to_department = data.get("to_department").trim();
-        }
-      }
-      return [`${base}/handoffs`, body];
-    }
     const body = {version: incident.version};
     if (reason) body.reason = reason;
-    if (move === "dispatch") body.handler_unit = data.get("handler_unit").trim();
+    if (move === "dispatch") Object.assign(body, U.dispatchBody(data));
     if (move === "evaluate") body.rating = Number(data.get("rating"));
     if (move === "merge") body.into = Number(data.get("into"));
     return [`${base}/actions/${move}`, body];
   }
 
-  async function send(page, incident, move, data, formError) {
-    const [path, body] = request(incident, move, data);
+  // `sent`: [path, body], or a hand-off's body (handoff.js's form).
+  async function send(page, incident, move, sent, formError) {
+    const [path, body] = Array.isArray(sent) ? sent : [`/incidents/${incident.id}/handoffs`, sent];
     formError.textContent = "";
     let answer;
     try {
@@ -200,18 +181,26 @@
       return;
     }
     // Words made when shown: a switch of language redraws them.
+    const to = HANDOFFS.includes(move)
+      ? await H.receiverName(context(page), incident, answer) : null;
     page.result = {text: () => (answer.state
       ? t("result.done", {action: t(`action.${move}`), id: incident.id,
                           state: t(`state.${answer.state}`), version: answer.version})
-      : t("result.handoff", {action: t(`action.${move}`), id: incident.id}))};
+      : to ? t("result.handoff-to", {action: t(`action.${move}`), id: incident.id, to})
+        : t("result.handoff", {action: t(`action.${move}`), id: incident.id}))};
     await page.afterMove(incident.id);
   }
 
+  // The problem in words: a stale version says what the incident is now; a known code
+  // says what to mend; else what the status means. Then the server's own words.
   function problemText(status, problem) {
     const lines = [];
+    const known = gridgovI18n.problem({code: problem.code});
     if (status === 409 && problem.current_version) {
       lines.push(t("problem.409-stale", {state: t(`state.${problem.current_state}`),
                                          version: problem.current_version}));
+    } else if (known) {
+      lines.push(known);
     } else {
       const key = `problem.${status}`;
       lines.push(t(key) === key ? t("problem.other") : t(key));

@@ -1,5 +1,7 @@
 /* The console's incident detail (/console): fields, area chain, deadline, a small map,
- * photos, possible duplicates, the timeline and the hand-offs; the moves are actions.js's.
+ * its clocks and linked subjects (clocks.js), photos, possible duplicates, the timeline and
+ * the hand-offs; the moves are actions.js's. Units are shown by name: the holder, the
+ * handling unit (and the member named), the hand-offs' senders and receivers.
  *
  * Photos need the bearer token, which an <img> cannot send: each is fetched as a blob and
  * shown through an object URL, kept while the same incident is open and revoked after.
@@ -24,7 +26,9 @@
     window.history.replaceState(null, "", url);
     try {
       const incident = await page.session.getJSON(`/incidents/${id}`);
+      const receiving = await receivingHandoff(page, incident);
       if (ticket !== page.detailTicket) return null;
+      page.receiving = receiving;
       render(page, incident);
       return incident;
     } catch (error) {
@@ -66,10 +70,12 @@
     const mapNode = mapNodeFor(page, incident);
     const columns = document.createElement("div");
     columns.className = "console-columns";
-    columns.append(fields(incident), mapNode);
+    columns.append(fields(page, incident), mapNode);
     article.replaceChildren(
       head(incident), ...handoffNote(page, incident), result,
       section("section.actions", actions), columns,
+      section("section.clocks", C.clocks.clocks(incident)),
+      section("section.links", C.clocks.links(page, incident)),
       section("section.photos", photos(page, incident)),
       section("section.duplicates", duplicates(page, incident)),
       section("section.timeline", timeline(incident)),
@@ -110,12 +116,16 @@
     return incident.handoffs.find((handoff) => handoff.status === "pending") || null;
   }
 
-  // A hand-off awaiting a signature: the receiving unit's to sign or return.
+  // The pending hand-off's id when it is addressed to a unit where the user holds a desk
+  // (the receiving unit's to sign or return), else null; asked once per reading.
+  async function receivingHandoff(page, incident) {
+    const pending = pendingHandoff(incident);
+    const context = {session: page.session, me: page.me};
+    return pending && await window.gridgovUnits.isReceiver(context, pending) ? pending.id : null;
+  }
+
   function addressedToMe(page, handoff) {
-    const me = page.me;
-    if (!handoff || !me.permissions.includes("hand-offs:receive")) return false;
-    return handoff.to_platform === "grid" ? me.scope.code === handoff.to_code
-      : handoff.to_code.startsWith(me.scope.code);
+    return Boolean(handoff) && page.receiving === handoff.id;
   }
 
   function handoffNote(page, incident) {
@@ -123,7 +133,8 @@
     if (!pending) return [];
     const mine = addressedToMe(page, pending);
     const note = element("p", mine ? t("handoff.pending-mine")
-      : t("handoff.pending-other", {to: areaName(incident, pending.to_code)}));
+      : t("handoff.pending-other", {to: unitName(incident, pending.to_unit_name,
+                                                 pending.to_code)}));
     note.className = "console-handoff-note";
     return [note];
   }
@@ -133,7 +144,12 @@
     return link ? `${link.name}（${code}）` : code;
   }
 
-  function fields(incident) {
+  // A unit by its name; the area it sits at when it has none (a row from before units).
+  function unitName(incident, name, code) {
+    return name || areaName(incident, code);
+  }
+
+  function fields(page, incident) {
     const list = document.createElement("dl");
     list.className = "console-fields";
     const owner = incident.owner;
@@ -149,10 +165,10 @@
       ["field.step", incident.step ? t(`step.${incident.step}`) : "—"],
       ["field.due", C.formatTime(incident.step_due_at)],
       ["field.left", timeLeft(incident)],
-      ["field.owner", [owner.name || owner.code, t(`level.${owner.level}`),
-                       t(`platform.${owner.platform}`), owner.department]
-        .filter(Boolean).join(" · ")],
-      ["field.handler", incident.handler_unit || "—"],
+      ["field.owner", [unitName(incident, owner.unit_name, owner.code),
+                       `${owner.name || owner.code}（${t(`level.${owner.level}`)}）`,
+                       t(`platform.${owner.platform}`)].join(" · ")],
+      ["field.handler", incident.handler_unit ? incident.handler_unit.name : "—"],
       ["field.rework", String(incident.rework_count)],
       ["field.escalations", String(incident.escalation_count)],
     ];
@@ -167,7 +183,18 @@
       if (key === "field.left") definition.title = t("left.title");
       list.append(term, definition);
     }
+    nameTheHandler(page, incident, list.querySelector("dd[data-field=handler]"));
     return list;
+  }
+
+  // The member named at dispatch, after the unit, once the unit's list says who it is.
+  function nameTheHandler(page, incident, node) {
+    if (!incident.handler_unit || !incident.handler_user_id) return;
+    const context = {session: page.session, me: page.me};
+    window.gridgovUnits.memberName(context, incident.handler_unit.id, incident.handler_user_id)
+      .then((name) => {
+        if (name) node.append(element("span", ` · ${t("field.handler-user", {name})}`));
+      });
   }
 
   // The API gives the step's due instant on the working calendar; the time until it is
@@ -227,14 +254,16 @@
     for (const handoff of incident.handoffs) {
       const row = document.createElement("tr");
       row.dataset.status = handoff.status;
-      const target = [areaName(incident, handoff.to_code), t(`platform.${handoff.to_platform}`),
-                      handoff.to_department].filter(Boolean).join(" · ");
+      const from = unitName(incident, handoff.from_unit_name, handoff.from_code);
+      const to = unitName(incident, handoff.to_unit_name, handoff.to_code);
+      const target = handoff.to_platform === handoff.from_platform ? to
+        : `${to} · ${t(`platform.${handoff.to_platform}`)}`;
       const answered = handoff.answered_by
         ? [handoff.answered_by, C.formatTime(handoff.answered_at), handoff.answer_reason]
           .filter(Boolean).join(" ")
         : "";
       row.append(element("td", t(`action.${handoff.kind}`)),
-                 element("td", `${areaName(incident, handoff.from_code)} → ${target}`),
+                 element("td", `${from} → ${target}`),
                  element("td", t(`handoff.status.${handoff.status}`)),
                  element("td", handoff.reason || ""),
                  element("td", `${handoff.created_by} ${C.formatTime(handoff.created_at)}`),

@@ -1,7 +1,7 @@
 /* The console's words (/console), Chinese first, English on the switch (i18n.js).
  *
  * Also the shared namespace of the console's scripts: strings.js, queue.js, detail.js,
- * actions.js and console.js each add their part to window.gridgovConsole.
+ * clocks.js, actions.js and console.js each add their part to window.gridgovConsole.
  */
 (function () {
   "use strict";
@@ -31,6 +31,8 @@
     "handoff.escalate": ["上报上级", "Escalated"], "handoff.assign": ["下派", "Assigned down"],
     "handoff.refer": ["转办", "Referred"], "handoff.sign": ["签收流转", "Hand-off signed"],
     "handoff.return": ["退回流转", "Hand-off returned"],
+    open: ["立卷", "Opened"], "link.merged": ["关联：并单", "Linked: merged"],
+    "link.referred": ["关联：转办", "Linked: referred"],
   };
   const PLAIN = {
     "console.title": ["事件受理台", "Incident console"],
@@ -60,6 +62,7 @@
     "field.step": ["当前环节", "Current step"], "field.due": ["环节期限", "Step due"],
     "field.left": ["剩余时间", "Time left"], "field.owner": ["责任单位", "Held by"],
     "field.handler": ["处置单位", "Handling unit"], "field.rework": ["返工次数", "Reworks"],
+    "field.handler-user": ["承办人 {name}", "handler {name}"],
     "field.escalations": ["上报次数", "Escalations"], "field.rating": ["评价", "Rating"],
     "field.chain": ["所在区域", "Area"], "field.warnings": ["提示", "Warnings"],
     "left.in": ["还剩 {t}（自然时间）", "{t} left (calendar time)"],
@@ -77,6 +80,23 @@
     "section.duplicates": ["疑似重复", "Possible duplicates"],
     "section.timeline": ["处置过程", "Timeline"], "section.handoffs": ["流转记录", "Hand-offs"],
     "section.actions": ["可办理操作", "What you can do"],
+    "section.clocks": ["计时", "Clocks"], "section.links": ["关联事项", "Linked subjects"],
+    "clocks.none": ["无计时", "No clock"],
+    "clock.name": ["计时", "Clock"], "clock.limit": ["时限", "Limit"],
+    "clock.due": ["到期", "Due"], "clock.state": ["状态", "State"],
+    "clock.citation": ["依据", "Basis"], "clock.named.step": ["环节时限", "Step limit"],
+    "clock.extended": ["已延长 {by}", "extended by {by}"],
+    "clock.stopped": ["已停止 {at}", "stopped {at}"],
+    "clock.stopped-late": ["超期后停止 {at}", "stopped late {at}"],
+    "clock.paused": ["暂停计时", "paused"],
+    "limit.h": ["{n} 个工作小时", "{n} working hours"], "limit.d": ["{n} 个工作日", "{n} working days"],
+    "limit.cd": ["{n} 个自然日", "{n} natural days"], "limit.mo": ["{n} 个月", "{n} months"],
+    "subject.incident": ["事件", "Incident"], "subject.enforcement_case": ["执法案件", "Case"],
+    "subject.inspection": ["检查", "Inspection"], "subject.application": ["办件", "Application"],
+    "subject.work_order": ["工单", "Work order"],
+    "link.merged.to": ["已并入", "Merged into"], "link.merged.from": ["并入本件", "Merged in"],
+    "link.referred.to": ["转办生成", "Referred as"],
+    "link.referred.from": ["转办自", "Referred from"],
     "photos.none": ["无照片", "No photos"], "photos.failed": ["照片加载失败", "Photo failed to load"],
     "photo.close": ["关闭", "Close"],
     "photo.kind.report": ["上报", "report"], "photo.kind.before": ["处理前", "before"],
@@ -91,12 +111,12 @@
     "actions.confirm": ["确认{action}", "Confirm: {action}"], "actions.cancel": ["取消", "Cancel"],
     "input.reason": ["理由/说明", "Reason / note"],
     "input.reason-required": ["理由（必填）", "Reason (required)"],
-    "input.unit": ["处置单位", "Handling unit"], "input.to_code": ["下派到", "Assign to"],
-    "input.platform": ["转办平台", "Platform"], "input.department": ["部门（可选）", "Department (optional)"],
     "input.rating": ["评分（1–5）", "Rating (1–5)"], "input.into": ["并入事件编号", "Merge into no."],
     "result.done": ["已{action}：事件 #{id} 现为「{state}」（版本 {version}）",
                     "{action}: incident #{id} is now {state} (version {version})"],
     "result.handoff": ["已{action}：事件 #{id}", "{action}: incident #{id}"],
+    "result.handoff-to": ["已{action}：事件 #{id} 至「{to}」，待签收",
+                          "{action}: incident #{id} sent to {to}, awaiting signature"],
     "problem.409": ["冲突：事件已变化或此操作当前不可办理",
                     "Conflict: the incident changed or this move is not possible now"],
     "problem.409-stale": [

@@ -1,5 +1,6 @@
 /* My tasks: incidents waiting for the worker's verification (核查, `queue=verify`) and
- * those dispatched to him to handle (`queue=tasks`), with their before photos (the report's
+ * those dispatched to him or to a unit of his to handle (`queue=tasks`, the unit named on
+ * the card), with their before photos (the report's
  * and 处理前) and after photos (处理后). Verify, or send back to rework with a reason; accept
  * and report handled. The lists come network-first through the service worker, so the last
  * ones fetched show offline (marked so); the moves themselves need the network.
@@ -22,6 +23,7 @@
     "tasks.needReason": {zh: "请填写返工原因", en: "Give a reason for the rework"},
     "tasks.done": {zh: "已提交：{action}", en: "Done: {action}"},
     "tasks.moveFailed": {zh: "操作失败：{detail}", en: "Failed: {detail}"},
+    "tasks.unit": {zh: "处置单位：{name}", en: "Handling unit: {name}"},
     "tasks.needNetwork": {zh: "离线时无法操作，请联网后重试",
                           en: "Offline: try again with a network"},
     "action.verify": {zh: "核查通过", en: "Verified"},
@@ -106,7 +108,13 @@
     const message = element("p", "");
     message.className = "field-task-message";
     message.setAttribute("role", "status");
-    item.append(title, state, text, when, photos, gallery, moves, message);
+    item.append(title, state, text, when);
+    if (incident.handler_unit) {
+      const unit = element("small", t("tasks.unit", {name: incident.handler_unit.name}));
+      unit.className = "field-task-unit";
+      item.append(unit);
+    }
+    item.append(photos, gallery, moves, message);
     return item;
   }
 
@@ -165,7 +173,8 @@
     } catch (error) {
       if (error instanceof LoginRequired) return;
       message.textContent = error instanceof ApiError
-        ? t("tasks.moveFailed", {detail: error.message}) : t("tasks.needNetwork");
+        ? t("tasks.moveFailed", {detail: i18n.problem(error.problem, error.message)})
+        : t("tasks.needNetwork");
       item.querySelectorAll(".field-task-moves button").forEach((b) => { b.disabled = false; });
     }
   }

@@ -1,8 +1,8 @@
 """What happens to each incident: its fate (voided, merged, escalated, returned, reworked,
 suspended, evaluated), drawn before it is lived, and the script of its moves — who makes
-each one (a member of a real unit: the desk of the centre that holds it, an officer of
-the unit it is dispatched to, the grid's worker) and how long they take. rules.py makes
-the moves as the live system would.
+each one (a member of a real unit: the desk of the centre that holds it, the 承办人 or
+desk of the unit it is dispatched to, the grid's worker) and how long they take. rules.py
+makes the moves as the live system would.
 """
 
 import random

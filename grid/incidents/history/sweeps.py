@@ -139,7 +139,8 @@ class Sweeps:
                              from_platform=incident.owner_platform, to_platform=up.platform)
         incident.owner_unit_id, incident.owner_code = up.id, up.seat_code
         incident.owner_platform = up.platform
-        incident.escalation_count += 1  # (open_handoff leaves the version as it is)
+        incident.escalation_count += 1
+        incident.version += 1  # as open_handoff moves it
         after = owner_of(incident)
         self._event(incident, at, actor.username, f"handoff.{HandoffKind.escalate}",
                     note=reason, data={"handoff": handoff, "from": before, "to": after})
