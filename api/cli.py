@@ -181,8 +181,10 @@ def demo_load(
     settings = get_settings()
     city = city or settings.demo_city
     seed = settings.demo_seed if seed is None else seed
-    history_days = settings.demo_history_days if history_days is None else history_days
-    per_day = settings.demo_incidents_per_day if per_day is None else per_day
+    from grid.settings import grid_settings
+
+    history_days = grid_settings().demo_history_days if history_days is None else history_days
+    per_day = grid_settings().demo_incidents_per_day if per_day is None else per_day
     try:
         with session_scope() as session:
             if is_loaded(session, city_code=city):

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from core import platforms
 from geo.maps import build_area_map
 from geo.router import Code
 
@@ -22,16 +23,21 @@ router = APIRouter(tags=["pages"])
 API_BASE = "/api/v1"
 STATIC_BASE = "/static"
 STATIC_DIR = Path(__file__).with_name("static")
-# The map page's parts beyond the areas (geo/maps.py): grid's choropleth of open and
-# overdue incidents, incident markers and heatmap, side panel with the area's KPIs, queue
-# and hand-offs (the unit picker and hand-off form shared with the console, units.js and
-# handoff.js, before the card that uses them), each plugging into map.js; and the Leaflet
-# plugins they need, vendored.
-MAP_PLUGINS = ("leaflet.markercluster/leaflet.markercluster.js", "leaflet.heat/leaflet-heat.js",
-               "leaflet.markercluster/MarkerCluster.css",
-               "leaflet.markercluster/MarkerCluster.Default.css")
-MAP_PARTS = ("map-choropleth.js", "units.js", "handoff.js", "map-actions.js",
-             "map-incidents.js", "map-panel.js")
+# The map page's parts beyond the areas (geo/maps.py): the unit picker and hand-off form
+# every platform's card shares, then each installed platform's own parts (grid: the
+# choropleth of open and overdue incidents, markers and heatmap, the side panel with KPIs,
+# queue and hand-offs; core/platforms.py `map_scripts`), each plugging into map.js, with
+# the vendored Leaflet plugins they need (`map_plugins`).
+SHARED_MAP_PARTS = ("units.js", "handoff.js")
+
+
+def map_assets() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(plugins, parts) of the map page, from the installed platforms."""
+    installed = platforms.load()
+    plugins = tuple(path for platform in installed for path in platform.map_plugins)
+    parts = SHARED_MAP_PARTS + tuple(path for platform in installed
+                                     for path in platform.map_scripts)
+    return plugins, parts
 
 
 def asset_tags(paths: Iterable[str]) -> tuple[str, str]:
@@ -65,10 +71,11 @@ def area_map(request: Request, code: Code) -> HTMLResponse:
 
 def _map_page(request: Request, *, start: str | None) -> HTMLResponse:
     settings = request.app.state.settings
+    plugins, parts = map_assets()
     page = build_area_map(start=start, tile_url=settings.tile_url,
                           tile_attribution=settings.tile_attribution,
                           api_base=API_BASE, static_base=STATIC_BASE,
-                          plugins=MAP_PLUGINS, parts=MAP_PARTS)
+                          plugins=plugins, parts=parts)
     return HTMLResponse(page.get_root().render())
 
 

@@ -25,7 +25,8 @@ class Platform:
     task_modules: tuple[str, ...] = ()  # Celery `include`
     beat: Callable[[Any], dict] = lambda settings: {}  # beat entries, from the settings
     setup: Callable[[], None] = lambda: None  # case types, layers, subscribers (idempotent)
-    map_scripts: tuple[str, ...] = ()  # the supervisor map's extra static scripts
+    map_scripts: tuple[str, ...] = ()  # the supervisor map's parts (under /static), in order
+    map_plugins: tuple[str, ...] = ()  # the vendored Leaflet plugins those parts need
     demo: Callable[..., Any] | None = None  # loads the platform's demo data
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -72,10 +72,6 @@ class Settings(BaseSettings):
     demo_seed: int = 20240101
     # The password of every demo account (printed by `make demo`; never use in production).
     demo_password: str = "Zhuzhou-Demo-2026"
-    # The demo city's generated past (grid/incidents/history/): how many days back from
-    # the load, and how many incidents a day (either 0: no history).
-    demo_history_days: int = 30
-    demo_incidents_per_day: int = 1000
     # Areas below this size (m²) are floating-point noise in coverage checks.
     area_tolerance_m2: float = 1.0
 
@@ -105,17 +101,14 @@ class Settings(BaseSettings):
 
         return parse_office_hours(self.office_hours)
 
-    # Incidents (grid/incidents). Photos live under media_dir, thumbnails beside them.
+    # Attachments of every platform (photos, evidence, materials) live under media_dir,
+    # thumbnails beside them.
     media_dir: str = ".state/media"
     photo_max_bytes: int = 10 * 1024 * 1024
     photo_max_count: int = 9
     # Pixels as well as bytes (core/images.py): a small PNG can inflate to gigabytes. A
     # 50-megapixel phone's full-size photo passes; the field app sends 1600 px at most.
     photo_max_pixels: int = 50_000_000
-    # A report this close (metres) to an open incident of the same 小类, reported within
-    # the window (hours), is flagged as a possible duplicate.
-    duplicate_radius_m: float = 50.0
-    duplicate_window_hours: float = 72.0
     # Yellow once this share of a step's limit is used; red when it is all used.
     deadline_warn_share: float = 0.8
     # A hand-off left unsigned this long (working time) escalates one level further.
@@ -126,7 +119,7 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = 5.0
     sweep_interval_seconds: float = 60.0
 
-    # Map layers (grid/layers): at most this many features in one vector tile (the rest
+    # Map layers (geo/layers): at most this many features in one vector tile (the rest
     # is left out and the tile says so in X-Tile-Truncated); how long a browser may reuse
     # a tile (seconds); the page size of GeoJSON and OGC items (default, most); the most
     # features one export writes.

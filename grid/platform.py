@@ -45,4 +45,9 @@ PLATFORM = Platform(
             "grid.patrols.models"),
     routers=_routers, public_paths=PUBLIC_PATHS, task_modules=("grid.incidents.tasks",),
     setup=_setup, demo=_demo,
+    # The map's incident parts: choropleth, markers and heatmap, the card's moves, the panel.
+    map_scripts=("map-choropleth.js", "map-actions.js", "map-incidents.js", "map-panel.js"),
+    map_plugins=("leaflet.markercluster/leaflet.markercluster.js",
+                 "leaflet.heat/leaflet-heat.js", "leaflet.markercluster/MarkerCluster.css",
+                 "leaflet.markercluster/MarkerCluster.Default.css"),
 )

@@ -34,6 +34,7 @@ from grid.incidents.photos import check_photos, store_photos
 from grid.incidents.schemas import ReportIn
 from grid.incidents.workflow import INCIDENT_WORKFLOW
 from grid.models import GridWorker, grid_assignment
+from grid.settings import grid_settings
 
 SOURCE_OF_ROLE = {Role.grid_worker: Source.grid_worker, Role.county_dispatcher: Source.hotline,
                   Role.enforcement_officer: Source.inspection,
@@ -117,8 +118,7 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
     # Duplicates before the insert: the row is written once, with them and its clock's
     # mirror (each write of an incident is an entry in each of its indexes).
     incident.duplicate_candidates = _duplicates(
-        session, category_id=category.id, lon=lon, lat=lat, reported_at=incident.reported_at,
-        settings=settings)
+        session, category_id=category.id, lon=lon, lat=lat, reported_at=incident.reported_at)
     calendar = load_calendar(session, settings=settings)
     step = clocks.start_detached(rule_of(category, urgency=data.urgency, step=Step.filing),
                                  now=incident.reported_at, calendar=calendar,
@@ -183,12 +183,13 @@ def _responsible_worker(session: Session, grid_code: str) -> int | None:
 
 
 def _duplicates(session: Session, *, category_id: int, lon: float, lat: float,
-                reported_at: datetime, settings: Settings) -> list[int]:
+                reported_at: datetime) -> list[int]:
     """Open incidents of the same 小类 within the radius and the time window of a new
     report at (lon, lat), nearest and then newest first. Metres on the geography; first
     the GiST index on the geometry with a box of radius/60,000 degrees, which holds the
     radius up to latitude 54° (Mohe): a degree of longitude there is 65 km."""
-    since = reported_at - timedelta(hours=settings.duplicate_window_hours)
+    near = grid_settings()
+    since = reported_at - timedelta(hours=near.duplicate_window_hours)
     rows = session.scalars(text("""
         WITH n AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom)
         SELECT o.id FROM incident o, n
@@ -199,7 +200,7 @@ def _duplicates(session: Session, *, category_id: int, lon: float, lat: float,
           AND ST_DWithin(o.geom::geography, n.geom::geography, :radius_m)
         ORDER BY ST_Distance(o.geom::geography, n.geom::geography), o.reported_at DESC, o.id
         LIMIT 10"""), {"lon": lon, "lat": lat, "category_id": category_id, "since": since,
-                       "radius_m": settings.duplicate_radius_m})
+                       "radius_m": near.duplicate_radius_m})
     return list(rows)
 
 

@@ -22,6 +22,7 @@ from core.workflow.kernel import Actor
 from grid.categories.models import MINOR, Category
 from grid.incidents.case_type import INCIDENT, rule_of
 from grid.incidents.enums import Step, Urgency
+from grid.settings import grid_settings
 
 # Who acts for a unit, at its desk (DESK_POSITIONS): who takes and sends work (受理员,
 # 派遣员), its head (负责人), and for a dispatched task its 承办人 where it has them.
@@ -63,7 +64,7 @@ class World:
         self.warn_share = INCIDENT.warn_share or settings.deadline_warn_share
         self.sign_limit = parse_duration(settings.handoff_sign_limit)
         # A second report within this window may be merged (并单) into the first.
-        self.duplicate_window = timedelta(hours=settings.duplicate_window_hours)
+        self.duplicate_window = timedelta(hours=grid_settings().duplicate_window_hours)
 
     @classmethod
     def read(cls, session: Session, *, city_code: str, settings: Settings,
