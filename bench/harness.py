@@ -79,7 +79,8 @@ def time_batch(method: str, locate_all: LocateAll, points: np.ndarray, **extra) 
 
 class Server:
     """`uvicorn APP --workers N` (default `api.main:app`, one worker, as `gridgov serve`
-    runs it), access log on (to a file), in a subprocess; `env` adds settings.
+    runs it), access log on (to a file), in a subprocess; `env` adds settings. It signs
+    tokens with this process's SECRET_KEY (the benchmarks mint theirs with it).
 
     Another app in another virtualenv (bench/tiles.py runs tipg so): its `python`, the
     `cwd` it runs in and the `ready_path` that answers 200 once it is up."""
@@ -94,7 +95,7 @@ class Server:
         DATA.mkdir(exist_ok=True)
         self.log_path = DATA / f"uvicorn-{log_name}.log"
         env = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1",
-               **(env or {})}
+               **_key_environment(), **(env or {})}
         self.log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [python, "-m", "uvicorn", app, "--host", "127.0.0.1",
@@ -137,6 +138,17 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _key_environment() -> dict[str, str]:
+    """ENVIRONMENT=development when the settings' SECRET_KEY is one the API refuses to
+    start with in production (the development default on a machine without `.env`): the
+    server listens on 127.0.0.1 only, and the environment decides nothing else
+    (core/security.py `secret_key_problem`)."""
+    from core.security import secret_key_problem
+    from core.settings import get_settings
+
+    return {"ENVIRONMENT": "development"} if secret_key_problem(get_settings()) else {}
 
 
 def _free_port() -> int:

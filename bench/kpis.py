@@ -11,8 +11,10 @@ each of the city's 107 townships and two periods ending with the day the data wa
 (the last 30 days, and the last 365), it times, one request or call at a time:
 
   HTTP GET /api/v1/kpis             the figures, on a real `uvicorn api.main:app` (one
-                                    worker, the city admin's token: the scope condition
-                                    is in every statement), one keep-alive httpx client
+                                    worker, the token of the city's admin, a real account
+                                    of the bench database, bench/accounts.py: the scope
+                                    condition is in every statement), one keep-alive
+                                    httpx client
   HTTP GET /api/v1/kpis/children    the figures and each village's (what the page shows)
   HTTP GET /api/v1/kpis/series      reported/filed/closed per day
   HTTP page (children + series)     the page's two calls, one after the other
@@ -26,8 +28,9 @@ each of the city's 107 townships and two periods ending with the day the data wa
 
 and checks that the service, the bare SQL and pandas agree on every township's figures
 (the script exits 1 if they do not). Also timed, for scale: the 9 districts and the city
-(the same routes), the 15 departments and 100 grid workers (GET /api/v1/kpis). Figures
-are p50/p95/p99/max in ms over townships × repeats; `× bare` is p50 over the bare SQL's.
+(the same routes), the 15 busiest handling units (`unit=`, a department's unit in a
+county, incident.handler_unit_id) and 100 grid workers (GET /api/v1/kpis). Figures are
+p50/p95/p99/max in ms over townships × repeats; `× bare` is p50 over the bare SQL's.
 """
 
 import argparse
@@ -51,18 +54,18 @@ import psycopg  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.accounts import widest_admin  # noqa: E402
 from bench.datasets import libpq_url  # noqa: E402
 from bench.harness import DATA, Server  # noqa: E402
 from bench.incident_data import DEFAULT_SEED, describe, ensure_incidents  # noqa: E402
 from core.db import make_engine, make_sessionmaker  # noqa: E402
 from core.scope import Scope, prefix_range  # noqa: E402
-from core.security import Principal  # noqa: E402
-from core.users.enums import Role  # noqa: E402
 from grid.kpis import service  # noqa: E402
 
 GOAL_P95_MS = 200.0
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WARMUP = 10
+UNITS = 15  # the busiest handling units, timed as subjects
 COUNTS = ("reported", "filed", "closed")
 KEYS = ("reported", "valid_reports", "filed", "filed_closed", "closed", "closed_on_time",
         "handled", "reworked", "verified", "verified_on_time")
@@ -87,18 +90,6 @@ class Timing:
 
 
 # --- the methods ------------------------------------------------------------------------------
-
-def admin_principal(city: str) -> Principal:
-    return Principal(0, "bench", Role.admin, city)
-
-
-def _bearer(principal: Principal) -> dict[str, str]:
-    from core.security import create_access_token
-    from core.settings import get_settings
-
-    token = create_access_token(principal, secret=get_settings().secret_key, minutes=120)
-    return {"Authorization": f"Bearer {token}"}
-
 
 def figures_counts(figures: dict) -> dict:
     """The exact part of the figures (counts), for the agreement check."""
@@ -204,13 +195,18 @@ def run(*, count: int, open_share: float, seed: int, repeats: int, regenerate: b
             "SELECT responsible_worker_id FROM incident WHERE responsible_worker_id IS NOT "
             "NULL GROUP BY 1 ORDER BY hashint8(responsible_worker_id) LIMIT 100")]
         units = [r[0] for r in conn.execute(
-            "SELECT handler_unit FROM incident WHERE handler_unit IS NOT NULL GROUP BY 1 "
-            "ORDER BY 1")]
+            "SELECT handler_unit_id FROM incident WHERE handler_unit_id IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s", (UNITS,))]
     city = next(code for code, level in areas if level == "city")
     townships = [code for code, level in areas if level == "township"]
     counties = [code for code, level in areas if level == "county"]
-    principal = admin_principal(city)
-    scope = Scope.of(principal)
+    # The city's admin (bench/accounts.py); the in-process calls use the scope the server
+    # makes of the same account.
+    admin = widest_admin(url)
+    if admin.principal.scope_code != city:
+        raise RuntimeError(f"{url}: the admin's scope {admin.principal.scope_code} is not "
+                           f"the city {city}")
+    scope = admin.scope
     periods = periods_of(data.anchor)
     console.rule(f"[bold]KPIs[/]: {data.counts['incidents']:,} incidents "
                  f"({data.counts['open']:,} open), {len(townships)} townships, "
@@ -229,7 +225,7 @@ def run(*, count: int, open_share: float, seed: int, repeats: int, regenerate: b
     try:
         with Server(url, "kpis") as server, \
                 httpx.Client(base_url=server.base, timeout=120,
-                             headers=_bearer(principal)) as client:
+                             headers=admin.bearer()) as client:
             def get(path: str, params: dict) -> dict:
                 response = client.get(path, params=params)
                 response.raise_for_status()
@@ -264,7 +260,7 @@ def run(*, count: int, open_share: float, seed: int, repeats: int, regenerate: b
                                 timed(timing, lambda c=code, path=path, p=p: get(
                                     path, {"area": c, **p}))
                         timings.append(timing)
-                for group, key, values in (("department", "department", units),
+                for group, key, values in (("unit", "unit", units),
                                            ("worker", "worker", workers)):
                     timing = Timing("HTTP GET /api/v1/kpis", group, period.name)
                     for _ in range(repeats):

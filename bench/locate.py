@@ -8,7 +8,8 @@ inside the covered extent (90 % inside the jurisdiction, 10 % just outside it), 
 points for every method, are located by:
 
   HTTP GET  /api/v1/areas/locate    sequential, one keep-alive httpx client, real uvicorn
-                                    (the async route on the app's psycopg read pool)
+                                    (the async route on the app's psycopg read pool), as
+                                    the admin of every city (bench/accounts.py)
   pool      geo.locate.locate_async in process, on make_async_pool as the app opens it
   session   geo.locate.locate       in process, one Session (and one Session per call,
                                     as a task or a sync request dependency would)
@@ -48,6 +49,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table  # noqa: E402
 from shapely.strtree import STRtree  # noqa: E402
 
+from bench.accounts import widest_admin  # noqa: E402
 from bench.datasets import DATASETS, database_url, ensure, libpq_url  # noqa: E402
 from bench.harness import (  # noqa: E402
     DATA,
@@ -174,17 +176,6 @@ def strtree_methods(grids: Grids):
     return single, batch
 
 
-def _admin_bearer() -> dict[str, str]:
-    """A provincial admin's token (the widest scope), minted with the server's own secret."""
-    from core.security import Principal, create_access_token
-    from core.settings import get_settings
-    from core.users.enums import Role
-
-    token = create_access_token(Principal(0, "bench", Role.admin, "430000"),
-                                secret=get_settings().secret_key, minutes=60)
-    return {"Authorization": f"Bearer {token}"}
-
-
 def session_methods(url: str):
     engine = make_engine(url)  # as the app builds its engine: pool_pre_ping on
     sessions = make_sessionmaker(engine)
@@ -260,6 +251,9 @@ def background_load(processes: int) -> Iterator[None]:
 def run_dataset(dataset: str, *, n_single: int, n_batch: int, regenerate: bool, seed: int,
                 busy: int = 0) -> dict:
     url = ensure(dataset, regenerate=regenerate)
+    # Whom the HTTP client acts for: the admin of every city of the dataset, a real account
+    # (bench/accounts.py), checked at each request like any other.
+    admin = widest_admin(url)
     grids = load_grids(url)
     rng = np.random.default_rng(seed)
     points = sample_points(grids, max(n_batch, n_single), rng)
@@ -309,7 +303,7 @@ def run_dataset(dataset: str, *, n_single: int, n_batch: int, regenerate: bool, 
         # The HTTP API, as deployed: `uvicorn api.main:app`, access log on (to a file).
         with Server(url, dataset) as server, \
                 httpx.Client(base_url=server.base, timeout=60,
-                             headers=_admin_bearer()) as client:
+                             headers=admin.bearer()) as client:
             results.append(time_single("HTTP GET /healthz (no DB: the floor)",
                                        http_healthz(client), single_points, warmup,
                                        progress=progress))

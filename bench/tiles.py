@@ -2,7 +2,8 @@
 100,000-grid province with 1,000,000 incidents.
 
     .venv/bin/python bench/tiles.py [--cities N] [--layers incidents,areas]
-                                    [--clients 1,8] [--regenerate] [--markdown]
+                                    [--clients 1,8] [--incidents N] [--regenerate]
+                                    [--markdown]
 
 Goal (issue 5): at least as fast as tipg, p95 under 50 ms for z12–z16.
 
@@ -11,7 +12,8 @@ served four ways, in the same run, on the same database (bench/tiles_data.py), o
 at a time (incidents, areas), by 1 and by 8 concurrent clients that take the next tile
 request from one shared queue (bench/tiles_methods.py says what each way is):
 bare SQL plain (the baseline), bare SQL with gridgov's own statement, gridgov over HTTP
-and tipg over HTTP. Before the timed runs, the plain statement reads the whole session
+and tipg over HTTP (gridgov as the admin of every city, a real account of the
+database: bench/accounts.py). Before the timed runs, the plain statement reads the whole session
 once (PostgreSQL's cache is warm for every method alike) and each method serves the first
 60 tiles of another session (connections, imports, plans); gridgov keeps no tile cache,
 so the timed requests are computed, not replayed.
@@ -42,6 +44,7 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.accounts import widest_admin  # noqa: E402
 from bench.harness import DATA  # noqa: E402
 from bench.tiles_check import (  # noqa: E402
     compare_sample,
@@ -49,7 +52,7 @@ from bench.tiles_check import (  # noqa: E402
     comparison_table,
     empty_mismatches,
 )
-from bench.tiles_data import ensure_tiles_database, incident_census  # noqa: E402
+from bench.tiles_data import INCIDENTS, ensure_tiles_database, incident_census  # noqa: E402
 from bench.tiles_methods import Method, gridgov_server, methods, tipg_server  # noqa: E402
 from bench.tiles_sequence import SEED, Request, per_zoom, requests, views  # noqa: E402
 
@@ -226,8 +229,9 @@ def goal_misses(report_rows: list[dict]) -> list[str]:
 # --- main ---------------------------------------------------------------------------------------
 
 def run(*, cities: int, layers: list[str], clients_list: list[int], regenerate: bool,
-        sample: int, variants: bool) -> dict:
-    url = ensure_tiles_database(regenerate=regenerate)
+        sample: int, variants: bool, incidents: int = INCIDENTS) -> dict:
+    url = ensure_tiles_database(regenerate=regenerate, count=incidents)
+    admin = widest_admin(url)
     census = incident_census(url)
     script = views(cities=cities, seed=SEED)
     sequence = requests(script)
@@ -236,7 +240,7 @@ def run(*, cities: int, layers: list[str], clients_list: list[int], regenerate: 
                  f"{len(script)} views, {len(sequence)} tiles per layer, per zoom "
                  f"{per_zoom(sequence)}")
     with gridgov_server(url) as gridgov, tipg_server(url) as tipg:
-        all_methods = methods(url, gridgov, tipg, variants=variants)
+        all_methods = methods(url, gridgov, tipg, admin=admin, variants=variants)
         warm_up(all_methods, layers, sequence, other)
         runs = time_all(all_methods, layers, sequence, clients_list)
         comparison = compare_sample(all_methods, layers, sequence, per_zoom_count=sample,
@@ -290,6 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="tiles per zoom decoded and compared (default 4)")
     parser.add_argument("--variants", action="store_true",
                         help="also gridgov's statement with PostgreSQL's JIT on")
+    parser.add_argument("--incidents", type=int, default=INCIDENTS,
+                        help=f"incidents in the database (default {INCIDENTS:,}; another "
+                             "number regenerates them in place)")
     parser.add_argument("--regenerate", action="store_true",
                         help="rebuild the database (province copy and incidents)")
     parser.add_argument("--markdown", action="store_true",
@@ -300,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     report = run(cities=args.cities, layers=layers, clients_list=clients_list,
                  regenerate=args.regenerate, sample=args.sample,
-                 variants=args.variants)
+                 variants=args.variants, incidents=args.incidents)
     print_report(report, layers, as_markdown=args.markdown)
     console.print(f"total {time.perf_counter() - started:.0f} s")
     return 1 if report["goal_misses"] else 0

@@ -3,8 +3,9 @@
     bare SQL, plain    the plainest ST_AsMVT statement, through psycopg (baseline)
     bare SQL, gridgov  the statement geo/layers/tiles.py builds (tile_sql), through psycopg
                        with the API pool's connection options
-    gridgov HTTP       GET /tiles/{layer}/{z}/{x}/{y}.mvt on uvicorn api.main:app, with a
-                       provincial admin's bearer token
+    gridgov HTTP       GET /tiles/{layer}/{z}/{x}/{y}.mvt on uvicorn api.main:app, with the
+                       token of the admin of every city (a real account of the database,
+                       bench/accounts.py; gridgov's statement above has the same scope)
     tipg HTTP          GET /collections/public.{table}/tiles/WebMercatorQuad/{z}/{x}/{y}
                        on uvicorn tipg.main:app from its own virtualenv (TIPG_PYTHON)
 
@@ -20,19 +21,17 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from bench.accounts import Account
 from bench.datasets import libpq_url
 from bench.harness import DATA, Server
 from core.db import READ_POOL_OPTIONS
 from core.scope import Scope
-from core.security import Principal, create_access_token
 from core.settings import get_settings
-from core.users.enums import Role
 from geo.layers import registry
 from geo.layers.areas import level_at
 from geo.layers.tiles import tile_sql
 from grid.layers import register_layers
 
-PROVINCE_SCOPE = "430000"  # bench/province.py: Hunan's fourteen cities
 TIPG_PYTHON = Path(os.environ.get("TIPG_PYTHON", "/work/.venvs/tipg/bin/python"))
 # What tipg serves: the table of each layer, and the properties gridgov's tile carries
 # that the table holds (gridgov's incidents also carry the category code and name, joined
@@ -55,17 +54,6 @@ class Method:
     kind: str                             # "sql" or "http"
     open_fetcher: Callable[[], tuple[Fetch, Callable[[], None]]]  # (fetch, close)
     baseline: bool = False
-
-
-def province_principal() -> Principal:
-    return Principal(0, "bench", Role.admin, PROVINCE_SCOPE)
-
-
-def bearer() -> dict[str, str]:
-    """A provincial admin's token (the widest scope), minted with the server's secret."""
-    token = create_access_token(province_principal(), secret=get_settings().secret_key,
-                                minutes=240)
-    return {"Authorization": f"Bearer {token}"}
 
 
 # --- bare SQL ---------------------------------------------------------------------------------
@@ -93,10 +81,15 @@ def plain_sql(layer: str, z: int, x: int, y: int) -> tuple[str, dict]:
     return PLAIN_AREAS, {"z": z, "x": x, "y": y, "level": level_at(z)}
 
 
-def gridgov_sql(layer: str, z: int, x: int, y: int) -> tuple[str, dict]:
+def gridgov_sql(scope: Scope) -> Callable[[str, int, int, int], tuple[str, dict]]:
+    """The statement the API builds for a caller of `scope` (the HTTP client's account)."""
     register_layers()  # the incidents are grid's layer (idempotent)
-    return tile_sql(registry.get(layer), scope=Scope.of(province_principal()), z=z, x=x, y=y,
-                    budget=get_settings().tile_feature_budget)
+    budget = get_settings().tile_feature_budget
+
+    def build(layer: str, z: int, x: int, y: int) -> tuple[str, dict]:
+        return tile_sql(registry.get(layer), scope=scope, z=z, x=x, y=y, budget=budget)
+
+    return build
 
 
 def sql_method(name: str, url: str, build: Callable[[str, int, int, int], tuple[str, dict]],
@@ -169,18 +162,19 @@ def tipg_server(url: str) -> Server:
                        "TIPG_DEBUG": "false"})
 
 
-def methods(url: str, gridgov: Server, tipg: Server, *, variants: bool = False
-            ) -> list[Method]:
-    """The four ways; `variants` adds gridgov's statement with PostgreSQL's JIT on (a
-    diagnosis: the read pool turns it off, as tile statements are never prepared and any
-    JIT compilation is paid on every tile)."""
-    extra = [sql_method("bare SQL, gridgov statement, jit on", url, gridgov_sql,
+def methods(url: str, gridgov: Server, tipg: Server, *, admin: Account,
+            variants: bool = False) -> list[Method]:
+    """The four ways, gridgov's as `admin`; `variants` adds gridgov's statement with
+    PostgreSQL's JIT on (a diagnosis: the read pool turns it off, as tile statements are
+    never prepared and any JIT compilation is paid on every tile)."""
+    statement = gridgov_sql(admin.scope)
+    extra = [sql_method("bare SQL, gridgov statement, jit on", url, statement,
                         options=READ_POOL_OPTIONS.replace("jit=off", "jit=on"))
              ] if variants else []
     return [
         sql_method("bare SQL, plain", url, plain_sql, baseline=True),
-        sql_method("bare SQL, gridgov statement", url, gridgov_sql, options=READ_POOL_OPTIONS),
+        sql_method("bare SQL, gridgov statement", url, statement, options=READ_POOL_OPTIONS),
         *extra,
-        http_method("gridgov HTTP", gridgov.base, gridgov_path, headers=bearer()),
+        http_method("gridgov HTTP", gridgov.base, gridgov_path, headers=admin.bearer()),
         http_method("tipg HTTP", tipg.base, tipg_path, headers={}, params=tipg_params),
     ]

@@ -17,7 +17,7 @@ def create_celery() -> Celery:
     app = Celery("gridgov", broker=settings.redis_url, backend=settings.redis_url)
     installed = platforms.load()
     app.conf.update(
-        include=["geo.tasks", "core.workflow.tasks", "core.audit_tasks",
+        include=["geo.tasks", "core.workflow.tasks", "core.audit_tasks", "core.attachments.tasks",
                  *(module for platform in installed for module in platform.task_modules)],
         task_track_started=True,
         task_acks_late=True,
@@ -56,3 +56,11 @@ def _refuse_an_unsafe_secret(**_kwargs) -> None:
     except UnsafeSecretKey as exc:
         # Celery logs and swallows a signal handler's exception: SystemExit stops the start.
         raise SystemExit(f"error: {exc}") from None
+
+
+@worker_init.connect
+def _mask_personal_data_in_logs(**_kwargs) -> None:
+    # The worker's logs are kept like the API's: no secret, no personal data (core/redact.py).
+    from core.redact import install_log_redaction
+
+    install_log_redaction()

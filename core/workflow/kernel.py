@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from core.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from core.users.enums import Role
 
 
@@ -54,6 +54,13 @@ class Actor:
 # A guard reads the subject's facts, the actor and the move's data; it raises a domain
 # error (InvalidInput, Forbidden, Conflict) to refuse the move, with a stable code.
 Guard = Callable[[Mapping[str, Any], Actor, Mapping[str, Any]], None]
+def about_the_actor(guard: Guard) -> Guard:
+    """Marks a guard that reads only the subject and the actor, not the move's data, so the
+    moves a user may make now can be listed before any form is filled (`available`)."""
+    guard.about_the_actor = True
+    return guard
+
+
 # An effect returns the fields the move sets on the subject (pure: from facts and data).
 Effect = Callable[[Mapping[str, Any], Actor, Mapping[str, Any], datetime], dict[str, Any]]
 
@@ -159,6 +166,21 @@ class Workflow:
             raise InvalidInput(f"{name} ({move.label}) needs a reason", code="reason_required")
         return move
 
+    def available(self, facts: Mapping[str, Any], actor: Actor) -> list[str]:
+        """The moves `actor` may make now on a subject with these facts: role, state and
+        the guards about the actor (a form's own checks come when it is sent)."""
+        names = []
+        for name in self.allowed(facts["state"], actor.role):
+            guards = [g for g in self.by_name[name].guards
+                      if getattr(g, "about_the_actor", False)]
+            try:
+                for guard in guards:
+                    guard(facts, actor, {})
+            except DomainError:
+                continue
+            names.append(name)
+        return names
+
     def describe(self) -> dict[str, Any]:
         """The workflow as data, for the pages (states with labels, moves with their
         labels, sources, target, roles, reason and fields)."""
@@ -218,6 +240,7 @@ def requires(field_name: str, message: str, code: str) -> Guard:
     return guard
 
 
+@about_the_actor
 def credential_in_owner_unit(facts, actor: Actor, data) -> None:
     """行政处罚法第四十二条: 执法人员应当具有行政执法资格 — a valid 执法证 in the unit that
     holds the case."""

@@ -5,7 +5,7 @@ reporting (transitions, hand-offs) are in grid/incidents/flows.py.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import and_, func, select, text
@@ -24,7 +24,7 @@ from core.workflow import clocks, idempotency, links, notify, timeline
 from core.workflow.calendar_store import load_calendar
 from core.workflow.clocks import Subject, clock_dict
 from core.workflow.handoffs import handoff_dict, handoffs_of
-from core.workflow.kernel import ClockOp, Notice
+from core.workflow.kernel import Actor, ClockOp, Notice
 from geo.locate import Location, locate, to_wgs84_point
 from grid.categories.service import get_minor
 from grid.incidents.case_type import SUBJECT, mirror_step, rule_of
@@ -223,7 +223,12 @@ def notify_owner(session: Session, incident: Incident, *, topic: str, title: str
 # --- reading -----------------------------------------------------------------------------
 
 def allowed_actions(incident: Incident, principal: Principal) -> list[str]:
-    return INCIDENT_WORKFLOW.allowed(incident.state, principal.role)
+    """The moves the caller may make now: by role and state, and who they are (a task is
+    its handling unit's)."""
+    return INCIDENT_WORKFLOW.available(
+        {"state": incident.state, "handler_unit_id": incident.handler_unit_id,
+         "handler_user_id": incident.handler_user_id, "owner_unit_id": incident.owner_unit_id},
+        Actor.of(principal, today=date.today()))
 
 
 def incidents_out(session: Session, incidents: list[Incident], principal: Principal

@@ -11,7 +11,7 @@ merge target) is checked in grid/incidents/flows.py.
 from core.errors import Forbidden
 from core.units.enums import Position
 from core.users.enums import CENTRES, Role
-from core.workflow.kernel import Notice, Workflow, requires, transition
+from core.workflow.kernel import Notice, Workflow, about_the_actor, requires, transition
 from grid.incidents.enums import FINAL, LABELS_ZH, STEP_OF_STATE
 from grid.incidents.enums import State as S
 
@@ -25,15 +25,26 @@ VERIFIERS = CENTRES | {Role.grid_worker}
 LEADERS = CENTRES | {Role.supervisor}
 
 OPEN_WITH_WORK = (S.filed, S.dispatched, S.handling, S.rework)
+# Who may act for a named handler of their unit.
+MANAGERS = frozenset({Position.head, Position.dispatcher})
 
 
 # --- guards -----------------------------------------------------------------------------
 
-def _the_named_handler(facts, actor, data) -> None:
-    """A task dispatched to a named person is theirs to sign, return and report back on."""
-    named = facts.get("handler_user_id")
-    if named is not None and named != actor.user_id and actor.role not in CENTRES:
-        raise Forbidden("this task was dispatched to someone else", code="not_your_task")
+@about_the_actor
+def _the_handler(facts, actor, data) -> None:
+    """A task is its handling unit's to sign, return and report back on: a member of it
+    (when a person is named, that person, or the unit's head or dispatcher)."""
+    named, unit = facts.get("handler_user_id"), facts.get("handler_unit_id")
+    if named is None and unit is None:
+        return  # not dispatched to anyone (a row made before units): the role decides
+    if named is not None:
+        allowed = named == actor.user_id or actor.holds(unit, MANAGERS)
+    else:
+        allowed = actor.holds(unit, frozenset(Position))
+    if not allowed:
+        raise Forbidden("this task was dispatched to another unit or person",
+                        code="not_your_task")
 
 
 # --- effects (the fields a move sets) --------------------------------------------------
@@ -118,12 +129,12 @@ INCIDENT_WORKFLOW = Workflow(
                    effect=_dispatched, notify=_tell_handler,
                    fields=["handler_unit_id", "handler_user_id"]),
         transition("accept", [S.dispatched], S.handling, HANDLERS, label="签收",
-                   guards=[_the_named_handler]),
+                   guards=[_the_handler]),
         transition("return", [S.dispatched], S.returned, HANDLERS, label="退回",
-                   needs_reason=True, guards=[_the_named_handler], effect=_returned,
+                   needs_reason=True, guards=[_the_handler], effect=_returned,
                    notify=_tell_owner_returned),
         transition("handle", [S.handling, S.rework], S.handled, HANDLERS, label="处理反馈",
-                   guards=[_the_named_handler], effect=_handled, notify=_tell_verifiers),
+                   guards=[_the_handler], effect=_handled, notify=_tell_verifiers),
         transition("verify", [S.handled], S.verified, VERIFIERS, label="核查通过",
                    effect=_verified),
         transition("rework", [S.handled], S.rework, VERIFIERS, label="返工", needs_reason=True,

@@ -13,6 +13,7 @@ Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07
 """
+import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -53,6 +54,7 @@ def upgrade() -> None:
     _clocks_from_incidents()
     _drop_incident_clock_columns()
     _staff_positions_by_user()
+    _attachments_of_any_subject()
 
 
 def _create_kernel_tables() -> None:
@@ -233,6 +235,65 @@ def _staff_positions_by_user() -> None:
     op.create_primary_key("pk_staff_position", "staff_position", ["user_id"])
     op.create_foreign_key("fk_staff_position_user_id_app_user", "staff_position", "app_user",
                           ["user_id"], ["id"], ondelete="CASCADE")
+
+
+
+def _attachments_of_any_subject() -> None:
+    """Incident photos become attachments of any subject (core/attachments), keeping their
+    ids: a thumbnail task queued before the upgrade still names the right rows."""
+    op.create_table(
+        "attachment",
+        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
+        sa.Column("subject_type", sa.String(length=32), nullable=False),
+        sa.Column("subject_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("file_name", sa.String(length=255), nullable=True),
+        sa.Column("content_type", sa.String(length=64), nullable=False),
+        sa.Column("bytes", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("path", sa.String(length=300), nullable=False),
+        sa.Column("thumbnail_path", sa.String(length=300), nullable=True),
+        sa.Column("uploaded_by", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+                  nullable=False),
+        sa.Column("location", geoalchemy2.Geometry("POINT", srid=4326, spatial_index=False),
+                  nullable=True),
+        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("device", sa.String(length=128), nullable=True),
+        sa.CheckConstraint("kind IN ('report', 'before', 'after', 'evidence', 'material', "
+                           "'document')", name="kind_known"),
+        sa.CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256_hex"),
+        sa.CheckConstraint("bytes > 0", name="bytes_positive"),
+        sa.ForeignKeyConstraint(["uploaded_by"], ["app_user.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("subject_type", "subject_id", "sha256",
+                            name="uq_attachment_subject_sha256"),
+    )
+    op.execute("""INSERT INTO attachment (id, subject_type, subject_id, kind, content_type, bytes,
+                                          sha256, path, thumbnail_path, uploaded_by, created_at)
+                  SELECT id, 'incident', incident_id, kind, content_type, bytes, sha256, path,
+                         thumbnail_path, uploaded_by, created_at
+                  FROM incident_photo ORDER BY id""")
+    op.execute("""SELECT setval(pg_get_serial_sequence('attachment', 'id'),
+                                (SELECT coalesce(max(id), 0) + 1 FROM attachment), false)""")
+    op.execute("""UPDATE outbox_message SET topic = 'task:attachments.thumbnails',
+                      payload = jsonb_set(payload, '{task}', '"attachments.thumbnails"')
+                  WHERE topic = 'task:incidents.thumbnails' AND delivered_at IS NULL""")
+    op.drop_table("incident_photo")
+    # Only a thumbnail may be added to a recorded attachment (core/attachments/models.py).
+    op.execute("""
+        CREATE FUNCTION attachment_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF to_jsonb(OLD) - 'thumbnail_path' IS DISTINCT FROM to_jsonb(NEW) - 'thumbnail_path'
+            THEN
+                RAISE EXCEPTION 'attachment % is immutable once recorded: only its thumbnail '
+                                'may be set', OLD.id
+                      USING ERRCODE = 'integrity_constraint_violation';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER attachment_immutable BEFORE UPDATE ON attachment
+            FOR EACH ROW EXECUTE FUNCTION attachment_immutable();""")
 
 
 def downgrade() -> None:

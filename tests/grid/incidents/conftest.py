@@ -65,6 +65,16 @@ def place(demo_city, session, settings, people) -> Place:
     return place_in_village(session, settings, people["village_staff"].principal.scope_code)
 
 
+def member_of(session, settings, unit_id: int) -> Person:
+    """A desk member of a unit (the demo generates them), with his token."""
+    username = session.execute(text(
+        "SELECT u.username FROM membership m JOIN app_user u ON u.id = m.user_id "
+        "WHERE m.unit_id = :unit AND m.is_active AND u.is_active "
+        "AND m.position IN ('handler', 'receiver', 'dispatcher') ORDER BY u.username LIMIT 1"),
+        {"unit": unit_id}).scalar_one()
+    return person_of(session, settings, username)
+
+
 @pytest.fixture
 def units(session, place) -> dict[str, int]:
     """The units around the place: its village's and township's centres, the township's

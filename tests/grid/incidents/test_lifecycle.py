@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from tests.grid.incidents.conftest import act, png_base64, report, report_body
+from tests.grid.incidents.conftest import act, member_of, png_base64, report, report_body
 
 
 def at(value: str) -> datetime:
@@ -96,19 +96,40 @@ def test_outside_the_territory_is_404(client, session, settings, people, place, 
     assert incident["id"] not in [i["id"] for i in listed["items"]]
 
 
-def test_return_rework_and_the_counts(client, people, place, minor, units):
+def test_return_rework_and_the_counts(client, session, settings, people, place, minor, units):
     village = people["village_staff"]
+    team = member_of(session, settings, units["township_team"])
     incident = report(client, place.worker, report_body(place, minor)).json()
-    for action, fields in [("file", {}), ("dispatch", {"handler_unit_id": units["township_team"]}),
-                           ("return", {"reason": "不属于本单位"}),
-                           ("dispatch", {"handler_unit_id": units["village_centre"]}),
-                           ("accept", {}), ("handle", {}),
-                           ("rework", {"reason": "垃圾仍在"}), ("handle", {})]:
-        response = act(client, village, incident, action, **fields)
+    for person, action, fields in [
+            (village, "file", {}),
+            (village, "dispatch", {"handler_unit_id": units["township_team"]}),
+            (team, "return", {"reason": "不属于本单位"}),
+            (village, "dispatch", {"handler_unit_id": units["village_centre"]}),
+            (village, "accept", {}), (village, "handle", {}),
+            (village, "rework", {"reason": "垃圾仍在"}), (village, "handle", {})]:
+        response = act(client, person, incident, action, **fields)
         assert response.status_code == 200, (action, response.text)
     body = response.json()
     assert (body["state"], body["rework_count"], body["handler_unit"]["id"]) == (
         "handled", 1, units["village_centre"])
+
+
+def test_only_the_handling_unit_takes_the_task(client, session, settings, people, place,
+                                               minor, units):
+    """A task dispatched to the township's 执法队 is its members' to sign: the village
+    desk may not, and is not offered the move."""
+    village = people["village_staff"]
+    team = member_of(session, settings, units["township_team"])
+    incident = report(client, place.worker, report_body(place, minor)).json()
+    act(client, village, incident, "file")
+    act(client, village, incident, "dispatch", handler_unit_id=units["township_team"])
+    seen = client.get(f"/api/v1/incidents/{incident['id']}", headers=village.headers).json()
+    assert "accept" not in seen["allowed_actions"]
+    refused = act(client, village, incident, "accept")
+    assert refused.status_code == 403 and refused.json()["code"] == "not_your_task"
+    theirs = client.get(f"/api/v1/incidents/{incident['id']}", headers=team.headers).json()
+    assert "accept" in theirs["allowed_actions"]
+    assert act(client, team, incident, "accept").status_code == 200
 
 
 def test_dispatch_goes_to_a_unit_that_covers_the_incident(client, session, people, place,
