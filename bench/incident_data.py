@@ -583,7 +583,7 @@ def _copy_rows(conn: psycopg.Connection, frame: pd.DataFrame, *, chunk: int) -> 
 
 
 # Emptied before a load: the incidents and everything the kernel keeps about them.
-KERNEL_TABLES = ("case_clock", "handoff", "timeline_event", "case_link")
+KERNEL_TABLES = ("case_clock", "handoff", "timeline_event", "case_link", "attachment")
 LOADED = ("incident", "case_clock")  # their indexes and foreign keys are rebuilt after
 
 

@@ -66,6 +66,10 @@ GOAL_P95_MS = 200.0
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WARMUP = 10
 UNITS = 15  # the busiest handling units, timed as subjects
+# The server's KPI rate limit (60 a minute per user, core/ratelimit.py) raised out of reach:
+# each request still pays its Redis count, as deployed, but a benchmark's thousands of
+# requests a minute from one account are not refused.
+SERVER_ENV = {"RATE_LIMIT_KPIS_PER_MINUTE": str(10**9)}
 COUNTS = ("reported", "filed", "closed")
 KEYS = ("reported", "valid_reports", "filed", "filed_closed", "closed", "closed_on_time",
         "handled", "reworked", "verified", "verified_on_time")
@@ -223,7 +227,7 @@ def run(*, count: int, open_share: float, seed: int, repeats: int, regenerate: b
     bare = psycopg.connect(libpq_url(url), autocommit=True)
     plans = {}
     try:
-        with Server(url, "kpis") as server, \
+        with Server(url, "kpis", env=SERVER_ENV) as server, \
                 httpx.Client(base_url=server.base, timeout=120,
                              headers=admin.bearer()) as client:
             def get(path: str, params: dict) -> dict:

@@ -79,11 +79,11 @@ def remove_demo(session: Session, *, city_code: str) -> None:
 
 def remove_incidents(session: Session, *, city_code: str) -> int:
     """Every incident in the city's grids, before the accounts, units and areas they point
-    at. The kernel's rows about them (clocks, timeline, hand-offs, links) name their subject
-    without a foreign key and go first; reporters and photos go by ON DELETE CASCADE."""
+    at. The kernel's rows about them (clocks, timeline, hand-offs, links, attachments) name
+    their subject without a foreign key and go first; reporters go by ON DELETE CASCADE."""
     bounds = subtree_range(city_code)
     ids = "SELECT id FROM incident WHERE grid_code >= :low AND grid_code < :high"
-    for table in ("case_clock", "timeline_event", "handoff"):
+    for table in ("case_clock", "timeline_event", "handoff", "attachment"):
         session.execute(text(f"DELETE FROM {table} WHERE subject_type = 'incident' "
                              f"AND subject_id IN ({ids})"), bounds)
     session.execute(text(f"DELETE FROM case_link WHERE (a_type = 'incident' AND a_id IN "

@@ -142,6 +142,16 @@ def _described(file) -> dict:
 
 # --- storing -----------------------------------------------------------------------------
 
+def attach(session: Session, subject: Subject, files: Sequence, *, kind: str, uploaded_by: int,
+           settings: Settings, accept: Sequence[str] = DOCUMENTS, noun: str = "file"
+           ) -> list[Attachment]:
+    """Check every file (core/attachments/schemas.py AttachmentIn), then record them: an
+    upload route's one call. A refusal (422) writes nothing."""
+    checked = check_all(files, limits=Limits.of(settings), accept=accept, noun=noun)
+    return store(session, subject, checked, kind=kind, uploaded_by=uploaded_by,
+                 media_dir=settings.media_dir)
+
+
 def store(session: Session, subject: Subject, files: Iterable[Checked], *, kind: str,
           uploaded_by: int, media_dir: str | Path) -> list[Attachment]:
     """Record checked files for a subject and ask for the images' thumbnails; a file the
@@ -196,10 +206,10 @@ def request_thumbnails(session: Session, attachments: Iterable[Attachment]) -> N
         outbox.enqueue_task(session, name=THUMBNAIL_TASK, args=[ids])
 
 
-def copy_to(session: Session, source: Subject, target: Subject) -> int:
+def copy_to(session: Session, source: Subject, target: Subject) -> list[Attachment]:
     """The target gets every attachment of the source it has not already (by SHA-256):
     new rows naming the same files (a merge keeps the merged incident's evidence too).
-    Returns how many were copied."""
+    Returns the new ones; those of an image still without a thumbnail ask for it."""
     columns = ("kind", "file_name", "content_type", "bytes", "sha256", "path",
                "thumbnail_path", "uploaded_by", "location", "taken_at", "device")
     rows = select(literal(target.type), literal(target.id),
@@ -207,9 +217,10 @@ def copy_to(session: Session, source: Subject, target: Subject) -> int:
         Attachment.subject_type == source.type, Attachment.subject_id == source.id)
     statement = pg_insert(Attachment).from_select(["subject_type", "subject_id", *columns],
                                                    rows)
-    result = session.execute(statement.on_conflict_do_nothing(
-        constraint="uq_attachment_subject_sha256"))
-    return result.rowcount
+    copied = _loaded(session, list(session.scalars(statement.on_conflict_do_nothing(
+        constraint="uq_attachment_subject_sha256").returning(Attachment.id))))
+    request_thumbnails(session, copied)
+    return copied
 
 
 # --- reading -----------------------------------------------------------------------------

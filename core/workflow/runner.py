@@ -87,12 +87,12 @@ def run(session: Session, case_type: CaseType, subject: Any, name: str, *,
     actor = Actor.of(principal, today=context.now.astimezone(context.calendar.tz).date())
     decision = decide(case_type.workflow, name, facts=facts_of(row, facts), actor=actor,
                       data=data, now=context.now)
-    apply(context, case_type, row, decision, data=data)
+    apply(context, case_type, row, decision, data=data, facts=facts)
     return decision
 
 
 def apply(context: Context, case_type: CaseType, row: Any, decision: Decision, *,
-          data: Mapping[str, Any]) -> None:
+          data: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> None:
     """Write a decided move: fields, state, version, clocks, timeline, notices, audit."""
     session, subject = context.session, Subject(case_type.subject_type, row.id)
     before = {"state": row.state, "version": row.version}
@@ -105,7 +105,7 @@ def apply(context: Context, case_type: CaseType, row: Any, decision: Decision, *
                  from_state=decision.from_state, to_state=decision.to_state, note=reason,
                  at=context.now, data=_event_data(data))
     if decision.move.notify:
-        for notice in decision.move.notify(facts_of(row), data):
+        for notice in decision.move.notify(facts_of(row, facts), data):
             notify.send(session, subject, notice, body=str(getattr(row, "description", "")))
     after = {"state": row.state, "version": row.version}
     if reason:

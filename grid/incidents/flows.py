@@ -20,7 +20,8 @@ from core.workflow.clocks import Subject
 from core.workflow.handoffs import covers
 from grid.incidents.case_type import INCIDENT, extra_facts
 from grid.incidents.enums import FINAL
-from grid.incidents.models import Incident, IncidentPhoto, IncidentReporter
+from grid.incidents.models import Incident, IncidentReporter
+from grid.incidents.photos import merge_photos
 from grid.incidents.schemas import ActionIn
 from grid.incidents.service import get_incident
 
@@ -95,16 +96,7 @@ def _merged(session: Session, incident: Incident, fields: dict, principal: Princ
             session.add(IncidentReporter(incident_id=into, user_id=reporter.user_id,
                                          reported_at=reporter.reported_at,
                                          via_incident_id=incident.id))
-    target_photos = set(session.scalars(select(IncidentPhoto.sha256).where(
-        IncidentPhoto.incident_id == into)))
-    for photo in session.scalars(select(IncidentPhoto).where(
-            IncidentPhoto.incident_id == incident.id)).all():
-        if photo.sha256 not in target_photos:
-            session.add(IncidentPhoto(incident_id=into, kind=photo.kind,
-                                      content_type=photo.content_type, bytes=photo.bytes,
-                                      sha256=photo.sha256, path=photo.path,
-                                      thumbnail_path=photo.thumbnail_path,
-                                      uploaded_by=photo.uploaded_by))
+    merge_photos(session, from_id=incident.id, into_id=into)
     links.link(session, Subject("incident", incident.id), Subject("incident", into),
                kind="merged", actor=principal.username, note=fields.get("reason"))
     timeline.add(session, Subject("incident", into), actor=principal.username,

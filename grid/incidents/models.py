@@ -1,5 +1,6 @@
-"""Incidents (事件/案卷), their reporters and photos. Their clocks, timeline, hand-offs and
-links are the case kernel's (core/workflow/models.py), keyed by ("incident", id)."""
+"""Incidents (事件/案卷) and their reporters. Their clocks, timeline, hand-offs and links
+are the case kernel's (core/workflow/models.py), their photos attachments
+(core/attachments/models.py), all keyed by ("incident", id)."""
 
 from datetime import datetime
 
@@ -143,24 +144,3 @@ class IncidentReporter(Base):
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     via_incident_id: Mapped[int | None] = mapped_column(BigInteger)  # merged from
 
-
-class IncidentPhoto(Base):
-    __tablename__ = "incident_photo"
-    __table_args__ = (
-        CheckConstraint("kind IN ('report', 'before', 'after')", name="kind_known"),
-        # The same picture sent twice (a retry) is stored once per incident.
-        UniqueConstraint("incident_id", "sha256", name="uq_incident_photo_sha"),
-    )
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    incident_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("incident.id",
-                                             ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(8), default="report")
-    content_type: Mapped[str] = mapped_column(String(32))
-    bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    path: Mapped[str] = mapped_column(String(300))  # under settings.media_dir
-    thumbnail_path: Mapped[str | None] = mapped_column(String(300))  # made by a task
-    uploaded_by: Mapped[int] = mapped_column(BigInteger, ForeignKey("app_user.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
-                                                 server_default=func.now())

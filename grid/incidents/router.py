@@ -1,16 +1,14 @@
 """The incident routes: thin, the rules are in service.py and flows.py."""
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
+from core.attachments.service import file_of
 from core.deps import Requires, SessionDep
-from core.errors import NotFound
 from core.scope import Scope
 from core.security import Principal
 from core.units.service import unit_names
@@ -18,8 +16,7 @@ from core.users.enums import Permission
 from core.workflow.handoffs import handoff_dict
 from grid.incidents import flows, handoffs, lists, service
 from grid.incidents.enums import DeadlineColour, State
-from grid.incidents.models import IncidentPhoto
-from grid.incidents.photos import check_photos, store_photos
+from grid.incidents.photos import check_photos, photo_dict, photo_of, store_photos
 from grid.incidents.schemas import (
     ActionIn,
     AnswerIn,
@@ -153,11 +150,11 @@ def add_photos(incident_id: int, data: PhotosIn, principal: Actor, session: Sess
     settings = request.app.state.settings
     photos = check_photos(data.photos, settings=settings)
     incident = service.get_incident(session, incident_id=incident_id, scope=Scope.of(principal))
-    stored = store_photos(session, incident=incident, photos=photos, kind=data.kind,
+    stored = store_photos(session, incident_id=incident.id, photos=photos, kind=data.kind,
                           user_id=principal.user_id, settings=settings)
     service.add_event(session, incident, actor=principal.username, action="photos",
                       data={"kind": data.kind, "photos": [p.id for p in stored]})
-    return [service.photo_dict(p) for p in stored]
+    return [photo_dict(p) for p in stored]
 
 
 @router.get("/{incident_id}/photos/{photo_id}")
@@ -165,13 +162,7 @@ def get_photo(incident_id: int, photo_id: int, principal: Reader, session: Sessi
               request: Request, thumbnail: bool = False):
     """The photo file (or its thumbnail, once the worker made it)."""
     incident = service.get_incident(session, incident_id=incident_id, scope=Scope.of(principal))
-    photo = session.scalar(select(IncidentPhoto).where(IncidentPhoto.id == photo_id,
-                                                       IncidentPhoto.incident_id == incident.id))
-    relative = photo and (photo.thumbnail_path if thumbnail else photo.path)
-    if not relative:
-        raise NotFound(f"no {'thumbnail of ' if thumbnail else ''}photo {photo_id} of "
-                       f"incident {incident_id}")
-    media = Path(request.app.state.settings.media_dir)
-    return FileResponse(media / relative, media_type="image/jpeg" if thumbnail
-                        else photo.content_type,
+    path, media_type = file_of(photo_of(session, incident.id, photo_id), thumbnail=thumbnail,
+                               media_dir=request.app.state.settings.media_dir)
+    return FileResponse(path, media_type=media_type,
                         headers={"Cache-Control": "private, max-age=86400, immutable"})

@@ -29,8 +29,8 @@ from geo.locate import Location, locate, to_wgs84_point
 from grid.categories.service import get_minor
 from grid.incidents.case_type import SUBJECT, mirror_step, rule_of
 from grid.incidents.enums import LABELS_ZH, Source, State, Step
-from grid.incidents.models import Incident, IncidentPhoto, IncidentReporter
-from grid.incidents.photos import check_photos, store_photos
+from grid.incidents.models import Incident, IncidentReporter
+from grid.incidents.photos import check_photos, photo_dict, photos_of, store_photos
 from grid.incidents.schemas import ReportIn
 from grid.incidents.workflow import INCIDENT_WORKFLOW
 from grid.models import GridWorker, grid_assignment
@@ -131,7 +131,7 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
     clocks.attach(session, step, Subject(SUBJECT, incident.id), case_type=SUBJECT)
     session.add(IncidentReporter(incident_id=incident.id, user_id=principal.user_id,
                                  reported_at=incident.reported_at))
-    store_photos(session, incident=incident, photos=photos, kind="report",
+    store_photos(session, incident_id=incident.id, photos=photos, kind="report",
                  user_id=principal.user_id, settings=settings)
     add_event(session, incident, actor=principal.username, action="report", to_state=State.reported,
               data={"accuracy_m": data.accuracy_m, "duplicates": incident.duplicate_candidates})
@@ -295,8 +295,7 @@ def _incident_dict(incident: Incident, extra, chain: list[dict], principal: Prin
 def incident_detail(session: Session, incident: Incident, principal: Principal) -> dict:
     subject = Subject(SUBJECT, incident.id)
     handoffs = handoffs_of(session, subject)
-    photos = session.scalars(select(IncidentPhoto).where(IncidentPhoto.incident_id == incident.id)
-                             .order_by(IncidentPhoto.id)).all()
+    photos = photos_of(session, incident.id)
     reporters = session.scalars(select(IncidentReporter.user_id)
                                 .where(IncidentReporter.incident_id == incident.id)
                                 .order_by(IncidentReporter.reported_at)).all()
@@ -309,8 +308,3 @@ def incident_detail(session: Session, incident: Incident, principal: Principal) 
             "photos": [photo_dict(p) for p in photos],
             "reporters": list(reporters)}
 
-
-def photo_dict(p: IncidentPhoto) -> dict:
-    base = f"/api/v1/incidents/{p.incident_id}/photos/{p.id}"
-    return {"id": p.id, "kind": p.kind, "content_type": p.content_type, "bytes": p.bytes,
-            "url": base, "thumbnail_url": f"{base}?thumbnail=1" if p.thumbnail_path else None}

@@ -649,8 +649,8 @@ def _add_photos(ctx: Ctx, inside: bool) -> Call:
 
 def _get_photo(ctx: Ctx, inside: bool) -> Call:
     incident = _seed_incident(ctx, _grid(ctx, inside), photo=True)
-    photo = ctx.session.scalar(text("SELECT id FROM incident_photo WHERE incident_id = :i"),
-                               {"i": incident})
+    photo = ctx.session.scalar(text("SELECT id FROM attachment WHERE subject_type = 'incident' "
+                                    "AND subject_id = :i"), {"i": incident})
     return Call("GET", f"/api/v1/incidents/{incident}/photos/{photo}")
 
 

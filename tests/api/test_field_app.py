@@ -92,12 +92,11 @@ def worker(engine, settings, demo_city):
     yield walker, grids
     with Session(engine) as session:
         marked = "SELECT id FROM incident WHERE description LIKE :mark"
-        for table in ("handoff", "timeline_event", "case_clock"):
+        for table in ("handoff", "timeline_event", "case_clock", "attachment"):
             session.execute(text(f"DELETE FROM {table} WHERE subject_type = 'incident' "
                                  f"AND subject_id IN ({marked})"), {"mark": f"{MARK}%"})
-        for table in ("incident_reporter", "incident_photo"):
-            session.execute(text(f"DELETE FROM {table} WHERE incident_id IN ({marked})"),
-                            {"mark": f"{MARK}%"})
+        session.execute(text(f"DELETE FROM incident_reporter WHERE incident_id IN ({marked})"),
+                        {"mark": f"{MARK}%"})
         session.execute(text(f"DELETE FROM incident WHERE id IN ({marked})"),
                         {"mark": f"{MARK}%"})
         forget_patrols(session, walker.worker_id)
@@ -146,7 +145,8 @@ def _incidents(engine, description: str) -> list:
     with engine.connect() as connection:
         return connection.execute(text(
             "SELECT i.id, i.idempotency_key, i.grid_code, u.username, "
-            "(SELECT count(*) FROM incident_photo p WHERE p.incident_id = i.id) AS photos "
+            "(SELECT count(*) FROM attachment p WHERE p.subject_type = 'incident' "
+            "AND p.subject_id = i.id) AS photos "
             "FROM incident i JOIN app_user u ON u.id = i.reporter_id "
             "WHERE i.description = :d"), {"d": description}).all()
 

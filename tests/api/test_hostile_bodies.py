@@ -98,7 +98,7 @@ def test_a_decompression_bomb_added_to_an_incident_is_refused(client, session, s
 
 def test_the_thumbnail_task_does_not_decode_a_bomb(tmp_path: Path, settings):
     """A file stored before the cap (or under a higher one) is refused unopened."""
-    from grid.incidents.photos import make_thumbnail
+    from core.attachments.service import make_thumbnail
 
     (tmp_path / "ab").mkdir()
     (tmp_path / "ab" / "bomb.png").write_bytes(_bombs()["11000x11000"])

@@ -67,7 +67,7 @@ def backed_up(database_url, engine, settings, demo_city, tmp_path_factory):
                                        for c in photos]))
     with engine.connect() as connection:
         photo_ids = list(connection.scalars(text(
-            "SELECT id FROM incident_photo ORDER BY id DESC LIMIT 4")))
+            "SELECT id FROM attachment ORDER BY id DESC LIMIT 4")))
     done = _cli("backup", "--to", str(tmp_path_factory.mktemp("backups")),
                 database_url=database_url, media_dir=media)
     assert done.returncode == 0, done.stderr
@@ -76,7 +76,7 @@ def backed_up(database_url, engine, settings, demo_city, tmp_path_factory):
 
 # What is compared of each row: all of it, but for an audit event its place in the chain,
 # which a sealer may give it after the backup (core/audit.py).
-ROW = {"incident": "to_jsonb(t)", "incident_photo": "to_jsonb(t)",
+ROW = {"incident": "to_jsonb(t)", "attachment": "to_jsonb(t)",
        "audit_event": "to_jsonb(t) - 'seq' - 'prev_hash' - 'hash'"}
 
 
@@ -95,7 +95,7 @@ def _fingerprints(database_url: str, upto: dict[str, int] | None = None) -> dict
     return found
 
 
-def test_a_restored_backup_holds_every_incident_photo_and_audit_row(
+def test_a_restored_backup_holds_every_incident_attachment_and_audit_row(
         backed_up, database_url, engine):
     source, media, photo_ids = backed_up
     restored_url = _other_database(database_url, "restored")
@@ -113,11 +113,11 @@ def test_a_restored_backup_holds_every_incident_photo_and_audit_row(
         assert min(restored[t]["count"] for t in restored) > 0
         with engine.connect() as connection:
             photos = connection.execute(text(
-                "SELECT id, path, sha256 FROM incident_photo WHERE id = ANY(:ids)"),
+                "SELECT id, path, sha256 FROM attachment WHERE id = ANY(:ids)"),
                 {"ids": photo_ids}).all()
         assert len(photos) == 4
         for photo in photos:
-            assert photo.id <= restored["incident_photo"]["max"]
+            assert photo.id <= restored["attachment"]["max"]
             copy = (restored_media / photo.path).read_bytes()
             assert copy == (media / photo.path).read_bytes()
             assert hashlib.sha256(copy).hexdigest() == photo.sha256

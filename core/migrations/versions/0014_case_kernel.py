@@ -276,9 +276,10 @@ def _attachments_of_any_subject() -> None:
                   FROM incident_photo ORDER BY id""")
     op.execute("""SELECT setval(pg_get_serial_sequence('attachment', 'id'),
                                 (SELECT coalesce(max(id), 0) + 1 FROM attachment), false)""")
-    op.execute("""UPDATE outbox_message SET topic = 'task:attachments.thumbnails',
-                      payload = jsonb_set(payload, '{task}', '"attachments.thumbnails"')
-                  WHERE topic = 'task:incidents.thumbnails' AND delivered_at IS NULL""")
+    op.execute(sa.text("""UPDATE outbox_message SET topic = 'task:' || CAST(:new AS text),
+                              payload = jsonb_set(payload, '{task}', to_jsonb(CAST(:new AS text)))
+                          WHERE topic = 'task:' || CAST(:old AS text) AND delivered_at IS NULL""")
+               .bindparams(new="attachments.thumbnails", old="incidents.thumbnails"))
     op.drop_table("incident_photo")
     # Only a thumbnail may be added to a recorded attachment (core/attachments/models.py).
     op.execute("""
@@ -286,9 +287,8 @@ def _attachments_of_any_subject() -> None:
         BEGIN
             IF to_jsonb(OLD) - 'thumbnail_path' IS DISTINCT FROM to_jsonb(NEW) - 'thumbnail_path'
             THEN
-                RAISE EXCEPTION 'attachment % is immutable once recorded: only its thumbnail '
-                                'may be set', OLD.id
-                      USING ERRCODE = 'integrity_constraint_violation';
+                RAISE EXCEPTION 'attachment % is immutable: only its thumbnail may be set',
+                      OLD.id USING ERRCODE = 'integrity_constraint_violation';
             END IF;
             RETURN NEW;
         END $$;

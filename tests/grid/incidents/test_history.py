@@ -23,7 +23,6 @@ from core.audit import verify_chain
 from core.codes import contains
 from core.units.enums import DESK_POSITIONS
 from core.users.enums import Role
-from grid.permissions import HAND_OFF
 from core.workflow.calendar_store import load_calendar
 from core.workflow.sweep import sweep
 from grid.categories.models import Category
@@ -33,6 +32,7 @@ from grid.incidents.enums import FINAL, STEP_OF_STATE, State
 from grid.incidents.history import HistoryCounts, generate_history
 from grid.incidents.service import now_utc
 from grid.incidents.workflow import INCIDENT_WORKFLOW
+from grid.permissions import HAND_OFF
 
 CITY = "430200"
 DAYS, PER_DAY, SEED = 8, 120, 11  # 960 incidents: enough for every state to show up

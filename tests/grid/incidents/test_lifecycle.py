@@ -45,6 +45,12 @@ def test_the_seven_steps_end_to_end(client, session, people, place, minor, units
     # The step clocks, one per step, each stopped when its step ended.
     assert [c["name"] for c in detail["clocks"]] == ["step"] * 4
     assert all(c["stopped_at"] for c in detail["clocks"])
+    # The grid's worker is told to verify (核查), besides the holding centre's desks.
+    told = session.scalar(text(
+        "SELECT payload FROM outbox_message WHERE topic = 'incident.handled' "
+        "AND payload->>'subject_id' = :id"), {"id": str(incident["id"])})
+    assert told["user_ids"] == [worker.principal.user_id]
+    assert told["audience"]["unit_ids"] == [units["village_centre"]]
     audited = session.scalars(text("SELECT action FROM audit_event WHERE subject_type = "
                                    "'incident' AND subject_id = :id ORDER BY id"),
                               {"id": str(incident["id"])}).all()

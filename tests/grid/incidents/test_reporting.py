@@ -90,7 +90,7 @@ def test_a_replay_returns_the_first_result_and_stores_nothing(client, session, p
 ])
 def test_bad_reports_are_4xx_problems_and_write_nothing(client, session, place, minor,
                                                        change, message):
-    before = {t: count(session, t) for t in ("incident", "incident_photo", "audit_event")}
+    before = {t: count(session, t) for t in ("incident", "attachment", "audit_event")}
     response = report(client, place.worker, report_body(place, minor) | change)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -125,7 +125,7 @@ def test_photos_are_stored_once_and_served(client, session, place, minor, settin
     served = client.get(photos[0]["url"], headers=place.worker.headers)
     assert served.status_code == 200 and served.content == base64.b64decode(photo["data"])
     task = session.scalar(text("SELECT payload FROM outbox_message WHERE topic = "
-                               "'task:incidents.thumbnails' ORDER BY id DESC LIMIT 1"))
+                               "'task:attachments.thumbnails' ORDER BY id DESC LIMIT 1"))
     assert task["args"] == [[photos[0]["id"]]]
 
 

@@ -172,7 +172,7 @@ def _overdue_incidents(session, settings, count: int) -> list[int]:
     """Reports by the first village's staff, with their clocks run out."""
     from grid.incidents.schemas import ReportIn
     from grid.incidents.service import report as report_incident
-    from tests.grid.incidents.conftest import place_in_village, person_of
+    from tests.grid.incidents.conftest import person_of, place_in_village
 
     staff = person_of(session, settings, "demo_village_staff").principal
     place = place_in_village(session, settings, staff.scope_code)

@@ -84,7 +84,7 @@ def test_the_sweep_marks_and_escalates_once_even_twice_at_once(engine, settings,
 def test_the_worker_makes_thumbnails_once(engine, settings, committed, worker_queue):
     from PIL import Image
 
-    from grid.incidents.tasks import make_thumbnails
+    from core.attachments.tasks import make_thumbnails
     from tests.grid.incidents.conftest import png_base64
 
     people, place, category = committed
@@ -98,12 +98,12 @@ def test_the_worker_makes_thumbnails_once(engine, settings, committed, worker_qu
                           category=category, description="photo",
                           photos=[{"content_type": "image/png",
                                    "data": png_base64(size=(1200, 900))}])).incident
-        photo_id = session.scalar(text("SELECT id FROM incident_photo WHERE incident_id = :i"),
-                                  {"i": incident.id})
+        photo_id = session.scalar(text("SELECT id FROM attachment WHERE subject_type = "
+                                       "'incident' AND subject_id = :i"), {"i": incident.id})
     assert make_thumbnails.apply_async(args=[[photo_id]], queue=worker_queue).get(60) == 1
     assert make_thumbnails.apply_async(args=[[photo_id]], queue=worker_queue).get(60) == 0
     with engine.connect() as connection:
-        thumbnail = connection.scalar(text("SELECT thumbnail_path FROM incident_photo "
+        thumbnail = connection.scalar(text("SELECT thumbnail_path FROM attachment "
                                            "WHERE id = :id"), {"id": photo_id})
     with Image.open(Path(settings.media_dir) / thumbnail) as image:
         assert (image.format, image.size) == ("JPEG", (320, 240))

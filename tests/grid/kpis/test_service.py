@@ -29,12 +29,12 @@ from grid.kpis import service
 from tests.grid.kpis.conftest import (
     CITY_UNIT,
     HOUSING_UNIT,
-    unit_id,
     SHANGHAI,
     SINCE,
     UNTIL,
     add_incident,
     at,
+    unit_id,
 )
 
 
