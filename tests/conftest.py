@@ -30,6 +30,24 @@ for _bucket in ("REPORTS", "WRITES", "EXPORTS", "KPIS"):
     os.environ[f"RATE_LIMIT_{_bucket}_PER_MINUTE"] = "0"
 
 
+def _cheap_password_hashing() -> None:
+    """argon2id at its smallest cost in this process (production keeps argon2's defaults,
+    64 MiB and 3 passes: some 0.3 s a hash or a login here, and the suite hashes and logs
+    in hundreds of times). Still argon2id hashes, made and verified by core/security.py's
+    own code; a hash carries its cost, so the workers and CLI runs verify them as well."""
+    from argon2 import PasswordHasher
+
+    from core import security
+
+    assert hasattr(security, "_HASHER") and hasattr(security, "_DUMMY_HASH"), (
+        "core/security.py renamed its hasher: update tests/conftest.py")
+    security._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    security._DUMMY_HASH = security._HASHER.hash("not-a-real-password")
+
+
+_cheap_password_hashing()
+
+
 def pytest_configure(config) -> None:
     """A Redis database of the run's own (tests/redis_db.py), exported before any test
     module imports the Celery app or builds an app, and inherited by the workers."""

@@ -9,6 +9,7 @@ with a stable code and leaves neither a row nor a file.
 import base64
 import binascii
 import hashlib
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -93,7 +94,8 @@ def check(raw: bytes, content_type: str, *, limits: Limits, accept: Sequence[str
                            code="attachment_too_large", max_bytes=limits.max_bytes)
     found = _found_type(raw, content_type, limits=limits, noun=noun)
     if found != content_type:
-        raise InvalidInput(f"a {noun} declared {content_type} is really {found}",
+        name = "PDF" if found == PDF else IMAGES.get(found, found)  # "really PNG"
+        raise InvalidInput(f"a {noun} declared {content_type} is really {name}",
                            code="attachment_type_mismatch", declared=content_type)
 
 
@@ -187,7 +189,8 @@ def _write_once(target: Path, raw: bytes) -> None:
     if target.exists():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
+    # A name of its own: two requests writing the same bytes at once never share one.
+    partial = target.with_name(f"{target.name}.{secrets.token_hex(4)}.part")
     partial.write_bytes(raw)
     partial.replace(target)
 

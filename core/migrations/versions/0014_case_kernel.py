@@ -82,6 +82,7 @@ def _create_kernel_tables() -> None:
         sa.Column("late", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.CheckConstraint("colour IN ('green', 'yellow', 'red')", name="colour_known"),
         sa.PrimaryKeyConstraint("id"),
+        postgresql_with={"fillfactor": 90},
     )
     op.create_index("uq_case_clock_running", "case_clock", ["subject_type", "subject_id", "name"],
                     unique=True, postgresql_where=sa.text("stopped_at IS NULL"))
