@@ -30,8 +30,11 @@ afterwards (so the run can be repeated on the same data), it times:
 rules and no hook (bench/clock_mix.py: tickets whose 5-natural-day clock turns red
 without warning), so one sweep handles clocks of two case types.
 
-Each figure is the median of --repeats runs (baseline and sweep alternating), with
-/proc/loadavg read before and after every run. A breakdown of the first sweep by statement
+Each figure is the median of --repeats runs (baseline and sweep alternating), each run
+after a VACUUM of case_clock, incident and handoff (a rolled-back run leaves its row
+versions in the indexes), with /proc/loadavg read before and after it and the CPU seconds
+of the client and its server backend beside the wall time (the 2 cores are shared: at a
+load of 4 the wall time is mostly waiting). A breakdown of the first sweep by statement
 comes from SQLAlchemy's cursor events (and core.audit.record_many timed as a whole: its
 COPY goes around them), and every set-based statement's plan is checked with EXPLAIN
 (ANALYZE) inside a rolled-back transaction: the script says which index each reads, and
@@ -56,6 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import psycopg  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
@@ -202,6 +206,18 @@ def census(engine: Engine, now: datetime) -> dict:
             "handoffs_pending": pending[0], "handoffs_expired": pending[1],
             "incident_indexes": indexes.get("incident", 0),
             "case_clock_indexes": indexes.get("case_clock", 0)}
+
+
+def vacuum(url: str) -> None:
+    """VACUUM what a rolled-back run leaves dead: each run's new versions of 10,000 clocks
+    and incidents stay in the indexes until a vacuum, and the bare UPDATE's red,
+    unescalated ones even in the sweep's partial index `ix_case_clock_unescalated`, which
+    every later sweep would walk (+10,000 entries a run). Before each run, so each starts
+    where autovacuum leaves a table in production."""
+    from bench.datasets import libpq_url
+
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM case_clock, incident, handoff")
 
 
 def loadavg() -> str:
@@ -355,6 +371,7 @@ def run(*, count: int, overdue_share: float, other_share: float, repeats: int,
                  f"{', '.join(c.code for c in case_types.registered())}")
     sweeps, bares, olds = [], [], []
     for k in range(repeats):
+        vacuum(url)
         load_before = loadavg()
         if k % 2 == 0:
             bares.append(time_bare(engine, BARE_UPDATE))

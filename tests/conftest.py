@@ -2,7 +2,10 @@
 
 Each test runs inside a transaction rolled back at the end (services flush, only the edge
 commits, so a test sees its own writes and leaves nothing). The demo city is loaded and
-committed once per run, as the base every locate and map test reads.
+committed once per run, as the base every locate and map test reads. A Redis database of
+the run's own (tests/redis_db.py), one started app per test module (`module_app`, lent to
+each test by `app`), and argon2 at its smallest cost keep the suite fast and repeatable.
+Objects tests build by hand: tests/factories.py.
 """
 
 import os

@@ -113,3 +113,16 @@ def make_patrol(session: Session, worker_id: int, *, started_ago: str = "1 hour"
         "INSERT INTO patrol (worker_id, client_key, started_at, distance_m) "
         "VALUES (:w, 'test-' || gen_random_uuid(), now() - CAST(:ago AS interval), 0) "
         "RETURNING id"), {"w": worker_id, "ago": started_ago})
+
+
+def delete_incidents(connection, ids) -> None:
+    """Committed incidents a test made, gone with the kernel's rows about them (clocks,
+    timeline, hand-offs, links, attachments name their subject without a foreign key)."""
+    ids = list(ids)
+    for table in ("case_clock", "timeline_event", "handoff", "attachment"):
+        connection.execute(text(f"DELETE FROM {table} WHERE subject_type = 'incident' "
+                                f"AND subject_id = ANY(:ids)"), {"ids": ids})
+    connection.execute(text("DELETE FROM case_link WHERE (a_type = 'incident' AND "
+                            "a_id = ANY(:ids)) OR (b_type = 'incident' AND b_id = ANY(:ids))"),
+                       {"ids": ids})
+    connection.execute(text("DELETE FROM incident WHERE id = ANY(:ids)"), {"ids": ids})

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,19 @@ def enqueue_many(session: Session, *, topic: str, payloads: Sequence[dict[str, A
                                                 for p in payloads])
         _kick_once_committed(session)
     return len(payloads)
+
+
+def enqueue_selected(session: Session, *, topic: str, payloads_sql: str,
+                     params: dict[str, Any]) -> int:
+    """`enqueue_many` with the payloads built by the database: `payloads_sql` SELECTs one
+    jsonb column, `payload` (the sweep's notices, from the hand-offs it opened). Returns
+    how many."""
+    count = session.execute(text(f"INSERT INTO outbox_message (topic, payload) "
+                                 f"SELECT :topic, p.payload FROM ({payloads_sql}) AS p"),
+                            {**params, "topic": topic}).rowcount
+    if count:
+        _kick_once_committed(session)
+    return count
 
 
 def _kick_once_committed(session: Session) -> None:

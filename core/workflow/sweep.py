@@ -20,7 +20,11 @@ holds a transaction-level advisory lock, so a second sweep overlapping the first
 it, then finds nothing left to do. Expired hand-offs go one level further up.
 """
 
-from collections.abc import Sequence
+import gc
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +43,7 @@ SWEEP_LOCK = 0x5EE9  # pg_advisory_xact_lock key: one sweep at a time
 SYSTEM = "system"
 OVERDUE = "超期自动上报"
 UNSIGNED = "超时未签收，自动上报"
+WHY = {"overdue": OVERDUE, "unsigned": UNSIGNED}
 
 
 @dataclass
@@ -55,6 +60,27 @@ class SweepResult:
 
 
 def sweep(session: Session, *, now: datetime, settings: Settings) -> SweepResult:
+    with _collector_paused():
+        return _sweep(session, now=now, settings=settings)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while sweeping. A sweep that escalates 10,000 cases
+    makes some 200,000 small objects (rows, lists, payloads, audit dicts), none of them in
+    a cycle, so reference counting frees them all; but their allocation kept setting off
+    the collector, which walks every object of the process each time: 0.25 s of CPU in a
+    3 s sweep (bench/README.md, sweep). Enabled again afterwards, error or not."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _sweep(session: Session, *, now: datetime, settings: Settings) -> SweepResult:
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK})
     # Each statement reads and writes a few rows through indexes; the planner, guessing
     # from CTEs and arrays, sometimes chose to compile one (JIT: ~0.1 s, more than running it).
@@ -196,31 +222,43 @@ def _expire_handoffs(session: Session, case_type: CaseType, *, now: datetime,
             for r in rows]
 
 
+# An escalation's timeline row and its notice to the receiving unit's desks, from its
+# hand-off (from, to, receiving unit): nothing per row goes through Python.
+TIMELINE_SQL = """
+    INSERT INTO timeline_event (subject_type, subject_id, at, actor, action, note, data)
+    SELECT h.subject_type, h.subject_id, :now, :system, 'handoff.escalate', :note,
+           jsonb_build_object('handoff', h.id, 'from', h.from_code, 'to', h.to_code,
+                              'cause', CAST(:cause AS text))
+    FROM handoff h WHERE h.id = ANY(:ids) ORDER BY h.subject_id"""
+NOTICES_SQL = """
+    SELECT jsonb_build_object(
+               'title', CAST(:title AS text) || h.subject_id, 'body', '',
+               'subject_type', h.subject_type, 'subject_id', h.subject_id,
+               'audience', jsonb_build_object('unit_ids', jsonb_build_array(h.to_unit_id),
+                                              'positions', CAST(:positions AS jsonb)))
+               AS payload
+    FROM handoff h WHERE h.id = ANY(:ids) ORDER BY h.subject_id"""
+
+
 def _record(session: Session, escalations: list[tuple[CaseType, Escalation, str]], *,
             now: datetime) -> None:
-    """Timeline, notices and audit for each escalation, in bulk."""
+    """Timeline, notices and audit for each escalation, in bulk: the timeline rows and the
+    notices are made by the database from the hand-offs just opened (one statement each
+    per case type and cause), the audit events in Python (their hashes are computed here)."""
     if not escalations:
         return
-    why = {"overdue": OVERDUE, "unsigned": UNSIGNED}
-    session.execute(text("""
-        INSERT INTO timeline_event (subject_type, subject_id, at, actor, action, note, data)
-        SELECT t, s, :now, :system, 'handoff.escalate', n,
-               jsonb_build_object('handoff', h, 'from', f, 'to', o, 'cause', c)
-        FROM unnest(:types ::text[], :subjects ::bigint[], :notes ::text[], :handoffs ::bigint[],
-                    :froms ::text[], :tos ::text[], :causes ::text[]) AS r(t, s, n, h, f, o, c)"""),
-        {"now": now, "system": SYSTEM, "types": [ct.subject_type for ct, _, _ in escalations],
-         "subjects": [e.subject_id for _, e, _ in escalations],
-         "notes": [why[c] for _, _, c in escalations],
-         "handoffs": [e.handoff_id for _, e, _ in escalations],
-         "froms": [e.from_code for _, e, _ in escalations],
-         "tos": [e.to_code for _, e, _ in escalations],
-         "causes": [c for _, _, c in escalations]})
-    positions = audience([])["positions"]  # the desks of each receiving unit
-    outbox.enqueue_many(session, topic="case.escalated", payloads=[{
-        "title": f"{why[cause]} {ct.label} #{e.subject_id}", "body": "",
-        "subject_type": ct.subject_type, "subject_id": e.subject_id,
-        "audience": {"unit_ids": [e.to_unit_id], "positions": positions}}
-        for ct, e, cause in escalations])
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    kinds = {}
+    for case_type, escalation, cause in escalations:
+        groups[(case_type.code, cause)].append(escalation.handoff_id)
+        kinds[case_type.code] = case_type
+    positions = json.dumps(audience([])["positions"])  # the desks of each receiving unit
+    for (code, cause), handoff_ids in groups.items():
+        session.execute(text(TIMELINE_SQL), {"ids": handoff_ids, "now": now, "system": SYSTEM,
+                                             "note": WHY[cause], "cause": cause})
+        outbox.enqueue_selected(session, topic="case.escalated", payloads_sql=NOTICES_SQL,
+                                params={"ids": handoff_ids, "positions": positions,
+                                        "title": f"{WHY[cause]} {kinds[code].label} #"})
     audit.record_many(session, [
         dict(actor=SYSTEM, action=f"{ct.subject_type}.escalate.{cause}",
              subject_type=ct.subject_type, subject_id=e.subject_id,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from core.codes import chain_codes
 from tests.api.test_map_page import TILE_URL, _absolute_urls, _asset_urls, _page
 from tests.browser import log_in
+from tests.factories import delete_incidents
 from tests.grid.incidents.conftest import committed, new_key, png_base64, report_body
 
 __all__ = ["committed"]  # a fixture, imported for this module's tests
@@ -84,7 +85,7 @@ def reported(live_server, engine, committed) -> Iterator:
 
     yield report
     with Session(engine) as session:
-        session.execute(text("DELETE FROM incident WHERE id = ANY(:ids)"), {"ids": made})
+        delete_incidents(session, made)
         session.commit()
 
 

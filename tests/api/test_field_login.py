@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.browser import close_tab, log_in, open_tab
+from tests.factories import delete_incidents
 from tests.grid.patrols.conftest import walker_of
 
 MARK = "field-login-test"
@@ -41,7 +42,7 @@ def _delete_incidents(engine, pattern: str) -> None:
         for table, column in referring:
             connection.execute(text(f'DELETE FROM {table} WHERE "{column}" = ANY(:ids)'),
                                {"ids": ids})
-        connection.execute(text("DELETE FROM incident WHERE id = ANY(:ids)"), {"ids": ids})
+        delete_incidents(connection, ids)
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ ordinary suite runs the default size (about 15 cases per operation and caller).
 The requests go to the module's app on the test's rolled-back session, each in a savepoint
 of its own that a failed request rolls back (as production's session_scope rolls back its
 transaction): nothing the fuzzer sends is kept, and one refused request does not leave the
-session broken for the next. Rate limits are off for these callers (a fuzzer is not a user
-to slow down; the limits have their own tests).
+session broken for the next. (Rate limits are off in the suite: tests/conftest.py.)
 
 A failure is collected, not raised, so that one run lists every operation, role, check and
 request that failed (one example each, with the count of others like it).
@@ -243,10 +242,8 @@ def callers(settings, session: Session, demo_city) -> dict[str, dict[str, str]]:
 
 @pytest.fixture
 def fuzzed(app, anonymous, session: Session, settings) -> Iterator:
-    """The client, its app serving each request in a savepoint of the test's session,
-    without rate limits."""
+    """The client, its app serving each request in a savepoint of the test's session."""
     from core.deps import get_session
-    from core.ratelimit import Limits, RateLimiter
 
     def request_session():
         savepoint = session.begin_nested()
@@ -260,8 +257,7 @@ def fuzzed(app, anonymous, session: Session, settings) -> Iterator:
             if savepoint.is_active:
                 savepoint.commit()
 
-    app.dependency_overrides[get_session] = request_session
-    app.state.rate_limiter = RateLimiter(app.state.redis, Limits(0, 0, 0, 0))
+    app.dependency_overrides[get_session] = request_session  # undone by `app`
     yield anonymous
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.browser import log_in, wait_for_map_still
+from tests.factories import delete_incidents
 from tests.grid.incidents.conftest import new_key, person_of, place_in_village
 
 RED, YELLOW, GREEN = "rgb(214, 40, 40)", "rgb(233, 176, 0)", "rgb(43, 147, 72)"
@@ -91,7 +92,7 @@ def scene(live_server, engine, settings, demo_city) -> Iterator[Scene]:
         yield Scene(township, village, place.grid_code, township[:6], queued, points)
     finally:
         with Session(engine) as session:
-            session.execute(text("DELETE FROM incident WHERE id = ANY(:ids)"), {"ids": made})
+            delete_incidents(session, made)
             session.commit()
 
 
