@@ -27,7 +27,7 @@ import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[2]
-DEADLINE = 120.0  # seconds: far beyond what any step takes on an idle machine
+DEADLINE = 300.0  # seconds: far beyond what any step takes, even on a loaded 2-core machine
 T = TypeVar("T")
 
 
