@@ -11,10 +11,10 @@ own, reused on later runs.
 Every timestamp is relative to the *anchor*, the instant of generation (whole seconds,
 UTC), kept in the database with the parameters (table `bench_incident_data`). A database
 whose parameters match and whose anchor is younger than `max_age` is reused as it is;
-otherwise the incidents are generated anew (35 s for 1,000,000). Without a URL
-the database is `gridgov_bench_incidents_<digest of the parameters>`, created with the
-demo city on the server DATABASE_URL names (bench/datasets.py), so benchmarks that want
-different data never rebuild each other's.
+otherwise the incidents are generated anew (85 s for 1,000,000 and their clocks).
+Without a URL the database is `gridgov_bench_incidents_<digest of the parameters>`,
+created with the demo city on the server DATABASE_URL names (bench/datasets.py), so
+benchmarks that want different data never rebuild each other's.
 
 What the data holds (seeded: the same parameters, seed and anchor give the same incidents):
 

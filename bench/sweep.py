@@ -30,13 +30,14 @@ afterwards (so the run can be repeated on the same data), it times:
 rules and no hook (bench/clock_mix.py: tickets whose 5-natural-day clock turns red
 without warning), so one sweep handles clocks of two case types.
 
-Each figure is the median of --repeats runs (baseline and sweep alternating), each run
-after a VACUUM of case_clock, incident and handoff (a rolled-back run leaves its row
-versions in the indexes), with /proc/loadavg read before and after it and the CPU seconds
-of the client and its server backend beside the wall time (the 2 cores are shared: at a
-load of 4 the wall time is mostly waiting). A breakdown of the first sweep by statement
-comes from SQLAlchemy's cursor events (and core.audit.record_many timed as a whole: its
-COPY goes around them), and every set-based statement's plan is checked with EXPLAIN
+Each figure is the median of --repeats runs (baseline and sweep alternating), each
+measurement after a VACUUM of the tables a sweep writes (a rolled-back run leaves its row
+versions in them and in their indexes), with /proc/loadavg read before and after each run
+and the CPU seconds of the client and its server backend beside the wall time (the 2
+cores are shared: at a load of 4 the wall time is mostly waiting). A breakdown of the
+first sweep by statement comes from SQLAlchemy's cursor events (and core.audit.record_many
+timed as a whole: its COPY goes around them), and every set-based statement's plan is
+checked with EXPLAIN
 (ANALYZE) inside a rolled-back transaction: the script says which index each reads, and
 how many rows. It exits 1 when a goal is missed.
 
@@ -212,12 +213,14 @@ def vacuum(url: str) -> None:
     """VACUUM what a rolled-back run leaves dead: each run's new versions of 10,000 clocks
     and incidents stay in the indexes until a vacuum, and the bare UPDATE's red,
     unescalated ones even in the sweep's partial index `ix_case_clock_unescalated`, which
-    every later sweep would walk (+10,000 entries a run). Before each run, so each starts
-    where autovacuum leaves a table in production."""
+    every later sweep would walk (+10,000 entries a run); the rolled-back inserts of
+    hand-offs, timeline rows, notices and audit events pile up too. Before each run, so
+    each starts where autovacuum leaves the tables in production."""
     from bench.datasets import libpq_url
 
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-        conn.execute("VACUUM case_clock, incident, handoff")
+        conn.execute("VACUUM case_clock, incident, handoff, timeline_event, outbox_message, "
+                     "audit_event")
 
 
 def loadavg() -> str:
@@ -375,10 +378,13 @@ def run(*, count: int, overdue_share: float, other_share: float, repeats: int,
         load_before = loadavg()
         if k % 2 == 0:
             bares.append(time_bare(engine, BARE_UPDATE))
+            vacuum(url)
             sweeps.append(time_sweeps(engine, settings, log, now))
         else:
             sweeps.append(time_sweeps(engine, settings, log, now))
+            vacuum(url)
             bares.append(time_bare(engine, BARE_UPDATE))
+        vacuum(url)
         olds.append(time_bare(engine, OLD_BARE_UPDATE))
         s, b, o = sweeps[-1], bares[-1], olds[-1]
         s["load"] = (load_before, loadavg())
@@ -388,6 +394,7 @@ def run(*, count: int, overdue_share: float, other_share: float, repeats: int,
                   f"{b[1]:,} rows), old baseline {o[0]:.3f} s ({o[1]:,} rows); loadavg "
                   f"{s['load'][0]} → {s['load'][1]}")
     median = sorted(sweeps, key=lambda s: s["first_s"])[len(sweeps) // 2]
+    vacuum(url)
     explained = plans(engine, median["statements"], median["idle"])
     after = census(engine, now)
     engine.dispose()

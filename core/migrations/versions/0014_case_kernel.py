@@ -149,6 +149,11 @@ def _incidents_held_by_units() -> None:
                                         "closed_at", "ever_overdue", "rework_count",
                                         "verified_on_time"],
                     postgresql_where=sa.text("handler_unit_id IS NOT NULL"))
+    for name, column in (("ix_incident_handler_user_id", "handler_user_id"),
+                         ("ix_incident_merged_into_id", "merged_into_id")):
+        op.drop_index(name, table_name="incident")
+        op.create_index(name, "incident", [column],
+                        postgresql_where=sa.text(f"{column} IS NOT NULL"))
     op.create_index("ix_incident_owner_unit_open", "incident", ["owner_unit_id", "state"],
                     postgresql_where=sa.text(
                         "state NOT IN ('closed', 'evaluated', 'void', 'merged')"))
