@@ -44,9 +44,10 @@ into gridgov_bench_city with the same seed, plus the grid workers and their acco
 which the city bench database does not have. The incident table starts empty (each run
 adds its reports and removes them). Created on first use, reused afterwards. The
 server's broker is a Redis database of its own (REDIS_DB below). What a run adds is
-removed at the end: its incidents (with their timeline and reporters), its outbox
-messages and its broker keys. Audit events cannot be removed (the audit log refuses
-DELETE, by design): each run leaves its reports' audit events behind in this database.
+removed at the end: its incidents (with their reporters and the kernel's rows about them:
+clocks, timeline, hand-offs, links, attachments), its outbox messages and its broker
+keys. Audit events cannot be removed (the audit log refuses DELETE, by design): each run
+leaves its reports' audit events behind in this database.
 """
 
 import argparse
@@ -95,11 +96,11 @@ BARE_INSERT = """
     INSERT INTO incident (category_id, urgency, source, description, address, geom,
                           grid_id, grid_code, reporter_id, idempotency_key, state, version,
                           owner_code, owner_platform, reported_at, deadline,
-                          overdue_escalated, ever_overdue, rework_count, return_count,
-                          escalation_count, duplicate_candidates)
+                          ever_overdue, rework_count, return_count, escalation_count,
+                          duplicate_candidates)
     SELECT %(category_id)s, 'normal', 'grid_worker', %(description)s, '', p.geom,
            a.id, a.code, %(reporter_id)s, %(key)s, 'reported', 1,
-           substr(a.code, 1, 12), 'grid', now(), 'green', false, false, 0, 0, 0, '[]'
+           substr(a.code, 1, 12), 'grid', now(), 'green', false, 0, 0, 0, '[]'
     FROM (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326) AS geom) AS p
     JOIN area a ON a.level = 'grid' AND ST_Intersects(a.geom, p.geom)
     LIMIT 1
@@ -510,19 +511,27 @@ def marks(url: str, broker: redis.Redis) -> Marks:
     return Marks(incident, outbox, audit, set(broker.keys("*")), indexes)
 
 
+# The kernel's rows about a subject name it without a foreign key (tests/factories.py).
+KERNEL_TABLES = ("case_clock", "timeline_event", "handoff", "attachment")
+
+
 def clean_up(url: str, before: Marks, broker: redis.Redis) -> dict[str, int]:
-    """Remove what the run added: incidents (their timeline and reporters cascade), outbox
-    messages, the broker's new keys. Audit events stay: the log refuses DELETE."""
+    """Remove what the run added: incidents (with the kernel's rows about them; their
+    reporters cascade), outbox messages, the broker's new keys. Audit events stay: the
+    log refuses DELETE."""
     with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        for table in KERNEL_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE subject_type = 'incident' "
+                         "AND subject_id > %s", (before.incident,))
+        conn.execute("DELETE FROM case_link WHERE (a_type = 'incident' AND a_id > %(id)s) "
+                     "OR (b_type = 'incident' AND b_id > %(id)s)", {"id": before.incident})
         incidents = conn.execute("DELETE FROM incident WHERE id > %s",
                                  (before.incident,)).rowcount
         outbox = conn.execute("DELETE FROM outbox_message WHERE id > %s",
                               (before.outbox,)).rowcount
         audit = conn.execute("SELECT count(*) FROM audit_event").fetchone()[0] - before.audit
-        conn.execute("VACUUM ANALYZE incident")
-        conn.execute("VACUUM ANALYZE incident_event")
-        conn.execute("VACUUM ANALYZE incident_reporter")
-        conn.execute("VACUUM ANALYZE outbox_message")
+        for table in ("incident", "incident_reporter", "outbox_message", *KERNEL_TABLES):
+            conn.execute(f"VACUUM ANALYZE {table}")
     new_keys = set(broker.keys("*")) - before.redis_keys
     if new_keys:
         broker.delete(*new_keys)
