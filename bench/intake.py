@@ -734,7 +734,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.markdown:
         console.print(markdown_table(report), soft_wrap=True, markup=False, highlight=False)
     console.print(f"total {time.perf_counter() - started:.0f} s")
-    return 1 if any(r["wrong"] for r in report["runs"]) else 0
+    unaudited = any(r["audited"] and r["audited"][0] != r["audited"][1] for r in report["runs"])
+    return 1 if unaudited or any(r["wrong"] for r in report["runs"]) else 0
 
 
 if __name__ == "__main__":

@@ -137,7 +137,7 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
               data={"accuracy_m": data.accuracy_m, "duplicates": incident.duplicate_candidates})
     notify_owner(session, incident, topic="incident.reported",
                  title=f"新上报事件 #{incident.id}：{category.name}")
-    # Last: the audit takes the chain's head lock, held until the commit.
+    # The audit event is written unsealed (no lock); the beat seals the chain (core/audit.py).
     audit.record(session, actor=principal.username, action="incident.report",
                  subject_type="incident", subject_id=incident.id,
                  after={"state": incident.state, "grid": incident.grid_code,
