@@ -125,6 +125,12 @@ def _broker_ok(client: redis.Redis) -> bool:
 
 
 def _add_pages(app: FastAPI) -> None:
+    # A platform's own pages' assets first: /static/<platform>/ (core/platforms.py).
+    for platform in platforms.installed():
+        directory = platforms.static_dir(platform)
+        if directory is not None:
+            app.mount(f"/static/{platform.name}", StaticFiles(directory=directory),
+                      name=f"static-{platform.name}")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
     app.include_router(field_router)

@@ -175,6 +175,7 @@ def demo_load(
     accounts (see `gridgov demo accounts`) and a recent history of incidents
     (grid/incidents/history/). One transaction, --reload's removal included: a load that
     fails leaves the database as it was."""
+    from core.platforms import installed as installed_platforms
     from geo.demo import is_loaded
     from grid.demo import load_demo, remove_demo
 
@@ -191,6 +192,9 @@ def demo_load(
                 if not reload:
                     err.print(f"city {city} is already loaded (use --reload to replace it)")
                     return
+                for platform in reversed(installed_platforms()):
+                    if platform.demo_remove is not None and platform.name != "grid":
+                        platform.demo_remove(session, city_code=city)
                 remove_demo(session, city_code=city)
             given = {"township": townships, "village": villages, "grid": grids,
                      "workers": workers}
@@ -200,6 +204,12 @@ def demo_load(
                     overrides={k: v for k, v in given.items() if v is not None},
                     password=settings.demo_password, stage=update,
                     history_days=history_days, per_day=per_day, settings=settings)
+                # The other platforms' demo data, on the city just loaded (their units,
+                # catalogues and cases), through each platform's own rules.
+                for platform in installed_platforms():
+                    if platform.demo is not None and platform.name != "grid":
+                        platform.demo(session, city_code=city, seed=seed, stage=update,
+                                      settings=settings)
     except DomainError as exc:
         _fail(exc)
     err.print(f"loaded city {city}: {counts.township} townships, {counts.village} villages, "
@@ -700,6 +710,17 @@ def restore(
               + ", ".join(f"{n:,} {table}" for table, n in restored.counts.items())
               + f"; {restored.media_files:,} media files")
 
+
+def _add_platform_commands() -> None:
+    """Each installed platform's command groups (`gridgov market …`, `gridgov open311 …`)."""
+    from core import platforms
+
+    for platform in platforms.load():
+        for name, group in platform.commands():
+            app.add_typer(group, name=name)
+
+
+_add_platform_commands()
 
 if __name__ == "__main__":
     sys.exit(app())

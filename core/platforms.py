@@ -10,6 +10,8 @@ name no platform's internals. Which platforms a deployment runs is a setting
 """
 
 import importlib
+import importlib.util
+from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,12 +30,57 @@ class Platform:
     map_scripts: tuple[str, ...] = ()  # the supervisor map's parts (under /static), in order
     map_plugins: tuple[str, ...] = ()  # the vendored Leaflet plugins those parts need
     demo: Callable[..., Any] | None = None  # loads the platform's demo data
+    demo_remove: Callable[..., Any] | None = None  # removes it (before the areas go)
+    # `gridgov <name> …` command groups: (name, typer.Typer) pairs, built lazily.
+    commands: Callable[[], Iterable[tuple[str, Any]]] = lambda: ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def compose(name: str, label: str, parts: Iterable[str], **fields: Any) -> Platform:
+    """A platform built of parts that different people own: each part module (e.g.
+    `enforcement.cases.part`) may define MODELS, PUBLIC_PATHS, TASK_MODULES, MAP_SCRIPTS,
+    MAP_PLUGINS and `routers()`, `setup()`, `beat(settings)`, `demo(session, **options)`,
+    `demo_remove(session, **options)`, `commands()`; the platform is their sum, in the
+    order given. Pages and scripts go in `<package>/static/`, served at `/static/<name>/`."""
+    modules = [importlib.import_module(part) for part in parts]
+
+    def gather(attr: str) -> tuple:
+        return tuple(item for module in modules for item in getattr(module, attr, ()))
+
+    def each(attr: str) -> list[Callable]:
+        return [getattr(module, attr) for module in modules if hasattr(module, attr)]
+
+    def routers() -> tuple:
+        return tuple(router for build in each("routers") for router in build())
+
+    def setup() -> None:
+        for step in each("setup"):
+            step()
+
+    def beat(settings: Any) -> dict:
+        return {key: entry for build in each("beat") for key, entry in build(settings).items()}
+
+    def demo(session: Any, **options: Any) -> None:
+        for load in each("demo"):
+            load(session, **options)
+
+    def demo_remove(session: Any, **options: Any) -> None:
+        for remove in reversed(each("demo_remove")):
+            remove(session, **options)
+
+    def commands() -> tuple:
+        return tuple(command for build in each("commands") for command in build())
+
+    return Platform(name=name, label=label, models=gather("MODELS"), routers=routers,
+                    public_paths=frozenset(gather("PUBLIC_PATHS")),
+                    task_modules=gather("TASK_MODULES"), beat=beat, setup=setup,
+                    map_scripts=gather("MAP_SCRIPTS"), map_plugins=gather("MAP_PLUGINS"),
+                    demo=demo, demo_remove=demo_remove, commands=commands, **fields)
 
 
 _INSTALLED: dict[str, Platform] = {}
 # The platforms in this repository, in import order (grid first: the others build on it).
-KNOWN = ("grid",)
+KNOWN = ("grid", "enforcement", "market_supervision", "convenience")
 # The four platforms of the product (基层治理四个平台). Units of a platform not built or not
 # installed yet may exist already: what is referred to them waits in their queues.
 PRODUCT = ("grid", "enforcement", "market_supervision", "convenience")
@@ -79,3 +126,12 @@ def _configured() -> list[str]:
     configured = get_settings().platforms
     return [name.strip() for name in configured.split(",") if name.strip()] if configured \
         else list(KNOWN)
+
+
+def static_dir(platform: Platform) -> Path | None:
+    """`<package>/static/` of a platform that has one (served at `/static/<name>/`)."""
+    spec = importlib.util.find_spec(platform.name)  # a test's platform may be no package
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    directory = Path(next(iter(spec.submodule_search_locations))) / "static"
+    return directory if directory.is_dir() else None

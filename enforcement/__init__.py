@@ -1,0 +1,1 @@
+"""综合执法 (joint administrative enforcement) under the 行政处罚法."""
