@@ -227,15 +227,15 @@ def demo_accounts() -> None:
     settings = get_settings()
     with session_scope() as session:
         rows = session.execute(text(
-            "SELECT u.username, u.role, a.name, a.code FROM app_user u "
+            "SELECT u.username, u.full_name, u.role, a.name, a.code FROM app_user u "
             "JOIN area a ON a.code = u.scope_code WHERE u.username ~ '^demo[0-9]*_' "
             "ORDER BY u.id")).all()
         expired = expired_credentials(session)
     table = Table(title=f"demo accounts (password: {settings.demo_password})")
-    for column in ("user name", "role", "scope"):
+    for column in ("user name", "name", "role", "scope"):
         table.add_column(column)
     for row in rows:
-        table.add_row(row.username, row.role, f"{row.name} ({row.code})")
+        table.add_row(row.username, row.full_name, row.role, f"{row.name} ({row.code})")
     Console().print(table)
     print("Every grid worker logs in as gw<staff code> with the same password.")
     print("Every unit's generated members log in as <unit code>.<position><n> (e.g. "

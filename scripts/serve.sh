@@ -53,8 +53,10 @@ trap 'stop; exit 143' TERM HUP
 trap stop EXIT
 
 start api .venv/bin/gridgov serve --host "$HOST" --port "$PORT"
-start worker .venv/bin/gridgov worker
-start beat .venv/bin/celery -A core.celery_app beat --loglevel=info \
+# Warnings and errors only: at info the beat and worker print a few lines every couple of
+# seconds (the sweep, the outbox, the audit sealer), which buries the URLs below.
+start worker .venv/bin/gridgov worker --loglevel warning
+start beat .venv/bin/celery -A core.celery_app beat --loglevel=warning \
     --schedule .state/celerybeat-schedule
 
 # Wait (at most a minute) for the API to answer before showing where to go.

@@ -274,7 +274,7 @@ def _create_ecology_officer(session: Session, *, prefix: str, password_hash: str
                             {"name": f"{prefix}_enforcement_officer"})
     create_user(session, actor="demo", scope=EVERYWHERE, username=f"{prefix}_ecology_officer",
                 password="", password_hash=password_hash, role=Role.enforcement_officer,
-                scope_code=county, full_name="演示 生态环境执法")
+                scope_code=county, full_name="吴振华")  # 生态环境执法
 
 
 # A valid 执法证 (`c`: the county area): number from the county and the holder's id,

@@ -19,6 +19,15 @@ ROLE_LEVEL = {
 }
 
 
+# Each demo account's person (pages show people by name, not by user name).
+ROLE_PERSON = {
+    Role.admin: "周海峰", Role.supervisor: "李国栋", Role.county_dispatcher: "陈晓燕",
+    Role.enforcement_officer: "刘志强", Role.market_inspector: "黄丽华",
+    Role.township_staff: "王建军", Role.service_clerk: "赵敏",
+    Role.village_staff: "孙德胜", Role.proxy_agent: "杨红梅",
+}
+
+
 def demo_prefix(session: Session, *, city_code: str) -> str:
     """`demo` for the first demo city loaded; `demo<city code>` for the others, since user
     names are unique across cities."""
@@ -39,7 +48,7 @@ def create_demo_accounts(
     return [create_user(session, actor="demo", scope=EVERYWHERE,
                         username=demo_username(prefix, role), password="",
                         password_hash=password_hash, role=role, scope_code=first[level],
-                        full_name=f"演示 {role}")
+                        full_name=ROLE_PERSON[role])
             for role, level in ROLE_LEVEL.items()]
 
 

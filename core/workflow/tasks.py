@@ -20,8 +20,11 @@ def sweep_clocks() -> dict:
     (the beat runs it every SWEEP_INTERVAL_SECONDS)."""
     with session_scope() as session:
         result = sweep(session, now=datetime.now(UTC), settings=get_settings())
-    log.info("clock sweep: %s", result.as_dict())
-    return result.as_dict()
+    changed = result.as_dict()
+    if result.yellow or result.red or result.escalated or result.handoffs_expired:
+        # a quiet minute is not news
+        log.info("clock sweep: %s", changed)
+    return changed
 
 
 @celery_app.task(name=DELIVER_TASK, time_limit=120, soft_time_limit=100, ignore_result=True)

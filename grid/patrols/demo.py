@@ -15,6 +15,9 @@ from core.codes import subtree_range
 from core.units.positions import record_fixes_from
 from grid.patrols.service import recompute_distances
 
+# A grid worker on patrol walks some 4 km/h (a fix a minute), stopping to look.
+WALK_M_PER_MINUTE = 60
+
 
 def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: int = 50,
                       points: int = 24, now: datetime | None = None) -> int:
@@ -40,7 +43,10 @@ def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: i
     if not patrols:
         return 0
     ids = {"ids": list(patrols)}
-    # Random points in the grid, visited in order of their bearing from its centre: a loop.
+    # Random points in a disk inside the grid, visited in order of their bearing from its
+    # centre: a loop at walking pace. Such a loop is about radius × (points/3 + 4) long, so
+    # this radius keeps it near WALK_M_PER_MINUTE a minute, whatever the grid's size.
+    radius_m = WALK_M_PER_MINUTE * points / (points / 3 + 4)
     session.execute(text("""
         INSERT INTO patrol_point (patrol_id, recorded_at, geom, accuracy_m)
         SELECT p.id, p.started_at + make_interval(mins => s.k::int), s.geom,
@@ -52,8 +58,12 @@ def load_demo_patrols(session: Session, *, city_code: str, seed: int, workers: i
         CROSS JOIN LATERAL (
             SELECT d.geom, row_number() OVER (ORDER BY ST_Azimuth(ST_PointOnSurface(g.geom),
                                                                   d.geom)) AS k
-            FROM ST_Dump(ST_GeneratePoints(g.geom, :points, :seed + p.worker_id::int)) d) s
-        WHERE p.id = ANY(:ids)"""), {**ids, "points": params["points"], "seed": params["seed"]})
+            FROM ST_Dump(ST_GeneratePoints(
+                ST_Intersection(g.geom, ST_Buffer(ST_PointOnSurface(g.geom)::geography,
+                                                  :radius_m)::geometry),
+                :points, :seed + p.worker_id::int)) d) s
+        WHERE p.id = ANY(:ids)"""), {**ids, "points": params["points"], "seed": params["seed"],
+                                     "radius_m": radius_m})
     recompute_distances(session, patrol_ids=ids["ids"])
     record_fixes_from(session, """
         SELECT DISTINCT ON (w.user_id) w.user_id, pp.geom, pp.accuracy_m, pp.recorded_at,

@@ -259,3 +259,6 @@ def test_demo_accounts_tell_how_to_find_the_members_and_the_expired_credentials(
     assert "<unit code>.<position><n>" in text_out and "gridgov units members" in text_out
     assert f"{COUNTY}-squadron-chengguan-1.handler2" in text_out
     assert f"{COUNTY}-squadron-market-1.handler2" in text_out
+    # A concrete grid worker's login, and people's names rather than role names.
+    # People's names rather than role names (pages show the names).
+    assert "demo_grid_worker" in text_out and "王建军" in text_out and "演示 " not in text_out

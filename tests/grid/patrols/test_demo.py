@@ -33,6 +33,8 @@ def test_demo_patrols_walk_inside_the_grids(session, settings, demo_city):
         assert row.points == 10 and row.inside
         assert row.distance_m == pytest.approx(row.length) and row.distance_m > 0
         assert row.started_at < row.ended_at <= now and row.last == row.ended_at
+        # At walking pace: under 6 km/h from the first fix to the last (a minute apart).
+        assert row.distance_m / (row.points - 1) < 100, row
     positions = dict(session.execute(text(
         "SELECT w.id, p.recorded_at FROM staff_position p JOIN grid_worker w "
         "ON w.user_id = p.user_id WHERE w.id = ANY(:w)"),
