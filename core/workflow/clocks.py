@@ -15,7 +15,7 @@ An extension counts `limit + extension` (one unit) from the start.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -200,18 +200,23 @@ def _time(clock: CaseClock, calendar: WorkingCalendar, warn_share: float, *,
     limit = parse_duration(clock.limit)
     extension = parse_duration(clock.extended_by) if clock.extended_by else None
     if limit.unit.working:
-        clock.raw_due_at = None
-        clock.due_at = calendar.due(clock.started_at, limit, extension=extension)
-        clock.warn_at = calendar.warn_at(clock.started_at, limit, warn_share,
-                                         extension=extension)
-        return
-    raw = calendar.raw_due(clock.started_at, limit, extension=extension)
-    warn = calendar.warn_at(clock.started_at, limit, warn_share, extension=extension)
-    if moved_by:
-        clock.raw_due_at, clock.due_at = calendar.resume_due(raw, moved_by)
-        clock.warn_at = calendar.resume_due(warn, moved_by).raw_due
+        raw = None
+        due = calendar.due(clock.started_at, limit, extension=extension)
+        warn = calendar.warn_at(clock.started_at, limit, warn_share, extension=extension)
     else:
-        clock.raw_due_at, clock.due_at, clock.warn_at = raw, calendar.period_due(raw), warn
+        raw = calendar.raw_due(clock.started_at, limit, extension=extension)
+        warn = calendar.warn_at(clock.started_at, limit, warn_share, extension=extension)
+        if moved_by:
+            raw, due = calendar.resume_due(raw, moved_by)
+            warn = calendar.resume_due(warn, moved_by).raw_due
+        else:
+            due = calendar.period_due(raw)
+    # In UTC, as the database gives them back: a clock just timed reads like a stored one.
+    clock.raw_due_at, clock.due_at, clock.warn_at = _utc(raw), _utc(due), _utc(warn)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)
 
 
 def _working_left(calendar: WorkingCalendar, now: datetime, until: datetime | None

@@ -54,7 +54,7 @@ def report(data: ReportIn, principal: Reporter, session: SessionDep, request: Re
     if done.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     response.headers["Location"] = f"/api/v1/incidents/{done.incident.id}"
-    return service.incident_detail(session, done.incident, principal)
+    return done.body or service.incident_detail(session, done.incident, principal)
 
 
 @router.get("", response_model=IncidentPage)

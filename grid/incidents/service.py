@@ -15,17 +15,17 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.codes import chain_codes, level_of_code
 from core.errors import InvalidInput, NotFound
-from core.scope import EVERYWHERE, Scope
+from core.scope import Scope
 from core.security import Principal
 from core.settings import Settings
-from core.units.service import centre_of, unit_names
+from core.units.service import unit_names
 from core.users.enums import Role
 from core.workflow import clocks, idempotency, links, notify, timeline
 from core.workflow.calendar_store import load_calendar
 from core.workflow.clocks import Subject, clock_dict
 from core.workflow.handoffs import handoff_dict, handoffs_of
 from core.workflow.kernel import Actor, ClockOp, Notice
-from geo.locate import Location, locate, to_wgs84_point
+from geo.locate import ChainLink, to_wgs84_point
 from grid.categories.service import get_minor
 from grid.incidents.case_type import SUBJECT, mirror_step, rule_of
 from grid.incidents.enums import LABELS_ZH, Source, State, Step
@@ -45,6 +45,20 @@ SOURCE_OF_ROLE = {Role.grid_worker: Source.grid_worker, Role.county_dispatcher: 
 class Reported:
     incident: Incident
     replayed: bool  # True: the key was seen before, this is the first result again
+    body: dict | None = None  # a new report's detail, built from what was written
+
+
+@dataclass(frozen=True)
+class _Extra:
+    """What `_incident_dict` reads beside the row (`incidents_out` selects it)."""
+
+    lon: float
+    lat: float
+    category_code: str
+    category_name: str
+    owner_area_name: str | None
+    owner_unit_name: str | None
+    handler_unit_name: str | None
 
 
 def now_utc() -> datetime:
@@ -100,21 +114,20 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
         return Reported(first, replayed=True)
     photos = check_photos(data.photos, settings=settings)
     lon, lat = to_wgs84_point(*data.location.coordinates, data.crs)
-    where = _locate_in_territory(session, principal=principal, lon=lon, lat=lat)
+    place = _place(session, principal=principal, lon=lon, lat=lat)
     category = get_minor(session, code=data.category)
     incident = Incident(
         category_id=category.id, urgency=data.urgency,
         source=data.source or SOURCE_OF_ROLE.get(principal.role, Source.patrol),
         description=data.description, address=data.address,
         geom=func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326),
-        grid_id=_grid_id(session, where.grid.code), grid_code=where.grid.code,
-        responsible_worker_id=_responsible_worker(session, where.grid.code),
+        grid_id=place.grid_id, grid_code=place.grid.code,
+        responsible_worker_id=place.worker_id,
         reporter_id=principal.user_id, idempotency_key=key, request_hash=fingerprint,
         state=State.reported, version=1, reported_at=now_utc(),
     )
     # The village's centre holds a new report; it is told.
-    centre = centre_of(session, area_code=where.grid.code[:12])
-    incident.owner_unit_id, incident.owner_code = centre.id, centre.seat_code
+    incident.owner_unit_id, incident.owner_code = place.centre_id, place.village_code
     # Duplicates before the insert: the row is written once, with them and its clock's
     # mirror (each write of an incident is an entry in each of its indexes).
     incident.duplicate_candidates = _duplicates(
@@ -131,10 +144,11 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
     clocks.attach(session, step, Subject(SUBJECT, incident.id), case_type=SUBJECT)
     session.add(IncidentReporter(incident_id=incident.id, user_id=principal.user_id,
                                  reported_at=incident.reported_at))
-    store_photos(session, incident_id=incident.id, photos=photos, kind="report",
-                 user_id=principal.user_id, settings=settings)
-    add_event(session, incident, actor=principal.username, action="report", to_state=State.reported,
-              data={"accuracy_m": data.accuracy_m, "duplicates": incident.duplicate_candidates})
+    stored = store_photos(session, incident_id=incident.id, photos=photos, kind="report",
+                          user_id=principal.user_id, settings=settings)
+    event = {"accuracy_m": data.accuracy_m, "duplicates": incident.duplicate_candidates}
+    add_event(session, incident, actor=principal.username, action="report",
+              to_state=State.reported, data=event, at=incident.reported_at)
     notify_owner(session, incident, topic="incident.reported",
                  title=f"新上报事件 #{incident.id}：{category.name}")
     # The audit event is written unsealed (no lock); the beat seals the chain (core/audit.py).
@@ -142,7 +156,17 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
                  subject_type="incident", subject_id=incident.id,
                  after={"state": incident.state, "grid": incident.grid_code,
                         "category": category.code, "urgency": incident.urgency})
-    return Reported(incident, replayed=False)
+    # The 201's body from what was just written, not read back (8 statements fewer on the
+    # hottest write; tests/grid/incidents/test_reporting.py compares it with a GET).
+    body = {**_incident_dict(incident, _Extra(lon, lat, category.code, category.name,
+                                              place.chain[-2].name, place.centre_name, None),
+                             [vars(link) for link in place.chain], principal),
+            "timeline": [{"at": incident.reported_at, "actor": principal.username,
+                          "action": "report", "from_state": None,
+                          "to_state": State.reported, "note": None, "data": event}],
+            "handoffs": [], "links": [], "clocks": [clock_dict(step)],
+            "photos": [photo_dict(p) for p in stored], "reporters": [principal.user_id]}
+    return Reported(incident, replayed=False, body=body)
 
 
 def _replay(session: Session, *, reporter_id: int, key: str, fingerprint: str
@@ -151,35 +175,65 @@ def _replay(session: Session, *, reporter_id: int, key: str, fingerprint: str
                                 submitter=reporter_id, key=key, request_hash=fingerprint)
 
 
-def _locate_in_territory(session: Session, *, principal: Principal, lon: float, lat: float
-                         ) -> Location:
+@dataclass(frozen=True)
+class Place:
+    """Where a report lands: its grid and chain, the grid's worker, the village's centre."""
+
+    grid_id: int
+    chain: list[ChainLink]  # city first, grid last
+    worker_id: int | None  # the grid's worker (the first by staff number when several)
+    centre_id: int
+    centre_name: str
+
+    @property
+    def grid(self) -> ChainLink:
+        return self.chain[-1]
+
+    @property
+    def village_code(self) -> str:
+        return self.grid.code[:12]
+
+
+# One statement for what a report needs to know about its point. The grids under it come
+# from the GiST index (fenced by OFFSET 0, as in geo/locate.py); one in the reporter's
+# territory wins over one outside it where grids touch.
+PLACE_SQL = """
+    WITH hit AS (
+        SELECT g.id, g.code, ({scope}) AS in_scope FROM (
+            SELECT id, code FROM area
+            WHERE level = 'grid'
+              AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+            OFFSET 0) AS g
+        ORDER BY 3 DESC, g.code LIMIT 1)
+    SELECT hit.id, hit.code, hit.in_scope,
+        (SELECT w.id FROM grid_assignment ga JOIN grid_worker w ON w.id = ga.worker_id
+         WHERE ga.grid_id = hit.id ORDER BY w.staff_code LIMIT 1) AS worker_id,
+        c.id AS centre_id, c.name AS centre_name,
+        (SELECT json_agg(json_build_array(a.level, a.code, a.name) ORDER BY array_position(
+                    ARRAY['city', 'county', 'township', 'village', 'grid'], a.level::text))
+         FROM area a WHERE a.code IN (
+            substr(hit.code, 1, 4) || '00', substr(hit.code, 1, 6), substr(hit.code, 1, 9),
+            substr(hit.code, 1, 12), hit.code)) AS chain
+    FROM hit
+    LEFT JOIN unit c ON c.kind = 'centre' AND c.is_active AND c.seat_code = substr(hit.code, 1, 12)
+"""
+
+
+def _place(session: Session, *, principal: Principal, lon: float, lat: float) -> Place:
     """The grid under the point; 422 when outside every grid or the reporter's territory."""
-    try:
-        where = locate(session, lon=lon, lat=lat, scope=EVERYWHERE)
-    except NotFound as exc:
-        raise InvalidInput(exc.detail, lon=lon, lat=lat) from None
-    if not _in_scope(session, Scope.of(principal), where.grid.code):
-        raise InvalidInput(f"({lon}, {lat}) lies in grid {where.grid.code}, outside your "
-                           f"territory", lon=lon, lat=lat)
-    return where
-
-
-def _in_scope(session: Session, scope: Scope, grid_code: str) -> bool:
-    return bool(session.execute(
-        text(f"SELECT 1 FROM area a WHERE a.code = :code AND {scope.area_condition('a')}"),
-        {"code": grid_code, **scope.params}).first())
-
-
-def _grid_id(session: Session, code: str) -> int:
-    return session.scalar(text("SELECT id FROM area WHERE code = :code"), {"code": code})
-
-
-def _responsible_worker(session: Session, grid_code: str) -> int | None:
-    """The grid's worker (the first by staff number when several share it)."""
-    return session.scalar(text(
-        "SELECT w.id FROM grid_worker w JOIN grid_assignment ga ON ga.worker_id = w.id "
-        "JOIN area a ON a.id = ga.grid_id WHERE a.code = :code ORDER BY w.staff_code LIMIT 1"),
-        {"code": grid_code})
+    scope = Scope.of(principal)
+    row = session.execute(text(PLACE_SQL.replace("{scope}", scope.area_condition("g"))),
+                          {"lon": lon, "lat": lat, **scope.params}).first()
+    if row is None:
+        raise InvalidInput(f"({lon}, {lat}) lies outside every grid of the jurisdiction",
+                           lon=lon, lat=lat)
+    if not row.in_scope:
+        raise InvalidInput(f"({lon}, {lat}) lies in grid {row.code}, outside your territory",
+                           lon=lon, lat=lat)
+    if row.centre_id is None:
+        raise NotFound(f"no centre sits at area {row.code[:12]}")
+    return Place(grid_id=row.id, chain=[ChainLink(*link) for link in row.chain],
+                 worker_id=row.worker_id, centre_id=row.centre_id, centre_name=row.centre_name)
 
 
 def _duplicates(session: Session, *, category_id: int, lon: float, lat: float,

@@ -32,7 +32,7 @@ def test_a_report_resolves_its_chain_worker_owner_and_deadline(client, session, 
     worker_id = session.scalar(text("SELECT id FROM grid_worker WHERE user_id = :u"),
                                {"u": worker.principal.user_id})
     assert body["responsible_worker_id"] == worker_id
-    assert (body["state"], body["state_label"], body["step"]) == ("reported", "信息收集",
+    assert (body["state"], body["state_label"], body["step"]) == ("reported", "待受理",
                                                                   "filing")
     assert body["step_warn_at"] < body["step_due_at"]
     assert body["source"] == "grid_worker" and body["urgency"] == "urgent"
@@ -149,3 +149,15 @@ def test_a_report_near_an_open_one_of_the_same_kind_is_flagged(client, session, 
                          "::geometry WHERE id = :id"), {"id": first["id"]})
     assert first["id"] not in report(client, place.worker, report_body(place, minor)).json()[
         "duplicate_candidates"]
+
+
+def test_the_201_body_is_what_a_get_reads_back(client, place, minor):
+    """The report's body is built from what was written (grid/incidents/service.py), not
+    read back: it must say exactly what the detail says, photos and clock included."""
+    photo = {"content_type": "image/png", "data": png_base64()}
+    response = report(client, place.worker, report_body(place, minor, photos=[photo]))
+    assert response.status_code == 201, response.text
+    read = client.get(response.headers["Location"], headers=place.worker.headers)
+    assert read.status_code == 200, read.text
+    assert response.json() == read.json()
+    assert response.json()["photos"] and response.json()["clocks"]
