@@ -11,6 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # major version, as pg_dump needs).
 RUN apt-get update -q \
     && apt-get install -y -q --no-install-recommends postgresql-client \
+       fonts-wqy-microhei \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, read from pyproject.toml alone, so that a code change reuses this layer.

@@ -10,30 +10,16 @@ authenticated API, inside the user's scope. Every asset comes from the app's own
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.pages import API_BASE, asset_tags, script_json
+from api.pages import API_BASE, base_page
 
 router = APIRouter(tags=["pages"])
 
-# Loaded in this order: the language table before the login (session.js registers its
-# strings with it), Leaflet before the detail map, the unit pickers and the hand-off form
-# shared with the map (units.js, handoff.js) before the moves, the console's parts before
-# its start.
-SCRIPTS = ("vendor/leaflet/leaflet.js", "i18n.js", "session.js", "units.js", "handoff.js",
-           "console/strings.js", "console/queue.js", "console/detail.js",
-           "console/clocks.js", "console/actions.js", "console/console.js")
-STYLES = ("vendor/leaflet/leaflet.css", "session.css", "console/console.css")
+ENTRY = "console/console.js"
+# The classic scripts and style sheets; the modules are the entry's imports.
+ASSETS = ("vendor/leaflet/leaflet.css", "session.css", "console/console.css",
+          "vendor/leaflet/leaflet.js")
 
-CONSOLE_PAGE = """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>事件受理台</title>
-{styles}
-{scripts}
-</head>
-<body class="gridgov-logged-out">
-<header class="console-header">
+CONSOLE_BODY = """<header class="console-header">
   <h1 data-i18n="console.title">事件受理台</h1>
   <nav class="console-nav">
     <a href="/console" aria-current="page" data-i18n="nav.console">受理台</a>
@@ -83,11 +69,7 @@ CONSOLE_PAGE = """<!DOCTYPE html>
 <div class="console-lightbox" hidden>
   <img alt="">
   <button type="button" data-i18n="photo.close">关闭</button>
-</div>
-<script>gridgovConsole.start({options});</script>
-</body>
-</html>
-"""
+</div>"""
 
 
 @router.get("/console", response_class=HTMLResponse)
@@ -96,8 +78,7 @@ def console_page(request: Request) -> HTMLResponse:
     moves the caller may make; `?incident=ID` opens one."""
     settings = request.app.state.settings
     # A basemap only when one is configured: the intranet may reach no tile server.
-    options = script_json({"apiBase": API_BASE, "tileUrl": settings.tile_url,
-                           "tileAttribution": settings.tile_attribution})
-    styles, scripts = asset_tags((*STYLES, *SCRIPTS))
-    return HTMLResponse(CONSOLE_PAGE.replace("{styles}", styles)
-                        .replace("{scripts}", scripts).replace("{options}", options))
+    options = {"apiBase": API_BASE, "tileUrl": settings.tile_url,
+               "tileAttribution": settings.tile_attribution, "caseType": "incident"}
+    return HTMLResponse(base_page(title="事件受理台", body=CONSOLE_BODY, entry=ENTRY,
+                                  options=options, assets=ASSETS))

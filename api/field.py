@@ -20,7 +20,7 @@ from functools import lru_cache
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from api.pages import API_BASE, STATIC_DIR, asset_tags, script_json
+from api.pages import API_BASE, STATIC_DIR, base_page
 
 router = APIRouter(tags=["pages"])
 
@@ -28,29 +28,25 @@ PAGE = "/field"
 SCOPE = "/field"
 MANIFEST = "/field/manifest.webmanifest"
 SERVICE_WORKER = "/field/sw.js"
-SCRIPTS = ("field/store.js", "field/outbox.js", "field/report.js", "field/tasks.js",
-           "field/patrol.js", "field/field.js")
+ENTRY = "field/field.js"
+# The page's style sheets and classic scripts; its modules are the entry's imports.
+PAGE_ASSETS = ("vendor/leaflet/leaflet.css", "session.css", "field/field.css",
+               "vendor/leaflet/leaflet.js")
+# Every module the entry imports, directly or not: the service worker precaches them
+# with the page, so that it opens offline (tests/api/test_field_app.py checks the list
+# against the imports).
+MODULES = ("i18n.js", "session.js", "bell.js", "field/store.js", "field/outbox.js",
+           "field/report.js", "field/tasks.js", "field/patrol.js", ENTRY)
 ICONS = ("field/icon-192.png", "field/icon-512.png")
-# Everything the page loads from /static, in the order it loads it.
-ASSETS = ("vendor/leaflet/leaflet.css", "session.css", "field/field.css",
-          "vendor/leaflet/leaflet.js", "i18n.js", "session.js", *SCRIPTS)
+# Everything the page loads from /static.
+ASSETS = (*PAGE_ASSETS, *MODULES, "favicon.svg")
 NO_STORE = {"Cache-Control": "no-cache"}
 
-FIELD_PAGE = """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
-<meta name="theme-color" content="#1d3557">
-<title>网格员</title>
+HEAD = """<meta name="theme-color" content="#1d3557">
 <link rel="manifest" href="{manifest}">
-<link rel="icon" href="/static/field/icon-192.png">
-<link rel="apple-touch-icon" href="/static/field/icon-192.png">
-{styles}
-{scripts}
-</head>
-<body class="gridgov-logged-out">
-<header class="field-header">
+<link rel="apple-touch-icon" href="/static/field/icon-192.png">""".replace("{manifest}", MANIFEST)
+VIEWPORT = "width=device-width, initial-scale=1, viewport-fit=cover"
+FIELD_BODY = """<header class="field-header">
   <h1 data-i18n="field.title">网格员</h1>
   <span class="field-net" role="status"></span>
   <button type="button" class="field-lang" data-i18n-switch>English</button>
@@ -73,7 +69,7 @@ FIELD_PAGE = """<!DOCTYPE html>
       <p class="field-position-text" data-i18n="report.locating">正在定位…</p>
       <p class="field-hint" data-i18n="report.tap">可点击地图修正位置</p>
       <button type="button" class="field-use-gps" data-i18n="report.useGps" hidden>
-        使用GPS位置</button>
+        使用定位位置</button>
     </fieldset>
     <label><span data-i18n="report.major">大类</span>
       <select name="major" required></select></label>
@@ -122,11 +118,7 @@ FIELD_PAGE = """<!DOCTYPE html>
   </dl>
   <p class="field-patrol-status" role="status"></p>
 </section>
-</main>
-<script>gridgovField.start({options});</script>
-</body>
-</html>
-"""
+</main>"""
 
 
 def _page_html(request: Request) -> str:
@@ -136,9 +128,8 @@ def _page_html(request: Request) -> str:
                "photoMaxBytes": settings.photo_max_bytes,
                "photoMaxCount": settings.photo_max_count,
                "serviceWorker": SERVICE_WORKER, "scope": SCOPE}
-    styles, scripts = asset_tags(ASSETS)
-    return (FIELD_PAGE.replace("{manifest}", MANIFEST).replace("{styles}", styles)
-            .replace("{scripts}", scripts).replace("{options}", script_json(options)))
+    return base_page(title="网格员", body=FIELD_BODY, entry=ENTRY, options=options,
+                     assets=PAGE_ASSETS, head=HEAD, viewport=VIEWPORT)
 
 
 @router.get(PAGE, response_class=HTMLResponse)

@@ -6,7 +6,10 @@ text by those scripts; what stays inline is the server's own: the one `start(opt
 call of each page, and the map and its style blocks that folium writes with ids made
 anew on every render. So the policy allows no inline script or style in general (an
 `<img onerror>` slipped into the DOM does not run), and each HTML response allows exactly
-its own inline blocks by their SHA-256, computed here from the HTML as it leaves.
+its own inline blocks by their SHA-256, computed here from the HTML as it leaves. One
+exception: ReDoc (/redoc, api/docs.py RELAXED) writes its styles at run time and runs its
+search in a worker made from a blob, so those are allowed there; its scripts are held to
+the same rule.
 
 HSTS goes out only when the request's scheme is https: uvicorn sets it from
 X-Forwarded-Proto only for a proxy it trusts (`--forwarded-allow-ips`, by default
@@ -22,9 +25,8 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-# FastAPI's /docs and /redoc load Swagger UI and ReDoc from its CDN (not vendored yet).
-_DOCS_PATHS = frozenset({"/docs", "/redoc"})
-_DOCS_CDN = "https://cdn.jsdelivr.net"
+from api import docs
+
 _INLINE = re.compile(rb"<(script|style)\b([^>]*)>(.*?)</\1\s*>", re.S | re.I)
 _HAS_SRC = re.compile(rb"\bsrc\s*=", re.I)
 # An HTML page above this size is not buffered to hash its blocks (none comes close).
@@ -32,19 +34,22 @@ _HTML_MAX_BYTES = 2 * 1024 * 1024
 
 
 def content_security_policy(*, tile_url: str | None = None, script_hashes=(),
-                            style_hashes=(), docs: bool = False) -> str:
+                            style_hashes=(), relaxed=None) -> str:
+    """The policy; `relaxed`: sources added to some directives for one page (api/docs.py
+    RELAXED), where 'unsafe-inline' replaces the hashes (beside it they would switch it
+    off)."""
     images = ["'self'", "data:", "blob:", *_origin_of(tile_url)]
     scripts, styles = ["'self'", *script_hashes], ["'self'", *style_hashes]
-    if docs:
-        scripts.append(_DOCS_CDN)
-        styles.append(_DOCS_CDN)
-        images.append("https://fastapi.tiangolo.com")
     directives = {
         "default-src": ["'self'"], "script-src": scripts, "style-src": styles,
         "img-src": images, "connect-src": ["'self'"], "font-src": ["'self'"],
         "worker-src": ["'self'"], "manifest-src": ["'self'"], "object-src": ["'none'"],
         "base-uri": ["'self'"], "form-action": ["'self'"], "frame-ancestors": ["'none'"],
     }
+    for name, sources in (relaxed or {}).items():
+        kept = [value for value in directives[name] if not value.startswith("'sha256-")]
+        directives[name] = [*(kept if "'unsafe-inline'" in sources else directives[name]),
+                            *sources]
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
@@ -61,7 +66,7 @@ def security_headers(scope: Scope, *, hsts_max_age: int = 31_536_000,
     """The headers every response carries (the CSP without any page's hashes unless given)."""
     headers = {
         "Content-Security-Policy": csp or content_security_policy(
-            tile_url=_settings_of(scope, "tile_url"), docs=scope.get("path") in _DOCS_PATHS),
+            tile_url=_settings_of(scope, "tile_url"), relaxed=docs.RELAXED.get(scope.get("path"))),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
         "X-Frame-Options": "DENY",
@@ -129,7 +134,7 @@ async def _send_page(scope: Scope, held: list[Message], send: Send) -> None:
     scripts, styles = inline_hashes(b"".join(m.get("body", b"") for m in bodies))
     csp = content_security_policy(tile_url=_settings_of(scope, "tile_url"),
                                   script_hashes=scripts, style_hashes=styles,
-                                  docs=scope.get("path") in _DOCS_PATHS)
+                                  relaxed=docs.RELAXED.get(scope.get("path")))
     _add(MutableHeaders(scope=start), security_headers(scope, csp=csp))
     for message in held:
         await send(message)
@@ -147,3 +152,6 @@ def _add(headers: MutableHeaders, values: dict[str, str]) -> None:
 
 def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
+    # No page may load from a CDN, FastAPI's own /docs and /redoc included: api/docs.py
+    # serves them from /static instead (its router is part of api/pages.py's).
+    docs.drop_default_docs(app)

@@ -35,6 +35,12 @@ from api.errors import INTEGER_OUT_OF_RANGE, NUL_CHARACTER, problem
 UPLOAD_ROUTES = frozenset({
     ("POST", "/api/v1/incidents"),
     ("POST", "/api/v1/incidents/{incident_id}/photos"),
+    ("POST", "/api/v1/market/entities/imports"),  # an entity roster, CSV or xlsx
+    # 便民服务: application materials (PDF, images) and the catalogue's xlsx/CSV.
+    ("POST", "/api/v1/convenience/applications"),
+    ("POST", "/api/v1/convenience/applications/{application_id}/materials"),
+    ("POST", "/api/v1/convenience/bundles"),
+    ("POST", "/api/v1/convenience/items/import"),
 })
 _UPLOAD_PATTERNS = [(method, re.compile(re.sub(r"\{[^}]+\}", "[^/]+", template)))
                     for method, template in UPLOAD_ROUTES]
@@ -82,8 +88,11 @@ def check_target(scope: Scope) -> None:
 def _check_integer(text: str, where: str) -> None:
     if len(text) < 19 or not _INTEGER.fullmatch(text):  # 18 digits always fit
         return
-    value = int(text.strip().split(".")[0].replace("_", ""))
-    if not INT64_MIN <= value <= INT64_MAX:
+    digits = text.strip().split(".")[0].replace("_", "")
+    # Leading zeros dropped before int(): thousands of digits would raise (Python's
+    # 4300-digit limit) and answer 500; more than 19 significant ones is beyond 64 bits.
+    sign, significant = ("-" if digits.startswith("-") else ""), digits.lstrip("+-").lstrip("0")
+    if len(significant) > 19 or not INT64_MIN <= int(sign + (significant or "0")) <= INT64_MAX:
         raise Refusal(422, "Invalid input", f"the {where} holds an integer beyond 64 bits",
                       INTEGER_OUT_OF_RANGE, (("where", where),))
 

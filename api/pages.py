@@ -8,17 +8,20 @@ the user's scope. Every script comes from the app's own /static, never from a CD
 """
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from api.docs import router as docs_router
+from api.workflows import router as workflows_router
 from core import platforms
 from geo.maps import build_area_map
 from geo.router import Code
 
-router = APIRouter(tags=["pages"])
+pages = APIRouter(tags=["pages"])
 
 API_BASE = "/api/v1"
 STATIC_BASE = "/static"
@@ -51,19 +54,58 @@ def asset_tags(paths: Iterable[str]) -> tuple[str, str]:
     return styles, scripts
 
 
+# The one page template of the pages not drawn by folium (/console, /kpis, /field, and a
+# platform's own): the head with the favicon, the vendored libraries that are classic
+# scripts (Leaflet, Chart.js), the style sheets, and one module, the page's entry, started
+# with the page's options. Everything else the entry imports itself (native ES modules: no
+# script order kept here, nothing hung on `window`); the bell and the account come with
+# the login (session.js).
+BASE_PAGE = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="{viewport}">
+<title>{title}</title>
+<link rel="icon" href="{static}/favicon.svg" type="image/svg+xml">
+{head}
+{styles}
+<link rel="modulepreload" href="{entry}">
+{scripts}
+</head>
+<body class="gridgov-logged-out">
+{body}
+<script type="module">import {start} from "{entry}"; start({options});</script>
+</body>
+</html>
+"""
+VIEWPORT = "width=device-width, initial-scale=1"
+
+
+def base_page(*, title: str, body: str, entry: str, options: dict,
+              assets: Iterable[str] = (), head: str = "", viewport: str = VIEWPORT) -> str:
+    """A page: `entry` (under /static) is its module, whose `start(options)` runs it;
+    `assets` its style sheets and classic vendored scripts (under /static), in order."""
+    styles, scripts = asset_tags(assets)
+    values = {"{viewport}": viewport, "{title}": title, "{head}": head, "{styles}": styles,
+              "{scripts}": scripts, "{body}": body, "{static}": STATIC_BASE,
+              "{entry}": f"{STATIC_BASE}/{entry}", "{options}": script_json(options)}
+    # One pass: no value is scanned for the others' names.
+    return re.sub(r"\{\w+\}", lambda m: values.get(m.group(0), m.group(0)), BASE_PAGE)
+
+
 def script_json(options: dict) -> str:
     """Options as a JavaScript literal inside a <script>: "<" escaped, so that no value
     (a tile URL from the settings, say) can close the tag."""
     return json.dumps(options).replace("<", "\\u003c")
 
 
-@router.get("/map", response_class=HTMLResponse)
+@pages.get("/map", response_class=HTMLResponse)
 def scope_map(request: Request) -> HTMLResponse:
     """The map, opened (after login) at the user's own area: a grid worker's at his grids."""
     return _map_page(request, start=None)
 
 
-@router.get("/map/{code}", response_class=HTMLResponse)
+@pages.get("/map/{code}", response_class=HTMLResponse)
 def area_map(request: Request, code: Code) -> HTMLResponse:
     """The same map, opened at one area if the user may see it."""
     return _map_page(request, start=code)
@@ -79,21 +121,9 @@ def _map_page(request: Request, *, start: str | None) -> HTMLResponse:
     return HTMLResponse(page.get_root().render())
 
 
-KPI_PAGE = """<!DOCTYPE html>
-<html lang="zh-CN">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>考核指标</title>
-<link rel="stylesheet" href="{static}/session.css">
-<link rel="stylesheet" href="{static}/kpis.css">
-<script src="{static}/vendor/chartjs/chart.umd.js"></script>
-<script src="{static}/i18n.js"></script>
-<script src="{static}/session.js"></script>
-<script src="{static}/kpis.js"></script>
-</head>
-<body class="gridgov-logged-out">
-<header class="kpi-header">
+KPI_ENTRY = "kpis.js"
+KPI_ASSETS = ("session.css", "kpis.css", "vendor/chartjs/chart.umd.js")
+KPI_BODY = """<header class="kpi-header">
   <h1 data-i18n="kpi.title">考核指标</h1>
   <div class="kpi-subject"></div>
   <a class="kpi-up" href="#" hidden data-i18n="kpi.up">上一级</a>
@@ -130,16 +160,20 @@ KPI_PAGE = """<!DOCTYPE html>
     </figure>
   </section>
   <table class="kpi-children-table"></table>
-</main>
-<script>gridgovKpis.start({options});</script>
-</body>
-</html>
-"""
+</main>"""
 
 
-@router.get("/kpis", response_class=HTMLResponse)
+@pages.get("/kpis", response_class=HTMLResponse)
 def kpi_page() -> HTMLResponse:
     """KPIs as charts (after login): of the area, department or worker in the address
     (`?area=`, `?department=`, `?worker=`, with `since`/`until`), else the user's area."""
-    options = script_json({"apiBase": API_BASE})
-    return HTMLResponse(KPI_PAGE.replace("{static}", STATIC_BASE).replace("{options}", options))
+    return HTMLResponse(base_page(title="考核指标", body=KPI_BODY, entry=KPI_ENTRY,
+                                  options={"apiBase": API_BASE}, assets=KPI_ASSETS))
+
+
+# What api/app.py includes as the pages: these pages, the API docs served from the vendored
+# copies (/docs, /redoc) and the workflow descriptions the pages are drawn from.
+router = APIRouter()
+router.include_router(pages)
+router.include_router(docs_router)
+router.include_router(workflows_router)

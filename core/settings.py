@@ -109,6 +109,14 @@ class Settings(BaseSettings):
     # Pixels as well as bytes (core/images.py): a small PNG can inflate to gigabytes. A
     # 50-megapixel phone's full-size photo passes; the field app sends 1600 px at most.
     photo_max_pixels: int = 50_000_000
+    # 文书 PDFs (core/documents): a CJK font file (.ttf, .otf or .ttc; for a collection the
+    # face's index). Empty: the first of core/documents/fonts.py SEARCH that exists
+    # (WenQuanYi Micro Hei, installed by scripts/setup.sh and the Dockerfile, first).
+    document_font_path: str = ""
+    document_font_index: int = 0
+    # The address the public sees the system at, printed in each 文书's QR code before
+    # /verify/{token} (e.g. https://gov.example.cn); empty: a relative link.
+    public_base_url: str = ""
     # Yellow once this share of a step's limit is used; red when it is all used.
     deadline_warn_share: float = 0.8
     # A hand-off left unsigned this long (working time) escalates one level further.

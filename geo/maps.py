@@ -25,10 +25,10 @@ from geo.enums import LEVELS, AreaLevel
 
 TITLE = "网格化治理地图"
 LAYER_NAMES = {
-    AreaLevel.county: "区县 districts",
-    AreaLevel.township: "乡镇街道 townships",
-    AreaLevel.village: "村社区 villages",
-    AreaLevel.grid: "网格 grids",
+    AreaLevel.county: "区县",
+    AreaLevel.township: "乡镇（街道）",
+    AreaLevel.village: "村（社区）",
+    AreaLevel.grid: "网格",
 }
 # Shown when the map opens, and so loaded at once when they lie below the area it opens
 # at; the others load the first time they are switched on (a city has thousands of
@@ -37,12 +37,12 @@ EAGER_LEVELS = frozenset({AreaLevel.county, AreaLevel.township})
 # Metres: invisible at the zoom a whole city or district is seen at, and it shrinks the
 # GeoJSON several times over.
 SIMPLIFY_M = 20
-# The browser side, in load order: the caller's Leaflet plugins right after Leaflet (from
-# /static/vendor: folium's own plugins would load them from CDNs), the words before the
-# scripts that use them, map.js before the caller's parts, which plug into it
-# (gridgovMap.use). The words (i18n.js) and the login (session.js) shared with the other
-# pages come first.
-SCRIPTS = ("i18n.js", "session.js", "map-strings.js", "map-info.js", "map.js")
+# The browser side: the caller's Leaflet plugins (classic scripts, from /static/vendor:
+# folium's own plugins would load them from CDNs) right after Leaflet; then the page's
+# module, map.js, which imports what it needs (the words, the login) and then the
+# caller's parts, modules that plug into it (`use`), in the order given.
+ENTRY = "map.js"
+FAVICON = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
 STYLES = ("session.css", "map.css")
 # Static words only (data-i18n keys of map-strings.js); the switch is i18n.js's.
 HEADER = """<header class="gridgov-header">
@@ -72,11 +72,12 @@ class AreaDrillDown(JSCSSMixin):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-            gridgovMap.start({{ this._parent.get_name() }}, {
+            import({{ this.entry|tojson }}).then((page) => page.start(
+                {{ this._parent.get_name() }}, {
                 {%- for level, layer in this.layers.items() %}
                 {{ level|tojson }}: {{ layer.get_name() }},
                 {%- endfor %}
-            }, {{ this.control.get_name() }}, {{ this.options|tojson }});
+            }, {{ this.control.get_name() }}, {{ this.options|tojson }}));
         {% endmacro %}
     """)
 
@@ -94,11 +95,12 @@ class AreaDrillDown(JSCSSMixin):
             "levels": [str(level) for level in LEVELS],
             "eager": sorted(str(level) for level in EAGER_LEVELS),
             "layerNames": {str(level): LAYER_NAMES[level] for level in layers},
+            "parts": [f"{static_base}/{path}" for path in _js(parts)],
         }
-        scripts, styles = [*SCRIPTS, *_js(parts)], [*STYLES, *_css(parts)]
-        self.default_js = (
-            [(path.split("/")[0], f"{static_base}/vendor/{path}") for path in _js(plugins)]
-            + [(f"gridgov_{name}", f"{static_base}/{name}") for name in scripts])
+        self.entry = f"{static_base}/{ENTRY}"
+        styles = [*STYLES, *_css(parts)]
+        self.default_js = [(path.split("/")[0], f"{static_base}/vendor/{path}")
+                           for path in _js(plugins)]
         self.default_css = (
             [(path.split("/")[-1], f"{static_base}/vendor/{path}") for path in _css(plugins)]
             + [(f"gridgov_{name.replace('.', '_')}", f"{static_base}/{name}")
@@ -123,12 +125,13 @@ def build_area_map(
     `start` is the area code asked for in the page's address, or None for the user's own
     scope; the shell does not know whether it exists or whether the user may see it.
     `plugins` are Leaflet plugins under {static_base}/vendor, loaded right after Leaflet;
-    `parts` are the caller's scripts under {static_base}, loaded after map.js (and their
-    style sheets after map.css), in the order given.
+    `parts` are the caller's modules under {static_base}, imported by map.js in the
+    order given (and their style sheets, loaded after map.css).
     """
     area_map = LocalAssetMap(static_base=static_base, tiles=None, control_scale=True,
                              zoom_control="bottomright")
     area_map.get_root().title = TITLE
+    area_map.get_root().header.add_child(Element(FAVICON), name="gridgov_favicon")
     area_map.get_root().html.add_child(Element(HEADER), name="gridgov_header")
     if tile_url:
         _basemap(tile_url, tile_attribution).add_to(area_map)

@@ -22,14 +22,16 @@ OWN_GRIDS_SQL = ("SELECT ga.grid_id FROM grid_assignment ga JOIN grid_worker w "
 
 def _setup() -> None:
     from core import scope
-    from core.workflow import case_types
+    from core.workflow import case_types, intake
     from grid.incidents.case_type import INCIDENT
+    from grid.incidents.intake import INTAKE
     from grid.layers import register_layers
     from grid.permissions import grant_all
 
     grant_all()
     scope.own_grids_are(OWN_GRIDS_SQL)
     case_types.register(INCIDENT)
+    intake.register(INTAKE)  # citizen reports (Open311, 随手拍) become incidents
     register_layers()
 
 

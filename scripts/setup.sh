@@ -104,8 +104,9 @@ redis_up() {
 }
 if is_local "$REDIS_HOST" && ! redis_up && ! have redis-server; then need+=(redis-server); fi
 if [ "$MODE" = test ] && [ ! -x /usr/bin/chromium ]; then need+=(chromium); fi
-# Chinese labels in browser-test screenshots need a CJK font (a small one).
-if [ "$MODE" = test ] && [ ! -d /usr/share/fonts/truetype/wqy ]; then need+=(fonts-wqy-microhei); fi
+# A CJK font (a small one): the 文书 PDFs (core/documents, DOCUMENT_FONT_PATH) in every
+# mode, and the Chinese labels of browser-test screenshots.
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then need+=(fonts-wqy-microhei); fi
 if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
 
 # ---------------------------------------------------------------- PostgreSQL (local only)

@@ -1,122 +1,148 @@
-/* One incident as a card, with its hand-offs (流转) for those who may hand off: escalate
- * one level up, assign down to a unit below the holder, refer across to a platform, a
- * department or a unit (the form is handoff.js's, shared with the console; its unit lists
- * are units.js's). Used by the marker popups (map-incidents.js) and the side panel
- * (map-panel.js).
+/* One incident as a card on the map (the marker popups of map-incidents.js, the side panel
+ * of map-panel.js): what it is, where, by when, its photos, a link to the console, and
+ * exactly the moves the user may make now, from moves.js (shared with the console): the
+ * lifecycle moves the API allows, the hand-offs when none is pending, 签收/退回 of a
+ * hand-off addressed to the user's unit. The forms open inside the card, on the map.
  *
- * The hand-off is POST /incidents/{id}/handoffs with the version the card was drawn from:
- * a move made meanwhile by someone else is a 409, shown from the problem's detail like a
- * 403 or a 422. After a hand-off every part hears "changed" and reloads what it shows.
+ * A move's outcome stays on the card until dismissed; the card is then drawn again from
+ * the incident's new version, and every part hears "changed" and reloads what it shows.
  */
-(function () {
-  "use strict";
+import {t} from "./i18n.js";
+import * as mapPage from "./map.js";
+import {label, term, levelLabel} from "./map-info.js";
+import * as moves from "./moves.js";
+import {LoginRequired, element} from "./session.js";
+import {load as loadWorkflow} from "./workflow.js";
 
-  const {element} = gridgovSession;
-  const {t} = gridgovI18n;
-  const {label, term, levelLabel} = gridgovMapInfo;
+const TIME = new Intl.DateTimeFormat("zh-CN", {
+  timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", hour12: false,
+});
+const PHOTOS_SHOWN = 3;
 
-  const FINAL = new Set(["closed", "evaluated", "void", "merged"]);
+function formatTime(iso) {
+  return iso ? TIME.format(new Date(iso)).replace(/\//g, "-") : "—";
+}
 
-  function detail(page, id) {
-    return page.session.getJSON(`/incidents/${encodeURIComponent(id)}`);
-  }
+function detail(page, id) {
+  return page.session.getJSON(`/incidents/${encodeURIComponent(id)}`);
+}
 
-  function deadlineBadge(deadline) {
-    const badge = label("span", `deadline.${deadline}`);
-    badge.className = `gridgov-badge gridgov-deadline-${deadline}`;
-    return badge;
-  }
+function deadlineBadge(deadline) {
+  const badge = label("span", `deadline.${deadline}`);
+  badge.className = `gridgov-badge gridgov-deadline-${deadline}`;
+  return badge;
+}
 
-  // The card: what the incident is, where it stands, and the hand-off buttons.
-  function card(page, incident, {onFocus} = {}) {
-    const box = document.createElement("article");
-    box.className = "gridgov-incident-card";
-    box.dataset.incident = incident.id;
-    const title = element("h3", t("incident.title", {id: incident.id}));
-    const facts = document.createElement("dl");
-    const owner = incident.owner;
-    facts.append(
-      term("incident.category"), element("dd", incident.category.name),
-      term("incident.state"), element("dd", incident.state_label),
-      term("incident.deadline"), wrap("dd", deadlineBadge(incident.deadline)),
-      term("incident.owner"), element("dd", owner.unit_name
-        ? `${owner.unit_name} · ${owner.name || owner.code} (${levelLabel(owner.level)})`
-        : `${owner.name || owner.code} (${levelLabel(owner.level)})`),
-      ...(incident.handler_unit ? [term("incident.handler"),
-                                   element("dd", incident.handler_unit.name)] : []),
-      term("incident.reported"), element("dd", new Date(incident.reported_at).toLocaleString("zh-CN")),
-    );
-    const text = element("p", incident.description);
-    text.className = "gridgov-incident-text";
-    const status = element("p", "");
-    status.className = "gridgov-action-status";
-    status.setAttribute("role", "status");
-    box.append(title, facts, text);
-    if (onFocus) box.append(button("incident.focus", "gridgov-focus", onFocus));
-    if (mayHandOff(page, incident)) box.append(actions(page, incident, box, status));
-    box.append(status);
-    return box;
-  }
+// The card: what the incident is, where it stands, its photos and the moves.
+// `result`: a move's outcome to show (text() made when shown, error or not).
+function card(page, incident, {onFocus, result} = {}) {
+  const box = document.createElement("article");
+  box.className = "gridgov-incident-card";
+  box.dataset.incident = incident.id;
+  box.dataset.state = incident.state;
+  const title = element("h3", t("incident.title", {id: incident.id}));
+  const facts = document.createElement("dl");
+  const owner = incident.owner;
+  const where = `${owner.name || owner.code}（${levelLabel(owner.level)}）`;
+  facts.append(
+    // The code tells apart two 大类 or 小类 of the same name (B03 and S01 市容环境).
+    term("incident.category"), element("dd", `${incident.category.name}（${incident.category.code}）`),
+    term("incident.state"), element("dd", incident.state_label),
+    term("incident.deadline"), wrap("dd", deadlineBadge(incident.deadline),
+                                    ` ${formatTime(incident.step_due_at)}`),
+    term("incident.owner"), element("dd", owner.unit_name ? `${owner.unit_name} · ${where}` : where),
+    ...(incident.handler_unit ? [term("incident.handler"),
+                                 element("dd", incident.handler_unit.name)] : []),
+    term("incident.address"), element("dd", incident.address || incident.grid?.name || "—"),
+    term("incident.reported"), element("dd", formatTime(incident.reported_at)),
+  );
+  const text = element("p", incident.description);
+  text.className = "gridgov-incident-text";
+  const status = statusLine(result);
+  const links = document.createElement("p");
+  links.className = "gridgov-card-links";
+  const toConsole = label("a", "incident.console");
+  toConsole.href = `/console?incident=${incident.id}`;
+  links.append(toConsole);
+  if (onFocus) links.append(" ", button("incident.focus", "gridgov-focus", onFocus));
+  const actions = document.createElement("div");
+  actions.className = "gridgov-actions";
+  box.append(title, facts, text, photos(page, incident), links, status, actions);
+  renderMoves(page, incident, box, actions, {onFocus});
+  return box;
+}
 
-  function mayHandOff(page, incident) {
-    return page.view?.me?.permissions.includes("incidents:hand-off") && !FINAL.has(incident.state);
-  }
+function statusLine(result) {
+  const status = document.createElement("p");
+  status.className = "gridgov-action-status";
+  status.setAttribute("role", "status");
+  if (!result) return status;
+  if (result.error) status.classList.add("gridgov-error");
+  if (result.code) status.dataset.code = result.code;
+  const dismiss = label("button", "action.dismiss");
+  dismiss.type = "button";
+  dismiss.className = "gridgov-dismiss";
+  dismiss.addEventListener("click", () => status.replaceChildren());
+  status.append(element("span", result.text()), dismiss);
+  return status;
+}
 
-  function wrap(tag, child) {
-    const node = document.createElement(tag);
-    node.append(child);
-    return node;
-  }
-
-  function button(key, className, onClick) {
-    const node = label("button", key);
-    node.type = "button";
-    node.className = className;
-    node.addEventListener("click", onClick);
-    return node;
-  }
-
-  function actions(page, incident, box, status) {
-    const bar = document.createElement("div");
-    bar.className = "gridgov-actions";
-    for (const kind of gridgovHandoff.kinds(incident)) {
-      bar.append(button(`handoff.${kind}`, `gridgov-${kind}`, () => {
-        box.querySelector(".gridgov-handoff")?.remove();
-        box.insertBefore(form(page, incident, kind, status), status);
-      }));
-    }
-    return bar;
-  }
-
-  function context(page) {
-    return {session: page.session, me: page.view.me};
-  }
-
-  // The shared hand-off form (handoff.js); what it did shows in the card's status line.
-  function form(page, incident, kind, status) {
-    const box = gridgovHandoff.form(context(page), incident, kind, {
-      submitText: t("handoff.send"), onCancel: () => box.remove(),
-      onSubmit: (body) => handOff(page, incident, kind, body, status)});
-    return box;
-  }
-
-  async function handOff(page, incident, kind, body, status) {
-    status.classList.remove("gridgov-error");
-    delete status.dataset.code;
-    try {
-      const answer = await page.session.postJSON(`/incidents/${incident.id}/handoffs`, body);
-      const to = await gridgovHandoff.receiverName(context(page), incident, answer);
-      status.textContent = t("handoff.done", {kind: t(`handoff.${kind}`), to});
-      status.closest(".gridgov-incident-card")?.querySelector(".gridgov-handoff")?.remove();
-      gridgovMap.emit("changed", page, page.view, {incident: incident.id, handoff: answer});
-    } catch (error) {
-      if (error instanceof gridgovSession.LoginRequired) return;
-      status.classList.add("gridgov-error");
-      if (error.problem?.code) status.dataset.code = error.problem.code;
-      status.textContent = t("handoff.failed", {
-        message: gridgovI18n.problem(error.problem, error.message)});
+// The moves, once the workflow and whether a hand-off awaits the user's unit are known.
+async function renderMoves(page, incident, box, container, options) {
+  const me = page.view?.me;
+  if (!me) return;
+  try {
+    const workflow = await loadWorkflow(page.session, "incident");
+    const base = {session: page.session, me, workflow};
+    const ctx = {...base, receiving: await moves.receivingHandoff(base, incident)};
+    moves.render(ctx, incident, container, {
+      onDone: (text) => redraw(page, incident, box, {...options, result: {text}}),
+      onRefused: (text, error) => redraw(page, incident, box, {
+        ...options, result: {text, error: true, code: error.problem?.code}}),
+    });
+  } catch (error) {
+    if (!(error instanceof LoginRequired)) {
+      container.append(element("p", t("error.failed", {message: error.message})));
     }
   }
+}
 
-  window.gridgovMapActions = {card, detail, deadlineBadge};
-})();
+// After a move, done or refused: the card from the incident as it is now, the outcome on
+// it; then the other parts (markers, queue, counts) hear of the change.
+async function redraw(page, incident, box, options) {
+  const fresh = await detail(page, incident.id).catch(() => incident);
+  if (box.isConnected) box.replaceWith(card(page, fresh, options));
+  mapPage.emit("changed", page, page.view, {incident: incident.id, result: options.result});
+}
+
+// The first photos as thumbnails (fetched with the token: an <img> cannot send it).
+function photos(page, incident) {
+  const strip = document.createElement("div");
+  strip.className = "gridgov-card-photos";
+  for (const photo of (incident.photos || []).slice(0, PHOTOS_SHOWN)) {
+    const img = document.createElement("img");
+    img.alt = t("incident.photo");
+    img.loading = "lazy";
+    const url = photo.thumbnail_url || photo.url;
+    if (url) page.session.objectURL(url).then((src) => { img.src = src; }).catch(() => {});
+    strip.append(img);
+  }
+  return strip;
+}
+
+function wrap(tag, ...children) {
+  const node = document.createElement(tag);
+  node.append(...children);
+  return node;
+}
+
+function button(key, className, onClick) {
+  const node = label("button", key);
+  node.type = "button";
+  node.className = className;
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+export {card, detail, deadlineBadge};

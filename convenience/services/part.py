@@ -1,16 +1,63 @@
-"""Service points, catalogue, applications, bundles, proxies, 好差评, KPIs — one part of the convenience platform (convenience/platform.py composes the parts).
+"""Service points, catalogue, applications, bundles, proxies, 好差评, KPIs — one part of
+the convenience platform (convenience/platform.py composes the parts).
 
-Define here what this part brings (core/platforms.py `compose`): MODELS, PUBLIC_PATHS,
-TASK_MODULES, MAP_SCRIPTS, MAP_PLUGINS, routers(), setup(), beat(settings),
-demo(session, **options), demo_remove(session, **options).
+What it brings (core/platforms.py `compose`): its tables, its routes (staff API, the
+residents' public API and pages), its case types and their clocks, the service points'
+map layer, the weekly refusal report on the beat, and its demo data.
 """
 
-MODELS: tuple[str, ...] = ()
+MODELS: tuple[str, ...] = ("convenience.services.models",)
+TASK_MODULES: tuple[str, ...] = ("convenience.services.tasks",)
+
+# Answered without a token (residents have no account): the public API and pages. They
+# show no personal data; a status or a rating needs the application's number and phone.
+PUBLIC_PATHS: tuple[str, ...] = (
+    "/api/v1/convenience/public/items", "/api/v1/convenience/public/items/{impl_code}",
+    "/api/v1/convenience/public/nearest", "/api/v1/convenience/public/status",
+    "/api/v1/convenience/public/ratings", "/api/v1/convenience/public/figures",
+    "/convenience/guide/{impl_code}", "/convenience/guide/{impl_code}/qr.svg",
+    "/convenience/items", "/convenience/nearest", "/convenience/status",
+    "/convenience/rate/{number}",
+)
 
 
 def routers() -> tuple:
-    return ()
+    from convenience.services.pages import pages
+    from convenience.services.router import public, router
+
+    return (router, public, pages)
 
 
 def setup() -> None:
-    pass
+    from convenience.services.case_types import ALL
+    from convenience.services.layers import register_layers
+    from convenience.services.permissions import grant_all
+    from core.workflow import case_types
+
+    grant_all()
+    for case_type in ALL:
+        case_types.register(case_type)
+    register_layers()
+
+
+def beat(settings) -> dict:
+    from celery.schedules import crontab
+
+    from convenience.services.tasks import REFUSAL_REPORT_TASK
+
+    # 否定事项周报: Monday 07:00 (the beat's timezone is Asia/Shanghai), the week before.
+    return {"convenience-refusal-reports": {"task": REFUSAL_REPORT_TASK,
+                                            "schedule": crontab(minute=0, hour=7,
+                                                                day_of_week=1)}}
+
+
+def demo(session, **options) -> None:
+    from convenience.services.demo import load_demo
+
+    load_demo(session, **options)
+
+
+def demo_remove(session, **options) -> None:
+    from convenience.services.demo import remove_demo
+
+    remove_demo(session, **options)

@@ -3,6 +3,7 @@ each installed platform (core/platforms.py)."""
 
 import core.attachments.models  # noqa: F401
 import core.audit  # noqa: F401
+import core.documents.models  # noqa: F401
 import core.units.models  # noqa: F401
 import core.units.positions  # noqa: F401
 import core.users.models  # noqa: F401

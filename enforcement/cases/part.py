@@ -5,12 +5,35 @@ TASK_MODULES, MAP_SCRIPTS, MAP_PLUGINS, routers(), setup(), beat(settings),
 demo(session, **options), demo_remove(session, **options).
 """
 
-MODELS: tuple[str, ...] = ()
+MODELS: tuple[str, ...] = ("enforcement.cases.models",)
 
 
 def routers() -> tuple:
-    return ()
+    from enforcement.cases.router import router
+
+    return (router,)
 
 
 def setup() -> None:
-    pass
+    from core.workflow import case_types, events
+    from enforcement.cases import documents
+    from enforcement.cases.case_type import ENFORCEMENT_CASE
+    from enforcement.cases.permissions import grant_all
+    from enforcement.cases.referral import open_from_referral
+
+    grant_all()
+    case_types.register(ENFORCEMENT_CASE)
+    events.subscribe(events.HANDOFF_REFERRED, open_from_referral)
+    documents.register_templates()
+
+
+def demo(session, **options) -> None:
+    from enforcement.cases.demo import load_demo
+
+    load_demo(session, **options)
+
+
+def demo_remove(session, **options) -> None:
+    from enforcement.cases.demo import remove_demo
+
+    remove_demo(session, **options)

@@ -1,16 +1,47 @@
-"""Teams, on-duty rosters, nearest qualified team, joint operations, 吹哨报到, KPIs — one part of the enforcement platform (enforcement/platform.py composes the parts).
+"""Teams, on-duty rosters, nearest qualified team, joint operations, 吹哨报到, KPIs — one
+part of the enforcement platform (enforcement/platform.py composes the parts).
 
-Define here what this part brings (core/platforms.py `compose`): MODELS, PUBLIC_PATHS,
-TASK_MODULES, MAP_SCRIPTS, MAP_PLUGINS, routers(), setup(), beat(settings),
-demo(session, **options), demo_remove(session, **options).
+It brings: the tables (models.py), the routes under /api/v1/enforcement (teams,
+operations, whistles, kpis), the whistle call's case type on the kernel (whistles.py),
+three map layers (layers.py), the positions' refresh on the beat (tasks.py) and demo data
+(demo.py).
 """
 
-MODELS: tuple[str, ...] = ()
+MODELS: tuple[str, ...] = ("enforcement.teams.models",)
+TASK_MODULES: tuple[str, ...] = ("enforcement.teams.tasks",)
 
 
 def routers() -> tuple:
-    return ()
+    from enforcement.teams.router import router
+
+    return (router,)
 
 
 def setup() -> None:
-    pass
+    from core.workflow import case_types
+    from enforcement.teams.layers import register_layers
+    from enforcement.teams.permissions import grant_all
+    from enforcement.teams.whistles import CASE_TYPE
+
+    grant_all()
+    case_types.register(CASE_TYPE)
+    register_layers()
+
+
+def beat(settings) -> dict:
+    from enforcement.teams.positions import REFRESH_SECONDS, REFRESH_TASK
+
+    return {"enforcement-teams-positions": {"task": REFRESH_TASK,
+                                            "schedule": REFRESH_SECONDS}}
+
+
+def demo(session, **options) -> None:
+    from enforcement.teams.demo import load_demo
+
+    load_demo(session, **options)
+
+
+def demo_remove(session, **options) -> None:
+    from enforcement.teams.demo import remove_demo
+
+    remove_demo(session, **options)

@@ -44,11 +44,14 @@ class State(StrEnum):
     merged = "merged"  # 并单: folded into another incident
 
 
+# Status labels, read as statuses (待受理, 已立案 …), not as the steps' names (信息收集,
+# 立案 …): the workflow's labels (grid/incidents/workflow.py), shown on every page.
 LABELS_ZH = {
-    State.reported: "信息收集", State.filed: "立案", State.dispatched: "派遣",
-    State.handling: "处理", State.handled: "反馈", State.verified: "核查",
-    State.closed: "结案", State.evaluated: "评价", State.returned: "退回",
-    State.rework: "返工", State.suspended: "挂账", State.void: "作废", State.merged: "并单",
+    State.reported: "待受理", State.filed: "已立案", State.dispatched: "已派遣",
+    State.handling: "处理中", State.handled: "待核查", State.verified: "已核查",
+    State.closed: "已结案", State.evaluated: "已评价", State.returned: "已退回",
+    State.rework: "返工中", State.suspended: "已挂账", State.void: "已作废",
+    State.merged: "已并单",
 }
 
 # No more work: the clock and the queues ignore these.

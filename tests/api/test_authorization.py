@@ -679,6 +679,24 @@ def _read_notification(ctx: Ctx, inside: bool) -> Call:
     return Call("POST", f"/api/v1/inbox/{_notify(ctx, owner)}/read")
 
 
+def _workflows(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None  # the same description for every scope
+
+    def check(body):
+        assert "incident" in [one["code"] for one in body]
+    return Call("GET", "/api/v1/workflows", check=check)
+
+
+def _workflow(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None
+
+    def check(body):
+        assert body["code"] == "incident" and body["moves"]
+    return Call("GET", "/api/v1/workflows/incident", check=check)
+
+
 def _kpis(path: str) -> Callable[[Ctx, bool], Call]:
     def build(ctx: Ctx, inside: bool) -> Call:
         code = ctx.actor.inside if inside else ctx.actor.outside
@@ -880,6 +898,8 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/incidents/{incident_id}/photos/{photo_id}"): Sample(Outside.NOT_FOUND,
                                                                        _get_photo),
     ("GET", "/api/v1/inbox"): Sample(Outside.FILTERED, _inbox),
+    ("GET", "/api/v1/workflows"): Sample(Outside.NOT_TERRITORIAL, _workflows),
+    ("GET", "/api/v1/workflows/{code}"): Sample(Outside.NOT_TERRITORIAL, _workflow),
     ("POST", "/api/v1/inbox/{notification_id}/read"): Sample(Outside.NOT_FOUND,
                                                             _read_notification),
     ("POST", "/api/v1/patrols"): Sample(Outside.NOT_FOUND, _start_patrol),

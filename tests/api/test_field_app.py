@@ -21,11 +21,16 @@ from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.api.pages_support import REFRESH, before_login, module_graph, start_call
 from tests.api.test_map_page import _absolute_urls, _asset_urls, _page
 from tests.browser import close_tab, log_in, open_tab
 from tests.grid.patrols.conftest import forget_patrols, walker_of
 
 MARK = "field-app-test"
+
+
+# The running app, from the page's own module (nothing is hung on `window`).
+APP = "(await import('/static/field/field.js')).running.app"
 
 
 # --- the shell as HTTP -------------------------------------------------------------------
@@ -38,8 +43,8 @@ def test_the_shell_is_public_and_holds_no_data(anonymous, demo_city):
     assert _absolute_urls(html) == set()
     urls = _asset_urls(html)
     assert "/field/manifest.webmanifest" in urls
-    assert urls.index("/static/i18n.js") < urls.index("/static/session.js") < urls.index(
-        "/static/field/field.js")
+    entry, _ = start_call(html)
+    assert entry == "/static/field/field.js"
     for url in urls:
         assert url.startswith(("/static/", "/field/")), url
         assert anonymous.get(url).status_code == 200, url
@@ -75,6 +80,8 @@ def test_the_service_worker_may_control_the_page(anonymous):
             "/static/vendor/leaflet/leaflet.js", "/static/field/field.js"} <= set(shell)
     for url in shell:
         assert anonymous.get(url).status_code == 200, url
+    # Every module the page imports is precached: the app opens offline.
+    assert set(module_graph(anonymous, ["/static/field/field.js"])) <= set(shell)
 
 
 # --- in the browser ----------------------------------------------------------------------
@@ -122,7 +129,9 @@ def _open_app(phone, live_server, settings) -> None:
     page = phone.page
     page.goto(f"{live_server.url}/field")
     expect(page.locator(".gridgov-login form")).to_be_visible()
-    assert phone.api_calls() == []  # nothing asked before login
+    # Before login, only the one try of the refresh cookie a login in another tab would
+    # have left (session.js): refused here.
+    assert before_login(phone) == [REFRESH]
     log_in(page, "demo_grid_worker", settings.demo_password)
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     # The worker controls the page (clients.claim) once installed, and has been given
@@ -184,7 +193,7 @@ def test_a_report_made_offline_arrives_exactly_once(live_server, phone, settings
     expect(page.locator(".field-badge")).to_have_text("1")
     page.screenshot(path=str(artefacts / "2-queued-offline.png"))
     assert _incidents(engine, description) == []
-    [record] = page.evaluate("gridgovField.app.outbox.pending()")
+    [record] = page.evaluate(f"async () => {APP}.outbox.pending()")
     key = record["key"]
     _check_queued_photo(record, settings)
     assert record["body"]["accuracy_m"] == 12
@@ -204,10 +213,13 @@ def test_a_report_made_offline_arrives_exactly_once(live_server, phone, settings
 
     # The answer lost on the way back: the phone still holds the report and sends it
     # again with the same key. The server answers with the first incident; nothing new.
-    page.evaluate("""(record) => gridgovField.app.outbox.requeue(record)
-                     .then(() => gridgovField.app.outbox.flush())""", record)
+    page.evaluate(f"""async (record) => {{
+                     const app = {APP};
+                     await app.outbox.requeue(record);
+                     await app.outbox.flush();
+                  }}""", record)
     expect(page.locator(".field-outbox li")).to_have_count(0)
-    again = [r for r in page.evaluate("gridgovField.app.outbox.sent()") if r["key"] == key]
+    again = [r for r in page.evaluate(f"async () => {APP}.outbox.sent()") if r["key"] == key]
     assert [(r["incident_id"], r["replayed"]) for r in again] == [(incident.id, True)]
     assert [row.id for row in _incidents(engine, description)] == [incident.id]
     assert set(posted) == {key} and len(posted) >= 2  # sent, resent (and the offline try)
@@ -352,7 +364,7 @@ def test_a_patrol_recorded_through_an_outage(live_server, phone, settings, engin
     # that, not for the counters (the status says 已上传 since the first batch, and the
     # unsent count reaches 0 before the end is sent).
     page.wait_for_function(
-        "() => gridgovField.app.store.all('patrols').then((left) => left.length === 0)",
+        f"async () => (await {APP}.store.all('patrols')).length === 0",
         polling=250)
     expect(page.locator(".field-patrol-unsent")).to_have_text("0")
     expect(page.locator(".field-patrol-status")).to_contain_text("已上传")
@@ -367,4 +379,4 @@ def test_a_patrol_recorded_through_an_outage(live_server, phone, settings, engin
     expected = Geod(ellps="WGS84").line_length(*zip(*path, strict=True))
     assert patrol.points >= len(path) and patrol.ended_at is not None
     assert patrol.distance_m == pytest.approx(expected, rel=0.02)
-    assert page.evaluate("gridgovField.app.store.all('patrols')") == []  # all uploaded
+    assert page.evaluate(f"async () => {APP}.store.all('patrols')") == []  # all uploaded

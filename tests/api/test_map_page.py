@@ -12,12 +12,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from tests.api.pages_support import REFRESH, before_login, module_graph
 from tests.browser import log_in as _log_in
 from tests.browser import wait_for_map_still
 from tests.conftest import bearer
 
 TILE_URL = "https://tiles.example.test/{z}/{x}/{y}.png"
-LAYER_NAMES = ("区县 districts", "乡镇街道 townships", "村社区 villages", "网格 grids")
+LAYER_NAMES = ("区县", "乡镇（街道）", "村（社区）", "网格")
 
 
 class _AssetLinks(HTMLParser):
@@ -120,15 +121,17 @@ def test_a_malformed_code_is_a_422_problem(anonymous):
 def test_every_asset_is_served_by_the_app(anonymous):
     html = _page(anonymous)
     urls = _asset_urls(html)
-    assert "/static/vendor/leaflet/leaflet.js" in urls and "/static/map.js" in urls
-    assert "/static/map.css" in urls
-    # The supervisor map's plugins, vendored (folium's own plugins would load CDN copies),
-    # and the words before the scripts: i18n.js before session.js.
+    assert "/static/vendor/leaflet/leaflet.js" in urls and "/static/map.css" in urls
+    # The supervisor map's plugins, vendored (folium's own plugins would load CDN copies).
     for vendored in ("leaflet.markercluster/leaflet.markercluster.js",
                      "leaflet.markercluster/MarkerCluster.css", "leaflet.heat/leaflet-heat.js"):
         assert f"/static/vendor/{vendored}" in urls, vendored
-    assert urls.index("/static/i18n.js") < urls.index("/static/session.js")
-    assert urls.index("/static/map.js") < urls.index("/static/map-panel.js")
+    # The page's module, and the platforms' parts it imports (no script order here).
+    assert 'import("/static/map.js")' in html
+    options = json.loads(re.search(r'(\{"apiBase".*?\})\)\);', html, re.S).group(1))
+    modules = module_graph(anonymous, ["/static/map.js", *options["parts"]])
+    assert {"/static/i18n.js", "/static/session.js", "/static/moves.js",
+            "/static/map-panel.js"} <= set(modules)
     assert "data-i18n-switch" in html
     for url in urls:
         assert url.startswith("/static/"), url
@@ -162,7 +165,7 @@ def test_the_shell_has_one_layer_per_level_and_hands_them_to_the_script(anonymou
     assert "<title>网格化治理地图</title>" in html
     for name in LAYER_NAMES:
         assert json.dumps(name) in html, name
-    assert "gridgovMap.start(" in html and '"start": null' in html
+    assert 'import("/static/map.js")' in html and '"start": null' in html
     assert '"apiBase": "/api/v1"' in html
 
 
@@ -230,7 +233,9 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
 
     page.goto(f"{live_server.url}/map")
     expect(page.locator(".gridgov-login form")).to_be_visible()
-    assert tab.api_calls() == []  # nothing asked before login
+    # Before login, only the one try of the refresh cookie a login in another tab would
+    # have left (session.js): refused here.
+    assert before_login(tab) == [REFRESH]
     _log_in(page, "demo_admin", settings.demo_password)
 
     expect(page.locator(".gridgov-login")).to_be_hidden()
@@ -287,7 +292,7 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
     # Log out: the form is back, the map and the tab's storage are empty, and the login's
     # refresh token is revoked on the server.
     with page.expect_response("**/api/v1/auth/logout") as logout:
-        page.locator(".gridgov-account button").click()
+        page.locator(".gridgov-account button[data-i18n='account.logout']").click()
     assert logout.value.status == 204
     expect(page.locator(".gridgov-login form")).to_be_visible()
     assert _tokens(page) == {"access": None, "refresh": None}
@@ -401,7 +406,7 @@ def test_a_wrong_password_shows_an_error_and_no_map(live_server, tab, settings, 
     finally:
         _forget_failed_login(live_server.app, username="demo_supervisor")
     expect(page.locator(".gridgov-login form")).to_be_visible()
-    assert tab.api_calls() == [f"{live_server.url}/api/v1/auth/token"]
+    assert before_login(tab) == [REFRESH, "/api/v1/auth/token"]
     assert page.locator(".leaflet-pane path").count() == 0
     assert _tokens(page) == {"access": None, "refresh": None}
     expect(page.locator(".gridgov-account")).to_be_hidden()

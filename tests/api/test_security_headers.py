@@ -111,13 +111,18 @@ def test_a_page_allows_exactly_its_own_inline_blocks(anonymous, url):
     assert set(csp["style-src"]) == {"'self'", *styles}
 
 
-def test_the_api_docs_may_load_swagger_ui_from_its_cdn(anonymous):
-    """FastAPI's /docs loads Swagger UI from jsDelivr (not vendored yet): allowed there
-    alone, with the page's own inline script by its hash."""
-    docs = anonymous.get("/docs")
-    scripts, _ = _inline_hashes(docs.text)
-    assert set(policy(docs)["script-src"]) == {"'self'", "https://cdn.jsdelivr.net", *scripts}
-    assert "https://cdn.jsdelivr.net" not in policy(anonymous.get("/map"))["script-src"]
+def test_the_api_docs_load_nothing_from_a_cdn(anonymous):
+    """/docs and /redoc are served from the vendored copies (api/docs.py): no CDN in their
+    policy, only the page's own inline script by its hash (tests/api/test_pages_docs.py
+    renders them in Chromium)."""
+    for path in ("/docs", "/redoc"):
+        docs = anonymous.get(path)
+        scripts, _ = _inline_hashes(docs.text)
+        assert set(policy(docs)["script-src"]) == {"'self'", *scripts}
+        assert "cdn.jsdelivr.net" not in docs.text
+    # ReDoc writes its styles at run time: inline styles there alone.
+    assert "'unsafe-inline'" in policy(anonymous.get("/redoc"))["style-src"]
+    assert "'unsafe-inline'" not in policy(anonymous.get("/docs"))["style-src"]
 
 
 def test_the_map_is_rendered_anew_and_hashed_anew(anonymous):
@@ -253,8 +258,9 @@ def test_names_with_markup_are_shown_as_text(live_server, chromium, settings, po
         page.wait_for_selector(f".field-task[data-incident='{poisoned['incident']}']")
         # Every tooltip of the map open at once: the grids' (area names) and the tasks'
         # (小类 names).
-        texts = page.evaluate("""() => {
-            gridgovField.app.map.eachLayer((layer) => {
+        texts = page.evaluate("""async () => {
+            const {running} = await import("/static/field/field.js");
+            running.app.map.eachLayer((layer) => {
               if (layer.getTooltip && layer.getTooltip() && !layer.eachLayer) {
                 layer.openTooltip();
               }

@@ -250,14 +250,14 @@ def test_a_township_supervisor_escalates_an_incident_to_the_county(
                                      "WHERE id = :id"), {"id": scene.queued}).one()
     assert tuple(owner) == (scene.county, county_centre)
 
-    # The card now shows the county's centre holding it; escalating again is refused while
-    # the county has not signed (409), and the problem is said in words, by its code.
+    # The card, drawn again, shows the county's centre holding it and the outcome until
+    # dismissed; it offers no new hand-off while the county has not signed (the server
+    # would refuse one: 409 handoff_pending), and the township none to sign (not its own).
     expect(card).to_contain_text(county_centre_name)
-    card.locator(".gridgov-escalate").click()
-    card.locator(".gridgov-send").click()
-    refused = card.locator(".gridgov-action-status.gridgov-error")
-    expect(refused).to_contain_text("已有流转等待签收")
-    expect(refused).to_have_attribute("data-code", "handoff_pending")
+    expect(card.locator(".gridgov-action-status")).to_contain_text(county_centre_name)
+    expect(card.locator(".gridgov-escalate, .gridgov-assign, .gridgov-refer")).to_have_count(0)
+    card.locator(".gridgov-dismiss").click()
+    expect(card.locator(".gridgov-action-status")).to_have_text("")
 
     # English: the labels change, the page says it is English.
     page.locator("[data-i18n-switch]").click()

@@ -8,120 +8,118 @@
  * key, so the server stores it once however often it is sent. A refusal (4xx) stays in
  * the queue as failed, with the server's detail, until the worker retries or deletes it.
  *
- *   const outbox = gridgovOutbox.create({store, session, user: () => "username",
+ *   const outbox = create({store, session, user: () => "username",
  *                                        onChange: () => redraw()});
  *   await outbox.add(body, {category: "暴露垃圾"});   // queued, then sent when possible
  *   await outbox.flush();                                // one pass over the queue
  */
-(function () {
-  "use strict";
+import {LoginRequired} from "../session.js";
+import * as fieldStore from "./store.js";
 
-  const {LoginRequired} = gridgovSession;
-  const KEEP_SENT = 20;
-  const RETRY_MS = 30000;
+const KEEP_SENT = 20;
+const RETRY_MS = 30000;
 
-  function create({store, session, user, onChange}) {
-    const outbox = {store, session, user, onChange, flushing: null, timer: null};
-    window.addEventListener("online", () => flush(outbox));
-    outbox.timer = setInterval(() => flush(outbox), RETRY_MS);
-    return {
-      add: (body, label) => add(outbox, body, label),
-      flush: () => flush(outbox),
-      pending: () => mine(outbox, "outbox"),
-      sent: () => mine(outbox, "sent"),
-      retry: (key) => retry(outbox, key),
-      remove: async (key) => { await store.remove("outbox", key); onChange(); },
-      // For a test or a support call: put a record back as it was (same key).
-      requeue: async (record) => { await store.put("outbox", record); onChange(); },
-    };
-  }
+function create({store, session, user, onChange}) {
+  const outbox = {store, session, user, onChange, flushing: null, timer: null};
+  window.addEventListener("online", () => flush(outbox));
+  outbox.timer = setInterval(() => flush(outbox), RETRY_MS);
+  return {
+    add: (body, label) => add(outbox, body, label),
+    flush: () => flush(outbox),
+    pending: () => mine(outbox, "outbox"),
+    sent: () => mine(outbox, "sent"),
+    retry: (key) => retry(outbox, key),
+    remove: async (key) => { await store.remove("outbox", key); onChange(); },
+    // For a test or a support call: put a record back as it was (same key).
+    requeue: async (record) => { await store.put("outbox", record); onChange(); },
+  };
+}
 
-  async function mine(outbox, storeName) {
-    const records = await outbox.store.all(storeName);
-    return records.filter((record) => record.user === outbox.user())
-      .sort((a, b) => a.created_at.localeCompare(b.created_at));
-  }
+async function mine(outbox, storeName) {
+  const records = await outbox.store.all(storeName);
+  return records.filter((record) => record.user === outbox.user())
+    .sort((a, b) => a.created_at.localeCompare(b.created_at));
+}
 
-  async function add(outbox, body, label) {
-    const record = {
-      key: gridgovFieldStore.newKey(), user: outbox.user(), created_at: new Date().toISOString(),
-      body, label, status: "pending", error: null, attempts: 0, last_attempt: null,
-    };
-    await outbox.store.put("outbox", record);
+async function add(outbox, body, label) {
+  const record = {
+    key: fieldStore.newKey(), user: outbox.user(), created_at: new Date().toISOString(),
+    body, label, status: "pending", error: null, attempts: 0, last_attempt: null,
+  };
+  await outbox.store.put("outbox", record);
+  outbox.onChange();
+  flush(outbox);
+  return record;
+}
+
+async function retry(outbox, key) {
+  const record = await outbox.store.get("outbox", key);
+  if (!record) return;
+  await outbox.store.put("outbox", {...record, status: "pending", error: null});
+  outbox.onChange();
+  await flush(outbox);
+}
+
+// One pass at a time: a second call while one runs waits for that one and starts no other.
+function flush(outbox) {
+  if (!outbox.user()) return Promise.resolve();
+  outbox.flushing ??= sendAll(outbox).finally(() => {
+    outbox.flushing = null;
     outbox.onChange();
-    flush(outbox);
-    return record;
-  }
+  });
+  return outbox.flushing;
+}
 
-  async function retry(outbox, key) {
-    const record = await outbox.store.get("outbox", key);
-    if (!record) return;
-    await outbox.store.put("outbox", {...record, status: "pending", error: null});
+async function sendAll(outbox) {
+  for (const record of await mine(outbox, "outbox")) {
+    if (record.status === "failed") continue;
+    const outcome = await sendOne(outbox, record);
     outbox.onChange();
-    await flush(outbox);
+    if (outcome === "stop") return;  // offline, or the server is unwell: later
   }
+}
 
-  // One pass at a time: a second call while one runs waits for that one and starts no other.
-  function flush(outbox) {
-    if (!outbox.user()) return Promise.resolve();
-    outbox.flushing ??= sendAll(outbox).finally(() => {
-      outbox.flushing = null;
-      outbox.onChange();
+async function sendOne(outbox, record) {
+  const tried = {...record, attempts: record.attempts + 1,
+                 last_attempt: new Date().toISOString()};
+  let response;
+  try {
+    response = await outbox.session.api("/incidents", {
+      method: "POST", body: JSON.stringify(record.body),
+      headers: {"Content-Type": "application/json", "Idempotency-Key": record.key},
     });
-    return outbox.flushing;
+  } catch (error) {
+    // No network (a TypeError), or the login form is showing: the same key next time.
+    await outbox.store.put("outbox", {...tried, error: error instanceof LoginRequired
+      ? null : "offline"});
+    return "stop";
   }
-
-  async function sendAll(outbox) {
-    for (const record of await mine(outbox, "outbox")) {
-      if (record.status === "failed") continue;
-      const outcome = await sendOne(outbox, record);
-      outbox.onChange();
-      if (outcome === "stop") return;  // offline, or the server is unwell: later
-    }
+  if (response.ok) {
+    const incident = await response.json();
+    await arrived(outbox, record, incident, response.headers.get("Idempotent-Replayed"));
+    return "sent";
   }
-
-  async function sendOne(outbox, record) {
-    const tried = {...record, attempts: record.attempts + 1,
-                   last_attempt: new Date().toISOString()};
-    let response;
-    try {
-      response = await outbox.session.api("/incidents", {
-        method: "POST", body: JSON.stringify(record.body),
-        headers: {"Content-Type": "application/json", "Idempotency-Key": record.key},
-      });
-    } catch (error) {
-      // No network (a TypeError), or the login form is showing: the same key next time.
-      await outbox.store.put("outbox", {...tried, error: error instanceof LoginRequired
-        ? null : "offline"});
-      return "stop";
-    }
-    if (response.ok) {
-      const incident = await response.json();
-      await arrived(outbox, record, incident, response.headers.get("Idempotent-Replayed"));
-      return "sent";
-    }
-    const problem = await response.json().catch(() => ({}));
-    const detail = problem.detail || `${response.status} ${response.statusText}`;
-    if (response.status >= 500 || response.status === 408 || response.status === 429) {
-      await outbox.store.put("outbox", {...tried, error: detail});
-      return "stop";
-    }
-    await outbox.store.put("outbox", {...tried, status: "failed", error: detail,
-                                      http_status: response.status});
-    return "failed";
+  const problem = await response.json().catch(() => ({}));
+  const detail = problem.detail || `${response.status} ${response.statusText}`;
+  if (response.status >= 500 || response.status === 408 || response.status === 429) {
+    await outbox.store.put("outbox", {...tried, error: detail});
+    return "stop";
   }
+  await outbox.store.put("outbox", {...tried, status: "failed", error: detail,
+                                    http_status: response.status});
+  return "failed";
+}
 
-  async function arrived(outbox, record, incident, replayed) {
-    await outbox.store.put("sent", {
-      key: record.key, user: record.user, created_at: record.created_at,
-      sent_at: new Date().toISOString(), incident_id: incident.id, state: incident.state_label,
-      label: record.label, replayed: replayed === "true", attempts: record.attempts + 1,
-    });
-    await outbox.store.remove("outbox", record.key);
-    const sent = await outbox.store.all("sent");
-    sent.sort((a, b) => b.sent_at.localeCompare(a.sent_at));
-    for (const old of sent.slice(KEEP_SENT)) await outbox.store.remove("sent", old.key);
-  }
+async function arrived(outbox, record, incident, replayed) {
+  await outbox.store.put("sent", {
+    key: record.key, user: record.user, created_at: record.created_at,
+    sent_at: new Date().toISOString(), incident_id: incident.id, state: incident.state_label,
+    label: record.label, replayed: replayed === "true", attempts: record.attempts + 1,
+  });
+  await outbox.store.remove("outbox", record.key);
+  const sent = await outbox.store.all("sent");
+  sent.sort((a, b) => b.sent_at.localeCompare(a.sent_at));
+  for (const old of sent.slice(KEEP_SENT)) await outbox.store.remove("sent", old.key);
+}
 
-  window.gridgovOutbox = {create};
-})();
+export {create};

@@ -240,7 +240,7 @@ def test_a_unit_and_the_roles_without_kpis(live_server, tab, settings, engine,
     expect(page.locator(".kpi-status")).to_contain_text("不在您的辖区内")
     expect(page.locator(".kpi-card")).to_have_count(0)
 
-    page.locator(".kpi-account button").click()  # log out
+    page.locator(".kpi-account button[data-i18n='account.logout']").click()  # log out
     expect(page.locator(".gridgov-login form")).to_be_visible()
     asked = len(tab.api_calls("/api/v1/kpis"))
     page.goto(f"{live_server.url}/kpis")

@@ -1,0 +1,257 @@
+"""文书 as PDF: A4, the unit's name, the title, the number, the template's sections with
+their fields and fixed legal text (each with its citation), the closing, the unit and
+date, and a QR code linking to the public verification page.
+
+`render_pdf` is a pure function of what it is given (no database), so a task, a bench
+and a test call it alike. A draft prints "草稿" across each page and has neither number
+nor QR code: only a locked document is one the public can verify.
+"""
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import segno
+from fpdf import FPDF
+
+from core.documents import fonts
+from core.documents.templates import Field, Section, Template, template_of
+from core.settings import Settings
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BLANK = "＿＿＿＿"  # an optional field left empty, inside fixed text
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+
+
+@dataclass(frozen=True)
+class Printable:
+    """What a PDF shows of a document (the model's columns and the unit's name)."""
+
+    kind: str
+    unit_name: str
+    body: dict[str, Any]
+    number: str | None = None  # None: a draft
+    dated: datetime | None = None  # the moment it was locked (or now, for a draft)
+    verify_url: str | None = None  # the QR code's link; None: no QR code (a draft)
+    title: str | None = None  # the template's, unless given
+
+
+def render_pdf(document: Any, *, unit_name: str | None = None, verify_url: str | None = None,
+               settings: Settings | None = None) -> bytes:
+    """The PDF of a document: a core.documents.models.Document (then `unit_name` and, once
+    locked, `verify_url` are needed; core.documents.service.pdf_of gives them) or a
+    Printable."""
+    if not isinstance(document, Printable):
+        locked = document.state != "draft"
+        document = Printable(kind=document.kind, unit_name=unit_name or "", body=document.body,
+                             number=document.number if locked else None,
+                             dated=document.locked_at, title=document.title,
+                             verify_url=verify_url if locked else None)
+    return _render(document, template_of(document.kind), settings)
+
+
+def _render(doc: Printable, template: Template, settings: Settings | None) -> bytes:
+    pdf = _Pdf(draft=doc.number is None)
+    pdf.set_margins(25, 22, 22)
+    pdf.set_auto_page_break(True, margin=22)
+    pdf.set_creation_date(doc.dated or datetime.now(SHANGHAI))
+    title = doc.title or template.title
+    pdf.set_title(f"{title} {doc.number or '（草稿）'}")
+    pdf.set_producer("gridgov")
+    blocks = list(_blocks(template, doc.body))
+    everything = "".join([doc.unit_name, title, doc.number or "", _date_text(doc.dated),
+                          _STATIC_TEXT, *(text for _, text, _ in blocks)])
+    fonts.install(pdf, everything, settings)
+    pdf.add_page()
+    _head(pdf, doc, title)
+    for style, text, citation in blocks:
+        _block(pdf, style, text, citation)
+    _foot(pdf, doc)
+    return bytes(pdf.output())
+
+
+# Text printed whatever the document: part of what the font must have.
+_STATIC_TEXT = "草稿未编号第页共扫码核验本文书真伪依据：（）年月日印章0123456789"
+
+
+class _Pdf(FPDF):
+    def __init__(self, *, draft: bool) -> None:
+        super().__init__(format="A4", unit="mm")
+        self.draft = draft
+
+    def header(self) -> None:
+        if self.draft:  # across every page, light grey, behind the text
+            with self.local_context(text_color=(225, 225, 225)):
+                self.set_font(fonts.FAMILY, size=60)
+                with self.rotation(30, x=105, y=150):
+                    self.text(55, 165, "草稿")
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        with self.local_context(text_color=(110, 110, 110)):
+            self.set_font(fonts.FAMILY, size=9)
+            self.cell(0, 6, f"第 {self.page_no()} 页 共 {{nb}} 页", align="C")
+
+
+def _head(pdf: FPDF, doc: Printable, title: str) -> None:
+    pdf.set_font(fonts.FAMILY, size=16)
+    pdf.multi_cell(0, 9, doc.unit_name, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(fonts.FAMILY, size=22)
+    pdf.multi_cell(0, 13, title, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(fonts.FAMILY, size=12)
+    pdf.cell(0, 8, doc.number or "（草稿，定稿时编号）", align="R", new_x="LMARGIN",
+             new_y="NEXT")
+    pdf.ln(4)
+
+
+def _blocks(template: Template, body: dict[str, Any]):
+    """(style, text, citation) of each printed block, in order: a heading, a labelled
+    field, a paragraph of fixed text; the closing last. A field that fixed text names is
+    printed inside that text, not again as a row."""
+    inline = _inline_keys(template)
+    for section in template.sections:
+        if section.heading:
+            yield "heading", section.heading, None
+        if section.text:
+            yield "text", _fill(section.text, template, body), section.citation
+        for field in section.fields:
+            if field.key in inline or body.get(field.key) in (None, ""):
+                continue
+            yield "field", f"{field.label}：{_show(field, body[field.key])}", None
+        if section.citation and not section.text:
+            yield "citation", section.citation, None
+    if template.closing:
+        yield "text", _fill(template.closing, template, body), template.closing_citation
+
+
+def _inline_keys(template: Template) -> set[str]:
+    from core.documents.templates import _places
+
+    texts = [s.text for s in template.sections] + [template.closing]
+    return {name for text in texts for name in _places(text)}
+
+
+def _fill(text: str, template: Template, body: dict[str, Any]) -> str:
+    fields = template.field_map
+    values = {key: (_show(fields[key], body[key]) if body.get(key) not in (None, "")
+                    else BLANK) for key in fields}
+    return text.format_map(values)
+
+
+def _show(field: Field, value: Any) -> str:
+    if field.type == "money":
+        return money_text(value)
+    if field.type == "date":
+        return _date_text(datetime.fromisoformat(value))
+    return str(value)
+
+
+def money_text(fen: int) -> str:
+    """人民币1,250.00元（壹仟贰佰伍拾元整）: figures and the capital form, as 文书 write it."""
+    return f"人民币{fen // 100:,}.{fen % 100:02d}元（{capital_yuan(fen)}）"
+
+
+def capital_yuan(fen: int) -> str:
+    """A sum in 大写: 12,050 fen → 壹佰贰拾元伍角整."""
+    yuan, jiao, fen_part = fen // 100, fen // 10 % 10, fen % 10
+    text = (_capital_integer(yuan) + "元") if yuan else ""
+    if jiao:
+        text += DIGITS[jiao] + "角"
+    elif yuan and fen_part:
+        text += "零"
+    if fen_part:
+        text += DIGITS[fen_part] + "分"
+    return (text or "零元") + ("" if fen_part else "整")
+
+
+def _capital_integer(number: int) -> str:
+    groups, units = [], ["", "万", "亿", "万亿"]
+    index = 0
+    while number:
+        groups.append((number % 10000, units[index]))
+        number //= 10000
+        index += 1
+    out, zero_pending = "", False
+    for position, (group, unit) in enumerate(reversed(groups)):
+        if group == 0:
+            zero_pending = True
+            continue
+        if (zero_pending or (position and group < 1000)) and out:
+            out += "零"
+        out += _capital_group(group) + unit
+        zero_pending = False
+    return out
+
+
+def _capital_group(group: int) -> str:
+    out, zero = "", False
+    for value, unit in ((1000, "仟"), (100, "佰"), (10, "拾"), (1, "")):
+        digit = group // value % 10
+        if digit:
+            if zero and out:
+                out += "零"
+            out += DIGITS[digit] + unit
+            zero = False
+        else:
+            zero = bool(out)
+    return out
+
+
+def _date_text(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(SHANGHAI)
+    return f"{moment.year}年{moment.month}月{moment.day}日"
+
+
+def _block(pdf: FPDF, style: str, text: str, citation: str | None) -> None:
+    if style == "heading":
+        pdf.ln(2)
+        pdf.set_font(fonts.FAMILY, size=13)
+        pdf.multi_cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+        return
+    if style == "citation":
+        _citation(pdf, citation or text)
+        return
+    pdf.set_font(fonts.FAMILY, size=12)
+    pdf.multi_cell(0, 7.5, ("　　" if style == "text" else "") + text, new_x="LMARGIN",
+                   new_y="NEXT")
+    if citation:
+        _citation(pdf, citation)
+
+
+def _citation(pdf: FPDF, citation: str) -> None:
+    with pdf.local_context(text_color=(90, 90, 90)):
+        pdf.set_font(fonts.FAMILY, size=9.5)
+        pdf.multi_cell(0, 6, f"（依据：{citation}）", align="R", new_x="LMARGIN", new_y="NEXT")
+
+
+QR_SIZE = 30  # mm
+
+
+def _foot(pdf: FPDF, doc: Printable) -> None:
+    """The unit and the date at the right, the QR code at the left: kept together on one
+    page."""
+    if pdf.get_y() > pdf.h - 22 - QR_SIZE - 8:
+        pdf.add_page()
+    pdf.ln(8)
+    top = pdf.get_y()
+    pdf.set_font(fonts.FAMILY, size=12)
+    pdf.set_x(pdf.w - 22 - 80)
+    pdf.multi_cell(80, 8, f"{doc.unit_name}\n（印章）\n{_date_text(doc.dated) or '年　月　日'}",
+                   align="C")
+    if doc.verify_url:
+        pdf.image(_qr_png(doc.verify_url), x=25, y=top, w=QR_SIZE, h=QR_SIZE)
+        pdf.set_xy(25, top + QR_SIZE)
+        pdf.set_font(fonts.FAMILY, size=8)
+        pdf.cell(QR_SIZE + 20, 5, "扫码核验本文书真伪")
+
+
+def _qr_png(url: str) -> io.BytesIO:
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=4, border=2)
+    buffer.seek(0)
+    return buffer

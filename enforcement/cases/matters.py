@@ -1,0 +1,286 @@
+"""The matters catalogue (执法事项): matters with their discretion bands, read, written,
+imported and exported as xlsx (one sheet of matters, one of bands).
+
+An import is all or nothing: every row is checked first and the problems are returned
+by row and column (422 `matters_import_invalid`); a clean file upserts by code.
+"""
+
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.units.models import Department
+from enforcement.cases.models import BAND_LEVELS, PENALTY_TYPES, Matter, MatterBand
+
+BAND_LABELS = {"lighter": "从轻", "ordinary": "一般", "heavier": "从重"}
+PENALTY_LABELS = {
+    "warning": "警告", "criticism": "通报批评", "fine": "罚款", "confiscation": "没收违法所得",
+    "confiscation_property": "没收非法财物", "license_suspend": "暂扣许可证件",
+    "license_revoke": "吊销许可证件", "qualification_lower": "降低资质等级",
+    "production_suspend": "责令停产停业", "business_restrict": "限制开展生产经营活动",
+    "closure": "责令关闭", "employment_ban": "限制从业", "detention": "行政拘留"}
+# The columns of the matters sheet: (header, attribute).
+COLUMNS = (("事项编码", "code"), ("事项名称", "name"), ("实施部门", "department_code"),
+           ("违法依据", "violated_basis"), ("处罚依据", "legal_basis"),
+           ("处罚种类", "penalty_types"), ("罚款下限（分）", "fine_min_fen"),
+           ("罚款上限（分）", "fine_max_fen"), ("首违不罚", "first_offence_exempt"),
+           ("轻微免罚", "minor_exempt"), ("赋权乡镇", "devolved_to_township"),
+           ("涉及生命健康金融安全", "safety_related"))
+BAND_COLUMNS = (("事项编码", "code"), ("裁量档次", "level"), ("适用情形", "circumstances"),
+                ("罚款下限（分）", "fine_min_fen"), ("罚款上限（分）", "fine_max_fen"))
+FLAGS = ("first_offence_exempt", "minor_exempt", "devolved_to_township", "safety_related")
+
+
+def matter_dict(matter: Matter, bands: Iterable[MatterBand] = ()) -> dict[str, Any]:
+    return {"id": matter.id, "code": matter.code, "name": matter.name,
+            "department_code": matter.department_code,
+            "violated_basis": matter.violated_basis, "legal_basis": matter.legal_basis,
+            "penalty_types": list(matter.penalty_types),
+            "fine_min_fen": matter.fine_min_fen, "fine_max_fen": matter.fine_max_fen,
+            **{flag: getattr(matter, flag) for flag in FLAGS}, "active": matter.active,
+            "version": matter.version,
+            "bands": [{"level": b.level, "label": BAND_LABELS[b.level],
+                       "circumstances": b.circumstances, "fine_min_fen": b.fine_min_fen,
+                       "fine_max_fen": b.fine_max_fen}
+                      for b in sorted(bands, key=lambda b: BAND_LEVELS.index(b.level))]}
+
+
+def get_matter(session: Session, *, code: str) -> Matter:
+    matter = session.scalar(select(Matter).where(Matter.code == code))
+    if matter is None:
+        raise NotFound(f"no matter {code!r}", code="matter_not_found")
+    return matter
+
+
+def bands_of(session: Session, matter_ids: list[int]) -> dict[int, list[MatterBand]]:
+    out: dict[int, list[MatterBand]] = {}
+    for band in session.scalars(select(MatterBand).where(MatterBand.matter_id.in_(matter_ids))):
+        out.setdefault(band.matter_id, []).append(band)
+    return out
+
+
+def list_matters(session: Session, *, department: str | None = None, query: str | None = None,
+                 limit: int = 100, offset: int = 0) -> tuple[int, list[dict]]:
+    from sqlalchemy import func
+
+    condition = [Matter.active]
+    if department:
+        condition.append(Matter.department_code == department)
+    if query:
+        like = f"%{query.replace('%', '').replace('_', '')}%"
+        condition.append(Matter.name.like(like) | Matter.code.like(like))
+    total = session.scalar(select(func.count()).select_from(Matter).where(*condition))
+    rows = list(session.scalars(select(Matter).where(*condition).order_by(Matter.code)
+                                .limit(limit).offset(offset)))
+    bands = bands_of(session, [m.id for m in rows])
+    return total, [matter_dict(m, bands.get(m.id, ())) for m in rows]
+
+
+def check_matter(data: dict[str, Any], departments: set[str]) -> list[str]:
+    """The problems of one matter's fields (empty: fine)."""
+    problems = []
+    if data["department_code"] not in departments:
+        problems.append(f"unknown department {data['department_code']!r}")
+    unknown = set(data.get("penalty_types") or ()) - set(PENALTY_TYPES)
+    if unknown:
+        problems.append(f"unknown penalty types {sorted(unknown)}")
+    low, high = data.get("fine_min_fen"), data.get("fine_max_fen")
+    if low is not None and high is not None and high < low:
+        problems.append("fine_max_fen is below fine_min_fen")
+    for band in data.get("bands") or ():
+        b_low, b_high = band.get("fine_min_fen"), band.get("fine_max_fen")
+        if b_low is not None and b_high is not None and b_high < b_low:
+            problems.append(f"band {band['level']}: its maximum is below its minimum")
+        if (high is not None and b_high is not None and b_high > high) or \
+                (low is not None and b_low is not None and b_low < low):
+            problems.append(f"band {band['level']} leaves the matter's fine range")
+    return problems
+
+
+def departments(session: Session) -> set[str]:
+    return set(session.scalars(select(Department.code)))
+
+
+def save_matter(session: Session, data: dict[str, Any], *, version: int | None = None
+                ) -> Matter:
+    """Create or replace a matter (by code) and its bands. A replacement names the version
+    read (409 `matter_stale` when it moved on)."""
+    problems = check_matter(data, departments(session))
+    if problems:
+        raise InvalidInput("; ".join(problems), code="matter_invalid", problems=problems)
+    _upsert(session, [data])
+    matter = get_matter(session, code=data["code"])
+    if version is not None and matter.version != version + 1 and matter.version != version:
+        raise Conflict(f"matter {matter.code} changed meanwhile", code="matter_stale",
+                       current_version=matter.version)
+    return matter
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    fields = [attr for _, attr in COLUMNS]
+    for data in rows:
+        values = {f: data.get(f) for f in fields}
+        values["penalty_types"] = list(values["penalty_types"] or [])
+        for flag in FLAGS:
+            values[flag] = bool(values[flag])
+        for text_field in ("violated_basis", "legal_basis"):
+            values[text_field] = values[text_field] or ""
+        matter_id = session.execute(
+            insert(Matter).values(**values).on_conflict_do_update(
+                index_elements=[Matter.code],
+                set_={**{f: values[f] for f in fields if f != "code"},
+                      "version": Matter.version + 1, "active": True})
+            .returning(Matter.id)).scalar_one()
+        if "bands" in data:
+            session.execute(delete(MatterBand).where(MatterBand.matter_id == matter_id))
+            for band in data["bands"] or ():
+                session.add(MatterBand(matter_id=matter_id, level=band["level"],
+                                       circumstances=band.get("circumstances") or "",
+                                       fine_min_fen=band.get("fine_min_fen"),
+                                       fine_max_fen=band.get("fine_max_fen")))
+    session.flush()
+    session.expire_all()
+
+
+# --- xlsx --------------------------------------------------------------------------------
+
+def export_xlsx(session: Session) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "执法事项"
+    sheet.append([header for header, _ in COLUMNS])
+    matters = list(session.scalars(select(Matter).where(Matter.active).order_by(Matter.code)))
+    for matter in matters:
+        sheet.append([_cell(getattr(matter, attr)) for _, attr in COLUMNS])
+    bands_sheet = book.create_sheet("裁量基准")
+    bands_sheet.append([header for header, _ in BAND_COLUMNS])
+    bands = bands_of(session, [m.id for m in matters])
+    for matter in matters:
+        for band in sorted(bands.get(matter.id, ()), key=lambda b: BAND_LEVELS.index(b.level)):
+            bands_sheet.append([matter.code, BAND_LABELS[band.level], band.circumstances,
+                                band.fine_min_fen, band.fine_max_fen])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(PENALTY_LABELS.get(v, v) for v in value)
+    return value
+
+
+def import_xlsx(session: Session, raw: bytes) -> dict[str, int]:
+    """Read a workbook as export_xlsx writes it; all rows or none."""
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
+        raise InvalidInput(f"not an xlsx workbook: {type(error).__name__}",
+                           code="matters_import_unreadable") from None
+    if "执法事项" not in book.sheetnames:
+        raise InvalidInput("the workbook has no sheet 执法事项", code="matters_import_invalid")
+    problems: list[dict] = []
+    rows = _read_matters(book["执法事项"], problems)
+    if "裁量基准" in book.sheetnames:
+        _read_bands(book["裁量基准"], rows, problems)
+    known = departments(session)
+    for number, data in rows.values():
+        for problem in check_matter(data, known):
+            problems.append({"sheet": "执法事项", "row": number, "problem": problem})
+    if problems:
+        raise InvalidInput(f"{len(problems)} problems in the workbook; nothing was imported",
+                           code="matters_import_invalid", problems=problems[:200])
+    _upsert(session, [data for _, data in rows.values()])
+    return {"matters": len(rows), "bands": sum(len(d.get("bands", ())) for _, d in rows.values())}
+
+
+_FROM_LABEL = {label: key for key, label in PENALTY_LABELS.items()}
+_LEVEL_FROM_LABEL = {label: key for key, label in BAND_LABELS.items()}
+
+
+def _read_matters(sheet, problems: list[dict]) -> dict[str, tuple[int, dict]]:
+    rows: dict[str, tuple[int, dict]] = {}
+    for number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+        if not values or all(v in (None, "") for v in values):
+            continue
+        data: dict[str, Any] = {}
+        for (header, attr), value in zip(COLUMNS, list(values) + [None] * len(COLUMNS)):
+            try:
+                data[attr] = _parse(attr, value)
+            except ValueError as error:
+                problems.append({"sheet": "执法事项", "row": number, "column": header,
+                                 "problem": str(error)})
+        if not data.get("code") or not data.get("name") or not data.get("department_code"):
+            problems.append({"sheet": "执法事项", "row": number,
+                             "problem": "事项编码、事项名称、实施部门 are required"})
+            continue
+        if data["code"] in rows:
+            problems.append({"sheet": "执法事项", "row": number,
+                             "problem": f"code {data['code']} repeats row {rows[data['code']][0]}"})
+        rows[data["code"]] = (number, data)
+    return rows
+
+
+def _read_bands(sheet, rows: dict[str, tuple[int, dict]], problems: list[dict]) -> None:
+    for number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+        if not values or all(v in (None, "") for v in values):
+            continue
+        code, level, circumstances, low, high = (list(values) + [None] * 5)[:5]
+        level = _LEVEL_FROM_LABEL.get(str(level).strip(), str(level).strip())
+        if str(code) not in rows or level not in BAND_LEVELS:
+            problems.append({"sheet": "裁量基准", "row": number,
+                             "problem": f"unknown matter {code!r} or level {level!r}"})
+            continue
+        try:
+            band = {"level": level, "circumstances": str(circumstances or ""),
+                    "fine_min_fen": _parse("fine_min_fen", low),
+                    "fine_max_fen": _parse("fine_max_fen", high)}
+        except ValueError as error:
+            problems.append({"sheet": "裁量基准", "row": number, "problem": str(error)})
+            continue
+        rows[str(code)][1].setdefault("bands", []).append(band)
+
+
+def _parse(attr: str, value: Any) -> Any:
+    if attr in FLAGS:
+        return str(value).strip() in ("是", "1", "true", "True", "Y") if value is not None \
+            else False
+    if attr in ("fine_min_fen", "fine_max_fen"):
+        if value in (None, ""):
+            return None
+        try:
+            amount = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{value!r} is not a whole number of fen") from None
+        if amount < 0 or amount > 10**12:
+            raise ValueError(f"{amount} is out of range")
+        return amount
+    if attr == "penalty_types":
+        if value in (None, ""):
+            return []
+        names = [v.strip() for v in str(value).replace(",", "、").split("、") if v.strip()]
+        return [_FROM_LABEL.get(name, name) for name in names]
+    if value is None:
+        return None if attr not in ("violated_basis", "legal_basis") else ""
+    text = str(value).strip()
+    limit = {"code": 40, "name": 200, "department_code": 32}.get(attr)
+    if limit and len(text) > limit:
+        raise ValueError(f"longer than {limit} characters")
+    return text
+
+
+def band_for(session: Session, matter: Matter, fine_fen: int) -> str | None:
+    """Which band a fine falls in (for the decision's 裁量说明)."""
+    for band in bands_of(session, [matter.id]).get(matter.id, ()):
+        low, high = band.fine_min_fen or 0, band.fine_max_fen
+        if fine_fen >= low and (high is None or fine_fen <= high):
+            return band.level
+    return None

@@ -1,0 +1,183 @@
+"""Enforcement KPIs per unit and per area (issue §9): the cases' figures (立案数, 结案数,
+按期办结率, 罚没金额, 听证率, 复议/诉讼纠错率) and 吹哨报到's (calls, answers, on time,
+response times), over a period [since, until), inside the caller's territory.
+
+Each figure is one SQL aggregate over the subjects' own columns and the kernel's clocks:
+- 立案数: cases filed (立案) in the period; 结案数: cases closed in it.
+- 按期办结率: of the cases closed, those none of whose clocks ran late (case_clock.late).
+- 罚没金额 (fen): fines and confiscations of the penalty decisions made in the period.
+- 听证率: of the cases whose notice offered a hearing in the period, those heard.
+- 复议/诉讼纠错率: of the decisions reviewed or litigated, those revoked, changed or
+  declared unlawful — None until the cases' tables record 复议 and 诉讼 outcomes.
+- 吹哨报到: calls, arrived, arrived on time (not late against the limit), acted, acted on
+  time, open and overdue now (red), and the response time (called → arrived) in minutes:
+  mean, median and 90th percentile. Both calls (per township) and answers (per department)
+  are counted: 北京市街道办事处条例第四十四条 puts them in the annual assessment.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.errors import InvalidInput
+from core.scope import Scope
+from core.security import Principal
+
+GROUPINGS = ("unit", "area", "department")
+AREA_LEVELS = {"county": 6, "township": 9}
+
+
+def _rate(part, whole) -> float | None:
+    return None if not whole else round(part / whole, 4)
+
+
+def _has_table(session: Session, name: str) -> bool:
+    return session.scalar(text("SELECT to_regclass(:name) IS NOT NULL"), {"name": name})
+
+
+def case_kpis(session: Session, *, scope: Scope, since: datetime, until: datetime,
+              by: str, level: str) -> list[dict]:
+    """The cases' figures, grouped by the unit holding each case or by its area."""
+    if not _has_table(session, "enforcement_case"):
+        return []
+    if by == "area":
+        key = f"substr(c.area_code, 1, {AREA_LEVELS[level]})"
+        label = "(SELECT name FROM area WHERE code = g.key)"
+    else:
+        key = "c.owner_unit_id::text"
+        label = "(SELECT name FROM unit WHERE id = CAST(g.key AS bigint))"
+    rows = session.execute(text(f"""
+        WITH c AS (
+            SELECT c.*, {key} AS key FROM enforcement_case c
+            WHERE {scope.code_condition('c.area_code')}
+              AND (c.filed_at >= :since AND c.filed_at < :until
+                   OR c.closed_at >= :since AND c.closed_at < :until
+                   OR c.decided_at >= :since AND c.decided_at < :until
+                   OR c.notified_at >= :since AND c.notified_at < :until)),
+        g AS (
+            SELECT key,
+                   count(*) FILTER (WHERE filed_at >= :since AND filed_at < :until) AS filed,
+                   count(*) FILTER (WHERE closed_at >= :since AND closed_at < :until)
+                       AS closed,
+                   count(*) FILTER (WHERE closed_at >= :since AND closed_at < :until
+                       AND NOT EXISTS (SELECT 1 FROM case_clock k
+                                       WHERE k.subject_type = 'enforcement_case'
+                                         AND k.subject_id = c.id AND k.late)) AS closed_on_time,
+                   COALESCE(sum(COALESCE(fine_fen, 0) + COALESCE(confiscation_fen, 0))
+                       FILTER (WHERE outcome = 'penalty' AND decided_at >= :since
+                               AND decided_at < :until), 0) AS fines_fen,
+                   count(*) FILTER (WHERE hearing_offered AND notified_at >= :since
+                                    AND notified_at < :until) AS hearing_offered,
+                   count(*) FILTER (WHERE hearing_offered AND hearing_at IS NOT NULL
+                                    AND notified_at >= :since AND notified_at < :until)
+                       AS hearings
+            FROM c GROUP BY key)
+        SELECT g.*, {label} AS label FROM g ORDER BY g.key"""),
+        {"since": since, "until": until, **scope.params}).mappings().all()
+    return [{"key": row["key"], "label": row["label"], "filed": row["filed"],
+             "closed": row["closed"], "closed_on_time": row["closed_on_time"],
+             "on_time_rate": _rate(row["closed_on_time"], row["closed"]),
+             "fines_fen": int(row["fines_fen"]), "hearing_offered": row["hearing_offered"],
+             "hearings": row["hearings"],
+             "hearing_rate": _rate(row["hearings"], row["hearing_offered"]),
+             # No 复议/诉讼 outcomes are recorded yet (enforcement/cases): unknown, not 0.
+             "review_correction_rate": None} for row in rows]
+
+
+def whistle_kpis(session: Session, *, scope: Scope, since: datetime, until: datetime,
+                 by: str, level: str) -> list[dict]:
+    """吹哨报到's figures of the calls made in the period, grouped by the called
+    department, the unit holding the call, or the area (the township that whistled)."""
+    if by == "department":
+        key, label = "w.department_code", "(SELECT name FROM department WHERE code = g.key)"
+    elif by == "unit":
+        key = "w.owner_unit_id::text"
+        label = "(SELECT name FROM unit WHERE id = CAST(g.key AS bigint))"
+    else:
+        key = f"substr(w.area_code, 1, {AREA_LEVELS[level]})"
+        label = "(SELECT name FROM area WHERE code = g.key)"
+    rows = session.execute(text(f"""
+        WITH w AS (
+            SELECT w.*, {key} AS key,
+                   extract(epoch FROM w.arrived_at - w.called_at) / 60.0 AS response_min
+            FROM enforcement_whistle_call w
+            WHERE {scope.code_condition('w.area_code')}
+              AND w.called_at >= :since AND w.called_at < :until),
+        g AS (
+            SELECT key, count(DISTINCT whistle_id) AS whistles, count(*) AS calls,
+                   count(arrived_at) AS arrived,
+                   count(*) FILTER (WHERE arrived_at IS NOT NULL AND NOT arrived_late)
+                       AS arrived_on_time,
+                   count(acted_at) AS acted,
+                   count(*) FILTER (WHERE acted_at IS NOT NULL AND NOT acted_late)
+                       AS acted_on_time,
+                   count(*) FILTER (WHERE state IN ('called', 'arrived')) AS open,
+                   count(*) FILTER (WHERE state IN ('called', 'arrived')
+                                    AND deadline = 'red') AS overdue,
+                   avg(response_min) AS mean_min,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY response_min) AS median_min,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY response_min) AS p90_min
+            FROM w GROUP BY key)
+        SELECT g.*, {label} AS label FROM g ORDER BY g.key"""),
+        {"since": since, "until": until, **scope.params}).mappings().all()
+
+    def minutes(value) -> float | None:
+        return None if value is None else round(float(value), 1)
+
+    return [{"key": row["key"], "label": row["label"], "whistles": row["whistles"],
+             "calls": row["calls"], "arrived": row["arrived"],
+             "arrived_on_time": row["arrived_on_time"],
+             "arrival_rate": _rate(row["arrived"], row["calls"]),
+             "arrival_on_time_rate": _rate(row["arrived_on_time"], row["calls"]),
+             "acted": row["acted"], "acted_on_time": row["acted_on_time"],
+             "action_on_time_rate": _rate(row["acted_on_time"], row["calls"]),
+             "open": row["open"], "overdue": row["overdue"],
+             "response_minutes": {"mean": minutes(row["mean_min"]),
+                                  "median": minutes(row["median_min"]),
+                                  "p90": minutes(row["p90_min"])}} for row in rows]
+
+
+def kpis(session: Session, *, principal: Principal, since: datetime, until: datetime,
+         by: str, level: str) -> dict:
+    if until <= since:
+        raise InvalidInput("the period ends after it starts", code="period_empty")
+    if by not in GROUPINGS:
+        raise InvalidInput(f"by is one of {', '.join(GROUPINGS)}", code="unknown_grouping")
+    if level not in AREA_LEVELS:
+        raise InvalidInput(f"level is one of {', '.join(AREA_LEVELS)}", code="unknown_level")
+    scope = Scope.of(principal)
+    # Cases have no department grouping of their own: by department → by unit.
+    case_by = "unit" if by == "department" else by
+    return {"since": since, "until": until, "by": by, "level": level,
+            "cases": case_kpis(session, scope=scope, since=since, until=until, by=case_by,
+                               level=level),
+            "whistles": whistle_kpis(session, scope=scope, since=since, until=until, by=by,
+                                     level=level)}
+
+
+# --- the spreadsheet ---------------------------------------------------------------------
+
+CASE_COLUMNS = (("key", "编码"), ("label", "名称"), ("filed", "立案数"), ("closed", "结案数"),
+                ("closed_on_time", "按期办结数"), ("on_time_rate", "按期办结率"),
+                ("fines_fen", "罚没金额（分）"), ("hearing_offered", "告知听证数"),
+                ("hearings", "听证数"), ("hearing_rate", "听证率"),
+                ("review_correction_rate", "复议/诉讼纠错率"))
+WHISTLE_COLUMNS = (("key", "编码"), ("label", "名称"), ("whistles", "吹哨次数"),
+                   ("calls", "报到要求数"), ("arrived", "已报到"),
+                   ("arrived_on_time", "按时报到"), ("arrival_on_time_rate", "按时报到率"),
+                   ("acted", "已处置"), ("acted_on_time", "按时处置"),
+                   ("action_on_time_rate", "按时处置率"), ("open", "未完成"),
+                   ("overdue", "超时未报到/处置"), ("mean_min", "平均响应（分钟）"),
+                   ("median_min", "响应中位数（分钟）"), ("p90_min", "响应90分位（分钟）"))
+
+
+def sheets(figures: dict) -> list[tuple[str, list[str], list[list]]]:
+    """(sheet name, header, rows) for the xlsx export."""
+    cases = [[row.get(key) for key, _ in CASE_COLUMNS] for row in figures["cases"]]
+    whistles = []
+    for row in figures["whistles"]:
+        flat = {**row, **{f"{k}_min": v for k, v in row["response_minutes"].items()}}
+        whistles.append([flat.get(key) for key, _ in WHISTLE_COLUMNS])
+    return [("执法案件", [label for _, label in CASE_COLUMNS], cases),
+            ("吹哨报到", [label for _, label in WHISTLE_COLUMNS], whistles)]

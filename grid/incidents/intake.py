@@ -1,0 +1,93 @@
+"""Citizen reports (市民随手拍, Open311, 12345 about a place) become incidents: the grid's
+answer to the kernel's intake registry (core/workflow/intake.py), registered in
+grid/platform.py. A report goes down the one report path (service.report): located,
+timed, checked for duplicates, held by the village centre, audited.
+
+The reporter of record is one system account per deployment ("citizen_reports", no usable
+password): the resident has no account, and his contact details stay with the front door
+that took the report (e.g. convenience's Open311 request), not on the incident.
+"""
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from core.codes import chain_codes
+from core.errors import InvalidInput, NotFound
+from core.scope import EVERYWHERE
+from core.security import Principal
+from core.users.enums import Role
+from core.users.models import User
+from core.workflow.clocks import Subject
+from core.workflow.intake import CitizenReport, Intake, OfferedService
+from geo.locate import locate
+from grid.incidents.case_type import SUBJECT
+from grid.incidents.schemas import ReportIn
+from grid.incidents.service import report
+
+CITIZEN_ACCOUNT = "citizen_reports"  # 市民随手拍 (system account, cannot log in)
+DESCRIPTION_MAX = 2000  # ReportIn.description
+
+_SERVICES_SQL = """
+    SELECT m.code, m.name, p.name AS group_name, m.filing_condition
+    FROM category m JOIN category p ON p.id = m.parent_id
+    WHERE m.level = 'minor' AND m.active AND p.active {where}
+    ORDER BY p.sort, p.code, m.sort, m.code"""
+
+
+def offered_services(session: Session) -> list[OfferedService]:
+    """Every active 小类 (of an active 大类): a service residents may report."""
+    return [_offered(row) for row in session.execute(text(_SERVICES_SQL.format(where="")))]
+
+
+def offered_service(session: Session, code: str) -> OfferedService | None:
+    row = session.execute(text(_SERVICES_SQL.format(where="AND m.code = :code")),
+                          {"code": code}).first()
+    return _offered(row) if row is not None else None
+
+
+def _offered(row) -> OfferedService:
+    return OfferedService(code=row.code, name=row.name, group=row.group_name,
+                          description=f"{row.group_name} · {row.name}",
+                          keywords=f"{row.name},{row.group_name}",
+                          notice=row.filing_condition or "")
+
+
+def take_report(session: Session, data: CitizenReport, settings) -> Subject:
+    """File a citizen report as an incident of its 小类 (source 市民随手拍 or 12345)."""
+    try:
+        where = locate(session, lon=data.lon, lat=data.lat, scope=EVERYWHERE)
+    except NotFound:
+        raise InvalidInput(f"({data.lon}, {data.lat}) lies outside every grid of this "
+                           "jurisdiction", code="location_outside", lon=data.lon,
+                           lat=data.lat) from None
+    # The system account acts within the city of the point, as the centre's desk would.
+    city = chain_codes(where.grid.code)[0]
+    principal = Principal(_citizen_account(session, city), CITIZEN_ACCOUNT,
+                          Role.village_staff, city)
+    description = data.description.strip() or "市民随手拍"
+    if len(description) > DESCRIPTION_MAX:
+        description = description[:DESCRIPTION_MAX - 1] + "…"
+    reported = report(session, principal=principal, data=ReportIn.model_validate({
+        "location": {"type": "Point", "coordinates": [data.lon, data.lat]},
+        "category": data.service_code, "description": description,
+        "source": data.source, "address": data.address[:200],
+        "photos": [{"content_type": kind, "data": body} for kind, body in data.photos]}),
+        idempotency_key=data.key, settings=settings)
+    return Subject(SUBJECT, reported.incident.id)
+
+
+def _citizen_account(session: Session, scope_code: str) -> int:
+    """The reporting account's id, made on first use (concurrent first uses: one row)."""
+    found = session.scalar(select(User.id).where(User.username == CITIZEN_ACCOUNT))
+    if found is not None:
+        return found
+    session.execute(insert(User).values(
+        username=CITIZEN_ACCOUNT, password_hash="!", full_name="市民随手拍",
+        role=str(Role.village_staff), scope_code=scope_code, is_active=False)
+        .on_conflict_do_nothing(index_elements=["username"]))
+    return session.scalar(select(User.id).where(User.username == CITIZEN_ACCOUNT))
+
+
+INTAKE = Intake(platform="grid", subject_type=SUBJECT, services=offered_services,
+                service=offered_service, take=take_report)

@@ -1,0 +1,64 @@
+"""移送综合执法 in one move: a referral subject with the evidence, linked to the inspection,
+handed off (kernel, kind refer) into the enforcement unit's queue; once the outbox delivers
+the kernel's event, the enforcement platform (when installed) opens a case linked to it."""
+
+from sqlalchemy import select
+
+from core import platforms
+from core.attachments import service as attachments
+from core.workflow import handoffs, links, outbox
+from core.workflow.clocks import Subject
+from core.workflow.models import Handoff
+from market_supervision.inspections.models import Referral
+from tests.market_supervision.inspections.helpers import move, record_body
+
+
+def test_a_serious_finding_is_referred_in_one_move(session, settings, market, inspection):
+    first = market.inspectors[0]
+    serious = market.checks[2]
+    move(session, settings, inspection, "record", first,
+         **record_body(market, market.checks, fail=[serious], rectify_days=5))
+    version = inspection.version
+    move(session, settings, inspection, "refer", first, reason="涉嫌销售过期食品，移送综合执法",
+         to_unit_id=market.enforcement.id)
+    # The inspection stays with the market office, recorded; one move, one version.
+    assert (inspection.state, inspection.version) == ("recorded", version + 1)
+    assert inspection.referred_at is not None
+    referral = session.scalar(select(Referral).where(Referral.inspection_id == inspection.id))
+    assert referral.check_ids == [serious]
+    subject = Subject("market_referral", referral.id)
+    # In the enforcement unit's queue, awaiting its signature.
+    handoff = session.scalar(select(Handoff).where(Handoff.subject_type == "market_referral",
+                                                   Handoff.subject_id == referral.id))
+    assert (handoff.kind, handoff.status, handoff.to_unit_id, handoff.to_platform) == (
+        "refer", "pending", market.enforcement.id, "enforcement")
+    assert referral.id in session.scalars(handoffs.pending_to(
+        frozenset({market.enforcement.id}), "market_referral")).all()
+    # The evidence went with it, and both ends see the link.
+    assert len(attachments.of_subject(session, subject)) == 1
+    assert links.linked(session, Subject("market_inspection", inspection.id), kind="referred",
+                        other_type="market_referral") == [subject]
+    # The kernel's event, delivered: the enforcement platform opens its linked case.
+    session.flush()
+    outbox.deliver_pending(session, channels=[])
+    cases = [link for link in links.links_of(session, subject)
+             if link["kind"] == "referred" and link["type"] != "market_inspection"]
+    if "enforcement" in platforms.names():
+        assert len(cases) == 1 and cases[0]["direction"] == "to"
+    else:  # not built: the referral waits in the unit's queue
+        assert cases == []
+
+
+def test_a_finding_is_referred_once(session, settings, market, inspection):
+    import pytest
+
+    from core.errors import Conflict
+
+    first = market.inspectors[0]
+    move(session, settings, inspection, "record", first, **record_body(
+        market, market.checks, fail=[market.checks[0]], rectify_days=5))
+    move(session, settings, inspection, "refer", first, reason="移送",
+         to_unit_id=market.enforcement.id)
+    with pytest.raises(Conflict) as refused:
+        move(session, settings, inspection, "refer", first, reason="再次移送")
+    assert refused.value.code == "already_referred"
