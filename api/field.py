@@ -35,7 +35,8 @@ PAGE_ASSETS = ("vendor/leaflet/leaflet.css", "session.css", "field/field.css",
 # Every module the entry imports, directly or not: the service worker precaches them
 # with the page, so that it opens offline (tests/api/test_field_app.py checks the list
 # against the imports).
-MODULES = ("i18n.js", "session.js", "bell.js", "field/store.js", "field/outbox.js",
+MODULES = ("i18n.js", "session.js", "bell.js", "leaflet-words.js", "field/gps.js",
+           "field/store.js", "field/outbox.js",
            "field/report.js", "field/tasks.js", "field/patrol.js", ENTRY)
 ICONS = ("field/icon-192.png", "field/icon-512.png")
 # Everything the page loads from /static.

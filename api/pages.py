@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.docs import router as docs_router
+from api.tables import router as tables_router
 from api.workflows import router as workflows_router
 from core import platforms
 from geo.maps import build_area_map
@@ -172,8 +173,10 @@ def kpi_page() -> HTMLResponse:
 
 
 # What api/app.py includes as the pages: these pages, the API docs served from the vendored
-# copies (/docs, /redoc) and the workflow descriptions the pages are drawn from.
+# copies (/docs, /redoc), the workflow descriptions the pages are drawn from, and the
+# export of any table a page shows.
 router = APIRouter()
 router.include_router(pages)
 router.include_router(docs_router)
 router.include_router(workflows_router)
+router.include_router(tables_router)

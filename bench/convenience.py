@@ -21,7 +21,7 @@ code's SVG) against its bare SQL (the item's row and its materials' rows).
 `--browser` (slow): the rows are committed instead (under codes starting BENCH, removed
 at the end), the app is served by uvicorn, and Debian's Chromium (Playwright) loads the
 guide page `--loads` times with a phone profile (Pixel 7 viewport, touch, mobile user
-agent, 4x CPU slowdown through the DevTools protocol), reporting the navigation's
+agent; `--cpu-slowdown` CPU throttling through the DevTools protocol, default 4x), reporting the navigation's
 responseEnd and loadEventEnd.
 
 Figures are p50/p95/mean in ms and ratios to the baseline. The machine has 2 cores shared
@@ -153,7 +153,8 @@ def bench_guide(session: Session, impl_codes: list[str], settings) -> tuple[list
     return timed(render, impl_codes), timed(bare, impl_codes)
 
 
-def bench_browser(url: str, impl_codes: list[str], loads: int) -> list[dict]:
+def bench_browser(url: str, impl_codes: list[str], loads: int, slowdown: float
+                  ) -> list[dict]:
     """Chromium with a phone profile loads the guide page; the navigation's timings."""
     from playwright.sync_api import sync_playwright
 
@@ -164,13 +165,15 @@ def bench_browser(url: str, impl_codes: list[str], loads: int) -> list[dict]:
     server = Server(url, "convenience")
     try:
         _browse(server, playwright_factory=sync_playwright, impl_codes=impl_codes,
-                loads=loads, results=results, chromium=(CHROMIUM, CHROMIUM_ARGS))
+                loads=loads, results=results, chromium=(CHROMIUM, CHROMIUM_ARGS),
+                slowdown=slowdown)
     finally:
         server.stop()
     return results
 
 
-def _browse(server, *, playwright_factory, impl_codes, loads, results, chromium) -> None:
+def _browse(server, *, playwright_factory, impl_codes, loads, results, chromium,
+            slowdown: float) -> None:
     import json
 
     executable, arguments = chromium
@@ -180,7 +183,7 @@ def _browse(server, *, playwright_factory, impl_codes, loads, results, chromium)
         context = browser.new_context(**phone)
         page = context.new_page()
         cdp = context.new_cdp_session(page)
-        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
         for code in (impl_codes * loads)[:loads]:
             page.goto(f"{server.base}/convenience/guide/{code}", wait_until="load")
             entry = json.loads(page.evaluate(
@@ -198,6 +201,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--browser", action="store_true")
     parser.add_argument("--loads", type=int, default=20)
+    parser.add_argument("--cpu-slowdown", type=float, default=4.0,
+                        help="Chromium's CPU throttling rate (1: none)")
     args = parser.parse_args()
     url = ensure("city")
     platforms.load()
@@ -220,7 +225,7 @@ def main() -> None:
         if args.browser:
             session.commit()
             try:
-                browser = bench_browser(url, codes[:5], args.loads)
+                browser = bench_browser(url, codes[:5], args.loads, args.cpu_slowdown)
             finally:
                 session.execute(text("DELETE FROM svc_item WHERE impl_code LIKE :p"),
                                 {"p": f"{prefix}%"})
@@ -239,7 +244,8 @@ def main() -> None:
     if browser:
         responses = [r["response_end"] for r in browser]
         loads = [r["load"] for r in browser]
-        console.print(f"Chromium, Pixel 7 profile, 4x CPU slowdown, {len(browser)} loads: "
+        console.print(f"Chromium, Pixel 7 profile, {args.cpu_slowdown:g}x CPU slowdown, "
+                      f"{len(browser)} loads: "
                       f"responseEnd p50 {statistics.median(responses):.0f} ms, "
                       f"load p50 {statistics.median(loads):.0f} ms, "
                       f"max {max(loads):.0f} ms")

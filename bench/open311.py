@@ -14,7 +14,9 @@ timeline, audit, outbox), the kernel link, the request's audit event, the commit
 200's request is checked to have become an incident in the grid the point was drawn in.
 
 Baseline: bench/intake.py's bare INSERT of an incident (one psycopg connection per
-thread, autocommit, prepared) on the same points.
+thread, autocommit, prepared) on the same points. Besides, the grid's own report route
+(POST /api/v1/incidents, a grid worker's token) on the same points and server: what the
+Open311 layer adds to the incident it files.
 
 Data: a database of its own, `gridgov_bench_open311`, holding the demo city as
 bench/intake.py loads it (created on first use, reused). The server's broker is a Redis
@@ -143,8 +145,15 @@ def run(*, clients: list[int], requests: int, server_workers: int, regenerate: b
                                            *http_methods(server.base, key, created),
                                            CpuMeter(url, admin, server.process.pid)))
                 runs[-1].audited = (became_incidents(admin, created), len(created))
-                _print(runs[-2])
-                _print(runs[-1], runs[-2])
+                # The grid's own report route on the same points: what Open311 adds to it.
+                reported: list[int] = []
+                runs.append(run_concurrent("HTTP POST /incidents", n, jobs,
+                                           intake.make_jobs(ref, warm_n, rng),
+                                           *intake.http_methods(server.base, reported),
+                                           CpuMeter(url, admin, server.process.pid)))
+                _print(runs[-3])
+                _print(runs[-2], runs[-3], runs[-1])
+                _print(runs[-1], runs[-3])
     finally:
         admin.close()
         cleaned = clean_up(url, request_mark, marks, broker)
@@ -152,11 +161,14 @@ def run(*, clients: list[int], requests: int, server_workers: int, regenerate: b
     return runs
 
 
-def _print(r: Run, base: Run | None = None) -> None:
+def _print(r: Run, base: Run | None = None, grid: Run | None = None) -> None:
     ratio = (f"  × bare: {r.per_second / base.per_second:.3f} of its rate, "
              f"p99 {r.percentile(99) / base.percentile(99):.1f}× its p99") if base else ""
+    if grid is not None:
+        ratio += (f"  × POST /incidents: {r.per_second / grid.per_second:.3f} of its rate, "
+                  f"p50 {r.percentile(50) / grid.percentile(50):.2f}× its p50")
     goal = ""
-    if base is not None:
+    if base is not None and r.method.endswith("Open311"):
         goal = ("  goal p99 < 100 ms: " + ("met" if r.percentile(99) < GOAL_P99_MS else
                                            "NOT met"))
     became = f"  became incidents {r.audited[0]:,}/{r.audited[1]:,}" if r.audited else ""

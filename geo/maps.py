@@ -128,7 +128,8 @@ def build_area_map(
     `parts` are the caller's modules under {static_base}, imported by map.js in the
     order given (and their style sheets, loaded after map.css).
     """
-    area_map = LocalAssetMap(static_base=static_base, tiles=None, control_scale=True,
+    # The scale bar is map.js's: metric only (folium's shows feet and miles too).
+    area_map = LocalAssetMap(static_base=static_base, tiles=None, control_scale=False,
                              zoom_control="bottomright")
     area_map.get_root().title = TITLE
     area_map.get_root().header.add_child(Element(FAVICON), name="gridgov_favicon")

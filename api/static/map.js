@@ -24,6 +24,7 @@
 import {t} from "./i18n.js";
 import * as i18n from "./i18n.js";
 import {element, create as createSession, renderAccount} from "./session.js";
+import {localise} from "./leaflet-words.js";
 import * as mapInfo from "./map-info.js";
 
 const {addPanel, renderBreadcrumb, renderInfo, showNotFound, showError, label, term} =
@@ -75,6 +76,7 @@ async function start(map, layers, control, options) {
   };
   // Leaflet's default prefix carries a national flag: out of place on a government map.
   map.attributionControl.setPrefix("Leaflet");
+  localise(map);
   createPanes(map);
   page.breadcrumb = addPanel(map, "topleft", "gridgov-breadcrumb");
   page.info = addPanel(map, "bottomleft", "gridgov-info");

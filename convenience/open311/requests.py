@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -247,11 +247,13 @@ def _create(session: Session, data: RequestIn, service: OfferedService, attribut
         first_name=data.first_name, last_name=data.last_name, phone=data.phone,
         media_url=data.media_url, attributes=attributes, status="open",
         requested_at=now, updated_at=now)
-    session.add(request)
-    session.flush()
+    # The id first, the row once it knows what it became: one INSERT, no UPDATE after.
+    request.id = session.scalar(select(func.nextval("open311_request_id_seq")))
     subject = _file(session, request, data, service, settings=settings)
     request.subject_type, request.subject_id = subject.type, subject.id
     request.service_notice = _notice(subject)
+    session.add(request)
+    session.flush()
     links.link(session, Subject(REQUEST_SUBJECT, request.id), subject, kind="became",
                actor=f"open311:{channel}", note=request.media_url)
     audit.record(session, actor=f"open311:{channel}", action="open311.request",

@@ -82,8 +82,25 @@ def _check_channel(principal: Principal, data: Mapping[str, Any], item: Item) ->
         if not data.get("consent"):
             raise InvalidInput("帮代办 needs the resident's recorded consent (代办授权) first",
                                code="consent_required")
+    if channel != "proxy" and data.get("proxy_user_id"):
+        raise InvalidInput("only a proxy application is assigned to an agent",
+                           code="proxy_channel_only")
     if channel == "online" and not item.online:
         raise InvalidInput(f"{item.name} is not done online", code="item_not_online")
+
+
+def _check_agent(session: Session, principal: Principal, agent_id: int | None) -> None:
+    """A proxy agent takes his own; a desk assigns one to an active agent (三级代办员)."""
+    if principal.role == Role.proxy_agent:
+        if agent_id not in (None, principal.user_id):
+            raise Forbidden("a proxy agent takes applications for himself",
+                            code="proxy_for_another")
+        return
+    if agent_id is None or session.scalar(text(
+            "SELECT 1 FROM svc_proxy_agent WHERE user_id = :id AND is_active"),
+            {"id": agent_id}) is None:
+        raise InvalidInput("assign a proxy application to an active proxy agent",
+                           code="proxy_agent_unknown")
 
 
 def _deferred(session: Session, item: Item, missing: Sequence[int], promise: str | None
@@ -122,6 +139,8 @@ def intake(session: Session, *, principal: Principal, data: Mapping[str, Any],
         raise NotFound(f"no service point {window.id} in your territory",
                        code="service_point_not_found")
     _check_channel(principal, data, item)
+    if data["channel"] == "proxy":
+        _check_agent(session, principal, data.get("proxy_user_id"))
     refusal = data.get("refuse")
     deferred = [] if refusal else _deferred(session, item, data.get("missing") or (),
                                             data.get("promise_text"))

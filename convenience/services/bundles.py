@@ -58,6 +58,7 @@ def open_bundle(session: Session, *, principal: Principal, data: Mapping[str, An
             "intake_unit_id": window.id, "applicant_name": data["applicant_name"],
             "applicant_phone": data["applicant_phone"], "bundle_id": bundle.id,
             "consent": data.get("consent"), "consent_note": data.get("consent_note"),
+            "proxy_user_id": data.get("proxy_user_id"),
             "missing": missing.get(str(item_id)) or [],
             "promise_text": data.get("promise_text"), "visits": 0})
         # One set of materials: every item's application sees the same files.

@@ -39,6 +39,8 @@ KPI_SQL = """
            count(*) FILTER (WHERE a.state = 'done' AND a.visits <= 1) AS one_visit,
            coalesce(sum(a.visits), 0) AS visits,
            count(*) FILTER (WHERE a.channel = 'proxy') AS proxy,
+           (SELECT count(*) FROM svc_refusal f JOIN apps b ON b.id = f.application_id
+            WHERE {inner_key} = {key}) AS refusals,
            (SELECT count(*) FROM rated r JOIN apps b ON b.id = r.application_id
             WHERE {inner_key} = {key}) AS ratings,
            (SELECT count(*) FROM rated r JOIN apps b ON b.id = r.application_id
@@ -71,13 +73,13 @@ def figures(session: Session, *, group: str, area_code: str, since: datetime,
              "visits_per_application": _ratio(r.visits, r.volume),
              "good_rate": _ratio(r.good, r.ratings), "ratings": r.ratings,
              "rectified_rate": _ratio(r.rectified, r.rectifications),
-             "proxy": r.proxy} for r in rows]
+             "proxy": r.proxy, "refusals": r.refusals} for r in rows]
 
 
 COLUMNS = (("name", "名称"), ("volume", "办件量"), ("done", "办结量"),
            ("on_time_rate", "按期办结率"), ("one_visit_rate", "一次办成率"),
            ("visits_per_application", "平均跑动次数"), ("good_rate", "好评率"),
-           ("rectified_rate", "差评整改率"), ("proxy", "代办量"))
+           ("rectified_rate", "差评整改率"), ("proxy", "代办量"), ("refusals", "否定事项"))
 
 
 def _sheet(book: Workbook, title: str, rows: list[dict], *, rank: bool = False) -> None:

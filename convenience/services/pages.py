@@ -6,6 +6,7 @@ one small HTML document; the few scripts only add the phone's location and the f
 posts to the public API. No personal data is ever written into a page.
 """
 
+from functools import lru_cache
 from html import escape
 from typing import Annotated, Literal
 
@@ -45,8 +46,11 @@ def guide_url(request: Request, impl_code: str) -> str:
     return f"{base}/convenience/guide/{impl_code}"
 
 
+@lru_cache(maxsize=4096)
 def qr_svg(url: str) -> str:
-    """The QR code (error correction M) as inline SVG: printable, no image request."""
+    """The QR code (error correction M) as inline SVG: printable, no image request.
+    Cached by address (an item's guide keeps its address): encoding is most of a
+    guide page's render (bench/convenience.py)."""
     return segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#000")
 
 

@@ -16,6 +16,7 @@ from convenience.services import (
     limits,
     points,
     ratings,
+    throttle,
 )
 from convenience.services.case_types import ENTERPRISE_TYPE, STUCK_TYPE
 from convenience.services.common import move
@@ -501,14 +502,17 @@ def public_nearest(session: SessionDep, item: Annotated[int, Query(ge=1, le=BIGI
 
 
 @public.post("/status")
-def public_status(data: StatusIn, session: SessionDep) -> dict:
-    """办件进度 by number and phone (in the body, not the address: no phone in logs)."""
+def public_status(data: StatusIn, session: SessionDep, request: Request) -> dict:
+    """办件进度 by number and phone (in the body, not the address: no phone in logs);
+    so many a minute from one address (429 public_lookups_throttled)."""
+    throttle.check_lookup(request, session)
     return applications.public_status(session, number=data.number, phone=data.phone)
 
 
 @public.post("/ratings", status_code=201)
 def public_rate(data: PublicRatingIn, session: SessionDep, request: Request) -> dict:
     """The rating link (QR code, SMS link, app): the phone proves the application is his."""
+    throttle.check_lookup(request, session)
     rating = ratings.rate(session, number=data.number, phone=data.phone,
                           data=data.model_dump(), settings=_settings(request))
     out = ratings.rating_dict(rating)

@@ -98,6 +98,8 @@ class ApplicationIn(Closed):
     applicant_kind: Literal["person", "enterprise"] = "person"
     consent: bool = False
     consent_note: Annotated[str, Field(max_length=300)] | None = None
+    # 帮代办 taken at a desk for an agent: the agent it is assigned to (his queue).
+    proxy_user_id: Id | None = None
     missing: Annotated[list[Id], Field(max_length=50)] = []
     promise_text: Annotated[str, Field(max_length=2000)] | None = None
     commitment: bool = False
@@ -138,6 +140,7 @@ class BundleIn(Closed):
     applicant_phone: Phone
     consent: bool = False
     consent_note: Annotated[str, Field(max_length=300)] | None = None
+    proxy_user_id: Id | None = None
     missing: dict[Annotated[str, Field(max_length=20, pattern=r"^[0-9]+$")],
                   Annotated[list[Id], Field(max_length=50)]] = {}
     promise_text: Annotated[str, Field(max_length=2000)] | None = None

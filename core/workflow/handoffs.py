@@ -80,7 +80,8 @@ def open_handoff(context: Context, case_type: CaseType, row: Any, *, kind: str,
                  after={**owner_of(row), "handoff": handoff.id})
     notify.send(session, subject, Notice(
         f"{subject.type}.handoff.{kind}",
-        f"待签收 {case_type.label} #{row.id}（{LABELS[kind]}）：{reason}", (to_unit.id,)))
+        f"待签收 {case_type.label} #{row.id}（{LABELS[kind]}）：{reason}", (to_unit.id,)),
+        actor=context.actor)
     if to_unit.platform != handoff.from_platform:
         events.publish(session, topic=events.HANDOFF_REFERRED, payload={
             "handoff_id": handoff.id, "subject_type": subject.type, "subject_id": row.id,
@@ -116,7 +117,8 @@ def answer(context: Context, case_type: CaseType, subject: Any, *, handoff_id: i
                  platform=handoff.from_platform)
         notify.send(session, subject_ref, Notice(
             f"{subject_ref.type}.handoff.returned",
-            f"流转被退回 {case_type.label} #{row.id}：{reason}", (handoff.from_unit_id,)))
+            f"流转被退回 {case_type.label} #{row.id}：{reason}", (handoff.from_unit_id,)),
+            actor=principal.username)
     row.version += 1
     action = "sign" if sign else "return"
     timeline.add(session, subject_ref, actor=principal.username, action=f"handoff.{action}",

@@ -8,7 +8,10 @@ from core.workflow.clocks import Subject
 from core.workflow.kernel import Notice
 
 
-def send(session: Session, subject: Subject, notice: Notice, *, body: str = "") -> None:
+def send(session: Session, subject: Subject, notice: Notice, *, body: str = "",
+         actor: str | None = None) -> None:
+    """Queue the notice for its audience; `actor` (the user name of whoever made the move)
+    is left out of it when it is delivered: nobody is told of his own move."""
     units = [unit for unit in notice.unit_ids if unit is not None]
     users = [user for user in notice.user_ids if user is not None]
     if not units and not users:
@@ -17,7 +20,8 @@ def send(session: Session, subject: Subject, notice: Notice, *, body: str = "") 
     outbox.enqueue(session, topic=notice.topic, payload={
         "title": notice.title[:200], "body": body[:200], "subject_type": subject.type,
         "subject_id": subject.id, "user_ids": users,
-        "audience": {"unit_ids": units, "positions": positions}})
+        "audience": {"unit_ids": units, "positions": positions},
+        **({"actor": actor} if actor else {})})
 
 
 def audience(unit_ids, positions=None) -> dict:

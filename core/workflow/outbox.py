@@ -241,7 +241,7 @@ def channels_named(names: Sequence[str]) -> list[Channel]:
 
 def recipients(session: Session, payload: dict[str, Any]) -> list[int]:
     """Users named outright, plus the active members of the units addressed (with one of
-    the positions named, when positions are named)."""
+    the positions named, when positions are named), less the move's actor."""
     from core.units.service import members_of
 
     users = set(payload.get("user_ids") or ())
@@ -249,6 +249,9 @@ def recipients(session: Session, payload: dict[str, Any]) -> list[int]:
     if audience:
         users.update(members_of(session, unit_ids=audience.get("unit_ids") or (),
                                 positions=audience.get("positions")))
+    if payload.get("actor"):  # whoever made the move is not told of it
+        users.discard(session.scalar(text("SELECT id FROM app_user WHERE username = :name"),
+                                     {"name": payload["actor"]}))
     return sorted(users)
 
 

@@ -106,7 +106,8 @@ def apply(context: Context, case_type: CaseType, row: Any, decision: Decision, *
                  at=context.now, data=_event_data(data))
     if decision.move.notify:
         for notice in decision.move.notify(facts_of(row, facts), data):
-            notify.send(session, subject, notice, body=str(getattr(row, "description", "")))
+            notify.send(session, subject, notice, body=str(getattr(row, "description", "")),
+                        actor=context.actor)
     after = {"state": row.state, "version": row.version}
     if reason:
         after["reason"] = reason

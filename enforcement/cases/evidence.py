@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.attachments import service as attachments
-from core.attachments.service import PHOTOS, PDF
+from core.attachments.service import PDF, PHOTOS
 from core.errors import Conflict, Forbidden, InvalidInput
 from core.security import Principal
 from core.settings import Settings

@@ -56,7 +56,8 @@ def act_on(session: Session, case: Case, *, name: str, fields: dict[str, Any],
     PREPARE.get(name, _nothing)(context, case, fields, principal)
     before = case.state
     decision = runner.run(session, ENFORCEMENT_CASE, case, name, principal=principal,
-                          data=_recordable(fields), expected_version=fields["version"], settings=settings,
+                          data=_recordable(fields), expected_version=fields["version"],
+                          settings=settings,
                           facts=facts, now=context.now)
     _decision_clock(context, case, before, decision.to_state)
     AFTER.get(name, _nothing)(context, case, fields, principal)

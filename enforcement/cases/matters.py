@@ -212,7 +212,8 @@ def _read_matters(sheet, problems: list[dict]) -> dict[str, tuple[int, dict]]:
         if not values or all(v in (None, "") for v in values):
             continue
         data: dict[str, Any] = {}
-        for (header, attr), value in zip(COLUMNS, list(values) + [None] * len(COLUMNS)):
+        cells = (list(values) + [None] * len(COLUMNS))[:len(COLUMNS)]
+        for (header, attr), value in zip(COLUMNS, cells, strict=True):
             try:
                 data[attr] = _parse(attr, value)
             except ValueError as error:

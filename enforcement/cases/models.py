@@ -21,7 +21,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 import core.attachments.models  # noqa: F401  (attachment, which evidence names)
@@ -151,6 +151,9 @@ class Case(Base):
         # The dispatcher's queue: by unit, step and clock colour, newest first.
         Index("ix_enforcement_case_queue", "owner_unit_id", "state", "deadline", "id"),
         Index("ix_enforcement_case_area", "area_code", "id"),
+        # The command centre's view: a step's overdue (or yellow) cases of a territory.
+        Index("ix_enforcement_case_step_clock", "step", "deadline", "area_code",
+              postgresql_where=text("step IS NOT NULL")),
         Index("ix_enforcement_case_geom", "geom", postgresql_using="gist"),
     )
 

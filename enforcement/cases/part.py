@@ -1,4 +1,5 @@
-"""Matters, cases on the ordinary and simple procedures, parties, evidence, 文书, 两法衔接 — one part of the enforcement platform (enforcement/platform.py composes the parts).
+"""Matters, cases on the ordinary and simple procedures, parties, evidence, 文书, 两法衔接 —
+one part of the enforcement platform (enforcement/platform.py composes the parts).
 
 Define here what this part brings (core/platforms.py `compose`): MODELS, PUBLIC_PATHS,
 TASK_MODULES, MAP_SCRIPTS, MAP_PLUGINS, routers(), setup(), beat(settings),

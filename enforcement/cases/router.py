@@ -12,7 +12,15 @@ from core.workflow.kernel import Workflow
 from enforcement.cases import evidence, flows, lists, matters, rules, service
 from enforcement.cases.models import DeclaredConflict
 from enforcement.cases.permissions import CasePermission
-from enforcement.cases.schemas import ActionIn, CaseIn, ConflictIn, EvidenceIn, MatterIn, RuleIn, WorkbookIn
+from enforcement.cases.schemas import (
+    ActionIn,
+    CaseIn,
+    ConflictIn,
+    EvidenceIn,
+    MatterIn,
+    RuleIn,
+    WorkbookIn,
+)
 from enforcement.cases.workflow import CASE_WORKFLOW, LABELS, STEPS
 
 router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement"])
@@ -81,7 +89,8 @@ def get_case(case_id: Annotated[int, Path(ge=1, le=2**62)], principal: Reader,
 
 
 @router.post("/cases/{case_id}/actions/{name}")
-def act(case_id: Annotated[int, Path(ge=1, le=2**62)], name: Annotated[str, Path(max_length=48)], data: ActionIn,
+def act(case_id: Annotated[int, Path(ge=1, le=2**62)],
+        name: Annotated[str, Path(max_length=48)], data: ActionIn,
         principal: Actor, session: SessionDep, request: Request) -> dict:
     """One move of the procedure with `{"version": N, ...}`: 409 `stale_version` when the
     case moved on, 409 `move_not_allowed_now` naming what is allowed, 403 for a position

@@ -76,12 +76,11 @@ def update_rule(session: Session, *, key: str, value: str, version: int,
 def _check_value(kind: str, value: str) -> None:
     if kind == "duration":
         parse_duration(value)
-    elif kind in ("amount_fen", "per_mille"):
-        if not value.isdigit() or len(value) > 15:
-            raise InvalidInput(f"{kind} is a whole number: {value!r}", code="invalid_rule_value")
+    elif kind in ("amount_fen", "per_mille") and (not value.isdigit() or len(value) > 15):
+        raise InvalidInput(f"{kind} is a whole number: {value!r}", code="invalid_rule_value")
 
 
 def yuan(fen: int) -> str:
     """200 元, 3,000 元, 12.50 元: an amount in fen as a person reads it."""
     whole, cents = divmod(fen, 100)
-    return f"{whole:,}{'.%02d' % cents if cents else ''} 元"
+    return f"{whole:,}{f'.{cents:02d}' if cents else ''} 元"

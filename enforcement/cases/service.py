@@ -9,15 +9,14 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from core.attachments import service as attachments
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.idnumbers import id_number_problem, mask_id_number, mask_phone, phone_problem
 from core.scope import Scope
 from core.security import Principal
 from core.settings import Settings
 from core.units.models import Unit
-from core.users.enums import SEES_PERSONAL_DATA
 from core.uscc import uscc_problem
+from core.users.enums import SEES_PERSONAL_DATA
 from core.workflow import clocks, links, runner, timeline
 from core.workflow.clocks import Subject
 from core.workflow.handoffs import covers
@@ -123,8 +122,7 @@ def barred_officers(session: Session, case: Case, officer_ids: list[int]) -> dic
     barred: dict[int, str] = {}
     keys = party_keys(session, case.id)
     if keys and officer_ids:
-        for user_id, key in session.execute(select(DeclaredConflict.user_id,
-                                                   DeclaredConflict.party_key).where(
+        for user_id in session.scalars(select(DeclaredConflict.user_id).where(
                 DeclaredConflict.user_id.in_(officer_ids),
                 DeclaredConflict.party_key.in_(keys))):
             barred[user_id] = "declared_conflict"
@@ -141,9 +139,10 @@ def check_assignable(session: Session, case: Case, officer_ids: list[int], *,
     barred = barred_officers(session, case, officer_ids)
     if barred:
         officer, why = next(iter(barred.items()))
-        raise Conflict(f"officer {officer} may not act on this case: "
-                       f"{'a declared conflict with a party' if why == 'declared_conflict' else 'withdrawn (回避)'}"
-                       " (行政处罚法第四十三条)", code="officer_recused", officer_id=officer,
+        cause = ("a declared conflict with a party" if why == "declared_conflict"
+                 else "withdrawn (回避)")
+        raise Conflict(f"officer {officer} may not act on this case: {cause} "
+                       "(行政处罚法第四十三条)", code="officer_recused", officer_id=officer,
                        cause=why)
     credentialed = set(session.scalars(text("""
         SELECT DISTINCT user_id FROM membership

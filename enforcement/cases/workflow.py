@@ -30,7 +30,8 @@ LABELS = {
     "decided": "已作出决定", "public_notice": "公告送达中", "served": "已送达（待履行）",
     "paid": "已履行", "urged": "已催告", "court": "已申请法院强制执行",
     "suspended": "中止", "testing": "检测鉴定中", "transfer_pending": "移送待审批",
-    "transfer_approved": "已批准移送", "transferred": "已移送公安", "transfer_accepted": "公安已立案",
+    "transfer_approved": "已批准移送", "transferred": "已移送公安",
+    "transfer_accepted": "公安已立案",
     "closed": "结案",
 }
 # The step each state runs (its limit: enforcement_rule, read by case_type.clock_rule).
@@ -183,8 +184,9 @@ def no_heavier_than_notice(facts, actor, data) -> None:
     fine, noticed = _fine(data) or 0, facts.get("notice_fine_fen") or 0
     extra = set(data.get("penalty_types") or []) - set(facts.get("notice_penalty_types") or [])
     if fine > noticed or extra:
+        noticed_types = sorted(facts.get("notice_penalty_types") or [])
         raise Conflict(f"the decision may not be heavier than the notice (行政处罚法第四十五条"
-                       f"第二款): notice {noticed} fen {sorted(facts.get('notice_penalty_types') or [])}, "
+                       f"第二款): notice {noticed} fen {noticed_types}, "
                        f"decision {fine} fen {sorted(data.get('penalty_types') or [])}",
                        code="decision_heavier_than_notice", notice_fine_fen=noticed)
 

@@ -23,7 +23,6 @@ from core.scope import Scope
 from enforcement.teams.positions import ON_DUTY_SQL, TEAMS_SQL
 
 
-
 @dataclass(frozen=True)
 class Wanted:
     """What the dispatcher needs: qualified for a department's work (None: any team)."""

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
+from core.exports import Column, yuan
 from core.scope import Scope
 from core.security import Principal
 
@@ -156,28 +157,27 @@ def kpis(session: Session, *, principal: Principal, since: datetime, until: date
                                      level=level)}
 
 
-# --- the spreadsheet ---------------------------------------------------------------------
+# --- the spreadsheet (core/exports.py) --------------------------------------------------
 
-CASE_COLUMNS = (("key", "编码"), ("label", "名称"), ("filed", "立案数"), ("closed", "结案数"),
-                ("closed_on_time", "按期办结数"), ("on_time_rate", "按期办结率"),
-                ("fines_fen", "罚没金额（分）"), ("hearing_offered", "告知听证数"),
-                ("hearings", "听证数"), ("hearing_rate", "听证率"),
-                ("review_correction_rate", "复议/诉讼纠错率"))
-WHISTLE_COLUMNS = (("key", "编码"), ("label", "名称"), ("whistles", "吹哨次数"),
-                   ("calls", "报到要求数"), ("arrived", "已报到"),
-                   ("arrived_on_time", "按时报到"), ("arrival_on_time_rate", "按时报到率"),
-                   ("acted", "已处置"), ("acted_on_time", "按时处置"),
-                   ("action_on_time_rate", "按时处置率"), ("open", "未完成"),
-                   ("overdue", "超时未报到/处置"), ("mean_min", "平均响应（分钟）"),
-                   ("median_min", "响应中位数（分钟）"), ("p90_min", "响应90分位（分钟）"))
+def _minutes(key: str):
+    return lambda row: row["response_minutes"][key]
 
 
-def sheets(figures: dict) -> list[tuple[str, list[str], list[list]]]:
-    """(sheet name, header, rows) for the xlsx export."""
-    cases = [[row.get(key) for key, _ in CASE_COLUMNS] for row in figures["cases"]]
-    whistles = []
-    for row in figures["whistles"]:
-        flat = {**row, **{f"{k}_min": v for k, v in row["response_minutes"].items()}}
-        whistles.append([flat.get(key) for key, _ in WHISTLE_COLUMNS])
-    return [("执法案件", [label for _, label in CASE_COLUMNS], cases),
-            ("吹哨报到", [label for _, label in WHISTLE_COLUMNS], whistles)]
+CASE_COLUMNS = (Column("编码", "key"), Column("名称", "label"), Column("立案数", "filed"),
+                Column("结案数", "closed"), Column("按期办结数", "closed_on_time"),
+                Column("按期办结率", "on_time_rate", number_format="0.0%"),
+                Column("罚没金额（元）", "fines_fen", yuan, number_format="0.00"),
+                Column("告知听证数", "hearing_offered"), Column("听证数", "hearings"),
+                Column("听证率", "hearing_rate", number_format="0.0%"),
+                Column("复议/诉讼纠错率", "review_correction_rate", number_format="0.0%"))
+WHISTLE_COLUMNS = (Column("编码", "key"), Column("名称", "label"),
+                   Column("吹哨次数", "whistles"), Column("报到要求数", "calls"),
+                   Column("已报到", "arrived"), Column("按时报到", "arrived_on_time"),
+                   Column("按时报到率", "arrival_on_time_rate", number_format="0.0%"),
+                   Column("已处置", "acted"), Column("按时处置", "acted_on_time"),
+                   Column("按时处置率", "action_on_time_rate", number_format="0.0%"),
+                   Column("未完成", "open"), Column("超时未报到/处置", "overdue"),
+                   Column("平均响应（分钟）", _minutes("mean")),
+                   Column("响应中位数（分钟）", _minutes("median")),
+                   Column("响应90分位（分钟）", _minutes("p90")))
+TABLES = {"cases": ("执法案件指标", CASE_COLUMNS), "whistles": ("吹哨报到指标", WHISTLE_COLUMNS)}

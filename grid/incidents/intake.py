@@ -12,15 +12,12 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from core.codes import chain_codes
-from core.errors import InvalidInput, NotFound
-from core.scope import EVERYWHERE
+from core.errors import InvalidInput
 from core.security import Principal
 from core.users.enums import Role
 from core.users.models import User
 from core.workflow.clocks import Subject
 from core.workflow.intake import CitizenReport, Intake, OfferedService
-from geo.locate import locate
 from grid.incidents.case_type import SUBJECT
 from grid.incidents.schemas import ReportIn
 from grid.incidents.service import report
@@ -54,17 +51,10 @@ def _offered(row) -> OfferedService:
 
 
 def take_report(session: Session, data: CitizenReport, settings) -> Subject:
-    """File a citizen report as an incident of its 小类 (source 市民随手拍 or 12345)."""
-    try:
-        where = locate(session, lon=data.lon, lat=data.lat, scope=EVERYWHERE)
-    except NotFound:
-        raise InvalidInput(f"({data.lon}, {data.lat}) lies outside every grid of this "
-                           "jurisdiction", code="location_outside", lon=data.lon,
-                           lat=data.lat) from None
-    # The system account acts within the city of the point, as the centre's desk would.
-    city = chain_codes(where.grid.code)[0]
-    principal = Principal(_citizen_account(session, city), CITIZEN_ACCOUNT,
-                          Role.village_staff, city)
+    """File a citizen report as an incident of its 小类 (source 市民随手拍 or 12345). The
+    system account reports anywhere (scope "": every area), as a centre's desk would; a
+    point outside every grid is the report path's own 422."""
+    principal = Principal(_citizen_account(session), CITIZEN_ACCOUNT, Role.village_staff, "")
     description = data.description.strip() or "市民随手拍"
     if len(description) > DESCRIPTION_MAX:
         description = description[:DESCRIPTION_MAX - 1] + "…"
@@ -77,14 +67,19 @@ def take_report(session: Session, data: CitizenReport, settings) -> Subject:
     return Subject(SUBJECT, reported.incident.id)
 
 
-def _citizen_account(session: Session, scope_code: str) -> int:
+def _citizen_account(session: Session) -> int:
     """The reporting account's id, made on first use (concurrent first uses: one row)."""
     found = session.scalar(select(User.id).where(User.username == CITIZEN_ACCOUNT))
     if found is not None:
         return found
+    city = session.scalar(text("SELECT code FROM area WHERE level = 'city' ORDER BY code "
+                               "LIMIT 1"))
+    if city is None:
+        raise InvalidInput("no jurisdiction is loaded to take reports",
+                           code="jurisdiction_missing")
     session.execute(insert(User).values(
         username=CITIZEN_ACCOUNT, password_hash="!", full_name="市民随手拍",
-        role=str(Role.village_staff), scope_code=scope_code, is_active=False)
+        role=str(Role.village_staff), scope_code=city, is_active=False)
         .on_conflict_do_nothing(index_elements=["username"]))
     return session.scalar(select(User.id).where(User.username == CITIZEN_ACCOUNT))
 

@@ -4,10 +4,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from core.attachments.service import file_of
+from core.exports import FORMATS, MEDIA_TYPES, table_response
 from core.deps import Requires, SessionDep
 from core.scope import Scope
 from core.security import Principal
@@ -15,6 +16,7 @@ from core.units.service import unit_names
 from core.users.enums import Permission
 from core.workflow.handoffs import handoff_dict
 from grid.incidents import flows, handoffs, lists, service
+from grid.incidents.export import EXPORT_COLUMNS, export_rows
 from grid.incidents.enums import DeadlineColour, State
 from grid.incidents.photos import check_photos, photo_dict, photo_of, store_photos
 from grid.incidents.schemas import (
@@ -57,34 +59,68 @@ def report(data: ReportIn, principal: Reporter, session: SessionDep, request: Re
     return done.body or service.incident_detail(session, done.incident, principal)
 
 
-@router.get("", response_model=IncidentPage)
-def list_incidents(
-    principal: Reader, session: SessionDep,
+def incident_filter(
     state: Annotated[list[State] | None, Query()] = None,
     deadline: DeadlineColour | None = None,
     category: Annotated[str | None, Query(max_length=32)] = None,
     area: Annotated[str | None, Query(pattern=r"^\d{6}(\d{3}){0,3}$")] = None,
     queue: Literal[lists.QUEUES] | None = None,
     since: datetime | None = None, until: datetime | None = None,
-    sort: Literal[lists.SORTS] = "reported",
+    q: Annotated[str | None, Query(max_length=100, description=(
+        "a 编号 (digits: that incident) or words of the description or address"))] = None,
+    reporter: Annotated[str | None, Query(max_length=64, description=(
+        "a reporter's name or user name, or a part of it"))] = None,
+) -> lists.IncidentFilter:
+    """The list's filters, shared by the list and its export."""
+    return lists.IncidentFilter(states=tuple(state or ()), deadline=deadline,
+                                category=category, area=area, queue=queue,
+                                since=since, until=until, q=q or None,
+                                reporter=reporter or None)
+
+
+Filters = Annotated[lists.IncidentFilter, Depends(incident_filter)]
+Sort = Annotated[Literal[lists.SORTS], Query(description=(
+    "deadline: open first, then red, yellow, green, soonest due first; the others by that "
+    "column"))]
+Order = Annotated[Literal[lists.ORDERS] | None, Query(description=(
+    "asc or desc; none: the sort's natural direction"))]
+EXPORT_MAX_ROWS = 100_000
+
+
+@router.get("", response_model=IncidentPage)
+def list_incidents(
+    principal: Reader, session: SessionDep, filters: Filters,
+    sort: Sort = "reported", order: Order = None,
     facets: Annotated[bool, Query(description="also count by state and colour")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ):
     """Incidents of the caller's territory. `queue=mine` is the unit's queue, `sign` the
-    hand-offs waiting for its signature; `sort=deadline` puts red, then yellow first, each
-    soonest due first; `facets=true` adds the counts per state and deadline colour."""
-    filters = lists.IncidentFilter(states=tuple(state or ()), deadline=deadline,
-                                   category=category, area=area, queue=queue,
-                                   since=since, until=until)
+    hand-offs waiting for its signature; `q` searches by 编号 or words, `reporter` by who
+    reported, `since`/`until` the report's date, `area` any area of the territory;
+    `sort=deadline` puts open before finished, then red, then yellow, each soonest due
+    first; `facets=true` adds the counts per state and deadline colour."""
     counts = lists.facets(session, principal=principal, filters=filters) if facets else None
     total, page = lists.list_incidents(session, principal=principal, filters=filters,
-                                       limit=limit, offset=offset, sort=sort,
+                                       limit=limit, offset=offset, sort=sort, order=order,
                                        total=counts.total if counts else None)
     answer = {"total": total, "items": service.incidents_out(session, page, principal)}
     if counts:
         answer |= {"by_state": counts.by_state, "by_deadline": counts.by_deadline}
     return answer
+
+
+@router.get("/export", response_class=StreamingResponse, responses={200: {"content": {
+    MEDIA_TYPES["xlsx"]: {}, MEDIA_TYPES["csv"]: {}}}})
+def export_incidents(principal: Reader, session: SessionDep, filters: Filters,
+                     format: Literal[FORMATS] = "xlsx", sort: Sort = "deadline",
+                     order: Order = None):
+    """The same list as an Excel (xlsx) or CSV file: every incident the filters select
+    (up to 100,000), with Chinese column headers."""
+    rows = lists.iter_incidents(session, principal=principal, filters=filters, sort=sort,
+                                order=order, limit=EXPORT_MAX_ROWS)
+    return table_response(export_rows(session, rows), EXPORT_COLUMNS,
+                          filename="事件列表", format=format)
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)

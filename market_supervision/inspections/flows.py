@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from core.attachments import service as attachments
 from core.errors import InvalidInput
-from core.scope import Scope
 from core.security import Principal
 from core.settings import Settings
 from core.workflow import clocks, handoffs, idempotency, links, runner
@@ -62,7 +61,7 @@ def act(session: Session, *, inspection_id: int, name: str, data: ActionIn,
         now: datetime | None = None) -> Done:
     """One move on an inspection in the caller's territory (see the module doc)."""
     inspection = service.get_inspection(session, inspection_id=inspection_id,
-                                        scope=Scope.of(principal))
+                                        principal=principal)
     if idempotency_key is not None or name == "record":
         first = _claim(session, inspection, name, data, principal, idempotency_key)
         if first is not None:

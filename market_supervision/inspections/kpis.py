@@ -118,11 +118,10 @@ def _names(session: Session, group: str, keys: list[str]) -> dict[str, str]:
            "item": "SELECT id::text, code || ' ' || name FROM market_item WHERE id::text = ANY(:k)",
            "inspector": "SELECT DISTINCT ON (user_id) user_id::text, name "
                         "FROM market_inspection_inspector WHERE user_id::text = ANY(:k)"}[group]
-    # An area key of a city (4 digits) is its code's head: the city's code ends in 00.
-    padded = [k + "00" if len(k) == 4 else k for k in keys]
-    rows = session.execute(text(sql), {"k": keys, "k4": padded}).all()
-    return {(code[:4] if group == "area" and len(code) == 6 and code[:4] in keys else code):
-            name for code, name in rows}
+    # An area key of a city is its code's head (4 digits): the city's code adds 00.
+    padded = {key + "00" if group == "area" and len(key) == 4 else key: key for key in keys}
+    rows = session.execute(text(sql), {"k": keys, "k4": list(padded)}).all()
+    return {padded.get(code, code): name for code, name in rows}
 
 
 def export(table: dict, *, format: str):

@@ -99,7 +99,7 @@ def get_inspection(inspection_id: int, principal: Reader, session: SessionDep):
     """One inspection: its checklist, inspectors and confirmations, clocks (公示, 整改,
     撤回), timeline, links, referral, and the moves the caller may make now."""
     inspection = service.get_inspection(session, inspection_id=inspection_id,
-                                        scope=Scope.of(principal))
+                                        principal=principal)
     return service.inspection_detail(session, inspection, principal)
 
 
@@ -125,7 +125,7 @@ def get_photo(inspection_id: int, photo_id: int, principal: Reader, session: Ses
               request: Request, thumbnail: bool = False):
     """A photo of the inspection's evidence (or its thumbnail, once made)."""
     inspection = service.get_inspection(session, inspection_id=inspection_id,
-                                        scope=Scope.of(principal))
+                                        principal=principal)
     photo = attachments.get(session, service.subject_of(inspection.id), photo_id, noun="photo")
     path, media_type = attachments.file_of(photo, thumbnail=thumbnail,
                                            media_dir=request.app.state.settings.media_dir)

@@ -7,7 +7,7 @@ flows.py; opening inspections (from a draw, or a 定向 task's entity) in openin
 from datetime import date
 
 from geoalchemy2.shape import to_shape
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from core.attachments import service as attachments
@@ -60,9 +60,18 @@ def scope_condition(scope: Scope):
     return scope.column_condition(Inspection.area_code)
 
 
-def get_inspection(session: Session, *, inspection_id: int, scope: Scope) -> Inspection:
+def visible(principal: Principal):
+    """What a caller sees: his territory's inspections, and those he is drawn to inspect
+    (a county's draw pairs inspectors of any of its offices with any of its entities)."""
+    own = select(InspectionInspector.inspection_id).where(
+        InspectionInspector.user_id == principal.user_id)
+    return or_(scope_condition(Scope.of(principal)), Inspection.id.in_(own))
+
+
+def get_inspection(session: Session, *, inspection_id: int, principal: Principal
+                   ) -> Inspection:
     inspection = session.scalar(select(Inspection).where(Inspection.id == inspection_id,
-                                                         scope_condition(scope)))
+                                                         visible(principal)))
     if inspection is None:
         raise NotFound(f"no inspection {inspection_id} in your territory",
                        code="inspection_not_found")
@@ -73,7 +82,7 @@ def list_inspections(session: Session, *, principal: Principal, states: tuple[st
                      task_id: int | None, entity_id: int | None, queue: str | None,
                      area: str | None, limit: int, offset: int,
                      overdue: str | None = None) -> tuple[int, list[Inspection]]:
-    conditions = [scope_condition(Scope.of(principal))]
+    conditions = [visible(principal)]
     if overdue is not None:
         conditions.append(OVERDUE[overdue]())
     if states:

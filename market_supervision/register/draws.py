@@ -46,6 +46,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
+from itertools import repeat
 
 ALGORITHM = "gridgov-draw/1"
 REJECTIONS_BEFORE_LISTING = 64
@@ -155,6 +156,20 @@ class Mac:
         outer.update(inner.digest())
         return outer.digest()
 
+    def each(self, prefix: bytes, texts: Iterable[str]) -> list[bytes]:
+        """HMAC(prefix ‖ text) for every text: the prefix hashed once, no call per text."""
+        start = self._inner.copy()
+        start.update(prefix)
+        inner_copy, outer_copy = start.copy, self._outer.copy
+        digests = []
+        for text in texts:
+            inner = inner_copy()
+            inner.update(text.encode())
+            outer = outer_copy()
+            outer.update(inner.digest())
+            digests.append(outer.digest())
+        return digests
+
 
 def score(key: bytes, uscc: str) -> str:
     return hmac.digest(key, b"entity|" + uscc.encode(), "sha256").hex()
@@ -168,9 +183,10 @@ def draw(*, candidates: Iterable[Candidate], strata: dict[str, Stratum],
     drawn = _draw_targets(mac, candidates, strata)
     ordered_pool = sorted(pool, key=lambda i: i.key)
     task_items = frozenset(items)
+    useful = [inspector.items & task_items for inspector in ordered_pool]
     result = Result(seed=seed)
     for ordinal, (digest, uscc, stratum) in enumerate(drawn, start=1):
-        team = pick_team(mac.key, uscc, task_items, ordered_pool, secret_seed)
+        team = pick_team(mac, uscc, task_items, ordered_pool, secret_seed, useful)
         result.targets.append(Target(ordinal, uscc, stratum, digest.hex(), team))
     return result
 
@@ -191,45 +207,51 @@ def _draw_targets(mac: Mac, candidates: Iterable[Candidate],
         wanted = rule.count(len(members))
         if wanted <= 0:
             continue
-        scored = [(mac(b"entity|" + uscc.encode()), uscc, name) for uscc in members]
+        scored = list(zip(mac.each(b"entity|", members), members, repeat(name)))
         drawn.extend(heapq.nsmallest(wanted, scored) if wanted < len(scored) else scored)
     drawn.sort()
     return drawn
 
 
-def _stream(key: bytes, uscc: str):
+def _stream(mac: Mac, uscc: str):
+    """u_0, u_1, …: the first 8 bytes of HMAC(seed, "pair|" ‖ uscc ‖ "|" ‖ j), big-endian."""
     j = 0
+    prefix = f"pair|{uscc}|".encode()
     while True:
-        digest = hmac.digest(key, f"pair|{uscc}|{j}".encode(), "sha256")
-        yield int.from_bytes(digest[:8], "big")
+        yield int.from_bytes(mac(prefix + str(j).encode())[:8], "big")
         j += 1
 
 
-def pick_team(key: bytes, uscc: str, task_items: frozenset[str],
-              pool: Sequence[Inspector], secret_seed: str) -> tuple[str, ...]:
-    """Step 4 for one target; `pool` sorted by key."""
-    team: list[Inspector] = []
+def pick_team(mac: Mac, uscc: str, task_items: frozenset[str],
+              pool: Sequence[Inspector], secret_seed: str,
+              useful: Sequence[frozenset[str]] | None = None) -> tuple[str, ...]:
+    """Step 4 for one target; `pool` sorted by key (`useful`: each one's items of the task,
+    computed once per draw by the caller)."""
+    useful = useful if useful is not None else [i.items & task_items for i in pool]
+    team: list[int] = []  # indexes into the pool
     covered: set[str] = set()
-    numbers = _stream(key, uscc)
+    numbers = _stream(mac, uscc)
+    size = len(pool)
 
-    def acceptable(inspector: Inspector) -> bool:
-        useful = inspector.items & task_items
-        if not useful or inspector in team:
+    def acceptable(index: int) -> bool:
+        items = useful[index]
+        if not items or index in team:
             return False
+        inspector = pool[index]
         if inspector.conflicts and conflict_token(secret_seed, inspector.key,
                                                   uscc) in inspector.conflicts:
             return False
-        return len(team) < MIN_TEAM or bool(useful - covered)
+        return len(team) < MIN_TEAM or not items <= covered
 
     while len(team) < MIN_TEAM or not task_items <= covered:
         chosen = None
-        for _ in range(REJECTIONS_BEFORE_LISTING):
-            candidate = pool[next(numbers) % len(pool)] if pool else None
-            if candidate is not None and acceptable(candidate):
-                chosen = candidate
+        for _ in range(REJECTIONS_BEFORE_LISTING if size else 0):
+            index = next(numbers) % size
+            if acceptable(index):
+                chosen = index
                 break
         if chosen is None:
-            listed = [inspector for inspector in pool if acceptable(inspector)]
+            listed = [index for index in range(size) if acceptable(index)]
             if not listed:
                 missing = sorted(task_items - covered)
                 raise DrawImpossible(uscc, (
@@ -237,5 +259,5 @@ def pick_team(key: bytes, uscc: str, task_items: frozenset[str],
                     else f"没有可检查事项 {', '.join(missing)} 的检查人员"))
             chosen = listed[next(numbers) % len(listed)]
         team.append(chosen)
-        covered |= chosen.items & task_items
-    return tuple(inspector.key for inspector in team)
+        covered |= useful[chosen]
+    return tuple(pool[index].key for index in team)

@@ -12,9 +12,12 @@ refresh updates the entities it names). Progress is reported per stage
 
 import csv
 import io
+import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -22,6 +25,7 @@ from core.errors import InvalidInput
 from core.progress import StageProgress
 from core.scope import Scope
 from core.security import Principal
+from market_supervision.register.codes import valid_codes
 from market_supervision.register.entities import check_code, code_refusal
 from market_supervision.register.enums import (
     ENTITY_TYPE_LABELS,
@@ -96,16 +100,46 @@ class ImportResult:
 
 # —— reading ——
 
-def read_rows(filename: str, data: bytes) -> Iterator[tuple[int, dict]]:
-    """(row number, {field: text}) for each data row of a CSV or xlsx file."""
+@dataclass
+class Table:
+    """A roster read whole: the file's row numbers and one list of texts per field."""
+
+    numbers: list[int]
+    columns: dict[str, list[str]]
+
+    def raw(self, index: int) -> dict:
+        return {name: values[index] for name, values in self.columns.items()}
+
+
+def read_table(filename: str, data: bytes) -> Table:
+    """The data rows of a CSV or xlsx file, column by column (empty rows skipped)."""
     if len(data) > MAX_BYTES:
         raise InvalidInput("文件过大（上限 200 MB）", code="file_too_large")
     name = filename.lower()
     if name.endswith(".xlsx"):
-        return _xlsx_rows(data)
-    if name.endswith(".csv") or name.endswith(".txt"):
-        return _csv_rows(data)
-    raise InvalidInput("只接受 .csv 或 .xlsx 文件", code="file_type_unsupported")
+        header, rows = _xlsx_rows(data)
+    elif name.endswith(".csv") or name.endswith(".txt"):
+        header, rows = _csv_rows(data)
+    else:
+        raise InvalidInput("只接受 .csv 或 .xlsx 文件", code="file_type_unsupported")
+    fields = _fields(header)
+    numbers = [number for number, values in enumerate(rows, start=2) if any(values)]
+    if len(numbers) < len(rows):
+        rows = [values for values in rows if any(values)]
+    width = len(fields)
+    if rows and min(map(len, rows)) < width:  # a short row's missing cells are empty
+        rows = [values + [""] * (width - len(values)) for values in rows]
+    columns = {}
+    for position, field_name in enumerate(fields):
+        if field_name is not None and field_name not in columns:
+            columns[field_name] = [values[position] for values in rows]
+    return Table(numbers, columns)
+
+
+def read_rows(filename: str, data: bytes) -> Iterator[tuple[int, dict]]:
+    """(row number, {field: text}) for each data row (the row-by-row view of read_table)."""
+    table = read_table(filename, data)
+    return ((number, table.raw(i)) for i, number in enumerate(table.numbers))
 
 
 def _fields(header: list) -> list[str | None]:
@@ -117,7 +151,7 @@ def _fields(header: list) -> list[str | None]:
     return fields
 
 
-def _csv_rows(data: bytes) -> Iterator[tuple[int, dict]]:
+def _csv_rows(data: bytes) -> tuple[list, list[list[str]]]:
     try:
         content = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -126,32 +160,28 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, dict]]:
         except UnicodeDecodeError as exc:
             raise InvalidInput("无法识别文件编码（请用 UTF-8 或 GB18030）",
                                code="file_encoding") from exc
-    reader = csv.reader(io.StringIO(content, newline=""))
-    header = next(reader, None)
-    if header is None:
+    try:
+        rows = list(csv.reader(io.StringIO(content, newline="")))
+    except csv.Error as exc:
+        raise InvalidInput(f"CSV 格式有误：{exc}", code="file_unreadable") from exc
+    if not rows:
         raise InvalidInput("文件为空", code="file_empty")
-    fields = _fields(header)
-    for number, values in enumerate(reader, start=2):
-        if any(v.strip() for v in values):
-            yield number, {f: v for f, v in zip(fields, values, strict=False) if f}
+    return rows[0], rows[1:]
 
 
-def _xlsx_rows(data: bytes) -> Iterator[tuple[int, dict]]:
+def _xlsx_rows(data: bytes) -> tuple[list, list[list[str]]]:
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = next(rows, None)
+        body = [["" if v is None else str(v) for v in values] for values in rows]
     except Exception as exc:  # openpyxl raises many kinds for a broken file
         raise InvalidInput("无法读取 xlsx 文件", code="file_unreadable") from exc
-    rows = book.worksheets[0].iter_rows(values_only=True)
-    header = next(rows, None)
     if header is None:
         raise InvalidInput("文件为空", code="file_empty")
-    fields = _fields(list(header))
-    for number, values in enumerate(rows, start=2):
-        if any(v not in (None, "") for v in values):
-            yield number, {f: "" if v is None else str(v) for f, v in
-                           zip(fields, values, strict=False) if f}
+    return list(header), body
 
 
 # —— checking ——
@@ -193,11 +223,117 @@ def check_row(number: int, raw: dict) -> CleanRow | RowError:
                     address, lon, lat, industry, licences, code.problem is not None)
 
 
-def check_rows(rows: Iterator[tuple[int, dict]], *, stage: StageProgress | None = None,
-               total: int = 0) -> Checked:
+@dataclass
+class Clean:
+    """The rows that passed, column by column (what the staging COPY writes)."""
+
+    numbers: list[int]
+    uscc: list[str]
+    name: list[str]
+    type: list[str]
+    legal_representative: list[str | None]
+    address: list[str]
+    lon: list[float]
+    lat: list[float]
+    industry: list[str]
+    licences: list[str]  # JSON arrays
+    legacy: list[bool]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+
+def check_table(table: Table, *, stage: StageProgress | None = None) -> tuple[Clean, list]:
+    """Every row checked (check_row's rules) column by column: whole columns at once for
+    the rows that are fine, check_row itself for each row that is not (its message is
+    the reason). Then duplicates of a code in the file."""
+    n = len(table.numbers)
+    column = table.columns
+    empty = [""] * n
+    uscc = [v.strip().upper() for v in column["uscc"]]
+    legacy = [v.strip().lower() in TRUE_WORDS for v in column.get("legacy", empty)]
+    code_ok = valid_codes(uscc)
+    kinds = [TYPE_WORDS.get(v.strip()) for v in column["type"]]
+    names = [v.strip() for v in column["name"]]
+    addresses = [v.strip() for v in column["address"]]
+    industries = [v.strip().upper() for v in column["industry"]]
+    industry_ok = _memo(lambda code: bool(_INDUSTRY.fullmatch(code)))
+    lons, lats = _numbers(column.get("lon", empty)), _numbers(column.get("lat", empty))
+    ok = [(code_ok[i] or (legacy[i] and len(uscc[i]) == 18)) and kinds[i] is not None
+          and 0 < len(names[i]) <= 200 and 0 < len(addresses[i]) <= 300
+          and industry_ok(industries[i]) and -180 <= lons[i] <= 180 and -90 <= lats[i] <= 90
+          for i in range(n)]  # NaN (missing, not a number) fails the ranges
+    if stage is not None:
+        stage("校验", n // 2, n)
+    errors: list[RowError] = []
+    for i in (i for i in range(n) if not ok[i]):
+        verdict = check_row(table.numbers[i], table.raw(i))
+        if isinstance(verdict, RowError):
+            errors.append(verdict)
+        else:  # the row's own rule has the last word
+            ok[i], lons[i], lats[i] = True, verdict.lon, verdict.lat
+    first_row_of: dict[str, int] = {}
+    kept: list[int] = []
+    for i in range(n):
+        if not ok[i]:
+            continue
+        first = first_row_of.setdefault(uscc[i], table.numbers[i])
+        if first != table.numbers[i]:
+            errors.append(RowError(table.numbers[i], uscc[i], f"与第 {first} 行代码重复",
+                                   "uscc_duplicate"))
+        else:
+            kept.append(i)
+    errors.sort(key=lambda error: error.row)
+    representatives = column.get("legal_representative", empty)
+    licences = column.get("licences", empty)
+    clean = Clean(
+        numbers=[table.numbers[i] for i in kept], uscc=[uscc[i] for i in kept],
+        name=[names[i] for i in kept], type=[kinds[i] for i in kept],
+        legal_representative=[representatives[i].strip()[:50] or None for i in kept],
+        address=[addresses[i] for i in kept], lon=[lons[i] for i in kept],
+        lat=[lats[i] for i in kept], industry=[industries[i] for i in kept],
+        licences=[_licences(licences[i]) for i in kept],
+        legacy=[legacy[i] and not code_ok[i] for i in kept])
+    if stage is not None:
+        stage("校验", n, n)
+    return clean, errors
+
+
+def _memo(check):
+    seen: dict = {}
+
+    def cached(value):
+        if value not in seen:
+            seen[value] = check(value)
+        return seen[value]
+    return cached
+
+
+def _numbers(texts: list[str]) -> list[float]:
+    """Floats; NaN for a missing or malformed value (check_row names which)."""
+    try:
+        return np.asarray(texts, dtype=np.float64).tolist()
+    except ValueError:
+        def one(text: str) -> float:
+            try:
+                return float(text)
+            except ValueError:
+                return math.nan
+        return [one(text) for text in texts]
+
+
+def _licences(text: str) -> str:
+    if not text:
+        return "[]"
+    return json.dumps([part.strip() for part in text.replace("；", ";").split(";")
+                       if part.strip()], ensure_ascii=False)
+
+
+def check_rows(rows: Iterator[tuple[int, dict]]) -> Checked:
+    """Row by row (small files, tests): the same verdicts as check_table."""
     checked = Checked()
     first_row_of: dict[str, int] = {}
-    for done, (number, raw) in enumerate(rows, start=1):
+    for number, raw in rows:
         result = check_row(number, raw)
         if isinstance(result, RowError):
             checked.errors.append(result)
@@ -208,8 +344,6 @@ def check_rows(rows: Iterator[tuple[int, dict]], *, stage: StageProgress | None 
         else:
             first_row_of[result.uscc] = number
             checked.rows.append(result)
-        if stage is not None and done % 10_000 == 0:
-            stage("校验", done, max(total, done))
     return checked
 
 
@@ -260,15 +394,14 @@ def import_entities(session: Session, *, principal: Principal, filename: str, da
                     stage: StageProgress | None = None) -> ImportResult:
     """Check the whole file, then write all of it or nothing (ImportRejected names every
     bad row). The caller's transaction holds everything: a refusal rolls it back."""
-    checked = check_rows(read_rows(filename, data), stage=stage)
-    total = len(checked.rows) + len(checked.errors)
-    if stage is not None:
-        stage("校验", total, total)
+    table = read_table(filename, data)
+    total = len(table.numbers)
     if total == 0:
         raise InvalidInput("文件没有数据行", code="file_empty")
-    if checked.errors:
-        raise reject(checked.errors, total)
-    _stage_rows(session, checked.rows, stage)
+    clean, errors = check_table(table, stage=stage)
+    if errors:
+        raise reject(errors, total)
+    _stage_rows(session, clean, stage)
     scope = Scope.of(principal)
     session.execute(text(LOCATE_STAGED.replace(
         "{scope}", scope.code_condition("g.code"))), scope.params)
@@ -283,28 +416,27 @@ def import_entities(session: Session, *, principal: Principal, filename: str, da
     created = sum(1 for (new,) in session.execute(text(UPSERT)) if new)
     if stage is not None:
         stage("写入", total, total)
-    flagged = sum(1 for row in checked.rows if row.legacy)
-    return ImportResult(rows=total, created=created, updated=total - created, flagged=flagged)
+    return ImportResult(rows=total, created=created, updated=total - created,
+                        flagged=sum(clean.legacy))
 
 
-def _stage_rows(session: Session, rows: list[CleanRow], stage: StageProgress | None) -> None:
-    import json
-
+def _stage_rows(session: Session, clean: Clean, stage: StageProgress | None) -> None:
     # ON COMMIT DROP ends it with the transaction; a second import in one transaction (a
     # test's) starts afresh.
     session.execute(text("DROP TABLE IF EXISTS market_entity_staging"))
     session.execute(text(STAGING))
     raw = session.connection().connection.driver_connection
+    rows = zip(clean.numbers, clean.uscc, clean.name, clean.type, clean.legal_representative,
+               clean.address, clean.lon, clean.lat, clean.industry, clean.licences,
+               clean.legacy, strict=True)
     with raw.cursor() as cursor, cursor.copy(
             "COPY market_entity_staging (row, uscc, name, type, legal_representative, address, "
             "lon, lat, industry, licences, legacy, point) FROM STDIN") as copy:
-        for done, r in enumerate(rows, start=1):
-            copy.write_row((r.row, r.uscc, r.name, r.type, r.legal_representative, r.address,
-                            r.lon, r.lat, r.industry, json.dumps(r.licences, ensure_ascii=False),
-                            r.legacy, f"SRID=4326;POINT({r.lon!r} {r.lat!r})"))
-            if stage is not None and done % 20_000 == 0:
-                stage("暂存", done, len(rows))
+        for done, row in enumerate(rows, start=1):
+            copy.write_row((*row, f"SRID=4326;POINT({row[6]!r} {row[7]!r})"))
+            if stage is not None and done % 50_000 == 0:
+                stage("暂存", done, len(clean))
     session.execute(text("CREATE INDEX ON market_entity_staging USING gist (point)"))
     session.execute(text("ANALYZE market_entity_staging"))
     if stage is not None:
-        stage("暂存", len(rows), len(rows))
+        stage("暂存", len(clean), len(clean))

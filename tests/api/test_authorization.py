@@ -565,6 +565,15 @@ def _list_incidents(ctx: Ctx, inside: bool) -> Call:
     return Call("GET", "/api/v1/incidents", params={"limit": 500}, check=check)
 
 
+def _export_incidents(ctx: Ctx, inside: bool) -> Call:
+    ours, theirs = _seed_incident(ctx, _grid(ctx, True)), _seed_incident(ctx, _grid(ctx, False))
+
+    def check(body):
+        ids = {int(line.split(",")[0]) for line in body.splitlines()[1:]}
+        assert ours in ids and theirs not in ids
+    return Call("GET", "/api/v1/incidents/export", params={"format": "csv"}, check=check)
+
+
 def _get_incident(ctx: Ctx, inside: bool) -> Call:
     incident = _seed_incident(ctx, _grid(ctx, inside))
 
@@ -886,6 +895,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/api/v1/kpis/open"): Sample(Outside.NOT_FOUND, _open_incidents),
     ("POST", "/api/v1/incidents"): Sample(Outside.REFUSED, _report),
     ("GET", "/api/v1/incidents"): Sample(Outside.FILTERED, _list_incidents),
+    ("GET", "/api/v1/incidents/export"): Sample(Outside.FILTERED, _export_incidents),
     ("GET", "/api/v1/incidents/{incident_id}"): Sample(Outside.NOT_FOUND, _get_incident),
     ("POST", "/api/v1/incidents/{incident_id}/actions/{action}"): Sample(Outside.NOT_FOUND,
                                                                         _act),
@@ -1039,7 +1049,8 @@ def test_matrix(key, role, app, anonymous, session, settings, demo_actors):
                 assert response.headers["www-authenticate"] == "Bearer"
         elif call.check and response.status_code != 204:
             try:
-                call.check(response.json())
+                call.check(response.json() if "json" in response.headers["content-type"]
+                           else response.content.decode("utf-8-sig"))
             except AssertionError as exc:
                 failures.append(f"{side}: {call.method} {response.url}: {exc}")
     assert not failures, "\n".join(failures)

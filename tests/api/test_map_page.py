@@ -245,7 +245,9 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
     page.wait_for_function(
         "() => document.querySelectorAll('.leaflet-areas-township-pane path').length >= 100")
     expect(page.locator(".gridgov-breadcrumb")).to_have_text(city.name)
-    expect(page.locator(".gridgov-account")).to_contain_text("demo_admin")
+    # The person by name, the user name as its tooltip.
+    expect(page.locator(".gridgov-account .gridgov-person")).to_have_attribute(
+        "title", "demo_admin")
     expect(page.locator(".gridgov-account")).to_contain_text("系统管理员")
 
     wait_for_map_still(page)  # the city's view set, before clicking at a position
@@ -270,13 +272,14 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
     page.evaluate("""() => {
         sessionStorage.setItem("gridgov.accessToken", "expired.token.value");
         for (const label of document.querySelectorAll(".leaflet-control-layers label")) {
-            if (/villages|grids/.test(label.textContent)) label.querySelector("input").click();
+            if (/村（社区）|网格/.test(label.textContent)) label.querySelector("input").click();
         }
     }""")
     expect(page.locator(".leaflet-areas-village-pane path")).to_have_count(len(villages))
     expect(page.locator(".leaflet-areas-grid-pane path")).to_have_count(len(grids))
     expect(page.locator(".gridgov-login")).to_be_hidden()
-    assert len(tab.api_calls("/api/v1/auth/refresh")) == 1
+    # One shared refresh (the first was the page's try before login, refused).
+    assert len(tab.api_calls("/api/v1/auth/refresh")) == 2
     for level in ("village", "grid"):  # each refused once, then retried
         assert sum(f"level={level}" in url for url in tab.requested) == 2, level
     after = _tokens(page)
@@ -329,8 +332,8 @@ def test_a_county_dispatcher_sees_only_his_county(live_server, tab, settings, de
     drawn = _drawn_codes(page)
     assert {a.code for a in townships} <= drawn
     assert all(code.startswith(county.code) for code in drawn), drawn
-    expect(page.locator(".leaflet-control-layers label", has_text="districts")).to_have_count(0)
-    expect(page.locator(".leaflet-control-layers label", has_text="townships")).to_have_count(1)
+    expect(page.locator(".leaflet-control-layers label", has_text="区县")).to_have_count(0)
+    expect(page.locator(".leaflet-control-layers label", has_text="乡镇（街道）")).to_have_count(1)
     assert city.name not in page.locator(".gridgov-breadcrumb").inner_text()
     asked = [urlsplit(url).path for url in tab.api_calls("/api/v1/areas/")]
     assert asked and all(path.removeprefix("/api/v1/areas/").startswith(county.code)

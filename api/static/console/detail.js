@@ -8,6 +8,7 @@
  */
 import {t} from "../i18n.js";
 import {element} from "../session.js";
+import {localise} from "../leaflet-words.js";
 import * as moves from "../moves.js";
 import * as U from "../units.js";
 import * as C from "./parts.js";
@@ -335,6 +336,7 @@ function drawMap(page, incident, node) {
   const map = L.map(node, {attributionControl: Boolean(page.options.tileUrl),
                            zoomAnimation: false, fadeAnimation: false,
                            markerZoomAnimation: false}).setView([lat, lon], 16);
+  localise(map);
   page.map = map;
   if (page.options.tileUrl) {
     L.tileLayer(page.options.tileUrl, {attribution: page.options.tileAttribution,

@@ -10,6 +10,7 @@
  */
 import * as i18n from "../i18n.js";
 import {element, LoginRequired, ApiError, create as createSession, renderAccount} from "../session.js";
+import {localise} from "../leaflet-words.js";
 import * as fieldStore from "./store.js";
 import * as outboxModule from "./outbox.js";
 import * as fieldReport from "./report.js";
@@ -97,6 +98,7 @@ async function start(options) {
 function createMap(options) {
   const map = L.map("field-map", {zoomControl: true, tap: true}).setView([27.8, 113.1], 10);
   map.attributionControl.setPrefix("Leaflet");
+  localise(map);
   if (options.tileUrl) {
     L.tileLayer(options.tileUrl, {attribution: options.tileAttribution, maxZoom: 19})
       .addTo(map);

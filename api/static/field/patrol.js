@@ -7,6 +7,7 @@
  */
 import * as i18n from "../i18n.js";
 import {LoginRequired, ApiError} from "../session.js";
+import {gpsReason} from "./gps.js";
 import * as fieldStore from "./store.js";
 
 const t = i18n.t;
@@ -80,7 +81,7 @@ function watch(patrol) {
   if (!navigator.geolocation) return;
   patrol.watch = navigator.geolocation.watchPosition(
     (position) => record(patrol, position),
-    (error) => status(patrol, t("patrol.noGps", {reason: error.message || error.code})),
+    (error) => status(patrol, t("patrol.noGps", {reason: gpsReason(error)})),
     {enableHighAccuracy: true, maximumAge: 0, timeout: 60000});
 }
 

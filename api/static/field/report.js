@@ -4,6 +4,7 @@
  * in the outbox (outbox.js), which sends it now or when the network returns.
  */
 import * as i18n from "../i18n.js";
+import {gpsReason} from "./gps.js";
 
 const t = i18n.t;
 i18n.add({
@@ -66,7 +67,7 @@ function startLocating(report) {
       report.error = null;
       showPosition(report);
     },
-    (error) => { report.error = error.message || String(error.code); showPosition(report); },
+    (error) => { report.error = error; showPosition(report); },
     {enableHighAccuracy: true, maximumAge: 10000, timeout: 30000});
 }
 
@@ -85,7 +86,7 @@ function showPosition(report) {
   const place = where(report);
   report.form.querySelector(".field-use-gps").hidden = !(report.manual && report.fix);
   if (!place) {
-    text.textContent = report.error ? t("report.noGps", {reason: report.error})
+    text.textContent = report.error ? t("report.noGps", {reason: gpsReason(report.error)})
       : t("report.locating");
     return;
   }

@@ -155,6 +155,9 @@ def _cases() -> None:
     sa.UniqueConstraint('owner_unit_id', 'idempotency_key', name='uq_enforcement_case_key')
     )
     op.create_index('ix_enforcement_case_area', 'enforcement_case', ['area_code', 'id'], unique=False)
+    op.create_index('ix_enforcement_case_step_clock', 'enforcement_case',
+                    ['step', 'deadline', 'area_code'], unique=False,
+                    postgresql_where=sa.text('step IS NOT NULL'))
     op.create_index('ix_enforcement_case_geom', 'enforcement_case', ['geom'], unique=False, postgresql_using='gist')
     op.create_index(op.f('ix_enforcement_case_matter_id'), 'enforcement_case', ['matter_id'], unique=False)
     op.create_index('ix_enforcement_case_queue', 'enforcement_case', ['owner_unit_id', 'state', 'deadline', 'id'], unique=False)

@@ -218,3 +218,24 @@ def item_materials(session, item_id):
 
 
 
+
+
+def test_a_desk_assigns_proxy_work_to_an_agent_whose_queue_shows_it(
+        session, settings, items, places, clerk, agent):
+    from convenience.services.desks import agents, register_agent
+
+    item, station = items["township"], places["station"]
+    with pytest.raises(InvalidInput) as unknown:
+        _take(session, settings, clerk, item, places["centre"], channel="proxy", consent=True,
+              proxy_user_id=agent.user_id)
+    assert unknown.value.code == "proxy_agent_unknown"
+    register_agent(session, user_id=agent.user_id, unit_id=station.id, tier="village",
+                   name="红马甲一号")
+    assigned = _take(session, settings, clerk, item, places["centre"], channel="proxy",
+                     consent=True, proxy_user_id=agent.user_id)
+    queue = applications.queue(session, principal=agent, state=None, mine="proxy", limit=50,
+                               offset=0)
+    assert [a["id"] for a in queue] == [assigned.id]
+    shown = next(a for a in agents(session, area_code=station.seat_code, limit=50, offset=0)
+                 if a["user_id"] == agent.user_id)
+    assert shown["open"] == 1 and shown["tier_label"] == "村级代办员"

@@ -193,3 +193,39 @@ def test_stuck_matters_on_their_clocks(session, settings, places, admin):
                                 data={**base, "kind": "complex"})
     clock = clocks.running(session, Subject("svc_stuck_matter", complex_.id), "step")
     assert clock.due_at == datetime(2026, 12, 14, 17, 30, tzinfo=SH)  # progress in 5
+
+
+def test_kpis_count_what_happened(session, settings, items, places, clerk, admin):
+    """Two applications of one item at one window: one finished on time after one visit,
+    one finished late after a second visit (补办); a good and a bad rating, the bad one
+    rectified; one refusal. The figures follow."""
+    from convenience.services import kpis
+
+    item, window = items["township"], places["centre"]
+    first = applications.intake(session, principal=clerk, settings=settings, now=MONDAY,
+                                data=application_data(item, window))
+    _finish(session, settings, admin, first, now=MONDAY + timedelta(hours=2))
+    second = applications.intake(session, principal=clerk, settings=settings, now=MONDAY,
+                                 data=application_data(item, window, visits=2))
+    _act(session, settings, admin, second, "ask_supplement", reason="缺少收入证明")
+    _act(session, settings, admin, second, "supplemented")
+    late = second.due_at + timedelta(days=3)
+    _act(session, settings, admin, second, "decide", now=late, result="approved")
+    _act(session, settings, admin, second, "finish", now=late)
+    assert second.on_time is False
+    ratings.rate(session, number=first.number, phone="13800138000", settings=settings,
+                 now=late, data={"stage": "finish", "level": 5, "channel": "qr"})
+    bad = ratings.rate(session, number=second.number, phone="13800138000", settings=settings,
+                       now=late, data={"stage": "finish", "level": 1, "channel": "qr"})
+    ratings.rate(session, number=second.number, phone="13800138000", settings=settings,
+                 now=late, data={"stage": "finish", "level": 4, "channel": "qr"})
+    row = session.scalar(select(Rectification).where(Rectification.rating_id == bad.id))
+    assert row.state == "closed"
+    figures = kpis.figures(session, group="item", area_code="", since=MONDAY,
+                           until=MONDAY + timedelta(days=1))
+    mine = next(f for f in figures if f["key"] == str(item.id))
+    assert mine["volume"] == 2 and mine["done"] == 2
+    assert mine["on_time_rate"] == 0.5 and mine["one_visit_rate"] == 0.5
+    assert mine["visits_per_application"] == 1.5
+    assert mine["good_rate"] == 1.0  # the latest rating of each: 5 and 4
+    assert mine["rectified_rate"] == 1.0 and mine["refusals"] == 1 and mine["proxy"] == 0

@@ -193,3 +193,43 @@ def test_the_demo_catalogue(session, demo_city):
     assert handled > 0
     bundles = session.scalar(text("SELECT count(*) FROM svc_bundle_type"))
     assert bundles == 4
+
+
+def test_the_service_points_layer(client, session, items, places, point_items):
+    found = client.get("/api/v1/layers/service_points/features",
+                       params={"kind": "service_hall", "limit": 500})
+    assert found.status_code == 200, found.text
+    features = found.json()["features"]
+    hall = next(f for f in features if f["id"] == places["hall"].id)
+    assert hall["properties"]["kind"] == "service_hall" and hall["properties"]["items"] == 3
+    assert {f["properties"]["kind"] for f in features} == {"service_hall"}
+
+
+def test_materials_go_through_the_kernels_attachments(client, session, items, places):
+    taken = client.post("/api/v1/convenience/applications", json={
+        **application_data(items["county"], places["centre"]),
+        "materials": [{"content_type": "application/pdf", "file_name": "身份证.pdf",
+                       "data": base64.b64encode(b"%PDF-1.4\n% test\n").decode()}]})
+    assert taken.status_code == 201, taken.text
+    stored = session.execute(text(
+        "SELECT kind, content_type FROM attachment WHERE subject_type = 'svc_application' "
+        "AND subject_id = :id"), {"id": taken.json()["id"]}).all()
+    assert stored == [("material", "application/pdf")]
+    # A file that lies about its type: 422, and no application either.
+    before = session.scalar(text("SELECT count(*) FROM svc_application"))
+    lying = client.post("/api/v1/convenience/applications", json={
+        **application_data(items["county"], places["centre"]),
+        "materials": [{"content_type": "application/pdf",
+                       "data": base64.b64encode(b"not a pdf").decode()}]})
+    assert lying.status_code == 422 and lying.json()["code"] == "attachment_type_mismatch"
+    assert session.scalar(text("SELECT count(*) FROM svc_application")) == before
+
+
+def test_public_lookups_are_throttled_per_address(anonymous, session):
+    session.execute(text("UPDATE svc_setting SET value = '1' "
+                         "WHERE key = 'public.lookups_per_minute'"))
+    answers = [anonymous.post("/api/v1/convenience/public/status",
+                              json={"number": "BJ000000", "phone": "13800138000"}).status_code
+               for _ in range(3)]
+    # One lookup a minute: of three calls (in at most two minutes), two share a minute.
+    assert answers[0] == 404 and 429 in answers

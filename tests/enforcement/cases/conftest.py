@@ -102,7 +102,8 @@ def open_clue(session, settings, desk: Desk, *, now: datetime | None = None,
               party: dict | None = None, offence_at: datetime | None = None,
               officers=("officer_a", "officer_b")):
     data = CaseIn(procedure="ordinary", unit_id=desk.unit.id, source="patrol",
-                  title="占道经营", facts="在人行道上摆摊", area_code=grid_code(session, desk.township),
+                  title="占道经营", facts="在人行道上摆摊",
+                  area_code=grid_code(session, desk.township),
                   offence_at=offence_at, officer_ids=[desk.ids[o] for o in officers],
                   parties=[party or {"kind": "citizen", "name": "张三", "id_number": CITIZEN_ID}])
     case, _ = service.open_case(session, principal=desk.people["dispatcher"], data=data,

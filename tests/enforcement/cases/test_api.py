@@ -140,3 +140,36 @@ def test_a_referred_incident_becomes_a_case_and_hears_when_it_closes(session, se
         "SELECT action FROM timeline_event WHERE subject_type = 'incident' AND subject_id = :id"),
         {"id": incident_id}).scalars().all()
     assert "enforcement_case.closed" in events
+
+
+def test_evidence_of_the_eight_kinds_is_hashed_and_immutable(session, settings, desk,
+                                                            anonymous):
+    import hashlib
+
+    import pytest
+    from sqlalchemy.exc import DBAPIError
+
+    from tests.factories import png_base64
+
+    client = as_(anonymous, settings, desk, "officer_a")
+    case = client.post(BASE, json=_body(session, desk)).json()
+    photo = client.post(f"{BASE}/{case['id']}/evidence", json={
+        "kind": "audiovisual", "title": "现场照片",
+        "file": {"content_type": "image/png", "data": png_base64(), "lon": 113.15,
+                 "lat": 27.83, "taken_at": "2026-12-01T10:00:00+08:00",
+                 "device": "HUAWEI P60"}})
+    assert photo.status_code == 201, photo.text
+    assert len(photo.json()["sha256"]) == 64 and photo.json()["attachment_id"]
+    record = client.post(f"{BASE}/{case['id']}/evidence", json={
+        "kind": "inspection_record", "title": "现场检查笔录", "content": "当事人在人行道摆摊。"})
+    assert record.json()["sha256"] == hashlib.sha256("当事人在人行道摆摊。".encode()).hexdigest()
+    empty = client.post(f"{BASE}/{case['id']}/evidence", json={"kind": "witness", "title": "x"})
+    assert empty.status_code == 422 and empty.json()["code"] == "evidence_empty"
+    bad_kind = client.post(f"{BASE}/{case['id']}/evidence", json={"kind": "rumour",
+                                                                  "title": "x", "content": "y"})
+    assert bad_kind.status_code == 422
+    detail = client.get(f"{BASE}/{case['id']}").json()
+    assert [e["kind_label"] for e in detail["evidence"]] == ["视听资料", "勘验笔录、现场笔录"]
+    with pytest.raises(DBAPIError), session.begin_nested():
+        session.execute(text("UPDATE enforcement_evidence SET content = 'changed' "
+                             "WHERE id = :id"), {"id": record.json()["id"]})

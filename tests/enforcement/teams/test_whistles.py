@@ -3,6 +3,7 @@ with the limit of the table (its citation shown); only the called department ans
 stale answer is a 409; an unanswered call turns red in the kernel's sweep; the calls and
 answers are counted in the KPIs."""
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -129,12 +130,15 @@ def test_an_unanswered_call_goes_red_in_the_sweep_and_counts(client, session, se
         "until": (today + timedelta(days=2)).isoformat()}).json()
     township = {row["key"]: row for row in by_area["whistles"]}[place[0]]
     assert township["whistles"] >= 1 and township["calls"] >= 2
-    book = client.get("/api/v1/enforcement/kpis", params={"format": "xlsx", "by": "department"})
+    book = client.get("/api/v1/enforcement/kpis", params={
+        "format": "xlsx", "table": "whistles", "by": "department",
+        "since": (today - timedelta(days=1)).isoformat(),
+        "until": (today + timedelta(days=2)).isoformat()})
     assert book.status_code == 200
-    import io
-
-    sheets = load_workbook(io.BytesIO(book.content)).sheetnames
-    assert sheets == ["执法案件", "吹哨报到"]
+    sheet = load_workbook(io.BytesIO(book.content)).active
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["编码", "名称", "吹哨次数", "报到要求数"]
+    assert "chengguan" in [row[0].value for row in sheet.iter_rows(min_row=2)]
 
 
 def test_bad_whistles_are_refused_and_write_nothing(client, session, settings, place):

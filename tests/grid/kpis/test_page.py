@@ -18,6 +18,7 @@ from core.scope import EVERYWHERE, Scope
 from core.security import Principal
 from core.users.enums import Role
 from grid.kpis import service
+from tests.api.pages_support import REFRESH, before_login, module_graph, start_call
 from tests.api.test_map_page import _absolute_urls, _asset_urls, _page
 from tests.browser import log_in as _log_in
 from tests.grid.kpis.conftest import add_incident, grid_of
@@ -32,16 +33,17 @@ def test_the_page_is_a_public_shell_with_local_assets(anonymous, demo_city):
     # No data: no area's name or code (the figures come from the API after login).
     assert "4302" not in html and not [a.name for a in areas[:10] if a.name in html]
     urls = _asset_urls(html)
-    assert {"/static/vendor/chartjs/chart.umd.js", "/static/session.js", "/static/kpis.js",
+    assert {"/static/vendor/chartjs/chart.umd.js", "/static/kpis.js",
             "/static/kpis.css"} <= set(urls)
+    # The page's module imports the login shared with the other pages.
+    assert "/static/session.js" in module_graph(anonymous, [start_call(html)[0]])
     for url in urls:
         assert url.startswith("/static/"), url
         assert anonymous.get(url).status_code == 200, url
     assert _absolute_urls(html) == set()
     assert anonymous.get("/api/v1/kpis").status_code == 401
-    # The map loads the shared login script too, before its own.
-    map_urls = _asset_urls(_page(anonymous, "/map"))
-    assert map_urls.index("/static/session.js") < map_urls.index("/static/map.js")
+    # The map imports the shared login script too.
+    assert "/static/session.js" in module_graph(anonymous, ["/static/map.js"])
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +116,8 @@ def test_an_admin_sees_the_kpis_as_charts(live_server, tab, settings, engine, co
 
     page.goto(f"{live_server.url}/kpis")
     expect(page.locator(".gridgov-login form")).to_be_visible()
-    assert tab.api_calls() == []  # nothing asked before login
+    # Before login, only the one try of the refresh cookie shared by the tabs (refused).
+    assert before_login(tab) == [REFRESH]
     _log_in(page, "demo_admin", settings.demo_password)
     expect(page.locator(".gridgov-login")).to_be_hidden()
     expect(page.locator("body")).to_have_attribute("data-loaded", f"area:{city.code}")

@@ -102,6 +102,7 @@ def test_kpis_layers_failures_and_rules(anonymous, settings, session, market, in
         rows = table.json()["rows"]
         assert rows, group
         row = rows[0]
+        assert row["name"] and row["name"] != row["key"], row  # named, not just keyed
         assert (row["completion_rate"], row["problem_rate"]) == (1.0, 1.0)
         assert row["rectification_rate"] == 0.0 and row["on_time_publication_rate"] == 1.0
     sheet = client.get("/api/v1/market/kpis", params={"group": "unit", "format": "xlsx"})

@@ -189,3 +189,23 @@ def test_the_api_imports_and_rejects(client, session, settings, register):
     assert problem["code"] == "import_rejected"
     assert problem["errors"][0]["row"] == 3 and problem["errors"][0]["code"] == "location_missing"
     assert _count(session) == before
+
+
+def test_the_bulk_code_check_agrees_with_core_uscc():
+    """imports.py checks a roster's codes in numpy (codes.valid_codes): the same verdict as
+    core/uscc.py for the standard's sample, all its single-character changes, issued codes
+    and random strings."""
+    import random
+
+    from core.uscc import ALPHABET, uscc_problem
+    from market_supervision.register.codes import valid_codes
+
+    sample = "91350100M000100Y43"
+    codes = [sample] + [sample[:i] + c + sample[i + 1:] for i in range(18) for c in ALPHABET
+                        if c != sample[i]]
+    codes += [issue_code("company", "430211", i) for i in range(500)]
+    rng = random.Random(14)
+    codes += ["".join(rng.choice(ALPHABET + "IOSVZ") for _ in range(18)) for _ in range(5000)]
+    codes += ["", "91350100M000100Y4", "91350100M000100Y4３"]
+    verdicts = valid_codes(codes)
+    assert [bool(v) for v in verdicts] == [uscc_problem(c) is None for c in codes]
