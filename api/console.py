@@ -42,16 +42,29 @@ CONSOLE_BODY = """<header class="console-header">
       <label><span data-i18n="filter.deadline">期限</span> <select name="deadline"></select></label>
       <label><span data-i18n="filter.major">大类</span> <select name="major"></select></label>
       <label><span data-i18n="filter.minor">小类</span> <select name="minor"></select></label>
-      <label><span data-i18n="filter.area">区域</span> <select name="area"></select></label>
+      <span class="console-areas"><span data-i18n="filter.area">区域</span></span>
+      <label><span data-i18n="filter.q">编号/关键词/地址</span>
+        <input type="search" name="q" maxlength="100"></label>
+      <label><span data-i18n="filter.reporter">上报人</span>
+        <input type="search" name="reporter" maxlength="64"></label>
+      <label><span data-i18n="filter.since">上报日期从</span> <input type="date" name="since"></label>
+      <label><span data-i18n="filter.until">至</span> <input type="date" name="until"></label>
       <button type="button" class="console-refresh" data-i18n="queue.refresh">刷新</button>
+      <button type="button" class="console-export" data-format="xlsx"
+              data-i18n="queue.export-xlsx">导出Excel</button>
+      <button type="button" class="console-export" data-format="csv"
+              data-i18n="queue.export-csv">导出CSV</button>
     </form>
     <div class="console-counts" data-i18n-aria-label="queue.counts" aria-label="各状态数量"></div>
     <p class="console-queue-status" role="status"></p>
     <table class="console-list">
       <thead><tr>
-        <th data-i18n="list.id">编号</th><th data-i18n="list.deadline">期限</th>
-        <th data-i18n="list.category">类别</th><th data-i18n="list.state">状态</th>
-        <th data-i18n="list.place">位置</th><th data-i18n="list.due">到期</th>
+        <th data-sort="id"><button type="button" data-i18n="list.id">编号</button></th>
+        <th data-sort="deadline"><button type="button" data-i18n="list.deadline">期限</button></th>
+        <th data-sort="category"><button type="button" data-i18n="list.category">类别</button></th>
+        <th data-sort="state"><button type="button" data-i18n="list.state">状态</button></th>
+        <th data-sort="place"><button type="button" data-i18n="list.place">位置</button></th>
+        <th data-sort="due"><button type="button" data-i18n="list.due">到期</button></th>
       </tr></thead>
       <tbody></tbody>
     </table>

@@ -12,7 +12,6 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.deps import Requires
-from core.errors import InvalidInput
 from core.exports import FORMATS, MEDIA_TYPES, Column, table_response
 from core.security import Principal
 from core.users.enums import Permission
@@ -37,8 +36,7 @@ class TableIn(BaseModel):
         width = len(self.columns)
         for number, row in enumerate(self.rows, 1):
             if len(row) != width:
-                raise InvalidInput(f"row {number} has {len(row)} cells for {width} columns",
-                                   code="table_row_width")
+                raise ValueError(f"row {number} has {len(row)} cells for {width} columns")
         return self
 
 

@@ -21,7 +21,8 @@ code's SVG) against its bare SQL (the item's row and its materials' rows).
 `--browser` (slow): the rows are committed instead (under codes starting BENCH, removed
 at the end), the app is served by uvicorn, and Debian's Chromium (Playwright) loads the
 guide page `--loads` times with a phone profile (Pixel 7 viewport, touch, mobile user
-agent; `--cpu-slowdown` CPU throttling through the DevTools protocol, default 4x), reporting the navigation's
+agent; `--cpu-slowdown` CPU throttling through the DevTools protocol, default 4x),
+reporting the navigation's
 responseEnd and loadEventEnd.
 
 Figures are p50/p95/mean in ms and ratios to the baseline. The machine has 2 cores shared
@@ -176,6 +177,8 @@ def _browse(server, *, playwright_factory, impl_codes, loads, results, chromium,
             slowdown: float) -> None:
     import json
 
+    from bench.harness import DATA
+
     executable, arguments = chromium
     with playwright_factory() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=arguments)
@@ -184,8 +187,11 @@ def _browse(server, *, playwright_factory, impl_codes, loads, results, chromium,
         page = context.new_page()
         cdp = context.new_cdp_session(page)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
-        for code in (impl_codes * loads)[:loads]:
+        for number, code in enumerate((impl_codes * loads)[:loads]):
             page.goto(f"{server.base}/convenience/guide/{code}", wait_until="load")
+            if number == 0:
+                DATA.mkdir(exist_ok=True)
+                page.screenshot(path=str(DATA / "convenience-guide-phone.png"), full_page=True)
             entry = json.loads(page.evaluate(
                 "JSON.stringify(performance.getEntriesByType('navigation')[0])"))
             results.append({"response_end": entry["responseEnd"],

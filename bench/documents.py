@@ -23,7 +23,6 @@ shared (2 cores, several engineers): absolute figures are noisy; the ratios less
 """
 
 import argparse
-import io
 import statistics
 import sys
 import time
@@ -59,7 +58,8 @@ FIELDS = {
     "violated_basis": "《城市市容和环境卫生管理条例》第十四条",
     "penalty_basis": "《城市市容和环境卫生管理条例》第三十六条第（二）项",
     "penalty": "1.责令立即改正；2.罚款人民币伍佰元。", "fine": 50000,
-    "payment_account": "株洲市荷塘区财政局非税收入汇缴结算户", "review_body": "株洲市荷塘区人民政府",
+    "payment_account": "株洲市荷塘区财政局非税收入汇缴结算户",
+    "review_body": "株洲市荷塘区人民政府",
     "court": "株洲市荷塘区人民法院",
 }
 
@@ -173,7 +173,8 @@ def main() -> None:
         fetched = once(lambda: session.execute(fetch_sql, {"n": args.rows}).mappings().all())
         add(f"bare SQL: fetch {args.rows:,} rows", fetched, total=True)
         columns = (exports.Column("序号", "n"), exports.Column("代码", "code"),
-                   exports.Column("名称", "name"), exports.Column("金额（元）", "fen", exports.yuan),
+                   exports.Column("名称", "name"),
+                   exports.Column("金额（元）", "fen", exports.yuan),
                    exports.Column("时间", "at", exports.moment_text),
                    exports.Column("状态", "state", exports.labelled({"open": "办理中"})),
                    exports.Column("类", "k"), exports.Column("备注", "note"))

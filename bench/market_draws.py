@@ -236,12 +236,53 @@ def bench_tiles(session: Session, admin: Principal, per_zoom: int,
     return rows
 
 
+def _profile_steps() -> None:
+    """Wrap the import's and the draw's named steps with timers printed as they end."""
+    import functools
+
+    from market_supervision.register import drawing, imports
+
+    def timed(module, name):
+        original = getattr(module, name)
+
+        @functools.wraps(original)
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                console.print(f"  {module.__name__.rsplit('.', 1)[-1]}.{name}: "
+                              f"{time.perf_counter() - started:.2f} s")
+        setattr(module, name, wrapper)
+
+    for name in ("read_table", "check_table", "_stage_rows"):
+        timed(imports, name)
+    for name in ("candidates_of", "_pool", "rerun", "_store", "commit", "perform"):
+        timed(drawing, name)
+    original_execute = Session.execute
+
+    def execute(self, statement, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original_execute(self, statement, *args, **kwargs)
+        finally:
+            seconds = time.perf_counter() - started
+            if seconds > 0.5:
+                console.print(f"  SQL {seconds:.2f} s: {' '.join(str(statement).split())[:90]}")
+    Session.execute = execute
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entities", type=int, default=500_000)
     parser.add_argument("--tiles", type=int, default=60, help="tiles per zoom")
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="print where the import's and the draw's time goes")
+    parser.add_argument("--skip-tiles", action="store_true")
     args = parser.parse_args()
+    if args.profile:
+        _profile_steps()
     rng = np.random.default_rng(14)
     url = ensure("city")
     engine = create_engine(url)
@@ -261,7 +302,7 @@ def main() -> int:
         console.print("drawing …")
         drawn = bench_draw(session, admin, task_id)
         console.print("tiles …")
-        tiles = bench_tiles(session, admin, args.tiles, rng)
+        tiles = [] if args.skip_tiles else bench_tiles(session, admin, args.tiles, rng)
     finally:
         session.close()
         transaction.rollback()
@@ -271,7 +312,7 @@ def main() -> int:
 
 
 def report(imported: dict, drawn: dict, tiles: list[dict], *, markdown: bool) -> int:
-    worst_p95 = max(row["p95"] for row in tiles)
+    worst_p95 = max((row["p95"] for row in tiles), default=0.0)
     lines = [
         ("import", f"{imported['rows']:,} rows", imported["seconds"], imported["bare"],
          GOALS["import"]),

@@ -1,4 +1,4 @@
-"""One way to export any table as xlsx or CSV, for every platform's lists and KPIs.
+"""One way to export any table as xlsx, CSV or PDF, for every platform's lists and KPIs.
 
     COLUMNS = (Column("统一社会信用代码", "uscc"),
                Column("罚款（元）", "fine_fen", yuan),
@@ -10,7 +10,9 @@ the row) and an optional formatter of the value. xlsx is written by openpyxl in 
 mode (rows streamed to a temporary file, not held as cells: a list of 100,000 rows takes
 a few MB), with a bold header row, the first row frozen and column widths from the header
 and the first rows; CSV is UTF-8 with a byte-order mark, which Excel needs to read
-Chinese. A cell whose text starts like a formula (=, +, -, @) is written as text, never
+Chinese; PDF (a bulletin or a ranking to print, at most 5,000 rows) is A4 with the CJK
+font of the 文书 (core/documents/tables.py), the header repeated on each page. A cell
+whose text starts like a formula (=, +, -, @) is written as text, never
 as a formula (CSV injection, OWASP). The file name is sent as RFC 6266 / RFC 5987
 `filename*=UTF-8''…`, with an ASCII fallback.
 """
@@ -32,11 +34,12 @@ from fastapi.responses import StreamingResponse
 
 from core.errors import InvalidInput
 
-FORMATS = ("xlsx", "csv")
-ExportFormat = Literal["xlsx", "csv"]
+FORMATS = ("xlsx", "csv", "pdf")
+ExportFormat = Literal["xlsx", "csv", "pdf"]
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
+    "pdf": "application/pdf",
 }
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WIDTH_SAMPLE = 200  # rows read ahead to size the columns
@@ -105,9 +108,13 @@ def check_format(format: str) -> str:
 
 
 def table_response(rows: Iterable[Any], columns: Sequence[Column], *, filename: str,
-                   format: str = "xlsx", sheet_title: str | None = None
+                   format: str = "xlsx", sheet_title: str | None = None,
+                   subtitle: str | None = None, unit_name: str | None = None
                    ) -> StreamingResponse:
-    """The rows as an xlsx or CSV download (422 export_format_unknown otherwise).
+    """The rows as an xlsx, CSV or PDF download (422 export_format_unknown otherwise; a
+    PDF of more than 5,000 rows: 422 export_too_large_for_pdf). `sheet_title`: the xlsx
+    sheet's name and the PDF's title (default: the file name); `subtitle`, `unit_name`:
+    the PDF's line under the title and its footer.
     `filename` without its extension or with the right one; the rows may be a generator
     (a server-side cursor), read once. The xlsx is complete before the first byte is sent,
     so a failure mid-way is an error answer, not a truncated file."""
@@ -116,6 +123,9 @@ def table_response(rows: Iterable[Any], columns: Sequence[Column], *, filename: 
     name = f"{stem}.{format}"
     if format == "csv":
         body: Iterator[bytes] = _chunks(csv_bytes(rows, columns))
+    elif format == "pdf":
+        body = iter((pdf_bytes(rows, columns, title=sheet_title or stem, subtitle=subtitle,
+                               unit_name=unit_name),))
     else:
         body = _file_chunks(write_xlsx(rows, columns, sheet_title=sheet_title or stem))
     return StreamingResponse(body, media_type=MEDIA_TYPES[format],
@@ -161,6 +171,29 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+# --- PDF (a bulletin, a ranking to print) ---------------------------------------------------
+
+def pdf_bytes(rows: Iterable[Any], columns: Sequence[Column], *, title: str,
+              subtitle: str | None = None, unit_name: str | None = None) -> bytes:
+    """The table as a PDF (core/documents/tables.py), cells shown as in the CSV."""
+    from core.documents.tables import MAX_ROWS, table_pdf
+
+    shown = []
+    for row in rows:
+        if len(shown) == MAX_ROWS:  # one more than fits: refused by table_pdf
+            shown.append(())
+            break
+        shown.append([_pdf_cell(column.value(row)) for column in columns])
+    return table_pdf(title, [c.header for c in columns], shown, subtitle=subtitle,
+                     unit_name=unit_name)
+
+
+def _pdf_cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return _csv_cell(value).lstrip("'") if isinstance(value, str) else _csv_cell(value)
+
+
 def _chunks(lines: Iterator[bytes]) -> Iterator[bytes]:
     """Lines gathered into chunks of ~64 KB (one write per line is slow to send)."""
     pending, size = [], 0
@@ -185,7 +218,8 @@ def write_xlsx(rows: Iterable[Any], columns: Sequence[Column], *,
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    target = target if target is not None else tempfile.SpooledTemporaryFile(8 * 1024 * 1024)
+    if target is None:  # closed by whoever reads it (table_response: once sent)
+        target = tempfile.SpooledTemporaryFile(8 * 1024 * 1024)  # noqa: SIM115
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(sheet_title))
     rows = iter(rows)

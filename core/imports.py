@@ -472,6 +472,46 @@ def _write_all(session: Session, rows: Sequence[ParsedRow], write: Write, *, bat
     return written
 
 
+# --- big files: a Celery task does the work ------------------------------------------------
+
+def save_upload(data: bytes, *, import_id: str, media_dir: str) -> str:
+    """Keep an uploaded file for the task that imports it (under media_dir/imports/): a
+    route saves it, starts an ImportProgress, and enqueues the platform's task with the id
+    (through the outbox, after commit); the task calls `read_upload`, `run_import(...,
+    progress=ImportProgress(client, import_id))`, commits, and `remove_upload`."""
+    from pathlib import Path
+
+    folder = Path(media_dir) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{_safe_id(import_id)}.upload"
+    partial = target.with_name(target.name + ".part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return str(target)
+
+
+def read_upload(import_id: str, *, media_dir: str) -> bytes:
+    from pathlib import Path
+
+    try:
+        return (Path(media_dir) / "imports" / f"{_safe_id(import_id)}.upload").read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"no uploaded file for import {import_id}",
+                       code="import_not_found") from None
+
+
+def remove_upload(import_id: str, *, media_dir: str) -> None:
+    from pathlib import Path
+
+    (Path(media_dir) / "imports" / f"{_safe_id(import_id)}.upload").unlink(missing_ok=True)
+
+
+def _safe_id(import_id: str) -> str:
+    if not import_id or not all(c.isascii() and (c.isalnum() or c in "-_") for c in import_id):
+        raise InvalidInput("an import id is letters, digits, - and _", code="import_id_invalid")
+    return import_id
+
+
 # --- the page's poll ------------------------------------------------------------------------
 
 def _build_router():

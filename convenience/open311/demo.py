@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from convenience.open311 import workorders
+from convenience.open311.models import DispatchEntry, WorkOrder
 from core.codes import subtree_range
 from core.security import Principal
 from core.users.enums import Role
 from core.workflow import runner
-from convenience.open311 import workorders
-from convenience.open311.models import DispatchEntry, WorkOrder
 
 # matter code → (事项, department code of the unit, a 小类 name it becomes on the map, 依据)
 MATTERS = {

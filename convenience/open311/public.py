@@ -63,7 +63,13 @@ def status_page() -> FileResponse:
 @router.post("/api/v1/convenience/public/reports", status_code=201)
 async def report(body: ReportIn, session: SessionDep, request: Request) -> dict:
     """随手拍: the same path as an Open311 POST (channel "page", no api_key: this app is
-    the client). Answers the request's number, to follow it on the page."""
+    the client). Answers the request's number, to follow it on the page. The one door
+    without an identity: counted per client address in the `reports` bucket (429 past
+    `rate_limit_reports_per_minute`, core/ratelimit.py)."""
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is not None:
+        address = request.client.host if request.client else "unknown"
+        limiter.hit(bucket="reports", user_id=f"page:{address}")
     data = service.RequestIn(
         service_code=body.service_code, lat=body.lat, long=body.long,
         address_string=body.address_string, description=body.description, phone=body.phone,

@@ -419,7 +419,8 @@ def sync(session: Session, *, requests: Sequence[ServiceRequest] = (),
     the last sync) into updates, status and status_notes. For `requests`, or for the open
     ones requested within `open_within`. Rows another sync holds are skipped (SKIP LOCKED):
     it is turning the same events into the same updates. Returns the updates written."""
-    ids = sorted({r.id for r in requests if r.subject_id is not None})
+    # A closed request's subject is final: only open ones can have news.
+    ids = sorted({r.id for r in requests if r.subject_id is not None and r.status == "open"})
     if open_within is not None:
         ids = sorted(set(ids) | set(session.scalars(select(ServiceRequest.id).where(
             ServiceRequest.status == "open", ServiceRequest.subject_id.is_not(None),

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from convenience.services.models import NUMBER_SEQUENCE
 from core.errors import NotFound
 from core.security import Principal
 from core.settings import Settings, get_settings
@@ -15,7 +16,6 @@ from core.users.enums import Role
 from core.workflow import runner
 from core.workflow.case_types import CaseType
 from core.workflow.kernel import Decision
-from convenience.services.models import NUMBER_SEQUENCE
 
 # The sweep's moves (容缺 withdrawal, a form's escalation) are the system's, as an admin.
 SYSTEM = Principal(0, "system", Role.admin, "")

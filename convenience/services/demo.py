@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from convenience.services.catalogue import search_text
 from convenience.services.points import DEFAULT_HOURS, HALL_HOURS
 from core.codes import subtree_range
+from core.errors import DomainError
 from core.uscc import make_uscc, organisation_check_character
 
 DEPARTMENTS = {
@@ -51,7 +52,9 @@ BASE = [
     ("civil_affairs", "高龄津贴发放", "payment", V, 20, 10, 0, True, True, False, 0,
      "《湖南省老年人权益保障条例》", (("银行账户信息", "B", False, True),)),
     ("civil_affairs", "内地居民婚姻登记", "confirmation", C, 1, 1, 1, False, False, False, 0,
-     "《婚姻登记条例》第七条", (HOUSEHOLD, PHOTO, ("本人无配偶及与对方没有直系血亲和三代以内旁系血亲关系的签字声明", "D", True, False))),
+     "《婚姻登记条例》第七条",
+     (HOUSEHOLD, PHOTO, ("本人无配偶及与对方没有直系血亲和三代以内旁系血亲关系的签字声明", "D",
+                         True, False))),
     ("civil_affairs", "社会团体成立登记", "licence", C, 60, 20, 1, True, True, False, 0,
      "《社会团体登记管理条例》第九条", (FORM, ("章程草案", "D", True, False),
                                    ("住所使用证明", "C", False, True))),
@@ -62,7 +65,8 @@ BASE = [
     ("hrss", "城乡居民养老保险参保登记", "public_service", V, 5, 1, 0, True, True, False, 0,
      "《中华人民共和国社会保险法》第二十条", (HOUSEHOLD,)),
     ("hrss", "城乡居民养老保险待遇申领", "payment", V, 20, 5, 0, True, True, False, 0,
-     "《国务院关于建立统一的城乡居民基本养老保险制度的意见》", (("银行账户信息", "B", False, True),)),
+     "《国务院关于建立统一的城乡居民基本养老保险制度的意见》",
+     (("银行账户信息", "B", False, True),)),
     ("hrss", "社会保障卡申领", "public_service", V, 20, 10, 1, True, True, False, 0,
      "《社会保障卡管理办法》", (PHOTO,)),
     ("hrss", "就业创业证申领", "public_service", T, 5, 1, 0, True, True, False, 0,
@@ -113,7 +117,8 @@ BASE = [
      "《中华人民共和国市场主体登记管理条例》第十九条",
      (("公司章程", "D", True, False), ("住所使用证明", "C", False, True))),
     ("market", "食品经营许可", "licence", T, 20, 5, 1, True, True, True, 0,
-     "《中华人民共和国食品安全法》第三十五条", (LICENCE, PLAN, ("食品安全管理制度", "D", False, True))),
+     "《中华人民共和国食品安全法》第三十五条",
+     (LICENCE, PLAN, ("食品安全管理制度", "D", False, True))),
     ("market", "小餐饮登记", "licence", T, 15, 3, 1, True, True, True, 0,
      "《湖南省食品生产加工小作坊小餐饮和食品摊贩管理条例》", (LICENCE, PLAN)),
     ("market", "药品零售企业经营许可", "licence", C, 30, 15, 1, True, True, False, 0,
@@ -209,7 +214,8 @@ BUNDLES = (
      ("不动产转移登记", "代开增值税普通发票"), 5),
     ("retirement", "退休“一件事”", ("城乡居民养老保险待遇申领", "异地就医备案"), 10),
 )
-CITATION_BUNDLE = "国务院办公厅关于加快推进“一件事一次办”打造政务服务升级版的指导意见（国办发〔2024〕3号）"
+CITATION_BUNDLE = ("国务院办公厅关于加快推进“一件事一次办”打造政务服务升级版的指导意见"
+                   "（国办发〔2024〕3号）")
 
 
 def _variants(kind: str) -> tuple[str, ...]:
@@ -246,9 +252,10 @@ def catalogue_rows(city_code: str, *, seed: int) -> list[dict]:
     return rows
 
 
-def load_demo(session: Session, *, city_code: str, seed: int = 42, stage=None, **_) -> dict:
+def load_demo(session: Session, *, city_code: str, seed: int = 42, stage=None,
+              settings=None, applications: int = 240, **_) -> dict:
     if stage:
-        stage("convenience", 0, 4)
+        stage("convenience", 0, 5)
     _departments(session, city_code)
     names = dict(session.execute(text("SELECT code, name FROM department")).all())
     rows = catalogue_rows(city_code, seed=seed)
@@ -261,8 +268,128 @@ def load_demo(session: Session, *, city_code: str, seed: int = 42, stage=None, *
     _bundles(session, item_ids)
     _agents(session, city_code)
     if stage:
-        stage("convenience", 4, 4)
-    return {"items": len(item_ids)}
+        stage("convenience", 3, 5)
+    made = history(session, city_code=city_code, seed=seed, count=applications,
+                   settings=settings)
+    if stage:
+        stage("convenience", 5, 5)
+    return {"items": len(item_ids), "applications": made}
+
+
+# --- a recent history, through the live rules ---------------------------------------------
+
+LEVELS_DRAWN = (5, 5, 5, 5, 4, 4, 4, 3, 2, 1)
+
+
+def history(session: Session, *, city_code: str, seed: int, count: int, settings=None) -> int:
+    """`count` applications over the last 20 days at the city's halls and centres, taken,
+    decided and handed out by the flows (so their clocks, timelines and refusals are the
+    live ones): most finished, some late, some refused, some by proxy; ratings at 办结,
+    the bad ones rectified or still open. The figures and the public pages have data."""
+    from datetime import UTC, datetime, timedelta
+
+    from convenience.services import applications as flows
+    from convenience.services import ratings
+    from convenience.services.common import SYSTEM
+    from core.settings import get_settings
+
+    settings = settings or get_settings()
+    rng = random.Random(seed)
+    windows = session.execute(text("""
+        SELECT u.id, u.seat_code FROM unit u
+        WHERE u.kind IN ('service_hall', 'service_centre') AND u.is_active
+          AND u.seat_code >= :low AND u.seat_code < :high ORDER BY u.seat_code LIMIT 40"""),
+        subtree_range(city_code)).all()
+    if not windows:
+        return 0
+    agents = session.execute(text("""
+        SELECT g.user_id, u.seat_code FROM svc_proxy_agent g JOIN unit u ON u.id = g.unit_id
+        WHERE u.seat_code >= :low AND u.seat_code < :high ORDER BY g.user_id LIMIT 50"""),
+        subtree_range(city_code)).all()
+    by_level = {level: list(session.scalars(text(
+        "SELECT item_id FROM svc_point_item pi JOIN unit u ON u.id = pi.unit_id "
+        "WHERE u.id = :id ORDER BY item_id"), {"id": w.id})) for level, w in
+        (("county", next((w for w in windows if len(w.seat_code) == 6), windows[0])),
+         ("township", next((w for w in windows if len(w.seat_code) == 9), windows[0])))}
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+    given = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平"
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=20)
+    made = 0
+    for _ in range(count):
+        window = rng.choice(windows)
+        items = by_level["county" if len(window.seat_code) == 6 else "township"]
+        if not items:
+            continue
+        now = start + timedelta(days=rng.uniform(0, 19), hours=rng.uniform(0, 6))
+        agent = rng.random() < .12 and agents and rng.choice(agents)
+        data = {"item_id": rng.choice(items), "intake_unit_id": window.id,
+                "channel": "proxy" if agent else rng.choice(("window", "window", "station",
+                                                              "online")),
+                "applicant_name": rng.choice(surnames) + rng.choice(given),
+                "applicant_phone": f"13{rng.randrange(10**9):09d}",
+                "visits": 1 if rng.random() < .85 else 2}
+        if agent:
+            data |= {"consent": True, "proxy_user_id": agent.user_id, "visits": 0}
+        try:
+            with session.begin_nested():
+                made += _one(session, flows, ratings, SYSTEM, data, now=now, rng=rng,
+                             settings=settings)
+        except DomainError:
+            continue  # an item this channel does not allow (online, proxy): skip it
+    return made
+
+
+def _one(session, flows, ratings, system, data: dict, *, now, rng, settings) -> int:
+    from datetime import timedelta
+
+    if data["channel"] == "online":
+        from convenience.services.models import Item
+
+        if not session.get(Item, data["item_id"]).online:
+            data["channel"] = "window"
+    if rng.random() < .04:
+        data["refuse"] = {"kind": "not_accepted", "reason": "申请事项不属于本机关受理范围"}
+        flows.intake(session, principal=system, data=data, settings=settings, now=now)
+        return 1
+    app = flows.intake(session, principal=system, data=data, settings=settings, now=now)
+
+    def act(name: str, at, **extra) -> None:
+        flows.act(session, app, name, principal=system, settings=settings, now=at,
+                  data={"version": app.version, **extra})
+
+    at = now + timedelta(hours=rng.uniform(1, 30))
+    roll = rng.random()
+    if roll < .05:
+        act("return", at, reason="申请材料与申请事项不符")
+        return 1
+    if roll < .12:
+        act("ask_supplement", at, reason="材料不齐，一次性告知补正")
+        at += timedelta(hours=rng.uniform(2, 48))
+        act("supplemented", at)
+    else:
+        act("review", at)
+    if rng.random() < .15:
+        return 1  # still under review
+    due = app.due_at or at
+    at = max(at, min(due - timedelta(hours=1), at + timedelta(days=rng.uniform(0, 6))))
+    if rng.random() < .08:
+        at = due + timedelta(hours=rng.uniform(1, 30))  # late
+    if at > flows.runner.now_utc():
+        return 1
+    act("decide", at, result="approved")
+    act("finish", at)
+    if rng.random() < .7:
+        level = rng.choice(LEVELS_DRAWN)
+        ratings.rate(session, number=app.number, phone=app.applicant_phone, settings=settings,
+                     now=at + timedelta(hours=2), actor="demo",
+                     data={"stage": "finish", "level": level,
+                           "channel": rng.choice(("device", "qr", "sms", "app")),
+                           "comment": "" if level > 2 else "等候时间较长"})
+        if level <= 2 and rng.random() < .6:
+            ratings.rate(session, number=app.number, phone=app.applicant_phone,
+                         settings=settings, now=at + timedelta(days=3), actor="demo",
+                         data={"stage": "finish", "level": 4, "channel": "sms"})
+    return 1
 
 
 def _departments(session: Session, city_code: str) -> None:

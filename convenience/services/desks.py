@@ -22,6 +22,7 @@ from convenience.services.models import (
     StuckMatter,
 )
 from convenience.services.workflows import ENTERPRISE, STUCK
+from core.codes import subtree_range
 from core.errors import Conflict, InvalidInput, NotFound
 from core.scope import Scope
 from core.security import Principal
@@ -29,7 +30,6 @@ from core.settings import Settings
 from core.uscc import uscc_problem
 from core.workflow import clocks, runner, timeline
 from core.workflow.clocks import Subject
-
 
 # --- proxy agents ------------------------------------------------------------------------
 
@@ -61,13 +61,13 @@ AGENTS_SQL = """
     FROM svc_proxy_agent g JOIN unit u ON u.id = g.unit_id
     LEFT JOIN svc_application a ON a.proxy_user_id = g.user_id
     LEFT JOIN svc_item i ON i.id = a.item_id
-    WHERE g.is_active AND u.seat_code LIKE :prefix
+    WHERE g.is_active AND u.seat_code >= :low AND u.seat_code < :high
     GROUP BY g.user_id, g.name, g.tier, g.unit_id, u.name
     ORDER BY trips_saved DESC, g.user_id LIMIT :limit OFFSET :offset"""
 
 
 def agents(session: Session, *, area_code: str, limit: int, offset: int) -> list[dict]:
-    rows = session.execute(text(AGENTS_SQL), {"prefix": f"{area_code}%", "limit": limit,
+    rows = session.execute(text(AGENTS_SQL), {**subtree_range(area_code), "limit": limit,
                                               "offset": offset})
     return [dict(r._mapping) | {"tier_label": PROXY_TIERS[r.tier]} for r in rows]
 
@@ -196,7 +196,8 @@ def make_refusal_reports(session: Session, *, week: date, now: datetime) -> list
             from core.workflow.kernel import Notice
 
             notify.send(session, Subject("svc_refusal_report", report.id),
-                        Notice("convenience.refusals", f"否定事项周报 {start}：{report.count}件待审查",
+                        Notice("convenience.refusals",
+                               f"否定事项周报 {start}：{report.count}件待审查",
                                unit_ids=(office.id,)))
     return made
 

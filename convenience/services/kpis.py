@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from convenience.services import limits
+from core.codes import subtree_range
 from core.exports import Column, table_response
 
 GROUPS = {
@@ -26,7 +27,7 @@ KPI_SQL = """
     WITH apps AS (
         SELECT a.* FROM svc_application a
         WHERE a.received_at >= :since AND a.received_at < :until
-          AND a.owner_code LIKE :prefix
+          AND a.owner_code >= :low AND a.owner_code < :high
     ), rated AS (
         SELECT r.application_id, r.level, r.id FROM svc_rating r
         WHERE r.appeal_state <> 'upheld'
@@ -66,7 +67,7 @@ def figures(session: Session, *, group: str, area_code: str, since: datetime,
     sql = KPI_SQL.format(key=key, name=name, join=join, inner_key=inner_key)
     bad = int(limits.value(session, "rating.bad_below"))
     rows = session.execute(text(sql), {"since": since, "until": until,
-                                       "prefix": f"{area_code}%", "bad": bad, "limit": limit})
+                                       **subtree_range(area_code), "bad": bad, "limit": limit})
     return [{"key": str(r.key), "name": r.name, "volume": r.volume, "done": r.done,
              "on_time_rate": _ratio(r.on_time, r.done),
              "one_visit_rate": _ratio(r.one_visit, r.done),
@@ -142,12 +143,12 @@ def monthly_bulletin_xlsx(session: Session, *, area_code: str, month: date, tz) 
             SELECT a.number, i.name, a.received_at, a.due_at, a.finished_at
             FROM svc_application a JOIN svc_item i ON i.id = a.item_id
             WHERE a.received_at >= :since AND a.received_at < :until
-              AND a.owner_code LIKE :prefix
+              AND a.owner_code >= :low AND a.owner_code < :high
               AND ((a.finished_at IS NOT NULL AND NOT a.on_time)
                    OR (a.finished_at IS NULL AND a.due_at < now()
                        AND a.state NOT IN """ + FINAL + """))
             ORDER BY a.due_at LIMIT 5000"""),
-            {"since": start, "until": end, "prefix": f"{area_code}%"}):
+            {"since": start, "until": end, **subtree_range(area_code)}):
         sheet.append([row.number, row.name, _naive(row.received_at, tz),
                       _naive(row.due_at, tz), _naive(row.finished_at, tz)])
     return _save(book)
@@ -161,3 +162,68 @@ def _save(book: Workbook) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# --- PDF (周排名、月通报): the same tables, CJK font of core/documents ---------------------
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _pdf_cells(row: dict) -> list[str]:
+    return [str(row["name"])[:24], str(row["volume"]), str(row["done"]),
+            _percent(row["on_time_rate"]), _percent(row["one_visit_rate"]),
+            "—" if row["visits_per_application"] is None
+            else f"{row['visits_per_application']:.2f}",
+            _percent(row["good_rate"]), _percent(row["rectified_rate"]), str(row["proxy"]),
+            str(row["refusals"])]
+
+
+def tables_pdf(title: str, sections: list[tuple[str, list[dict]]], *, rank: bool) -> bytes:
+    """A landscape A4 report: a title, then per section its table of figures."""
+    from fpdf import FPDF
+
+    from core.documents import fonts
+
+    headers = (["排名"] if rank else []) + [label for _, label in COLUMNS]
+    rows = [(name, [([str(i)] if rank else []) + _pdf_cells(r)
+                    for i, r in enumerate(items, start=1)]) for name, items in sections]
+    text_all = title + "".join(headers) + "".join(
+        name + "".join("".join(cells) for cells in table) for name, table in rows) + "—%0123456789."
+    pdf = FPDF(orientation="L", format="A4", unit="mm")
+    pdf.set_auto_page_break(True, margin=15)
+    fonts.install(pdf, text_all)
+    pdf.add_page()
+    pdf.set_font(fonts.FAMILY, size=16)
+    pdf.cell(0, 10, title, align="C", new_x="LMARGIN", new_y="NEXT")
+    widths = ([12] if rank else []) + [60, 18, 18, 24, 24, 24, 20, 24, 18, 20]
+    for name, table in rows:
+        pdf.set_font(fonts.FAMILY, size=12)
+        pdf.cell(0, 9, name, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(fonts.FAMILY, size=9)
+        for header, width in zip(headers, widths, strict=True):
+            pdf.cell(width, 7, header, border=1, align="C")
+        pdf.ln()
+        for cells in table or [["—"] * len(headers)]:
+            for cell, width in zip(cells, widths, strict=True):
+                pdf.cell(width, 6, cell, border=1)
+            pdf.ln()
+    return bytes(pdf.output())
+
+
+def weekly_ranking_pdf(session: Session, *, area_code: str, week: date, tz) -> bytes:
+    start = datetime.combine(week - timedelta(days=week.weekday()), datetime.min.time(), tz)
+    rows = figures(session, group="point", area_code=area_code, since=start,
+                   until=start + timedelta(days=7))
+    rows.sort(key=lambda r: (-ranking_score(r), -r["volume"], r["name"]))
+    return tables_pdf(f"政务服务周排名（{start:%Y年%m月%d日}起）", [("服务点排名", rows)],
+                      rank=True)
+
+
+def monthly_bulletin_pdf(session: Session, *, area_code: str, month: date, tz) -> bytes:
+    start = datetime(month.year, month.month, 1, tzinfo=tz)
+    end = datetime(month.year + (month.month == 12), month.month % 12 + 1, 1, tzinfo=tz)
+    sections = [(f"按{GROUP_LABELS[group]}", figures(session, group=group, area_code=area_code,
+                                                   since=start, until=end, limit=100))
+                for group in GROUPS]
+    return tables_pdf(f"政务服务月通报（{month:%Y年%m月}）", sections, rank=False)

@@ -22,8 +22,10 @@ from core.errors import NotFound
 pages = APIRouter(prefix="/convenience", tags=["convenience-pages"], include_in_schema=True)
 STATIC = "/static/convenience/services"
 TRUST_LABELS = dict(zip(TRUST_LEVELS, ("A 电子证照/数据共享", "B 原件核验", "C 复印件",
-                                       "D 申请人填写")))
+                                       "D 申请人填写"), strict=True))
 CACHE = "public, max-age=300"
+DEFERRAL_NOTE = ("容缺受理：基本条件具备、主要材料齐全，仅欠缺次要材料的，经书面承诺可先予受理，"
+                 "并一次性告知补齐期限；逾期未补齐的，视为撤回申请（安阳市政务服务条例第二十四条）。")
 
 
 def _page(title: str, body: str, *, script: str | None = None) -> HTMLResponse:
@@ -54,6 +56,10 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=4, border=2, dark="#000")
 
 
+def _days(days: int) -> str:
+    return f"{days} 个工作日" if days else "即办"
+
+
 def _fen(fen: int) -> str:
     return "不收费" if fen == 0 else f"{fen / 100:.2f} 元"
 
@@ -82,7 +88,7 @@ def _guide_body(session, item, request: Request) -> str:
 <dt>实施部门</dt><dd>{escape(data['department'] or '')}</dd>
 <dt>办理层级</dt><dd>{levels}</dd>
 <dt>法定时限</dt><dd>{data['legal_days']} 个工作日</dd>
-<dt>承诺时限</dt><dd>{data['promised_days'] or '即办'}{' 个工作日' if data['promised_days'] else ''}</dd>
+<dt>承诺时限</dt><dd>{_days(data['promised_days'])}</dd>
 <dt>收费标准</dt><dd>{_fen(data['fee_fen'])}</dd>
 <dt>受理条件</dt><dd>{escape(data['conditions']) or '—'}</dd>
 <dt>设定依据</dt><dd>{escape(data['legal_basis']) or '—'}</dd>
@@ -90,12 +96,13 @@ def _guide_body(session, item, request: Request) -> str:
 <h2>申请材料</h2>
 <div class="scroll"><table><thead><tr><th>#</th><th>材料名称</th><th>类别</th><th>可信等级</th>
 <th>容缺</th><th>份数</th></tr></thead><tbody>{rows}</tbody></table></div>
-<p class="note">容缺受理：基本条件具备、主要材料齐全，仅欠缺次要材料的，经书面承诺可先予受理，
-并一次性告知补齐期限；逾期未补齐的，视为撤回申请（安阳市政务服务条例第二十四条）。</p>
-<p class="actions"><a class="button" href="/convenience/nearest?item={item.id}">查找最近的办理地点</a>
+<p class="note">{DEFERRAL_NOTE}</p>
+<p class="actions">
+<a class="button" href="/convenience/nearest?item={item.id}">查找最近的办理地点</a>
 <a class="button" href="/convenience/status">办件进度查询</a>
 <button class="button print" id="print" type="button">打印</button></p>
-<figure class="qr">{qr_svg(url)}<figcaption>扫码打开本指南<br><small>{escape(url)}</small></figcaption></figure>
+<figure class="qr">{qr_svg(url)}
+<figcaption>扫码打开本指南<br><small>{escape(url)}</small></figcaption></figure>
 </article>"""
 
 
@@ -184,7 +191,8 @@ def status_page() -> HTMLResponse:
 def rate_page(number: str) -> HTMLResponse:
     """The rating link of a QR code or an SMS: five levels, the phone proves it."""
     options = "".join(
-        f'<label class="level"><input type="radio" name="level" value="{v}" required>{label}</label>'
+        f'<label class="level"><input type="radio" name="level" value="{v}" required>'
+        f'{label}</label>'
         for v, label in ((5, "非常满意"), (4, "满意"), (3, "基本满意"), (2, "不满意"),
                          (1, "非常不满意")))
     body = f"""<h1>政务服务“好差评”</h1><p>办件编号 {escape(number[:24])}</p>

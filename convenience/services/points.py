@@ -12,13 +12,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from convenience.services.models import PointItem, ServicePoint, ServiceWindow
+from core.codes import subtree_range
 from core.errors import Conflict, InvalidInput, NotFound
 
 SERVICE_KINDS = ("service_hall", "service_centre", "service_station")
 KIND_LEVEL = {"service_hall": "county", "service_centre": "township",
               "service_station": "village"}
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_LABELS = dict(zip(DAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日")))
+DAY_LABELS = dict(zip(DAYS, ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+                      strict=True))
 PERIOD = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
 # 条例第二十二条: 预约、错时、延时和周末服务 — the demo's halls open Saturday mornings.
 DEFAULT_HOURS = {day: ["08:30-12:00", "14:00-17:30"] for day in DAYS[:5]}
@@ -177,7 +179,8 @@ def nearest(session: Session, *, item_id: int, lon: float, lat: float, limit: in
 def points_in(session: Session, *, area_code: str, limit: int, offset: int) -> list[dict]:
     rows = session.execute(text("""
         SELECT u.id FROM unit u WHERE u.kind = ANY(:kinds) AND u.is_active
-          AND u.seat_code LIKE :prefix ORDER BY u.seat_code, u.id LIMIT :limit OFFSET :offset"""),
-        {"kinds": list(SERVICE_KINDS), "prefix": f"{area_code}%", "limit": limit,
+          AND u.seat_code >= :low AND u.seat_code < :high
+        ORDER BY u.seat_code, u.id LIMIT :limit OFFSET :offset"""),
+        {"kinds": list(SERVICE_KINDS), **subtree_range(area_code), "limit": limit,
          "offset": offset})
     return [point_dict(session, r.id) for r in rows]

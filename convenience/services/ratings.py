@@ -24,6 +24,7 @@ from convenience.services.models import (
     Rectification,
 )
 from convenience.services.workflows import RECTIFICATION
+from core.codes import subtree_range
 from core.errors import Conflict, InvalidInput, NotFound
 from core.settings import Settings
 from core.workflow import clocks, runner, timeline
@@ -197,7 +198,7 @@ FIGURES_SQL = """
                AS rectified,
            round(avg(r.level)::numeric, 2) AS average
     FROM svc_rating r JOIN unit u ON u.id = r.unit_id
-    WHERE r.appeal_state <> 'upheld' AND u.seat_code LIKE :prefix
+    WHERE r.appeal_state <> 'upheld' AND u.seat_code >= :low AND u.seat_code < :high
       AND NOT EXISTS (SELECT 1 FROM svc_rating n WHERE n.rerates_id = r.id)
     GROUP BY u.id, u.name ORDER BY count(r.id) DESC, u.id LIMIT :limit OFFSET :offset"""
 
@@ -206,7 +207,7 @@ def public_figures(session: Session, *, area_code: str, limit: int, offset: int)
     """Per unit: ratings (the latest of each stage; upheld appeals left out), 好评率,
     差评 and how many of them are rectified (评价和回复应当公开, 条例第五十二条)."""
     bad = int(limits.value(session, "rating.bad_below"))
-    rows = session.execute(text(FIGURES_SQL), {"bad": bad, "prefix": f"{area_code}%",
+    rows = session.execute(text(FIGURES_SQL), {"bad": bad, **subtree_range(area_code),
                                                "limit": limit, "offset": offset})
     return [{"unit_id": r.unit_id, "name": r.name, "ratings": r.ratings, "good": r.good,
              "bad": r.bad, "rectifications": r.rectifications, "rectified": r.rectified,

@@ -76,6 +76,11 @@ def _xlsx(raw: bytes, name: str) -> Response:
         "Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
 
 
+def _pdf(raw: bytes, name: str) -> Response:
+    return Response(raw, media_type="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
+
 def _area(principal: Principal, area: str | None) -> str:
     """The area asked for, if the caller's territory covers it; else his own."""
     scope = Scope.of(principal)
@@ -458,6 +463,26 @@ def monthly_bulletin(principal: KpiReader, session: SessionDep, request: Request
     return _xlsx(kpis.monthly_bulletin_xlsx(session, area_code=_area(principal, area),
                                             month=day, tz=zone(_settings(request).timezone)),
                  f"monthly-bulletin-{day:%Y-%m}.xlsx")
+
+
+@router.get("/kpis/weekly-ranking.pdf")
+def weekly_ranking_pdf(principal: KpiReader, session: SessionDep, request: Request,
+                       week: date | None = None, area: Area = None) -> Response:
+    """周排名 as PDF (the same ranking as the xlsx)."""
+    day = week or date.today() - timedelta(days=7)
+    return _pdf(kpis.weekly_ranking_pdf(session, area_code=_area(principal, area), week=day,
+                                        tz=zone(_settings(request).timezone)),
+                f"weekly-ranking-{day}.pdf")
+
+
+@router.get("/kpis/monthly-bulletin.pdf")
+def monthly_bulletin_pdf(principal: KpiReader, session: SessionDep, request: Request,
+                         month: date | None = None, area: Area = None) -> Response:
+    """月通报 as PDF: the month by service point, department and item."""
+    day = month or (date.today().replace(day=1) - timedelta(days=1))
+    return _pdf(kpis.monthly_bulletin_pdf(session, area_code=_area(principal, area),
+                                          month=day, tz=zone(_settings(request).timezone)),
+                f"monthly-bulletin-{day:%Y-%m}.pdf")
 
 
 # --- limits ------------------------------------------------------------------------------

@@ -97,7 +97,7 @@ APPLICATION = Workflow(
     "application",
     (transition("review", ["accepted"], "reviewing", BACK_OFFICE, label="审查",
                 guards=[at_owner]),
-     transition("ask_supplement", ["accepted", "reviewing"], "supplement", CLERKS - {Role.proxy_agent},
+     transition("ask_supplement", ["accepted", "reviewing"], "supplement", BACK_OFFICE,
                 label="补办（一次性告知补正）", needs_reason=True, guards=[at_owner]),
      transition("supplemented", ["supplement"], "reviewing", CLERKS, label="补正到位",
                 guards=[proxy_has_consent]),

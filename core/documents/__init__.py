@@ -5,7 +5,7 @@ served, revoked, and verifiable by anyone on a public page without personal data
 The platforms' API (each documented where it is defined):
 
     from core.documents import (issue, update_draft, discard, lock, serve, revoke,
-                                get, get_scoped, of_subject, pdf_of, shown_body,
+                                get, get_scoped, of_subject, summaries, pdf_of, shown_body,
                                 register_template, load_directory, template_of,
                                 set_numbering_rule, render_pdf, Printable)
 
@@ -28,15 +28,17 @@ from core.documents.service import (
     of_subject,
     pdf_of,
     public_view,
+    purge,
     revoke,
     serve,
     shown_body,
+    summaries,
     update_draft,
     verify_url,
 )
 from core.documents.templates import load_directory, register_template, template_of
 
 __all__ = ["Printable", "discard", "get", "get_scoped", "issue", "load_directory", "lock",
-           "of_subject", "pdf_of", "public_view", "register_template", "render_pdf",
-           "revoke", "serve", "set_numbering_rule", "shown_body", "template_of",
+           "of_subject", "pdf_of", "public_view", "purge", "register_template", "render_pdf",
+           "revoke", "serve", "set_numbering_rule", "shown_body", "summaries", "template_of",
            "update_draft", "verify_url"]

@@ -7,7 +7,8 @@ install WenQuanYi Micro Hei (fonts-wqy-microhei) in every mode.
 Why prepared: fpdf2 parses a font each time a document adds it, and subsets it when the
 PDF is written; on a 5 MB CJK collection that is ~0.2 s each, most of a decision's time.
 So a process parses the font once (the widths and glyph map fpdf2 keeps, `_prototype`)
-and gives each PDF a copy with a fresh subset; and it first cuts the font down to the
+and gives each PDF a copy with a fresh subset (the tables decompiled once and unpickled
+per PDF; glyph bounds kept, not recomputed); and it first cuts the font down to the
 characters of GB 2312 plus ASCII and CJK punctuation (about 7,700 glyphs of 30,000+),
 which makes the per-PDF subsetting several times faster. A text with a character outside
 that set (a rare character in a name: 生僻字) is set with the whole font instead, so no
@@ -15,11 +16,13 @@ character is ever lost. The cut font is cached on disk, keyed by the source file
 API's and the workers' processes build it once between them.
 """
 
+import contextlib
 import copy
 import hashlib
 import io
 import logging
 import os
+import pickle
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -74,16 +77,14 @@ def _common_characters() -> set[int]:
         | set(range(0xFF00, 0xFFF0)) | set(range(0x2010, 0x2070)) | {0xA5, 0xB7, 0xD7}
     for high in range(0xA1, 0xF8):
         for low in range(0xA1, 0xFF):
-            try:
+            with contextlib.suppress(UnicodeDecodeError):  # the table's unused places
                 chars.add(ord(bytes((high, low)).decode("gb2312")))
-            except UnicodeDecodeError:
-                pass
     return chars
 
 
 def _cache_path(source: FontFile) -> Path:
     stat = os.stat(source.path)
-    key = hashlib.sha256(f"{source.path}|{source.index}|{stat.st_size}|{stat.st_mtime_ns}|1"
+    key = hashlib.sha256(f"{source.path}|{source.index}|{stat.st_size}|{stat.st_mtime_ns}|2"
                          .encode()).hexdigest()[:24]
     return Path(tempfile.gettempdir()) / "gridgov-fonts" / f"common-{key}.ttf"
 
@@ -98,9 +99,15 @@ def _cut_font(source: FontFile) -> bytes:
     options.hinting = False
     options.layout_features = []
     options.notdef_outline = True
+    # Tables a PDF's horizontal text never reads (fpdf2 drops the layout ones too).
+    options.drop_tables += ["GDEF", "GPOS", "GSUB", "vhea", "vmtx", "FFTM", "hdmx"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=_common_characters())
     subsetter.subset(font)
+    # One Unicode map is enough (Windows BMP, which fpdf2 reads); fewer to copy per PDF.
+    windows = [t for t in font["cmap"].tables if (t.platformID, t.platEncID) == (3, 1)]
+    if windows:
+        font["cmap"].tables = windows
     buffer = io.BytesIO()
     font.save(buffer)
     return buffer.getvalue()
@@ -132,6 +139,9 @@ class _Prototype:
     path: str
     index: int
     characters: frozenset[int]
+    # The cut font's fontTools object with every table decompiled, pickled: unpickling a
+    # fresh copy for each PDF is several times faster than parsing the tables again.
+    pickled: bytes | None = None
 
 
 _LOCK = threading.Lock()
@@ -159,9 +169,25 @@ def _prototype(source: FontFile, *, whole: bool) -> _Prototype:
                 os.close(handle)
             pdf.add_font(FAMILY, fname=path)
         font = pdf.fonts[FAMILY]
-        found = _PROTOTYPES[key] = _Prototype(font, data, path, index,
-                                              frozenset(font.cmap))
+        found = _PROTOTYPES[key] = _Prototype(font, data, path, index, frozenset(font.cmap),
+                                              _pickled(data) if data is not None else None)
         return found
+
+
+def _pickled(data: bytes) -> bytes | None:
+    """The font decompiled whole and pickled (our own object, never read from outside)."""
+    from fontTools import ttLib
+
+    try:
+        font = ttLib.TTFont(io.BytesIO(data), recalcTimestamp=False, recalcBBoxes=False)
+        for tag in font.keys():  # noqa: SIM118 (a TTFont is not a dict)
+            font[tag]  # noqa: B018 (decompiles the table)
+        font.getGlyphOrder()
+        font.reader = None  # the file is not needed any more, and cannot be pickled
+        return pickle.dumps(font, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # noqa: BLE001 (an optimisation: parse per PDF instead)
+        log.warning("could not prepare the cut CJK font for reuse: %s", exc)
+        return None
 
 
 def install(pdf, text: str, settings: Settings | None = None) -> None:
@@ -187,9 +213,14 @@ def _fresh_copy(prototype: _Prototype, pdf):
 
     font = copy.copy(prototype.font)
     font.i = len(pdf.fonts) + 1
-    source = io.BytesIO(prototype.data) if prototype.data is not None else prototype.path
-    font.ttfont = ttLib.TTFont(source, recalcTimestamp=False, fontNumber=prototype.index,
-                               lazy=True)
+    if prototype.pickled is not None:
+        font.ttfont = pickle.loads(prototype.pickled)  # noqa: S301 (our own, in memory)
+    else:
+        source = io.BytesIO(prototype.data) if prototype.data is not None else prototype.path
+        # recalcBBoxes=False: the glyphs keep their stored bounds when the subset is
+        # written, instead of being decoded and measured again (most of the time).
+        font.ttfont = ttLib.TTFont(source, recalcTimestamp=False, recalcBBoxes=False,
+                                   fontNumber=prototype.index, lazy=True)
     font.subset = SubsetMap(font)
     font.missing_glyphs = []
     font.biggest_size_pt = 0

@@ -14,14 +14,15 @@ the year in 〔〕 and the serial without leading zeros; enforcement practice pa
 the rule's `digits` says how much).
 """
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.documents.models import ANY_KIND, DocumentCounter, NumberingRule
 from core.documents.templates import template_of
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
+from core.units.models import Unit
 
 DEFAULT_PATTERN = "{agency}{category}字〔{year}〕第{serial}号"
 PLACES = ("agency", "category", "year", "serial")
@@ -33,16 +34,21 @@ def set_rule(session: Session, *, unit_id: int, agency: str, actor: str,
     """Create or change a unit's numbering rule for a kind ('*': every kind without its
     own rule, with each template's 类别字). Audited; the counters are not touched."""
     _check_rule(agency=agency, category=category, pattern=pattern, digits=digits)
-    rule = session.scalar(select(NumberingRule).where(NumberingRule.unit_id == unit_id,
-                                                      NumberingRule.kind == kind)
-                          .with_for_update())
-    before = _rule_view(rule) if rule else None
-    if rule is None:
-        rule = NumberingRule(unit_id=unit_id, kind=kind)
-        session.add(rule)
-    rule.agency, rule.category, rule.pattern, rule.digits = agency, category, pattern, digits
-    rule.updated_by = actor
-    session.flush()
+    if session.get(Unit, unit_id) is None:
+        raise NotFound(f"no unit {unit_id}", code="unit_not_found")
+    current = session.scalar(select(NumberingRule).where(NumberingRule.unit_id == unit_id,
+                                                         NumberingRule.kind == kind)
+                             .with_for_update())
+    before = _rule_view(current) if current else None
+    values = {"agency": agency, "category": category, "pattern": pattern, "digits": digits,
+              "updated_by": actor, "updated_at": func.now()}
+    # An upsert: two admins creating the same rule at once both succeed, the later wins.
+    rule_id = session.scalar(
+        pg_insert(NumberingRule).values(unit_id=unit_id, kind=kind, **values)
+        .on_conflict_do_update(constraint="uq_document_numbering_unit_kind", set_=values)
+        .returning(NumberingRule.id))
+    rule = session.execute(select(NumberingRule).where(NumberingRule.id == rule_id)
+                           .execution_options(populate_existing=True)).scalar_one()
     audit.record(session, actor=actor, action="documents.numbering", subject_type="unit",
                  subject_id=unit_id, before=before, after=_rule_view(rule))
     return rule

@@ -40,7 +40,8 @@ const file=document.getElementById('file'),hash=document.getElementById('sha256'
 note=document.getElementById('note');
 file.addEventListener('change',async()=>{
  if(!file.files.length)return;
- if(!(window.crypto&&crypto.subtle)){note.textContent='此浏览器无法在本页计算文件哈希，请手工输入 SHA-256。';return;}
+ if(!(window.crypto&&crypto.subtle)){
+  note.textContent='此浏览器无法在本页计算文件哈希，请手工输入 SHA-256。';return;}
  note.textContent='正在计算……';
  const digest=await crypto.subtle.digest('SHA-256',await file.files[0].arrayBuffer());
  hash.value=Array.from(new Uint8Array(digest)).map(b=>b.toString(16).padStart(2,'0')).join('');

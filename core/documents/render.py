@@ -17,7 +17,7 @@ import segno
 from fpdf import FPDF
 
 from core.documents import fonts
-from core.documents.templates import Field, Section, Template, template_of
+from core.documents.templates import Field, Template, template_of
 from core.settings import Settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

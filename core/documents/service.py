@@ -15,14 +15,16 @@ impossible). A locked document's content is immutable: the service refuses, and 
 trigger (migration 0015) refuses whoever connects.
 """
 
+import functools
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from core import audit
@@ -37,9 +39,12 @@ from core.settings import Settings, get_settings
 from core.units.models import Unit
 from core.workflow.clocks import Subject
 
+log = logging.getLogger(__name__)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A service moment may be a little ahead of the server's clock (a phone's), not more.
 CLOCK_SKEW = timedelta(minutes=5)
+# A 公告's deemed service day: 30 days after publication (and publication takes days).
+ANNOUNCEMENT_MAX_AHEAD = timedelta(days=60)
 TOKEN_BYTES = 24  # 32 URL-safe characters, 192 bits: not guessable, not enumerable
 VERIFY_PATH = "/verify/{token}"
 
@@ -134,8 +139,9 @@ def serve(session: Session, document: Document | int, method: str, served_at: da
           actor: str, *, note: str | None = None, version: int | None = None,
           now: datetime | None = None) -> Document:
     """送达: a locked document reached its addressee by `method` (SERVICE_METHODS) at
-    `served_at` (not before it was locked, not in the future). `note`: the witnesses of a
-    留置, the publication of a 公告, the consent to 电子送达 (which the platform checks:
+    `served_at` (not before it was locked, not in the future; for 公告送达 the day it is
+    deemed served, publication + 30 days, may be ahead). `note`: the witnesses of a 留置,
+    where a 公告 was published, the consent to 电子送达 (which the platform checks:
     行政处罚法第六十一条). 409 document_not_locked; 422 service_method_unknown,
     served_at_invalid."""
     if method not in SERVICE_METHODS:
@@ -147,9 +153,14 @@ def serve(session: Session, document: Document | int, method: str, served_at: da
     _expect(document, version)
     _require_state(document, "locked", "served")
     now = now or _now()
-    if served_at < document.locked_at or served_at > now + CLOCK_SKEW:
-        raise InvalidInput("a document is served after it is locked and not in the future",
-                           code="served_at_invalid", locked_at=document.locked_at.isoformat())
+    # 公告送达 is deemed done 30 days after publication (民事诉讼法第九十五条, which
+    # 行政处罚法第六十一条 follows): that day may still be ahead; any other service has
+    # happened when it is recorded.
+    latest = now + (ANNOUNCEMENT_MAX_AHEAD if method == "announcement" else CLOCK_SKEW)
+    if served_at < document.locked_at or served_at > latest:
+        raise InvalidInput("a document is served after it is locked and, unless by 公告, "
+                           "not in the future", code="served_at_invalid",
+                           locked_at=document.locked_at.isoformat())
     document.state, document.service_method = "served", method
     document.served_at, document.served_by, document.service_note = served_at, actor, note
     document.version += 1
@@ -179,6 +190,38 @@ def revoke(session: Session, document: Document | int, *, reason: str, actor: st
     audit.record(session, actor=actor, action="document.revoke", subject_type="document",
                  subject_id=document.id, after={"reason": document.revoked_reason})
     return document
+
+
+def purge(session: Session, *, subject_type: str, subject_ids, params: dict | None = None
+          ) -> int:
+    """Delete a platform's documents whole, locked ones too: for removing demo data only
+    (`gridgov demo remove`), never a user's move. `subject_ids`: a list of ids, or SQL
+    selecting them (with `params`). The immutability trigger is set aside for this one
+    statement of the caller's transaction (ALTER TABLE, so only the table's owner can, and
+    other writers of documents wait for the transaction); the counters of the series
+    touched go back to their highest remaining serial, so a reloaded demo numbers from
+    there without a gap. Returns how many went."""
+    if isinstance(subject_ids, str):
+        chosen, bound = subject_ids, dict(params or {})
+    else:
+        chosen, bound = "SELECT unnest(CAST(:purge_ids AS bigint[]))", {
+            "purge_ids": [int(i) for i in subject_ids]}
+    bound["purge_type"] = subject_type
+    session.execute(text("ALTER TABLE document DISABLE TRIGGER document_immutable"))
+    try:
+        series = session.execute(text(
+            f"DELETE FROM document WHERE subject_type = :purge_type AND subject_id IN ({chosen}) "
+            "RETURNING unit_id, kind, year"), bound).all()
+    finally:
+        session.execute(text("ALTER TABLE document ENABLE ALWAYS TRIGGER document_immutable"))
+    for unit_id, kind, year in {tuple(row) for row in series if row.year is not None}:
+        session.execute(text("""
+            UPDATE document_counter SET last_serial = coalesce(
+                (SELECT max(serial) FROM document
+                 WHERE unit_id = :u AND kind = :k AND year = :y), 0)
+            WHERE unit_id = :u AND kind = :k AND year = :y"""),
+            {"u": unit_id, "k": kind, "y": year})
+    return len(series)
 
 
 def _locked_row(session: Session, document: Document | int) -> Document:
@@ -248,6 +291,23 @@ def of_subject(session: Session, subject: Subject) -> list[Document]:
         .order_by(Document.id)))
 
 
+def summaries(session: Session, subject: Subject, *, settings: Settings | None = None
+              ) -> list[dict[str, Any]]:
+    """A subject's documents as a case's detail lists them (`documents`): no fields, so no
+    personal data; the PDF at /api/v1/documents/{id}/pdf."""
+    settings = settings or get_settings()
+    return [{"id": d.id, "kind": d.kind, "title": d.title, "number": d.number,
+             "state": d.state, "state_label": STATES[d.state], "unit_id": d.unit_id,
+             "created_at": d.created_at, "locked_at": d.locked_at,
+             "service_method": d.service_method,
+             "service_method_label": SERVICE_METHODS.get(d.service_method or ""),
+             "served_at": d.served_at, "revoked_at": d.revoked_at, "sha256": d.sha256,
+             "pdf_url": f"/api/v1/documents/{d.id}/pdf",
+             "verify_url": (verify_url(d.verify_token, settings) if d.state != "draft"
+                            else None)}
+            for d in of_subject(session, subject)]
+
+
 def pdf_of(session: Session, document: Document, *, settings: Settings | None = None
            ) -> bytes:
     """The stored PDF of a locked document (exactly the bytes its hash is of); a draft's
@@ -273,9 +333,18 @@ def shown_body(document: Document, *, sees_personal_data: bool) -> dict[str, Any
 
 
 def verify_url(token: str, settings: Settings | None = None) -> str:
-    """The public verification page's address (the QR code's content)."""
+    """The public verification page's address (the QR code's content): PUBLIC_BASE_URL
+    and the path. Without PUBLIC_BASE_URL the link is relative, which a phone scanning
+    the printed code cannot open: a deployment sets it (a warning says so, once)."""
     base = (settings or get_settings()).public_base_url.rstrip("/")
+    if not base:
+        _warn_relative_links()
     return base + VERIFY_PATH.format(token=token)
+
+
+@functools.cache
+def _warn_relative_links() -> None:
+    log.warning("PUBLIC_BASE_URL is not set: 文书 QR codes carry a relative link")
 
 
 # --- the public page -------------------------------------------------------------------

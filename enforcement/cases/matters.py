@@ -9,12 +9,13 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, InvalidInput, NotFound
+from core.imports import ImportColumn, ImportRefused, Problem, RowError, check_rows, read_rows
 from core.units.models import Department
 from enforcement.cases.models import BAND_LEVELS, PENALTY_TYPES, Matter, MatterBand
 
@@ -179,103 +180,131 @@ def _cell(value: Any) -> Any:
 
 
 def import_xlsx(session: Session, raw: bytes) -> dict[str, int]:
-    """Read a workbook as export_xlsx writes it; all rows or none."""
-    try:
-        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
-        raise InvalidInput(f"not an xlsx workbook: {type(error).__name__}",
-                           code="matters_import_unreadable") from None
-    if "执法事项" not in book.sheetnames:
-        raise InvalidInput("the workbook has no sheet 执法事项", code="matters_import_invalid")
-    problems: list[dict] = []
-    rows = _read_matters(book["执法事项"], problems)
-    if "裁量基准" in book.sheetnames:
-        _read_bands(book["裁量基准"], rows, problems)
+    """A workbook as export_xlsx writes it (or a CSV of the matters sheet alone), read
+    and checked by core/imports (header aliases, GB 18030 CSV, numbers Excel mangled):
+    every row of both sheets is checked first; one bad row and nothing is written
+    (422 `import_rows_invalid` listing row, column and reason)."""
     known = departments(session)
-    for number, data in rows.values():
-        for problem in check_matter(data, known):
-            problems.append({"sheet": "执法事项", "row": number, "problem": problem})
-    if problems:
-        raise InvalidInput(f"{len(problems)} problems in the workbook; nothing was imported",
-                           code="matters_import_invalid", problems=problems[:200])
-    _upsert(session, [data for _, data in rows.values()])
-    return {"matters": len(rows), "bands": sum(len(d.get("bands", ())) for _, d in rows.values())}
+    rows, names = read_rows(raw, MATTER_COLUMNS, sheet="执法事项" if _is_xlsx(raw) else None)
+    errors = check_rows(rows, MATTER_COLUMNS, names=names, unique=("code",),
+                        validate=lambda values, number: _matter_problems(values, known))
+    by_code = {row.values["code"]: row for row in rows if row.values.get("code")}
+    band_rows = _band_rows(raw)
+    if band_rows is not None:
+        found, band_names = band_rows
+        errors += check_rows(found, BAND_IMPORT_COLUMNS, names=band_names,
+                             validate=lambda values, number: _band_problems(values, by_code))
+        if not errors:
+            for band in found:
+                by_code[band.values["code"]].values.setdefault("bands", []).append(
+                    {k: band.values[k] for k in ("level", "circumstances", "fine_min_fen",
+                                                 "fine_max_fen")})
+    if not errors:  # the bands against their matter's range, now that both are read
+        for row in rows:
+            for problem in check_matter(row.values, known):
+                errors.append(RowError(row.number, None, problem, "matter_invalid"))
+    if errors:
+        raise ImportRefused(errors, total=len(rows))
+    data = [_defaults(row.values) for row in rows]
+    _upsert(session, data)
+    return {"matters": len(data), "bands": sum(len(d.get("bands", ())) for d in data)}
+
+
+def _band_rows(raw: bytes):
+    if not _is_xlsx(raw):
+        return None
+    try:
+        return read_rows(raw, BAND_IMPORT_COLUMNS, sheet="裁量基准")
+    except InvalidInput as missing:
+        if missing.code == "import_unreadable":
+            return None  # no band sheet: the matters' bands stay as they are
+        raise
+
+
+def _matter_problems(values: dict, known: set[str]):
+    if values["department_code"] not in known:
+        yield Problem("department_code", f"未知的实施部门 {values['department_code']}",
+                      "department_unknown")
+    low, high = values.get("fine_min_fen"), values.get("fine_max_fen")
+    if low is not None and high is not None and high < low:
+        yield Problem("fine_max_fen", "罚款上限低于下限（fine_max_fen is below fine_min_fen）",
+                      "fine_range_inverted")
+
+
+def _band_problems(values: dict, by_code: dict):
+    if values["code"] not in by_code:
+        yield Problem("code", f"裁量基准所属事项 {values['code']} 不在事项表中",
+                      "matter_unknown")
+
+
+def _defaults(values: dict) -> dict:
+    out = dict(values)
+    out["penalty_types"] = out.get("penalty_types") or []
+    for flag in FLAGS:
+        out[flag] = bool(out.get(flag))
+    return out
+
+
+def _is_xlsx(raw: bytes) -> bool:
+    return raw[:4] == b"PK\x03\x04"  # a zip: xlsx; anything else is read as CSV
+
+
+def _fen(text: str) -> int:
+    cleaned = str(text).replace(",", "").strip()
+    if not cleaned.isdigit() or len(cleaned) > 13:
+        raise ValueError(f"{text} 不是以分计的非负整数")
+    return int(cleaned)
+
+
+def _flag(text: str) -> bool:
+    return str(text).strip() in ("是", "1", "true", "True", "Y", "y")
+
+
+def _types(text: str) -> list[str]:
+    names = [v.strip() for v in str(text).replace(",", "、").split("、") if v.strip()]
+    types = [_FROM_LABEL.get(name, name) for name in names]
+    unknown = [t for t in types if t not in PENALTY_TYPES]
+    if unknown:
+        raise ValueError(f"未知的处罚种类 {'、'.join(unknown)}")
+    return types
+
+
+def _level(text: str) -> str:
+    level = _LEVEL_FROM_LABEL.get(str(text).strip(), str(text).strip())
+    if level not in BAND_LEVELS:
+        raise ValueError(f"裁量档次应为 从轻、一般 或 从重，不是 {text}")
+    return level
+
+
+def _limited(size: int):
+    def parse(text: str) -> str:
+        if len(text) > size:
+            raise ValueError(f"超过 {size} 个字符")
+        return text
+    return parse
 
 
 _FROM_LABEL = {label: key for key, label in PENALTY_LABELS.items()}
 _LEVEL_FROM_LABEL = {label: key for key, label in BAND_LABELS.items()}
-
-
-def _read_matters(sheet, problems: list[dict]) -> dict[str, tuple[int, dict]]:
-    rows: dict[str, tuple[int, dict]] = {}
-    for number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-        if not values or all(v in (None, "") for v in values):
-            continue
-        data: dict[str, Any] = {}
-        cells = (list(values) + [None] * len(COLUMNS))[:len(COLUMNS)]
-        for (header, attr), value in zip(COLUMNS, cells, strict=True):
-            try:
-                data[attr] = _parse(attr, value)
-            except ValueError as error:
-                problems.append({"sheet": "执法事项", "row": number, "column": header,
-                                 "problem": str(error)})
-        if not data.get("code") or not data.get("name") or not data.get("department_code"):
-            problems.append({"sheet": "执法事项", "row": number,
-                             "problem": "事项编码、事项名称、实施部门 are required"})
-            continue
-        if data["code"] in rows:
-            problems.append({"sheet": "执法事项", "row": number,
-                             "problem": f"code {data['code']} repeats row {rows[data['code']][0]}"})
-        rows[data["code"]] = (number, data)
-    return rows
-
-
-def _read_bands(sheet, rows: dict[str, tuple[int, dict]], problems: list[dict]) -> None:
-    for number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-        if not values or all(v in (None, "") for v in values):
-            continue
-        code, level, circumstances, low, high = (list(values) + [None] * 5)[:5]
-        level = _LEVEL_FROM_LABEL.get(str(level).strip(), str(level).strip())
-        if str(code) not in rows or level not in BAND_LEVELS:
-            problems.append({"sheet": "裁量基准", "row": number,
-                             "problem": f"unknown matter {code!r} or level {level!r}"})
-            continue
-        try:
-            band = {"level": level, "circumstances": str(circumstances or ""),
-                    "fine_min_fen": _parse("fine_min_fen", low),
-                    "fine_max_fen": _parse("fine_max_fen", high)}
-        except ValueError as error:
-            problems.append({"sheet": "裁量基准", "row": number, "problem": str(error)})
-            continue
-        rows[str(code)][1].setdefault("bands", []).append(band)
-
-
-def _parse(attr: str, value: Any) -> Any:
-    if attr in FLAGS:
-        return str(value).strip() in ("是", "1", "true", "True", "Y") if value is not None \
-            else False
-    if attr in ("fine_min_fen", "fine_max_fen"):
-        if value in (None, ""):
-            return None
-        try:
-            amount = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{value!r} is not a whole number of fen") from None
-        if amount < 0 or amount > 10**12:
-            raise ValueError(f"{amount} is out of range")
-        return amount
-    if attr == "penalty_types":
-        if value in (None, ""):
-            return []
-        names = [v.strip() for v in str(value).replace(",", "、").split("、") if v.strip()]
-        return [_FROM_LABEL.get(name, name) for name in names]
-    if value is None:
-        return None if attr not in ("violated_basis", "legal_basis") else ""
-    text = str(value).strip()
-    limit = {"code": 40, "name": 200, "department_code": 32}.get(attr)
-    if limit and len(text) > limit:
-        raise ValueError(f"longer than {limit} characters")
-    return text
+MATTER_COLUMNS = (
+    ImportColumn("code", ("事项编码", "编码"), parse=_limited(40)),
+    ImportColumn("name", ("事项名称", "名称"), parse=_limited(200)),
+    ImportColumn("department_code", ("实施部门", "部门"), parse=_limited(32)),
+    ImportColumn("violated_basis", ("违法依据",), required=False),
+    ImportColumn("legal_basis", ("处罚依据",), required=False),
+    ImportColumn("penalty_types", ("处罚种类",), required=False, parse=_types),
+    ImportColumn("fine_min_fen", ("罚款下限（分）", "罚款下限"), required=False, parse=_fen),
+    ImportColumn("fine_max_fen", ("罚款上限（分）", "罚款上限"), required=False, parse=_fen),
+    *(ImportColumn(attr, (header,), required=False, parse=_flag)
+      for header, attr in COLUMNS if attr in FLAGS),
+)
+BAND_IMPORT_COLUMNS = (
+    ImportColumn("code", ("事项编码", "编码")),
+    ImportColumn("level", ("裁量档次", "档次"), parse=_level),
+    ImportColumn("circumstances", ("适用情形",), required=False),
+    ImportColumn("fine_min_fen", ("罚款下限（分）", "罚款下限"), required=False, parse=_fen),
+    ImportColumn("fine_max_fen", ("罚款上限（分）", "罚款上限"), required=False, parse=_fen),
+)
 
 
 def band_for(session: Session, matter: Matter, fine_fen: int) -> str | None:

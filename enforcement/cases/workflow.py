@@ -291,12 +291,22 @@ def _declined(facts, actor, data, now):
     return {"decline_reason": data["decline_reason"], "closed_at": now}
 
 
+def _review_submitted(facts, actor, data, now):
+    return {"suspended_from": facts["state"]}  # where the passed review returns to
+
+
 def _review_passed(facts, actor, data, now):
-    return {"legal_review_passed": True}
+    return {"legal_review_passed": True, "suspended_from": None}
 
 
 def _review_returned(facts, actor, data, now):
-    return {"legal_review_passed": False}
+    return {"legal_review_passed": False, "suspended_from": None}
+
+
+def _heard(facts, actor, data, now):
+    """行政处罚法第五十八条第一款第二项: a case that went through a hearing is reviewed
+    (法制审核) before the decision."""
+    return {"legal_review_required": True, "legal_review_passed": False}
 
 
 def _discussed(facts, actor, data, now):
@@ -386,9 +396,9 @@ CASE_WORKFLOW = Workflow(
                    effect=_declined, fields=["decline_reason"]),
         transition("conclude", ["investigating"], "investigated", OFFICERS, label="调查终结",
                    guards=[OFFICER, credentialed, two_officers]),
-        transition("submit_review", ["investigated"], "legal_review", OFFICERS,
-                   label="提交法制审核", guards=[OFFICER]),
-        transition("pass_review", ["legal_review"], "investigated", OFFICERS,
+        transition("submit_review", ["investigated", "heard"], "legal_review", OFFICERS,
+                   label="提交法制审核", guards=[OFFICER], effect=_review_submitted),
+        transition("pass_review", ["legal_review"], None, OFFICERS,
                    label="法制审核通过", guards=[LEGAL], effect=_review_passed),
         transition("return_review", ["legal_review"], "investigating", OFFICERS,
                    label="法制审核退回", needs_reason=True, guards=[LEGAL],
@@ -405,7 +415,7 @@ CASE_WORKFLOW = Workflow(
                    label="听证通知", guards=[OFFICER, hearing_far_enough],
                    effect=_hearing_scheduled, fields=["hearing_at"]),
         transition("hold_hearing", ["hearing_scheduled"], "heard", OFFICERS, label="举行听证",
-                   guards=[OFFICER]),
+                   guards=[OFFICER], effect=_heard),
         transition("decide", ["notified", "heard"], "decided", OFFICERS, label="作出决定",
                    guards=[HEAD, outcome_known, reviewed_if_required, discussed_if_major,
                            no_heavier_than_notice],

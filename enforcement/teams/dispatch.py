@@ -122,7 +122,7 @@ def nearest_sql(scope: Scope, *, qualified: bool, include_busy: bool) -> str:
             LIMIT :limit),
         radius AS (SELECT max(ST_Distance(geog, {point}, true)) AS metres FROM first)
         SELECT tp.team_id, ST_Distance(tp.geog, {point}, true) AS distance_m,
-               ST_X(tp.geom) AS lon, ST_Y(tp.geom) AS lat, tp.source, tp.fix_at
+               ST_X(tp.geom) AS lon, ST_Y(tp.geom) AS lat, tp.source, tp.fix_at, u.name
         FROM radius, enforcement_team_position tp JOIN unit u ON u.id = tp.team_id
         WHERE ST_DWithin(tp.geog, {point}, radius.metres + 0.001, true) AND {where}
         ORDER BY distance_m, tp.team_id
@@ -137,6 +137,7 @@ class Near:
     lat: float
     source: str
     fix_at: datetime | None
+    name: str
 
 
 def nearest(session: Session, *, scope: Scope, lon: float, lat: float, wanted: Wanted,

@@ -280,12 +280,10 @@ def nearest_teams(session: Session, *, principal: Principal, lon: float, lat: fl
     recused = dispatch.recused_team_ids(session, case_id=case_id)
     found = dispatch.nearest(session, scope=scope, lon=lon, lat=lat, wanted=wanted,
                              recused=recused, now=now, limit=limit, include_busy=include_busy)
-    names = dict(session.execute(text("SELECT id, name FROM unit WHERE id = ANY(:ids)"),
-                                 {"ids": [n.team_id for n in found]}).all())
     return {"point": _point(lon, lat), "matter": wanted.matter_code,
             "department_code": wanted.department_code, "case": case_id,
             "recused": recused,
-            "items": [{"team_id": n.team_id, "name": names.get(n.team_id),
+            "items": [{"team_id": n.team_id, "name": n.name,
                        "distance_m": round(n.distance_m, 2),
                        "position": _point(n.lon, n.lat), "position_source": n.source,
                        "position_at": n.fix_at} for n in found]}

@@ -10,10 +10,20 @@ from core.attachments import service as attachments
 from core.deps import Requires, SessionDep
 from core.scope import Scope
 from core.security import Principal
-from market_supervision.inspections import flows, heat, kpis, opening, rules, service
+from core.users.enums import Permission
+from market_supervision.inspections import (
+    flows,
+    heat,
+    kpis,
+    opening,
+    referrals,
+    rules,
+    service,
+)
 from market_supervision.inspections.permissions import InspectionPermission
 from market_supervision.inspections.schemas import (
     ActionIn,
+    AnswerIn,
     InspectionDetail,
     InspectionPage,
     OpenedOut,
@@ -131,6 +141,36 @@ def get_photo(inspection_id: int, photo_id: int, principal: Reader, session: Ses
                                            media_dir=request.app.state.settings.media_dir)
     return FileResponse(path, media_type=media_type,
                         headers={"Cache-Control": "private, max-age=86400, immutable"})
+
+
+Receiver = Annotated[Principal, Depends(Requires(Permission.hand_offs_receive))]
+
+
+@router.get("/api/v1/market/referrals/{referral_id}")
+def get_referral(referral_id: int, principal: Receiver, session: SessionDep) -> dict:
+    """A finding referred to 综合执法: its reason, lines, hand-offs, links, evidence count."""
+    referral = referrals.get_referral(session, referral_id=referral_id, principal=principal)
+    return service.referral_out(session, referral)
+
+
+@router.post("/api/v1/market/referrals/{referral_id}/handoffs/{handoff_id}/sign")
+def sign_referral(referral_id: int, handoff_id: int, principal: Receiver, session: SessionDep,
+                  request: Request) -> dict:
+    """签收: the receiving enforcement unit takes the referral."""
+    referral = referrals.answer(session, referral_id=referral_id, handoff_id=handoff_id,
+                                sign=True, reason=None, principal=principal,
+                                settings=request.app.state.settings)
+    return service.referral_out(session, referral)
+
+
+@router.post("/api/v1/market/referrals/{referral_id}/handoffs/{handoff_id}/return")
+def return_referral(referral_id: int, handoff_id: int, data: AnswerIn, principal: Receiver,
+                    session: SessionDep, request: Request) -> dict:
+    """退回: the receiving unit sends the referral back, with a reason."""
+    referral = referrals.answer(session, referral_id=referral_id, handoff_id=handoff_id,
+                                sign=False, reason=data.reason, principal=principal,
+                                settings=request.app.state.settings)
+    return service.referral_out(session, referral)
 
 
 @router.get("/api/v1/market/inspection-rules")

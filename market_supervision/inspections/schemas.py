@@ -85,6 +85,12 @@ class OpenIn(BaseModel):
         return self
 
 
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(None, max_length=2000)
+
+
 class RuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

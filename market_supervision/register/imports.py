@@ -7,11 +7,14 @@ the importer's territory), duplicates in the file — and if any row is bad the 
 writes nothing and answers every bad row with its reason. A clean file goes in by COPY
 into a staging table, is located in one statement, and is upserted by code (a roster
 refresh updates the entities it names). Progress is reported per stage
-(core/progress.py's shape: stage, done, total).
+(core/progress.py's shape: stage, done, total; core/imports.py's stage names).
+
+Reading and the refusal are core/imports.py's (format told by the bytes, headers by their
+aliases, Excel-mangled numbers refused; 422 import_rows_invalid with every bad row, the
+same for every roster of every platform). The checks run column by column rather than
+through core/imports.py's per-row callbacks: a city's roster is 500,000 rows.
 """
 
-import csv
-import io
 import json
 import math
 from collections.abc import Iterator
@@ -22,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
+from core.imports import MAX_LISTED, ImportColumn, ImportRefused, read_rows
 from core.progress import StageProgress
 from core.scope import Scope
 from core.security import Principal
@@ -34,19 +38,27 @@ from market_supervision.register.enums import (
 )
 
 MAX_BYTES = 200 * 1024 * 1024
-MAX_ERRORS_LISTED = 10_000  # the problem lists this many rows; error_count says how many
 
-# Accepted column headers (Chinese first) → field.
-HEADERS = {
-    "统一社会信用代码": "uscc", "uscc": "uscc", "名称": "name", "企业名称": "name",
-    "name": "name", "类型": "type", "主体类型": "type", "type": "type",
-    "法定代表人": "legal_representative", "负责人": "legal_representative",
-    "legal_representative": "legal_representative", "地址": "address", "住所": "address",
-    "经营场所": "address", "address": "address", "经度": "lon", "lon": "lon",
-    "纬度": "lat", "lat": "lat", "行业": "industry", "行业代码": "industry",
-    "industry": "industry", "许可证": "licences", "licences": "licences",
-    "历史试点代码": "legacy", "legacy": "legacy",
-}
+# The roster's columns and the headers each may have (core/imports.py compares them after
+# NFKC and case folding).
+COLUMNS = (
+    ImportColumn("uscc", ("统一社会信用代码", "信用代码", "USCC")),
+    ImportColumn("name", ("名称", "企业名称", "主体名称")),
+    ImportColumn("type", ("类型", "主体类型")),
+    ImportColumn("legal_representative", ("法定代表人", "负责人", "经营者"), required=False),
+    ImportColumn("address", ("地址", "住所", "经营场所")),
+    ImportColumn("lon", ("经度", "longitude"), required=False),
+    ImportColumn("lat", ("纬度", "latitude"), required=False),
+    ImportColumn("industry", ("行业", "行业代码")),
+    ImportColumn("licences", ("许可证",), required=False),
+    ImportColumn("legacy", ("历史试点代码",), required=False),
+)
+# Which column a row's problem is about (by the problem's code).
+COLUMN_OF = {"uscc_missing": "uscc", "uscc_invalid": "uscc", "uscc_duplicate": "uscc",
+             "entity_type_unknown": "type", "name_invalid": "name",
+             "address_invalid": "address", "industry_invalid": "industry",
+             "location_missing": "lon", "location_invalid": "lon",
+             "location_outside_scope": "lon"}
 TYPE_WORDS = {**{label: str(kind) for kind, label in ENTITY_TYPE_LABELS.items()},
               **{str(kind): str(kind) for kind in EntityType},
               "企业": EntityType.enterprise.value, "有限责任公司": EntityType.company.value,
@@ -56,10 +68,6 @@ TRUE_WORDS = frozenset({"是", "y", "yes", "true", "1", "试点"})
 _INDUSTRY = __import__("re").compile(INDUSTRY_PATTERN)
 
 
-class ImportRejected(InvalidInput):
-    code = "import_rejected"
-
-
 @dataclass
 class RowError:
     row: int  # the file's row number (the header is row 1)
@@ -67,6 +75,26 @@ class RowError:
     reason: str
     code: str
     expected_check: str | None = None
+
+    def as_dict(self, names: dict[str, str]) -> dict:
+        """core/imports.py's error (row, column as the file names it, reason, code), with
+        the row's code and, for a bad code, the check character it should have."""
+        key = COLUMN_OF.get(self.code)
+        return {"row": self.row, "column": names.get(key, key), "reason": self.reason,
+                "code": self.code, "uscc": self.uscc, "expected_check": self.expected_check}
+
+
+class ImportRejected(ImportRefused):
+    """core/imports.py's refusal: 422 import_rows_invalid, nothing written."""
+
+    def __init__(self, errors: list[RowError], *, total: int, names: dict[str, str]) -> None:
+        InvalidInput.__init__(
+            self, f"{len(errors)} 处错误（{len({e.row for e in errors})} 行），未导入任何数据"
+            f"（共 {total} 行）",
+            errors=[e.as_dict(names) for e in errors[:MAX_LISTED]], error_count=len(errors),
+            rejected_rows=len({e.row for e in errors}), total_rows=total,
+            truncated=len(errors) > MAX_LISTED, import_id=None)
+        self.errors = errors
 
 
 @dataclass
@@ -111,77 +139,15 @@ class Table:
         return {name: values[index] for name, values in self.columns.items()}
 
 
-def read_table(filename: str, data: bytes) -> Table:
-    """The data rows of a CSV or xlsx file, column by column (empty rows skipped)."""
+def read_table(data: bytes) -> tuple[Table, dict[str, str]]:
+    """The data rows of a CSV or xlsx file (core/imports.py reads it), column by column,
+    and {field: the header as the file wrote it}."""
     if len(data) > MAX_BYTES:
         raise InvalidInput("文件过大（上限 200 MB）", code="file_too_large")
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        header, rows = _xlsx_rows(data)
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        header, rows = _csv_rows(data)
-    else:
-        raise InvalidInput("只接受 .csv 或 .xlsx 文件", code="file_type_unsupported")
-    fields = _fields(header)
-    numbers = [number for number, values in enumerate(rows, start=2) if any(values)]
-    if len(numbers) < len(rows):
-        rows = [values for values in rows if any(values)]
-    width = len(fields)
-    if rows and min(map(len, rows)) < width:  # a short row's missing cells are empty
-        rows = [values + [""] * (width - len(values)) for values in rows]
-    columns = {}
-    for position, field_name in enumerate(fields):
-        if field_name is not None and field_name not in columns:
-            columns[field_name] = [values[position] for values in rows]
-    return Table(numbers, columns)
-
-
-def read_rows(filename: str, data: bytes) -> Iterator[tuple[int, dict]]:
-    """(row number, {field: text}) for each data row (the row-by-row view of read_table)."""
-    table = read_table(filename, data)
-    return ((number, table.raw(i)) for i, number in enumerate(table.numbers))
-
-
-def _fields(header: list) -> list[str | None]:
-    fields = [HEADERS.get(str(h or "").strip().lower()) or HEADERS.get(str(h or "").strip())
-              for h in header]
-    missing = {"uscc", "name", "type", "address", "industry"} - set(fields)
-    if missing:
-        raise InvalidInput(f"缺少列：{', '.join(sorted(missing))}", code="columns_missing")
-    return fields
-
-
-def _csv_rows(data: bytes) -> tuple[list, list[list[str]]]:
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            content = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput("无法识别文件编码（请用 UTF-8 或 GB18030）",
-                               code="file_encoding") from exc
-    try:
-        rows = list(csv.reader(io.StringIO(content, newline="")))
-    except csv.Error as exc:
-        raise InvalidInput(f"CSV 格式有误：{exc}", code="file_unreadable") from exc
-    if not rows:
-        raise InvalidInput("文件为空", code="file_empty")
-    return rows[0], rows[1:]
-
-
-def _xlsx_rows(data: bytes) -> tuple[list, list[list[str]]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        rows = book.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        body = [["" if v is None else str(v) for v in values] for values in rows]
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise InvalidInput("无法读取 xlsx 文件", code="file_unreadable") from exc
-    if header is None:
-        raise InvalidInput("文件为空", code="file_empty")
-    return list(header), body
+    rows, names = read_rows(data, COLUMNS)
+    columns = {column.key: [row.values[column.key] or "" for row in rows]
+               for column in COLUMNS}
+    return Table([row.number for row in rows], columns), names
 
 
 # —— checking ——
@@ -264,7 +230,7 @@ def check_table(table: Table, *, stage: StageProgress | None = None) -> tuple[Cl
           and industry_ok(industries[i]) and -180 <= lons[i] <= 180 and -90 <= lats[i] <= 90
           for i in range(n)]  # NaN (missing, not a number) fails the ranges
     if stage is not None:
-        stage("校验", n // 2, n)
+        stage("validate", n // 2, n)
     errors: list[RowError] = []
     for i in (i for i in range(n) if not ok[i]):
         verdict = check_row(table.numbers[i], table.raw(i))
@@ -295,7 +261,7 @@ def check_table(table: Table, *, stage: StageProgress | None = None) -> tuple[Cl
         licences=[_licences(licences[i]) for i in kept],
         legacy=[legacy[i] and not code_ok[i] for i in kept])
     if stage is not None:
-        stage("校验", n, n)
+        stage("validate", n, n)
     return clean, errors
 
 
@@ -347,11 +313,6 @@ def check_rows(rows: Iterator[tuple[int, dict]]) -> Checked:
     return checked
 
 
-def reject(errors: list[RowError], rows: int) -> ImportRejected:
-    listed = [{"row": e.row, "uscc": e.uscc, "reason": e.reason, "code": e.code,
-               "expected_check": e.expected_check} for e in errors[:MAX_ERRORS_LISTED]]
-    return ImportRejected(f"{len(errors)} 行有误，未导入任何数据（共 {rows} 行）",
-                          errors=listed, error_count=len(errors), rows=rows)
 
 
 # —— writing ——
@@ -394,28 +355,31 @@ def import_entities(session: Session, *, principal: Principal, filename: str, da
                     stage: StageProgress | None = None) -> ImportResult:
     """Check the whole file, then write all of it or nothing (ImportRejected names every
     bad row). The caller's transaction holds everything: a refusal rolls it back."""
-    table = read_table(filename, data)
+    if stage is not None:
+        stage("read", 0, 0)
+    table, names = read_table(data)
     total = len(table.numbers)
     if total == 0:
-        raise InvalidInput("文件没有数据行", code="file_empty")
+        raise InvalidInput("文件没有数据行", code="import_empty")
     clean, errors = check_table(table, stage=stage)
     if errors:
-        raise reject(errors, total)
+        raise ImportRejected(errors, total=total, names=names)
     _stage_rows(session, clean, stage)
     scope = Scope.of(principal)
     session.execute(text(LOCATE_STAGED.replace(
         "{scope}", scope.code_condition("g.code"))), scope.params)
     if stage is not None:
-        stage("定位", total, total)
+        stage("locate", total, total)
     outside = session.execute(text(
         "SELECT row, uscc FROM market_entity_staging WHERE area_code IS NULL ORDER BY row"
     )).all()
     if outside:
-        raise reject([RowError(row, uscc, "位置不在辖区内的任何网格中", "location_outside_scope")
-                      for row, uscc in outside], total)
+        raise ImportRejected([RowError(row, uscc, "位置不在辖区内的任何网格中",
+                                       "location_outside_scope") for row, uscc in outside],
+                             total=total, names=names)
     created = sum(1 for (new,) in session.execute(text(UPSERT)) if new)
     if stage is not None:
-        stage("写入", total, total)
+        stage("write", total, total)
     return ImportResult(rows=total, created=created, updated=total - created,
                         flagged=sum(clean.legacy))
 
@@ -435,8 +399,8 @@ def _stage_rows(session: Session, clean: Clean, stage: StageProgress | None) -> 
         for done, row in enumerate(rows, start=1):
             copy.write_row((*row, f"SRID=4326;POINT({row[6]!r} {row[7]!r})"))
             if stage is not None and done % 50_000 == 0:
-                stage("暂存", done, len(clean))
+                stage("write", done, len(clean))
     session.execute(text("CREATE INDEX ON market_entity_staging USING gist (point)"))
     session.execute(text("ANALYZE market_entity_staging"))
     if stage is not None:
-        stage("暂存", len(clean), len(clean))
+        stage("write", len(clean), len(clean))

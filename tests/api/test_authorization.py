@@ -688,6 +688,14 @@ def _read_notification(ctx: Ctx, inside: bool) -> Call:
     return Call("POST", f"/api/v1/inbox/{_notify(ctx, owner)}/read")
 
 
+def _export_table(ctx: Ctx, inside: bool) -> Call | None:
+    if not inside:
+        return None  # the caller's own rows: nothing lies outside
+    return Call("POST", "/api/v1/exports/table", json={
+        "filename": "考核指标", "format": "csv", "columns": ["区域", "结案率"],
+        "rows": [["株洲市", 0.9]]})
+
+
 def _workflows(ctx: Ctx, inside: bool) -> Call | None:
     if not inside:
         return None  # the same description for every scope
@@ -909,6 +917,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
                                                                        _get_photo),
     ("GET", "/api/v1/inbox"): Sample(Outside.FILTERED, _inbox),
     ("GET", "/api/v1/workflows"): Sample(Outside.NOT_TERRITORIAL, _workflows),
+    ("POST", "/api/v1/exports/table"): Sample(Outside.NOT_TERRITORIAL, _export_table),
     ("GET", "/api/v1/workflows/{code}"): Sample(Outside.NOT_TERRITORIAL, _workflow),
     ("POST", "/api/v1/inbox/{notification_id}/read"): Sample(Outside.NOT_FOUND,
                                                             _read_notification),

@@ -112,3 +112,29 @@ def test_the_list_exports_as_csv_with_the_same_rows(client, made):
 def test_an_unknown_format_is_a_422(client):
     response = client.get("/api/v1/incidents/export", params={"format": "pdf"})
     assert response.status_code == 422
+
+
+def test_any_table_a_page_shows_exports_as_xlsx_and_csv(client):
+    table = {"filename": "考核指标 下级区域", "columns": ["排名", "区域", "结案率"],
+             "rows": [[1, "荷塘区", 0.93], [2, "=HYPERLINK(\"x\")", None]]}
+    xlsx = client.post("/api/v1/exports/table", json=table)
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("排名", "区域", "结案率") and rows[1] == (1, "荷塘区", 0.93)
+    formula = list(sheet.iter_rows(min_row=3, max_row=3))[0][1]
+    assert formula.data_type != "f"  # written as text, never as a formula
+    csv_file = client.post("/api/v1/exports/table", json={**table, "format": "csv"})
+    lines = list(csv.reader(io.StringIO(csv_file.content.decode("utf-8-sig"))))
+    assert lines[:2] == [["排名", "区域", "结案率"], ["1", "荷塘区", "0.93"]]
+
+
+@pytest.mark.parametrize("bad", [
+    {"columns": ["a"], "rows": [["x", "y"]]},  # a row wider than the header
+    {"columns": [], "rows": []},
+    {"columns": ["a"], "rows": [], "filename": "../etc/passwd"},
+    {"columns": ["a"], "rows": [], "format": "pdf"},
+])
+def test_a_malformed_table_is_a_422(client, bad):
+    response = client.post("/api/v1/exports/table", json={"filename": "x", **bad})
+    assert response.status_code == 422

@@ -28,7 +28,8 @@ from core.exports import (
 
 ROWS = [
     {"code": "91350100M000100Y43", "name": "株洲某某餐饮有限公司", "fine": 20000,
-     "state": "closed", "opened": datetime(2026, 3, 1, 17, 30, tzinfo=UTC), "note": "=HYPERLINK(1)"},
+     "state": "closed", "opened": datetime(2026, 3, 1, 17, 30, tzinfo=UTC),
+     "note": "=HYPERLINK(1)"},
     {"code": "430202199001011234", "name": "张三", "fine": None, "state": "open",
      "opened": datetime(2026, 3, 2, 1, 0, tzinfo=UTC), "note": "-1"},
 ]
@@ -75,7 +76,8 @@ def test_the_csv_has_a_bom_and_defuses_formulas():
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert rows[0][0] == "统一社会信用代码"
-    assert rows[1] == ["91350100M000100Y43", "株洲某某餐饮有限公司", "200.00", "已结案", "2026-03-02",
+    assert rows[1] == ["91350100M000100Y43", "株洲某某餐饮有限公司", "200.00", "已结案",
+                       "2026-03-02",
                        "'=HYPERLINK(1)", "10"]
     assert rows[2][2] == "" and rows[2][5] == "'-1"
 
@@ -90,7 +92,7 @@ def test_the_file_name_in_rfc_5987():
 
 def test_an_unknown_format_is_refused():
     with pytest.raises(InvalidInput) as refused:
-        check_format("pdf")
+        check_format("docx")
     assert refused.value.code == "export_format_unknown"
 
 
@@ -116,7 +118,7 @@ def test_a_route_answers_with_the_file(export_client):
     text = export_client.get("/export", params={"format": "csv"})
     assert text.headers["content-type"] == "text/csv; charset=utf-8"
     assert text.content.startswith(b"\xef\xbb\xbf")
-    refused = export_client.get("/export", params={"format": "pdf"})
+    refused = export_client.get("/export", params={"format": "docx"})
     assert refused.status_code == 422 and refused.json()["code"] == "export_format_unknown"
     assert refused.headers["content-type"] == "application/problem+json"
 
@@ -124,3 +126,27 @@ def test_a_route_answers_with_the_file(export_client):
 def test_dates_without_time_zone():
     assert date_text(date(2026, 1, 2)) == "2026-01-02"
     assert date_text(datetime(2026, 1, 1, 16, 30, tzinfo=UTC)) == "2026-01-02"  # Shanghai
+
+
+def test_a_pdf_table_reads_back_with_its_chinese_text():
+    from pypdf import PdfReader
+
+    from core.exports import pdf_bytes
+
+    data = pdf_bytes(ROWS * 30, COLUMNS, title="执法案件周报", subtitle="2026年第10周",
+                     unit_name="株洲市荷塘区综合行政执法局")
+    reader = PdfReader(io.BytesIO(data))
+    first, last = reader.pages[0].extract_text(), reader.pages[-1].extract_text()
+    for expected in ("执法案件周报", "2026年第10周", "统一社会信用代码", "株洲某某餐饮有限公司",
+                     "已结案", "200.00", "=HYPERLINK(1)"):
+        assert expected in first, expected
+    assert "统一社会信用代码" in last  # the header on every page
+    assert f"共 {len(reader.pages)} 页" in last and "株洲市荷塘区综合行政执法局" in last
+
+
+def test_a_pdf_table_too_long_to_print_is_refused(monkeypatch, export_client):
+    from core.documents import tables
+
+    monkeypatch.setattr(tables, "MAX_ROWS", 1)
+    refused = export_client.get("/export", params={"format": "pdf"})
+    assert refused.status_code == 422 and refused.json()["code"] == "export_too_large_for_pdf"

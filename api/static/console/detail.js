@@ -109,8 +109,15 @@ function head(incident) {
   deadline.className = `console-deadline console-${incident.deadline}`;
   const version = element("span", t("detail.version", {v: incident.version}));
   version.className = "console-version";
-  node.append(element("h2", `#${incident.id} ${incident.category.name}`), state, deadline,
-              version);
+  const print = element("button", t("detail.print"));
+  print.type = "button";
+  print.className = "console-print";
+  print.addEventListener("click", () => window.print());
+  const onMap = element("a", t("detail.map-link"));
+  onMap.className = "console-on-map";
+  onMap.href = `/map/${incident.grid.code}`;
+  node.append(element("h2", `#${incident.id} ${incident.category.name}（${incident.category.code}）`),
+              state, deadline, version, print, onMap);
   return node;
 }
 
@@ -241,6 +248,15 @@ function handoffTable(incident) {
   if (!incident.handoffs.length) return element("p", "—");
   const table = document.createElement("table");
   table.className = "console-handoffs";
+  const head = document.createElement("tr");
+  head.append(...["kind", "route", "status", "reason", "sent", "answered"].map((name) => {
+    const cell = element("th", t(`handoffs.${name}`));
+    cell.scope = "col";
+    return cell;
+  }));
+  const thead = document.createElement("thead");
+  thead.append(head);
+  table.append(thead);
   for (const handoff of incident.handoffs) {
     const row = document.createElement("tr");
     row.dataset.status = handoff.status;

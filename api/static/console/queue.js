@@ -19,7 +19,8 @@ function tabStates(page, tab) {
 
 function setUp(page) {
   const nodes = page.nodes;
-  page.queue = {tab: "mine", offset: 0, ticket: 0, total: 0, items: [], counts: null};
+  page.queue = {tab: "mine", offset: 0, ticket: 0, total: 0, items: [], counts: null,
+                sort: "deadline", order: null};
   for (const button of nodes.tabs) {
     button.addEventListener("click", () => chooseTab(page, button.dataset.queue));
   }
@@ -29,6 +30,51 @@ function setUp(page) {
   nodes.refresh.addEventListener("click", () => reload(page));
   nodes.prev.addEventListener("click", () => turn(page, -PAGE_SIZE));
   nodes.next.addEventListener("click", () => turn(page, PAGE_SIZE));
+  for (const header of document.querySelectorAll(".console-list th[data-sort]")) {
+    header.querySelector("button").addEventListener("click",
+                                                    () => sortBy(page, header.dataset.sort));
+  }
+  for (const button of document.querySelectorAll(".console-export")) {
+    button.addEventListener("click", () => exportList(page, button.dataset.format));
+  }
+  form.addEventListener("submit", (event) => event.preventDefault());
+}
+
+// A column's header sorts by it; again, the other way round.
+function sortBy(page, sort) {
+  const queue = page.queue;
+  queue.order = queue.sort === sort ? (queue.order === "asc" ? "desc" : "asc") : null;
+  queue.sort = sort;
+  showSort(page);
+  reload(page);
+}
+
+function showSort(page) {
+  for (const header of document.querySelectorAll(".console-list th[data-sort]")) {
+    const on = header.dataset.sort === page.queue.sort;
+    const way = page.queue.order === "asc" ? "ascending"
+      : page.queue.order === "desc" ? "descending" : "other";
+    if (on) header.setAttribute("aria-sort", way);
+    else header.removeAttribute("aria-sort");
+  }
+}
+
+// The list as the filters select it, as a file (GET /incidents/export, with the token).
+async function exportList(page, format) {
+  const query = withParams(listQuery(page), {format, sort: page.queue.sort});
+  if (page.queue.order) query.set("order", page.queue.order);
+  const status = page.nodes.queueStatus;
+  try {
+    const response = await page.session.api(`/incidents/export?${query}`);
+    if (!response.ok) throw new Error(`${response.status}`);
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = `${t("export.filename")}.${format}`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+  } catch (error) {
+    page.showError(status, error);
+  }
 }
 
 // After login: the categories and the user's child areas fill the filters.
@@ -37,14 +83,10 @@ async function open(page) {
   page.queue.tab = me.permissions.includes("incidents:act") ? "mine" : "all";
   const childLevel = {city: "county", county: "township", township: "village",
                       village: "grid"}[me.scope.level];
-  const [categories, areas] = await Promise.all([
-    page.session.getJSON("/categories"),
-    childLevel ? page.session.getJSON(
-      `/areas?parent=${me.scope.code}&level=${childLevel}&limit=1000`) : {items: []},
-  ]);
+  const categories = await page.session.getJSON("/categories");
   page.categories = categories;
-  page.areas = areas.items;
   fillFilters(page);
+  await areaLevel(page, me.scope.code, childLevel, 0);
   await load(page, {counts: true});
 }
 
@@ -79,8 +121,6 @@ function fillFilters(page) {
   options(form.major, [["", t("filter.any")],
     ...(page.categories || []).map((major) => [major.code, `${major.code} ${major.name}`])]);
   fillMinor(page);
-  options(form.area, [["", t("filter.my-area")],
-    ...(page.areas || []).map((area) => [area.code, area.name])]);
   for (const button of page.nodes.tabs) {
     button.setAttribute("aria-selected", String(button.dataset.queue === page.queue.tab));
   }
@@ -101,16 +141,67 @@ function chooseTab(page, tab) {
   reload(page);
 }
 
-// What every list call of the current view shares: queue, category and area.
+// The area filter, down to any level of the user's territory: a select per level, the
+// next one filled with the children of the area chosen in the one before.
+const CHILD_LEVEL = {city: "county", county: "township", township: "village",
+                     village: "grid"};
+
+async function areaLevel(page, parent, level, depth) {
+  const box = document.querySelector(".console-areas");
+  for (const stale of box.querySelectorAll("select")) {
+    if (Number(stale.dataset.depth) >= depth) stale.remove();
+  }
+  if (!level) return;
+  const areas = await page.session.getJSON(
+    `/areas?parent=${parent}&level=${level}&limit=1000`);
+  if (!areas.items.length) return;
+  const select = document.createElement("select");
+  select.name = `area-${depth}`;
+  select.dataset.depth = depth;
+  select.setAttribute("aria-label", t(`level.${level}`));
+  options(select, [["", depth ? t("filter.any") : t("filter.my-area")],
+    ...areas.items.map((area) => [area.code, area.name])], false);
+  select.addEventListener("change", () => areaLevel(
+    page, select.value, select.value && CHILD_LEVEL[level], depth + 1));
+  box.append(select);
+}
+
+function chosenArea() {
+  const chosen = [...document.querySelectorAll(".console-areas select")]
+    .map((select) => select.value).filter(Boolean);
+  return chosen[chosen.length - 1] || "";
+}
+
+// A day in the form as a moment in Asia/Shanghai (the day's start; `next`: the next day's).
+function dayStart(day, next = false) {
+  const date = new Date(`${day}T00:00:00+08:00`);
+  if (next) date.setUTCDate(date.getUTCDate() + 1);
+  return date.toISOString();
+}
+
+// What every list call of the current view shares: queue, category, area, search, dates.
 function baseQuery(page) {
   const form = page.nodes.filters.elements;
   const query = new URLSearchParams();
   if (page.queue.tab !== "all") query.set("queue", page.queue.tab);
   const category = form.minor.value || form.major.value;
   if (category) query.set("category", category);
-  if (form.area.value) query.set("area", form.area.value);
+  const area = chosenArea();
+  if (area) query.set("area", area);
   if (form.deadline.value) query.set("deadline", form.deadline.value);
+  for (const name of ["q", "reporter"]) {
+    if (form[name].value.trim()) query.set(name, form[name].value.trim());
+  }
+  if (form.since.value) query.set("since", dayStart(form.since.value));
+  if (form.until.value) query.set("until", dayStart(form.until.value, true));
   return query;
+}
+
+// The list's query: the view's, and the state chosen.
+function listQuery(page) {
+  const form = page.nodes.filters.elements;
+  const base = baseQuery(page);
+  return form.state.value ? withParams(base, {state: form.state.value}) : base;
 }
 
 function withParams(query, params) {
@@ -139,12 +230,11 @@ async function load(page, {counts}) {
   const status = page.nodes.queueStatus;
   status.textContent = t("queue.loading");
   status.classList.remove("console-error");
-  const form = page.nodes.filters.elements;
-  const base = baseQuery(page);
-  const listed = form.state.value ? withParams(base, {state: form.state.value}) : base;
+  const listed = withParams(listQuery(page), {sort: page.queue.sort});
+  if (page.queue.order) listed.set("order", page.queue.order);
   try {
     const result = await page.session.getJSON(`/incidents?${withParams(listed, {
-      sort: "deadline", limit: PAGE_SIZE, offset: page.queue.offset, facets: counts})}`);
+      limit: PAGE_SIZE, offset: page.queue.offset, facets: counts})}`);
     if (ticket !== page.queue.ticket) return;
     const stateCounts = counts ? tabStates(page, page.queue.tab).map(
       (state) => [state, result.by_state[state] || 0]) : page.queue.counts;
@@ -206,7 +296,7 @@ function renderList(page) {
     const place = element("td", incident.grid.name);
     place.title = incident.chain.map((link) => link.name).join(" › ");
     row.append(element("td", `#${incident.id}`), deadline,
-               element("td", incident.category.name),
+               element("td", `${incident.category.name}（${incident.category.code}）`),
                element("td", t(`state.${incident.state}`)), place,
                element("td", C.formatTime(incident.step_due_at)));
     const choose = () => page.openIncident(incident.id);

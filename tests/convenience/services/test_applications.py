@@ -123,10 +123,11 @@ def test_a_proxy_needs_the_residents_consent(session, settings, items, places, a
     assert application.proxy_user_id == agent.user_id
     assert application.consent_at == MONDAY
     # The database holds the rule too: no proxy application without consent.
-    with pytest.raises(Exception):
-        with session.begin_nested():
-            session.execute(text("UPDATE svc_application SET consent_at = NULL "
-                                 "WHERE id = :id"), {"id": application.id})
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError, match="proxy_needs_consent"), session.begin_nested():
+        session.execute(text("UPDATE svc_application SET consent_at = NULL "
+                             "WHERE id = :id"), {"id": application.id})
     # Another agent may not act on it (the consent was given to the first one).
     from tests.convenience.services.conftest import new_member
 

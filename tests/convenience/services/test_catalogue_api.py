@@ -160,8 +160,18 @@ def test_staff_api_intake_and_kpis(client, session, items, places):
     assert market["volume"] >= 1
     for path in ("/api/v1/convenience/kpis/export?format=csv",
                  "/api/v1/convenience/kpis/weekly-ranking.xlsx",
-                 "/api/v1/convenience/kpis/monthly-bulletin.xlsx"):
+                 "/api/v1/convenience/kpis/monthly-bulletin.xlsx",
+                 "/api/v1/convenience/kpis/weekly-ranking.pdf"):
         assert client.get(path).status_code == 200, path
+    from pypdf import PdfReader
+
+    month = MONDAY.date().replace(day=1).isoformat()
+    bulletin = client.get("/api/v1/convenience/kpis/monthly-bulletin.pdf",
+                          params={"month": month})
+    assert bulletin.status_code == 200 and bulletin.content.startswith(b"%PDF")
+    text_of = "".join(page.extract_text() for page in
+                      PdfReader(__import__("io").BytesIO(bulletin.content)).pages)
+    assert "月通报" in text_of and "按部门" in text_of
 
 
 def test_limits_are_data_with_citations(client):
@@ -187,8 +197,20 @@ def test_the_demo_catalogue(session, demo_city):
     assert {r["item_type"] for r in rows} == {"licence", "payment", "confirmation",
                                               "adjudication", "award", "other_power",
                                               "public_service"}
-    load_demo(session, city_code="430200", seed=1)
+    made = load_demo(session, city_code="430200", seed=1, applications=40)
     assert session.scalar(select(func.count()).select_from(Item)) >= len(rows)
+    # A recent history through the live flows: applications, their clocks and ratings.
+    assert made["applications"] >= 30
+    states = dict(session.execute(text(
+        "SELECT state, count(*) FROM svc_application GROUP BY state")).all())
+    assert states.get("done", 0) > 0
+    from convenience.services import kpis
+    from convenience.services.router import _period
+    from tests.convenience.services.conftest import SH
+
+    since, until = _period(None, None, SH)
+    assert kpis.figures(session, group="point", area_code="430200", since=since,
+                        until=until)
     handled = session.scalar(text("SELECT count(*) FROM svc_point_item"))
     assert handled > 0
     bundles = session.scalar(text("SELECT count(*) FROM svc_bundle_type"))
@@ -226,6 +248,11 @@ def test_materials_go_through_the_kernels_attachments(client, session, items, pl
 
 
 def test_public_lookups_are_throttled_per_address(anonymous, session):
+    from convenience.services.throttle import PREFIX
+
+    redis = anonymous.app.state.redis  # this run's own Redis database (tests/conftest.py)
+    for key in redis.scan_iter(f"{PREFIX}:*"):
+        redis.delete(key)  # what earlier tests counted from this address
     session.execute(text("UPDATE svc_setting SET value = '1' "
                          "WHERE key = 'public.lookups_per_minute'"))
     answers = [anonymous.post("/api/v1/convenience/public/status",

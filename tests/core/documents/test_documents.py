@@ -23,6 +23,7 @@ from core.documents import (
     revoke,
     serve,
     shown_body,
+    summaries,
     template_of,
     update_draft,
 )
@@ -199,3 +200,36 @@ def test_sums_in_capitals(fen, capital):
 
 def test_money_text():
     assert money_text(123456) == "人民币1,234.56元（壹仟贰佰叁拾肆元伍角陆分）"
+
+
+def test_an_announcement_is_deemed_served_30_days_after_publication(session, unit):
+    document = lock(session, _draft(session, unit), "head")
+    deemed = datetime.now(UTC) + timedelta(days=30)
+    serve(session, document, "announcement", deemed, "officer", note="株洲日报 2026-12-07 公告")
+    assert document.served_at == deemed
+
+
+def test_a_case_lists_its_documents_without_their_fields(session, unit):
+    draft, locked = _draft(session, unit), lock(session, _draft(session, unit), "head")
+    listed = summaries(session, CASE)
+    assert [(d["id"], d["state"], d["number"]) for d in listed] == [
+        (draft.id, "draft", None), (locked.id, "locked", locked.number)]
+    assert listed[0]["verify_url"] is None
+    assert listed[1]["verify_url"].endswith(f"/verify/{locked.verify_token}")
+    assert listed[1]["pdf_url"] == f"/api/v1/documents/{locked.id}/pdf"
+    assert "body" not in listed[1] and "张三丰" not in str(listed)
+
+
+def test_demo_removal_purges_documents_and_their_numbers(session, unit):
+    from core.documents import purge
+
+    other = Subject("test_case", 43)
+    kept = lock(session, issue(session, subject=other, kind="penalty_decision", unit_id=unit,
+                               fields=PENALTY, actor="officer"), "head")
+    for _ in range(2):
+        lock(session, _draft(session, unit), "head")
+    assert purge(session, subject_type=CASE.type, subject_ids=[CASE.id]) == 2
+    assert of_subject(session, CASE) == [] and kept.serial == 1
+    assert lock(session, _draft(session, unit), "head").serial == 2  # after the one kept
+    with pytest.raises(DBAPIError), session.begin_nested():  # the trigger is back
+        session.execute(text("DELETE FROM document WHERE id = :id"), {"id": kept.id})

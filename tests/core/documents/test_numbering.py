@@ -16,7 +16,8 @@ from core.workflow.clocks import Subject
 from tests.core.documents.conftest import PENALTY, make_unit
 
 RECTIFY = {"party_name": "某某餐饮店", "findings": "后厨未设防蝇设施。",
-           "violated_basis": "《食品安全法》第三十三条", "order_basis": "《食品安全法》第一百二十六条",
+           "violated_basis": "《食品安全法》第三十三条",
+           "order_basis": "《食品安全法》第一百二十六条",
            "deadline": "2026-12-20"}
 
 

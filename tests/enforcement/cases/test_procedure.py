@@ -285,3 +285,23 @@ def test_invalid_parties_are_refused(session, settings, desk):
                                                        desk.township),
                           data=CaseIn(unit_id=desk.unit.id, title="t",
                                       area_code=desk.township), settings=settings)
+
+
+def test_a_heard_case_is_reviewed_before_its_decision(session, settings, desk):
+    """行政处罚法第五十八条第一款第二项: 经过听证程序的 → 法制审核 before the decision; the
+    review returns the case to where it was (heard)."""
+    case, notify = _notified(session, settings, desk, fine=2_000_000)
+    notify()
+    move(session, settings, desk, case, "request_hearing", "officer_a")
+    move(session, settings, desk, case, "schedule_hearing", "officer_a",
+         hearing_at=now_utc() + timedelta(days=30))
+    move(session, settings, desk, case, "hold_hearing", "officer_a")
+    assert case.legal_review_required and not case.legal_review_passed
+    assert refused(session, settings, desk, case, "decide", outcome="penalty",
+                   penalty_types=["fine"], fine_fen=2_000_000).code == "legal_review_required"
+    move(session, settings, desk, case, "submit_review", "officer_a")
+    move(session, settings, desk, case, "pass_review", "legal")
+    assert case.state == "heard"
+    move(session, settings, desk, case, "decide", outcome="penalty", penalty_types=["fine"],
+         fine_fen=1_500_000)
+    assert case.state == "decided"

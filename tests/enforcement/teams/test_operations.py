@@ -134,6 +134,10 @@ def test_teams_operations_and_whistles_are_layers(client, settings, township,
     teams = client.get("/api/v1/layers/enforcement_teams/features",
                        params={"bbox": "110,25,116,30", "limit": 1000}).json()
     assert {f["id"] for f in teams["features"]} >= set(county_teams.ids)
+    ogc = client.get("/ogc/collections/enforcement_whistles/items",
+                     params={"bbox": bbox, "limit": 10})
+    assert ogc.status_code == 200, ogc.text
+    assert whistle["id"] in [f["id"] for f in ogc.json()["features"]]
     # Scoped: a township of another county sees neither.
     other = bearer(settings, role="township_staff", scope_code="430203001")
     hidden = client.get("/api/v1/layers/enforcement_operations/features",

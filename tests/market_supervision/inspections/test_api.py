@@ -8,6 +8,7 @@ import io
 import zipfile
 
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from tests.conftest import bearer
 from tests.market_supervision.inspections.helpers import move, record_body
@@ -122,3 +123,30 @@ def test_kpis_layers_failures_and_rules(anonymous, settings, session, market, in
     admin.headers.update(bearer(settings))
     edited = admin.put("/api/v1/market/inspection-rules/publish", json={"value": "3mo"})
     assert edited.status_code == 422 and edited.json()["code"] == "invalid_duration"
+
+
+def test_territory_and_assignment_decide_who_sees_an_inspection(anonymous, settings, session,
+                                                                market, inspection):
+    """An inspector drawn from another office of the county sees the inspection he is paired
+    for; an account of another township, not paired, finds nothing (404, not 403)."""
+    from tests.factories import make_user
+
+    other = session.execute(text("SELECT code FROM area WHERE level = 'township' "
+                                 "AND code <> :t ORDER BY code LIMIT 1"),
+                            {"t": market.township}).scalar_one()
+    stranger = make_user(session, role="market_inspector", scope_code=other)
+    client = anonymous
+    client.headers.update(bearer(settings, user_id=stranger.id, username=stranger.username))
+    url = f"/api/v1/market/inspections/{inspection.id}"
+    assert client.get(url).status_code == 404
+    assert client.get("/api/v1/market/inspections").json()["total"] == 0
+    # The paired inspector's account and office now lie in the other township only.
+    session.execute(text("UPDATE app_user SET scope_code = :o WHERE id = :u"),
+                    {"o": other, "u": market.inspectors[0].user_id})
+    session.execute(text("UPDATE unit_area SET area_code = :o WHERE unit_id = :u"),
+                    {"o": other, "u": market.office.id})
+    client.headers.update(bearer(settings, user_id=market.inspectors[0].user_id,
+                                 username=market.inspectors[0].username))
+    assert client.get(url).status_code == 200
+    mine = client.get("/api/v1/market/inspections", params={"queue": "mine"}).json()
+    assert [i["id"] for i in mine["items"]] == [inspection.id]

@@ -218,3 +218,23 @@ def test_the_publication_clock_counted_by_hand_across_national_day(session, sett
         session, principal=market.reviewer, states=(), task_id=None, entity_id=None,
         queue=None, area=None, limit=10, offset=0, overdue="publish")
     assert [i.id for i in page] == [inspection.id]
+
+
+def test_the_sweep_turns_an_unwithdrawn_overturn_red(session, settings, market, inspection):
+    """The kernel's one sweep colours the inspection's named clocks by their own rules: an
+    overturned result not withdrawn within its 3 working days turns red, and lists as
+    overdue for 撤回."""
+    from core.workflow import sweep
+
+    first, second = market.inspectors
+    move(session, settings, inspection, "record", first, **record_body(market, market.checks))
+    move(session, settings, inspection, "confirm", second)
+    move(session, settings, inspection, "approve", market.reviewer)
+    move(session, settings, inspection, "publish", market.reviewer)
+    move(session, settings, inspection, "overturn", market.reviewer, reason="复议撤销")
+    withdraw = _clock(session, inspection, "withdraw")
+    assert withdraw.colour == "green"
+    result = sweep.sweep(session, now=withdraw.due_at + timedelta(minutes=1), settings=settings)
+    assert result.by_case_type["market.inspection"]["red"] >= 1
+    session.refresh(withdraw)
+    assert withdraw.colour == "red"

@@ -62,3 +62,34 @@ def test_a_finding_is_referred_once(session, settings, market, inspection):
     with pytest.raises(Conflict) as refused:
         move(session, settings, inspection, "refer", first, reason="再次移送")
     assert refused.value.code == "already_referred"
+
+
+def test_the_enforcement_unit_signs_the_referral(session, settings, market, inspection):
+    from core.users.enums import Role
+    from core.workflow import timeline
+    from market_supervision.inspections import referrals
+    from tests.market_supervision.inspections.conftest import _member
+
+    first = market.inspectors[0]
+    move(session, settings, inspection, "record", first, **record_body(
+        market, market.checks, fail=[market.checks[0]], rectify_days=5))
+    move(session, settings, inspection, "refer", first, reason="移送",
+         to_unit_id=market.enforcement.id)
+    referral = session.scalar(select(Referral).where(Referral.inspection_id == inspection.id))
+    handoff = session.scalar(select(Handoff).where(Handoff.subject_type == "market_referral",
+                                                   Handoff.subject_id == referral.id))
+    officer = _member(session, market.enforcement, role=Role.enforcement_officer,
+                      position="handler", scope=market.township)
+    import pytest
+
+    from core.errors import Forbidden
+
+    with pytest.raises(Forbidden):  # the market office does not sign its own referral
+        referrals.answer(session, referral_id=referral.id, handoff_id=handoff.id, sign=True,
+                         reason=None, principal=market.reviewer, settings=settings)
+    referrals.answer(session, referral_id=referral.id, handoff_id=handoff.id, sign=True,
+                     reason=None, principal=officer, settings=settings)
+    assert (referral.state, handoff.status) == ("accepted", "signed")
+    actions = [e["action"] for e in timeline.events_of(
+        session, Subject("market_inspection", inspection.id))]
+    assert "referral.accepted" in actions

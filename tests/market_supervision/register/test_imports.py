@@ -74,8 +74,8 @@ def test_a_clean_xlsx_is_imported_with_progress(session, register):
                              data=_xlsx(_rows(session, register, start=100)),
                              stage=lambda stage, done, total: seen.append((stage, done, total)))
     assert result.created == 5
-    assert {stage for stage, _, _ in seen} >= {"校验", "定位", "写入"}
-    assert all(done == total for stage, done, total in seen if stage == "写入")
+    assert {stage for stage, _, _ in seen} >= {"read", "validate", "locate", "write"}
+    assert seen[-1][0] == "write" and seen[-1][1] == seen[-1][2]
 
 
 def _bad(rows, index, column, value):
@@ -108,6 +108,7 @@ def test_every_rejection_names_the_row_and_writes_nothing(session, register, col
             import_entities(session, principal=register.manager, filename=name, data=data)
         errors = rejected.value.extra["errors"]
         assert [(e["row"], e["code"]) for e in errors] == [(4, code)]  # header is row 1
+        assert rejected.value.code == "import_rows_invalid"
         assert words in errors[0]["reason"]
         if value and column == "统一社会信用代码" and len(value) == 18:
             assert errors[0]["expected_check"] == rows[2][0][17] or errors[0]["expected_check"]
@@ -129,7 +130,8 @@ def test_duplicates_in_the_file_are_named(session, register):
     rows[4][0] = rows[1][0]
     with pytest.raises(ImportRejected) as rejected:
         import_entities(session, principal=register.manager, filename="a.csv", data=_csv(rows))
-    assert rejected.value.extra["errors"] == [{"row": 6, "uscc": rows[1][0],
+    assert rejected.value.extra["errors"] == [{"row": 6, "column": "统一社会信用代码",
+                                               "uscc": rows[1][0],
                                                "reason": "与第 3 行代码重复",
                                                "code": "uscc_duplicate",
                                                "expected_check": None}]
@@ -159,16 +161,15 @@ def test_a_legacy_pilot_code_is_accepted_only_when_marked(session, register):
 
 
 def test_files_of_another_kind_or_shape_are_refused(session, register):
-    with pytest.raises(InvalidInput) as refused:
-        import_entities(session, principal=register.manager, filename="a.pdf", data=b"%PDF")
-    assert refused.value.code == "file_type_unsupported"
-    with pytest.raises(InvalidInput) as refused:
-        import_entities(session, principal=register.manager, filename="a.csv",
-                        data="名称,地址\n甲,乙\n".encode())
-    assert refused.value.code == "columns_missing"
-    with pytest.raises(InvalidInput) as refused:
-        import_entities(session, principal=register.manager, filename="a.xlsx", data=b"nope")
-    assert refused.value.code == "file_unreadable"
+    before = _count(session)
+    for data, code in ((b"%PDF-1.7 \x00\x01", "import_unreadable"),
+                       ("名称,地址\n甲,乙\n".encode(), "import_header_missing"),
+                       (b"PK\x03\x04 not a workbook", "import_unreadable"),
+                       (_csv([]), "import_empty")):
+        with pytest.raises(InvalidInput) as refused:
+            import_entities(session, principal=register.manager, filename="a.csv", data=data)
+        assert refused.value.code == code
+    assert _count(session) == before
 
 
 def test_the_api_imports_and_rejects(client, session, settings, register):
@@ -186,7 +187,7 @@ def test_the_api_imports_and_rejects(client, session, settings, register):
                          content=_csv(rows), headers=headers)
     assert answer.status_code == 422
     problem = answer.json()
-    assert problem["code"] == "import_rejected"
+    assert problem["code"] == "import_rows_invalid"
     assert problem["errors"][0]["row"] == 3 and problem["errors"][0]["code"] == "location_missing"
     assert _count(session) == before
 
