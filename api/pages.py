@@ -27,18 +27,21 @@ pages = APIRouter(tags=["pages"])
 API_BASE = "/api/v1"
 STATIC_BASE = "/static"
 STATIC_DIR = Path(__file__).with_name("static")
-# The map page's parts beyond the areas (geo/maps.py): the unit picker and hand-off form
-# every platform's card shares, then each installed platform's own parts (grid: the
-# choropleth of open and overdue incidents, markers and heatmap, the side panel with KPIs,
-# queue and hand-offs; core/platforms.py `map_scripts`), each plugging into map.js, with
-# the vendored Leaflet plugins they need (`map_plugins`).
-SHARED_MAP_PARTS = ("units.js", "handoff.js")
+# The map page's parts beyond the areas (geo/maps.py): the registered vector-tile layers
+# every platform's map shares (map-tiles.js, drawn by the vendored Leaflet.VectorGrid),
+# then each installed platform's own parts (grid: the choropleth of open and overdue
+# incidents, markers and heatmap, the side panel with KPIs, queue and hand-offs;
+# core/platforms.py `map_scripts`), modules plugging into map.js, with the vendored
+# Leaflet plugins they need (`map_plugins`).
+SHARED_MAP_PLUGINS = ("leaflet.vectorgrid/Leaflet.VectorGrid.bundled.js",)
+SHARED_MAP_PARTS = ("map-tiles.js",)
 
 
 def map_assets() -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(plugins, parts) of the map page, from the installed platforms."""
     installed = platforms.load()
-    plugins = tuple(path for platform in installed for path in platform.map_plugins)
+    plugins = SHARED_MAP_PLUGINS + tuple(path for platform in installed
+                                         for path in platform.map_plugins)
     parts = SHARED_MAP_PARTS + tuple(path for platform in installed
                                      for path in platform.map_scripts)
     return plugins, parts

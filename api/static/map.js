@@ -151,6 +151,7 @@ function closeView(page) {
   const view = page.view;
   view?.selected?.remove();
   view?.children?.remove();
+  view?.labels?.remove();
   page.view = null;
   configureLayers(page, [], []);
   page.breadcrumb.replaceChildren();
@@ -334,7 +335,10 @@ async function select(page, view, code) {
     // The child areas' outlines: drawn for the selection, or the level layer below.
     const childLayer = layered ? await view.loading[nextLevel(page, known.level)]
       : view.children;
-    if (current()) emit("select", page, view, {area: feature.properties, childLayer});
+    if (current()) {
+      drawLabels(page, view, childLayer, feature.properties.code);
+      emit("select", page, view, {area: feature.properties, childLayer});
+    }
   } catch (error) {
     if (current()) showError(page, error);
   }
@@ -356,7 +360,32 @@ async function selectOwnGrids(page, view, current) {
 }
 
 
+// The names of the areas the selection is made of, on the map at every zoom: without a
+// basemap (an intranet) they are what makes the map readable at street level.
+const MAX_LABELS = 300;
+
+function drawLabels(page, view, childLayer, code) {
+  view.labels?.remove();
+  view.labels = L.layerGroup([], {pane: "children"});
+  const features = [];
+  const walk = (layer) => {
+    if (layer.feature) features.push(layer);
+    else layer.getLayers?.().forEach(walk);
+  };
+  if (childLayer) walk(childLayer);
+  for (const layer of features.filter((one) => one.feature.properties.code?.startsWith(code)
+                                      && one.getBounds).slice(0, MAX_LABELS)) {
+    const text = element("span", layer.feature.properties.name);  // Leaflet reads a
+    // string as HTML: an element is shown as text.
+    const icon = L.divIcon({className: "gridgov-area-label", html: text, iconSize: null});
+    L.marker(layer.getBounds().getCenter(), {icon, interactive: false, keyboard: false,
+                                              pane: "children"}).addTo(view.labels);
+  }
+  view.labels.addTo(page.map);
+}
+
 function drawSelection(page, view, feature, children, layered) {
+  view.labels?.remove();
   view.selected?.remove();
   view.children?.remove();
   view.selected = view.children = null;

@@ -67,9 +67,7 @@ async def report(body: ReportIn, session: SessionDep, request: Request) -> dict:
     without an identity: counted per client address in the `reports` bucket (429 past
     `rate_limit_reports_per_minute`, core/ratelimit.py)."""
     limiter = getattr(request.app.state, "rate_limiter", None)
-    if limiter is not None:
-        address = request.client.host if request.client else "unknown"
-        limiter.hit(bucket="reports", user_id=f"page:{address}")
+    address = request.client.host if request.client else "unknown"
     data = service.RequestIn(
         service_code=body.service_code, lat=body.lat, long=body.long,
         address_string=body.address_string, description=body.description, phone=body.phone,
@@ -77,6 +75,8 @@ async def report(body: ReportIn, session: SessionDep, request: Request) -> dict:
     settings = request.app.state.settings
 
     def create() -> dict:
+        if limiter is not None:
+            limiter.hit(bucket="reports", user_id=f"page:{address}")
         created = service.create_request(session, data=data, api_key_id=None,
                                          channel=service.CHANNEL_PAGE, settings=settings)
         return {"service_request_id": str(created.id), "token": created.token,

@@ -25,9 +25,12 @@ class WorkOrderPermission(StrEnum):
     kpi = "workorders:kpi"  # 响应率, 解决率, 满意率
 
 
-GRANTS = ((WorkOrderPermission.read, frozenset(Role)),
+# Everyone who may hold a desk in a handling unit (grid workers report on the grid, not
+# here); which move, the workflow says by role, unit and position.
+DESKS = frozenset(Role) - {Role.grid_worker}
+GRANTS = ((WorkOrderPermission.read, DESKS),
           (WorkOrderPermission.intake, workorders.OPERATORS),
-          (WorkOrderPermission.act, frozenset(Role)),
+          (WorkOrderPermission.act, DESKS),
           (WorkOrderPermission.manage, frozenset({Role.admin})),
           (WorkOrderPermission.kpi, workorders.OPERATORS | {Role.admin}))
 
@@ -150,7 +153,7 @@ def catalogue(principal: Reader, session: SessionDep) -> list[dict]:
 
 @router.post("/catalogue", status_code=201)
 def add_entry(body: EntryIn, principal: Manager, session: SessionDep) -> dict:
-    row = workorders.add_entry(session, data=body.model_dump(), actor=principal.username)
+    row = workorders.add_entry(session, data=body.model_dump(), principal=principal)
     return _entry(row)
 
 

@@ -418,15 +418,15 @@ def link_incident(session: Session, *, order_id: int, incident_id: int,
     """An order about a place already reported: linked to that incident."""
     order = get_order(session, order_id=order_id, principal=principal)
     try:
-        case_types.of_subject("incident")
+        incidents = case_types.of_subject("incident")
     except NotFound:
         raise InvalidInput("no platform keeps incidents here",
                            code="incidents_unavailable") from None
-    exists = session.execute(text("SELECT 1 FROM timeline_event WHERE subject_type = "
-                                  "'incident' AND subject_id = :id LIMIT 1"),
-                             {"id": incident_id}).first()
-    if exists is None:
-        raise InvalidInput(f"no incident {incident_id}", code="incident_unknown")
+    # Through the case-type registry (its model and where it lies), not grid's modules.
+    incident = session.get(incidents.model, incident_id)
+    if incident is None or not Scope.of(principal).covers_code(incidents.area_code(incident)):
+        raise InvalidInput(f"no incident {incident_id} in your territory",
+                           code="incident_unknown")
     links.link(session, Subject(WORK_ORDER_SUBJECT, order.id), Subject("incident", incident_id),
                kind="related", actor=principal.username)
 
@@ -543,8 +543,12 @@ def edit_rule(session: Session, *, name: str, value: str, version: int,
     return row
 
 
-def add_entry(session: Session, *, data: Mapping[str, Any], actor: str) -> DispatchEntry:
-    """A line of the 派单目录 (matter, area → unit)."""
+def add_entry(session: Session, *, data: Mapping[str, Any], principal: Principal
+              ) -> DispatchEntry:
+    """A line of the 派单目录 (matter, area → unit), for an area of the caller's territory."""
+    if not Scope.of(principal).covers_code(data["area_code"]):
+        raise InvalidInput(f"area {data['area_code']} lies outside your territory",
+                           code="area_outside")
     if session.get(Unit, data["unit_id"]) is None:
         raise InvalidInput(f"no unit {data['unit_id']}", code="unit_unknown")
     if session.scalar(select(DispatchEntry.id).where(
@@ -555,6 +559,6 @@ def add_entry(session: Session, *, data: Mapping[str, Any], actor: str) -> Dispa
     row = DispatchEntry(**data)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="work_order.catalogue",
+    audit.record(session, actor=principal.username, action="work_order.catalogue",
                  subject_type="workorder_catalogue", subject_id=row.id, after=dict(data))
     return row

@@ -293,7 +293,10 @@ def application_dict(session: Session, application: Application, *, full: bool =
            "deferred": application.deferred or [], "commitment": application.commitment,
            "commit_check_due": application.commit_check_due,
            "finished_at": application.finished_at, "on_time": application.on_time,
-           "result": application.result}
+           "result": application.result,
+           # What the receipt's QR code and the SMS carry: the status and rating pages.
+           "status_url": "/convenience/status",
+           "rating_url": f"/convenience/rate/{application.number}"}
     if full:
         sub = subject(application)
         out |= {"applicant_name": application.applicant_name,

@@ -5,8 +5,8 @@ status; never a party, a field or the PDF.
 
 Whoever holds a copy checks it two ways: by the QR code (this page says whether the
 number is genuine and still in force), and by the file's SHA-256 — typed in, or computed
-in the browser from the chosen file (Web Crypto; where the browser offers none, e.g. a
-page not served over HTTPS, it says so and the hash can be typed) — which the page
+in the browser from the chosen file (Web Crypto, or the page's own SHA-256 where the
+browser offers none: a page served over plain HTTP on an intranet) — which the page
 compares with the one recorded when the document was locked.
 """
 
@@ -36,15 +36,47 @@ background:#1d5fbf;color:#fff}small{color:#5b6670}
 """
 
 _SCRIPT = """
+function sha256(buffer){
+ const K=new Uint32Array([0x428a2f98,0x71374491,0xb5c0fbcf,0xe9b5dba5,0x3956c25b,0x59f111f1,
+ 0x923f82a4,0xab1c5ed5,0xd807aa98,0x12835b01,0x243185be,0x550c7dc3,0x72be5d74,0x80deb1fe,
+ 0x9bdc06a7,0xc19bf174,0xe49b69c1,0xefbe4786,0x0fc19dc6,0x240ca1cc,0x2de92c6f,0x4a7484aa,
+ 0x5cb0a9dc,0x76f988da,0x983e5152,0xa831c66d,0xb00327c8,0xbf597fc7,0xc6e00bf3,0xd5a79147,
+ 0x06ca6351,0x14292967,0x27b70a85,0x2e1b2138,0x4d2c6dfc,0x53380d13,0x650a7354,0x766a0abb,
+ 0x81c2c92e,0x92722c85,0xa2bfe8a1,0xa81a664b,0xc24b8b70,0xc76c51a3,0xd192e819,0xd6990624,
+ 0xf40e3585,0x106aa070,0x19a4c116,0x1e376c08,0x2748774c,0x34b0bcb5,0x391c0cb3,0x4ed8aa4a,
+ 0x5b9cca4f,0x682e6ff3,0x748f82ee,0x78a5636f,0x84c87814,0x8cc70208,0x90befffa,0xa4506ceb,
+ 0xbef9a3f7,0xc67178f2]);
+ const H=new Uint32Array([0x6a09e667,0xbb67ae85,0x3c6ef372,0xa54ff53a,0x510e527f,0x9b05688c,
+ 0x1f83d9ab,0x5be0cd19]);
+ const bytes=new Uint8Array(buffer),n=bytes.length,total=((n+72)>>6)<<6;
+ const m=new Uint8Array(total);m.set(bytes);m[n]=0x80;
+ const view=new DataView(m.buffer);
+ view.setUint32(total-8,Math.floor(n/536870912));view.setUint32(total-4,(n*8)>>>0);
+ const W=new Uint32Array(64),r=(x,k)=>(x>>>k)|(x<<(32-k));
+ for(let o=0;o<total;o+=64){
+  for(let i=0;i<16;i++)W[i]=view.getUint32(o+4*i);
+  for(let i=16;i<64;i++){
+   const s0=r(W[i-15],7)^r(W[i-15],18)^(W[i-15]>>>3),s1=r(W[i-2],17)^r(W[i-2],19)^(W[i-2]>>>10);
+   W[i]=(W[i-16]+s0+W[i-7]+s1)|0;}
+  let a=H[0],b=H[1],c=H[2],d=H[3],e=H[4],f=H[5],g=H[6],h=H[7];
+  for(let i=0;i<64;i++){
+   const t1=(h+(r(e,6)^r(e,11)^r(e,25))+((e&f)^(~e&g))+K[i]+W[i])|0;
+   const t2=((r(a,2)^r(a,13)^r(a,22))+((a&b)^(a&c)^(b&c)))|0;
+   h=g;g=f;f=e;e=(d+t1)|0;d=c;c=b;b=a;a=(t1+t2)|0;}
+  H[0]+=a;H[1]+=b;H[2]+=c;H[3]+=d;H[4]+=e;H[5]+=f;H[6]+=g;H[7]+=h;}
+ return Array.from(H,x=>x.toString(16).padStart(8,'0')).join('');
+}
+async function digestHex(buffer){
+ if(!(window.crypto&&crypto.subtle))return sha256(buffer);  // plain HTTP: no Web Crypto
+ const digest=new Uint8Array(await crypto.subtle.digest('SHA-256',buffer));
+ return Array.from(digest,x=>x.toString(16).padStart(2,'0')).join('');
+}
 const file=document.getElementById('file'),hash=document.getElementById('sha256'),
 note=document.getElementById('note');
 file.addEventListener('change',async()=>{
  if(!file.files.length)return;
- if(!(window.crypto&&crypto.subtle)){
-  note.textContent='此浏览器无法在本页计算文件哈希，请手工输入 SHA-256。';return;}
  note.textContent='正在计算……';
- const digest=await crypto.subtle.digest('SHA-256',await file.files[0].arrayBuffer());
- hash.value=Array.from(new Uint8Array(digest)).map(b=>b.toString(16).padStart(2,'0')).join('');
+ hash.value=await digestHex(await file.files[0].arrayBuffer());
  note.textContent='';hash.form.submit();
 });
 """

@@ -40,16 +40,32 @@ class Printable:
 
 def render_pdf(document: Any, *, unit_name: str | None = None, verify_url: str | None = None,
                settings: Settings | None = None) -> bytes:
-    """The PDF of a document: a core.documents.models.Document (then `unit_name` and, once
-    locked, `verify_url` are needed; core.documents.service.pdf_of gives them) or a
-    Printable."""
+    """The PDF of a document: a Printable, or a core.documents.models.Document (its unit's
+    name and its verification link read through its session unless given). A locked
+    document's original is the stored one (service.pdf_of): this renders it anew."""
     if not isinstance(document, Printable):
         locked = document.state != "draft"
+        if unit_name is None:
+            unit_name = _unit_name_of(document)
+        if verify_url is None and locked:
+            from core.documents.service import verify_url as link
+
+            verify_url = link(document.verify_token, settings)
         document = Printable(kind=document.kind, unit_name=unit_name or "", body=document.body,
                              number=document.number if locked else None,
                              dated=document.locked_at, title=document.title,
                              verify_url=verify_url if locked else None)
     return _render(document, template_of(document.kind), settings)
+
+
+def _unit_name_of(document: Any) -> str:
+    from sqlalchemy.orm import object_session
+
+    from core.units.models import Unit
+
+    session = object_session(document)
+    unit = session.get(Unit, document.unit_id) if session is not None else None
+    return unit.name if unit is not None else ""
 
 
 def _render(doc: Printable, template: Template, settings: Settings | None) -> bytes:
@@ -217,10 +233,60 @@ def _block(pdf: FPDF, style: str, text: str, citation: str | None) -> None:
         _citation(pdf, citation or text)
         return
     pdf.set_font(fonts.FAMILY, size=12)
-    pdf.multi_cell(0, 7.5, ("　　" if style == "text" else "") + text, new_x="LMARGIN",
-                   new_y="NEXT")
+    if style == "text":
+        pdf.ln(1.5)  # a paragraph of the 文书's own words stands apart from the fields
+    paragraph(pdf, text, line_height=7.5, indent=2 if style == "text" else 0)
     if citation:
         _citation(pdf, citation)
+
+
+# Chinese line breaking (禁则, GB/T 15834 and common 排版 practice): these never begin a
+# line (they hang at the end of the one before), and these never end one.
+NO_LINE_START = set("，。、；：？！）》」』”’〕】…—·%,.;:?!)]}")
+NO_LINE_END = set("（《「『“‘〔【([{")
+_LATIN = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_/%@")
+
+
+def paragraph(pdf: FPDF, text: str, *, line_height: float, indent: int = 0) -> None:
+    """A paragraph set line by line as Chinese is: broken between any two characters
+    (a run of Latin letters and digits kept whole), no line begun with closing
+    punctuation, none ended with opening punctuation, the first line indented by
+    `indent` ideographic spaces (fpdf2's multi_cell wraps at spaces, as Latin text does)."""
+    for number, hard_line in enumerate(text.split("\n")):
+        first_indent = pdf.get_string_width("\u3000") * indent if number == 0 else 0
+        for offset, line in _broken(pdf, hard_line, first_indent):
+            pdf.set_x(pdf.l_margin + offset)
+            pdf.cell(pdf.epw - offset, line_height, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def _tokens(text: str) -> list[str]:
+    tokens: list[str] = []
+    for char in text:
+        if char in _LATIN and tokens and tokens[-1][-1] in _LATIN:
+            tokens[-1] += char
+        else:
+            tokens.append(char)
+    return tokens
+
+
+def _broken(pdf: FPDF, text: str, first_indent: float):
+    """(indent, line) pairs that fit the text width."""
+    lines: list[list[str]] = [[]]
+    width = pdf.epw - first_indent
+    used = 0.0
+    for token in _tokens(text):
+        size = pdf.get_string_width(token)
+        line = lines[-1]
+        if line and used + size > width and token not in NO_LINE_START:
+            carried = []
+            while line and line[-1] in NO_LINE_END:  # an opening mark goes down with it
+                carried.insert(0, line.pop())
+            lines.append(carried)
+            line, width = lines[-1], pdf.epw
+            used = sum(pdf.get_string_width(t) for t in line)
+        line.append(token)
+        used += size
+    return [(first_indent if i == 0 else 0, "".join(line)) for i, line in enumerate(lines)]
 
 
 def _citation(pdf: FPDF, citation: str) -> None:

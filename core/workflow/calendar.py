@@ -266,6 +266,9 @@ class WorkingCalendar:
         with _in_range(local, limit):
             if limit.unit.working:
                 return self._resume(local, self._due(local, limit), pauses)
+            if limit.unit.elapsed:
+                return self._pushed(local, self._elapsed_end(local, limit), pauses,
+                                    settle=False)
             raw = self._pushed(local, self._raw_end(local, limit), pauses, settle=True)
             return self.period_due(raw)
 
@@ -283,7 +286,8 @@ class WorkingCalendar:
                 limit_us = self._office_us(local, self._due(local, limit))
                 return self._resume(local, self._add_us(local, round(limit_us * share)),
                                     pauses)
-            due = self.period_due(self._raw_end(local, limit))
+            due = (self._elapsed_end(local, limit) if limit.unit.elapsed
+                   else self.period_due(self._raw_end(local, limit)))
             warn = self._later(local, _elapsed(local, due) * share)
             return self._pushed(local, warn, pauses, settle=False)
 
@@ -298,6 +302,8 @@ class WorkingCalendar:
         with _in_range(local, limit):
             if limit.unit.working:
                 return self._due(local, limit)
+            if limit.unit.elapsed:
+                return self._elapsed_end(local, limit)
             return self._raw_end(local, limit)
 
     def period_due(self, raw_end: datetime) -> datetime:
@@ -392,6 +398,10 @@ class WorkingCalendar:
             last = self.nth_workday_after(start.date(), duration.amount)
             return self._at(last, self._spans[-1][1])
         raise ValueError(f"{duration} is a period, not working time")
+
+    def _elapsed_end(self, start: datetime, duration: Duration) -> datetime:
+        """Elapsed minutes: start + N minutes of real time, day or night."""
+        return self._later(start, timedelta(minutes=duration.amount))
 
     def _raw_end(self, start: datetime, duration: Duration) -> datetime:
         """The end (23:59:59.999999 local) of the period's last day, rest days ignored."""

@@ -15,7 +15,7 @@ An extension counts `limit + extension` (one unit) from the start.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Conflict, InvalidInput
 from core.workflow.calendar import WorkingCalendar
-from core.workflow.durations import Duration, parse_duration
+from core.workflow.durations import KNOWN_UNITS, Duration, parse_duration
 from core.workflow.models import CaseClock
 
 
@@ -130,7 +130,7 @@ def pause_clock(clock: Any, *, now: datetime, calendar: WorkingCalendar) -> None
     if clock.paused_at is not None:
         return
     clock.paused_at = now
-    if parse_duration(clock.limit).unit.working:
+    if _stored(clock.limit).unit.working:
         clock.remaining_seconds = _working_left(calendar, now, clock.due_at)
         clock.warn_remaining_seconds = _working_left(calendar, now, clock.warn_at)
 
@@ -148,9 +148,14 @@ def resume_clock(clock: Any, *, now: datetime, calendar: WorkingCalendar) -> Non
     if clock.paused_at is None:
         return
     paused = max((now - clock.paused_at).total_seconds(), 0.0)
-    if parse_duration(clock.limit).unit.working:
+    if _stored(clock.limit).unit.working:
         clock.due_at = calendar.add_working_seconds(now, clock.remaining_seconds or 0.0)
         clock.warn_at = calendar.add_working_seconds(now, clock.warn_remaining_seconds or 0.0)
+    elif _stored(clock.limit).unit.elapsed:
+        moved_by = timedelta(seconds=paused)  # no rest-day rule: both ends move as they are
+        clock.raw_due_at = clock.due_at = clock.due_at + moved_by
+        if clock.warn_at is not None:
+            clock.warn_at = clock.warn_at + moved_by
     else:
         moved = calendar.resume_due(clock.raw_due_at, paused)
         if clock.warn_at is not None:
@@ -171,7 +176,7 @@ def extend(session: Session, subject: Subject, rule: ClockRule, *, by: Duration,
     if rule.extension is None:
         raise InvalidInput(f"the {rule.name} limit ({rule.citation or rule.limit}) may not be "
                            "extended", code="extension_not_allowed")
-    total = (parse_duration(clock.extended_by) + by) if clock.extended_by else by
+    total = (_stored(clock.extended_by) + by) if clock.extended_by else by
     if total.unit is not rule.extension.unit or total.amount > rule.extension.amount:
         raise InvalidInput(f"the {rule.name} limit may be extended by at most "
                            f"{rule.extension} in all ({rule.citation})",
@@ -197,12 +202,17 @@ def _time(clock: CaseClock, calendar: WorkingCalendar, warn_share: float, *,
           moved_by: float = 0.0) -> None:
     """The due and warning instants from the start, limit and extension; a period also
     moved by the natural time it was suspended before."""
-    limit = parse_duration(clock.limit)
-    extension = parse_duration(clock.extended_by) if clock.extended_by else None
+    limit = _stored(clock.limit)
+    extension = _stored(clock.extended_by) if clock.extended_by else None
     if limit.unit.working:
         raw = None
         due = calendar.due(clock.started_at, limit, extension=extension)
         warn = calendar.warn_at(clock.started_at, limit, warn_share, extension=extension)
+    elif limit.unit.elapsed:  # start + N minutes, moved by the time suspended
+        raw = due = calendar.raw_due(clock.started_at, limit, extension=extension) \
+            + timedelta(seconds=moved_by)
+        warn = calendar.warn_at(clock.started_at, limit, warn_share, extension=extension) \
+            + timedelta(seconds=moved_by)
     else:
         raw = calendar.raw_due(clock.started_at, limit, extension=extension)
         warn = calendar.warn_at(clock.started_at, limit, warn_share, extension=extension)
@@ -213,6 +223,11 @@ def _time(clock: CaseClock, calendar: WorkingCalendar, warn_share: float, *,
             due = calendar.period_due(raw)
     # In UTC, as the database gives them back: a clock just timed reads like a stored one.
     clock.raw_due_at, clock.due_at, clock.warn_at = _utc(raw), _utc(due), _utc(warn)
+
+
+def _stored(duration: str) -> Duration:
+    """A clock's own limit or extension, in any unit a clock may carry (minutes too)."""
+    return parse_duration(duration, units=KNOWN_UNITS)
 
 
 def _utc(moment: datetime | None) -> datetime | None:

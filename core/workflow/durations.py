@@ -5,6 +5,9 @@
   start day (e.g. 行政处罚法第八十五条: its 二日/三日/五日/七日 are working days).
 - `90cd` natural days (自然日, e.g. 行政处罚法第六十条: a decision within 90 days of 立案).
 - `6mo` months (月).
+- `30min` elapsed minutes (分钟): plain elapsed time, day and night, no rest-day rule (a
+  call's response, e.g. 吹哨报到's "30 分钟内响应"). Only where a caller opts in
+  (`parse_duration(…, units=KNOWN_UNITS)`): the law's own periods are never in minutes.
 
 Natural days and months are periods (期间) in the sense of 民事诉讼法第八十五条 and
 行政诉讼法第五十一条: the day the period starts is not counted; a month period's last day
@@ -35,12 +38,20 @@ class Unit(StrEnum):
     days = "d"  # working days: to the close of office on the Nth working day after the start
     natural_days = "cd"  # natural (calendar) days: 自然日
     months = "mo"  # months: to the corresponding day of the last month
+    minutes = "min"  # elapsed minutes: start + N minutes, no calendar (opt-in, see above)
 
     @property
     def working(self) -> bool:
         """True for office time (h, d): paused by keeping the office seconds left; False for
-        periods (cd, mo): paused by moving their end by the natural time suspended."""
+        periods (cd, mo) and elapsed minutes: paused by moving their end by the natural time
+        suspended."""
         return self in (Unit.hours, Unit.days)
+
+    @property
+    def elapsed(self) -> bool:
+        """True for elapsed minutes: their end is start + N minutes (+ the time suspended),
+        with no rest-day rule."""
+        return self is Unit.minutes
 
 
 @dataclass(frozen=True)
@@ -61,9 +72,13 @@ class Duration:
         return Duration(self.amount + other.amount, self.unit)
 
 
-_DURATION = re.compile(r"^\s*(\d{1,4})\s*(h|d|cd|mo)\s*$")
-ALL_UNITS = tuple(Unit)
-_EXAMPLES = {Unit.hours: "8h", Unit.days: "3d", Unit.natural_days: "90cd", Unit.months: "6mo"}
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*(h|d|cd|mo|min)\s*$")
+# The units a limit is written in unless its caller says otherwise: the law's.
+ALL_UNITS = (Unit.hours, Unit.days, Unit.natural_days, Unit.months)
+# Every unit a stored clock may carry (the clocks read any of them back).
+KNOWN_UNITS = tuple(Unit)
+_EXAMPLES = {Unit.hours: "8h", Unit.days: "3d", Unit.natural_days: "90cd", Unit.months: "6mo",
+             Unit.minutes: "30min"}
 
 
 def parse_duration(text: str, *, units: Iterable[Unit] = ALL_UNITS) -> Duration:

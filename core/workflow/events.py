@@ -21,6 +21,8 @@ _SUBSCRIBERS: dict[str, list[Subscriber]] = {}
 
 # Topics the kernel publishes itself.
 HANDOFF_REFERRED = "handoff.referred"  # a subject referred to a unit of another platform
+# That unit signed (签收) the referral: it takes the subject on (a returned one it did not).
+HANDOFF_SIGNED = "handoff.signed"
 SUBJECT_CONCLUDED = "subject.concluded"  # a linked subject closed: report back
 
 

@@ -119,6 +119,15 @@ def answer(context: Context, case_type: CaseType, subject: Any, *, handoff_id: i
             f"{subject_ref.type}.handoff.returned",
             f"流转被退回 {case_type.label} #{row.id}：{reason}", (handoff.from_unit_id,)),
             actor=principal.username)
+    elif handoff.to_platform != handoff.from_platform:
+        # The receiving platform takes it on now (its own case, linked): the same payload
+        # as the referral's, published on signing.
+        events.publish(session, topic=events.HANDOFF_SIGNED, payload={
+            "handoff_id": handoff.id, "subject_type": subject_ref.type, "subject_id": row.id,
+            "to_unit_id": handoff.to_unit_id, "to_platform": handoff.to_platform,
+            "from_platform": handoff.from_platform, "reason": handoff.reason,
+            "area_code": case_type.area_code(row), "point": _point(row),
+            "signed_by": principal.username})
     row.version += 1
     action = "sign" if sign else "return"
     timeline.add(session, subject_ref, actor=principal.username, action=f"handoff.{action}",

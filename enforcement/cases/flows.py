@@ -179,7 +179,7 @@ def _check_extension(context, case, fields, principal) -> None:
 
 PREPARE = {"assign_officers": _check_officers, "request_recusal": _check_recusal_request,
            "decide_recusal": _check_recusal_decision, "extend_verify": _check_extension,
-           "extend_decision": _check_extension}
+           "extend_decision": _check_extension, "defer_payment": _check_extension}
 
 
 # --- after -------------------------------------------------------------------------------
@@ -290,7 +290,15 @@ def report_back(context: runner.Context, case: Case) -> None:
         "outcome": case.outcome})
 
 
+def _deferred(context, case, fields, principal) -> None:
+    """行政处罚法第六十六条第二款: payment deferred (or in instalments) on the party's
+    application, approved by the head: the payment clock and the day 加处罚款 runs from."""
+    _extend("payment", "step")(context, case, fields, principal)
+    case.payment_due_at = case.step_due_at
+
+
 AFTER = {"file": _filed, "extend_verify": _extend("verify", "step"),
+         "defer_payment": _deferred,
          "extend_decision": _extend("decision", "decision"), "decide": _decided,
          "serve": _served, "deem_served": _served, "urge": _urged, "apply_court": _court,
          "publish": _published, "revoke": _revoked, "withdraw_publication": _withdrawn,

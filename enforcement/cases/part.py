@@ -24,7 +24,7 @@ def setup() -> None:
 
     grant_all()
     case_types.register(ENFORCEMENT_CASE)
-    events.subscribe(events.HANDOFF_REFERRED, open_from_referral)
+    events.subscribe(events.HANDOFF_SIGNED, open_from_referral)
     documents.register_templates()
 
 

@@ -1,7 +1,8 @@
 """A subject of any platform referred (转办) to an enforcement unit through the kernel's
-hand-off becomes a case (线索登记, source 数字城管 for an incident) in that unit's queue,
-linked to the subject and carrying its photos as evidence; the case's closing is reported
-back on the subject's timeline (enforcement/cases/flows.py `report_back`).
+hand-off waits in that unit's sign queue; when the unit signs it (the kernel's
+`handoff.signed` event) it becomes a case (线索登记, source 数字城管 for an incident) linked
+to the subject and carrying its photos as evidence; a referral returned (退回) makes none.
+The case's closing is reported back on the subject's timeline (flows.py `report_back`).
 
 The subscriber is idempotent: a message delivered twice finds the link and stops.
 """

@@ -431,6 +431,8 @@ CASE_WORKFLOW = Workflow(
                    guards=[OFFICER], effect=_by_notice),
         transition("deem_served", ["public_notice"], "served", OFFICERS, label="视为送达",
                    guards=[OFFICER], effect=_served),
+        transition("defer_payment", ["served"], None, OFFICERS, label="批准暂缓（分期）缴纳",
+                   needs_reason=True, guards=[HEAD, has_fine], fields=["extend_by"]),
         transition("pay", ["served", "urged"], "paid", OFFICERS, label="缴纳罚款",
                    guards=[OFFICER, has_fine], effect=_paid),
         transition("urge", ["served"], "urged", OFFICERS, label="催告",
@@ -492,5 +494,6 @@ CASE_WORKFLOW = Workflow(
 # Moves with no fixed target that stay where the case is (the others with none return to
 # `suspended_from`: 恢复, 不批准移送, 公安机关不予立案).
 IN_PLACE = frozenset({"assign_officers", "extend_verify", "discuss", "extend_decision",
+                      "defer_payment",
                       "publish", "revoke", "withdraw_publication", "request_recusal",
                       "decide_recusal"})

@@ -246,9 +246,10 @@ def _whistles(session: Session, *, city_code: str, rng: random.Random, now: date
 
 def _answer(session: Session, system: Principal, settings: Settings, whistle_id: int,
             call_id: int, *, start: datetime, rng: random.Random) -> None:
-    arrived = start + timedelta(minutes=rng.randint(15, 300))
+    responded = start + timedelta(minutes=rng.randint(3, 45))
+    arrived = responded + timedelta(minutes=rng.randint(15, 300))
     acted = arrived + timedelta(hours=rng.uniform(1, 30))
-    for name, at, data in (("arrive", arrived, {}),
+    for name, at, data in (("respond", responded, {}), ("arrive", arrived, {}),
                            ("act", acted, {"result": "已到场处置，责令整改"}),
                            ("close", acted + timedelta(hours=2), {})):
         version = session.scalar(text("SELECT version FROM enforcement_whistle_call "

@@ -9,10 +9,11 @@ Each figure is one SQL aggregate over the subjects' own columns and the kernel's
 - 听证率: of the cases whose notice offered a hearing in the period, those heard.
 - 复议/诉讼纠错率: of the decisions reviewed or litigated, those revoked, changed or
   declared unlawful — None until the cases' tables record 复议 and 诉讼 outcomes.
-- 吹哨报到: calls, arrived, arrived on time (not late against the limit), acted, acted on
-  time, open and overdue now (red), and the response time (called → arrived) in minutes:
-  mean, median and 90th percentile. Both calls (per township) and answers (per department)
-  are counted: 北京市街道办事处条例第四十四条 puts them in the annual assessment.
+- 吹哨报到: calls, responded, responded on time (not late against the limit), arrived,
+  arrived on time, acted, acted on time, open and overdue now (red), and in minutes from
+  the call the response time and the arrival time: mean, median and 90th percentile.
+  Both calls (per township) and answers (per department) are counted: 北京市街道办事处
+  条例第四十四条 puts them in the annual assessment.
 """
 
 from datetime import datetime
@@ -101,24 +102,32 @@ def whistle_kpis(session: Session, *, scope: Scope, since: datetime, until: date
     rows = session.execute(text(f"""
         WITH w AS (
             SELECT w.*, {key} AS key,
-                   extract(epoch FROM w.arrived_at - w.called_at) / 60.0 AS response_min
+                   extract(epoch FROM w.responded_at - w.called_at) / 60.0 AS response_min,
+                   extract(epoch FROM w.arrived_at - w.called_at) / 60.0 AS arrival_min
             FROM enforcement_whistle_call w
             WHERE {scope.code_condition('w.area_code')}
               AND w.called_at >= :since AND w.called_at < :until),
         g AS (
             SELECT key, count(DISTINCT whistle_id) AS whistles, count(*) AS calls,
+                   count(responded_at) AS responded,
+                   count(*) FILTER (WHERE responded_at IS NOT NULL AND NOT responded_late)
+                       AS responded_on_time,
                    count(arrived_at) AS arrived,
                    count(*) FILTER (WHERE arrived_at IS NOT NULL AND NOT arrived_late)
                        AS arrived_on_time,
                    count(acted_at) AS acted,
                    count(*) FILTER (WHERE acted_at IS NOT NULL AND NOT acted_late)
                        AS acted_on_time,
-                   count(*) FILTER (WHERE state IN ('called', 'arrived')) AS open,
-                   count(*) FILTER (WHERE state IN ('called', 'arrived')
+                   count(*) FILTER (WHERE state IN ('called', 'responded', 'arrived')) AS open,
+                   count(*) FILTER (WHERE state IN ('called', 'responded', 'arrived')
                                     AND deadline = 'red') AS overdue,
                    avg(response_min) AS mean_min,
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY response_min) AS median_min,
-                   percentile_cont(0.9) WITHIN GROUP (ORDER BY response_min) AS p90_min
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY response_min) AS p90_min,
+                   avg(arrival_min) AS arrival_mean_min,
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY arrival_min)
+                       AS arrival_median_min,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY arrival_min) AS arrival_p90_min
             FROM w GROUP BY key)
         SELECT g.*, {label} AS label FROM g ORDER BY g.key"""),
         {"since": since, "until": until, **scope.params}).mappings().all()
@@ -127,7 +136,10 @@ def whistle_kpis(session: Session, *, scope: Scope, since: datetime, until: date
         return None if value is None else round(float(value), 1)
 
     return [{"key": row["key"], "label": row["label"], "whistles": row["whistles"],
-             "calls": row["calls"], "arrived": row["arrived"],
+             "calls": row["calls"], "responded": row["responded"],
+             "responded_on_time": row["responded_on_time"],
+             "response_on_time_rate": _rate(row["responded_on_time"], row["calls"]),
+             "arrived": row["arrived"],
              "arrived_on_time": row["arrived_on_time"],
              "arrival_rate": _rate(row["arrived"], row["calls"]),
              "arrival_on_time_rate": _rate(row["arrived_on_time"], row["calls"]),
@@ -136,7 +148,10 @@ def whistle_kpis(session: Session, *, scope: Scope, since: datetime, until: date
              "open": row["open"], "overdue": row["overdue"],
              "response_minutes": {"mean": minutes(row["mean_min"]),
                                   "median": minutes(row["median_min"]),
-                                  "p90": minutes(row["p90_min"])}} for row in rows]
+                                  "p90": minutes(row["p90_min"])},
+             "arrival_minutes": {"mean": minutes(row["arrival_mean_min"]),
+                                 "median": minutes(row["arrival_median_min"]),
+                                 "p90": minutes(row["arrival_p90_min"])}} for row in rows]
 
 
 def kpis(session: Session, *, principal: Principal, since: datetime, until: datetime,
@@ -159,8 +174,8 @@ def kpis(session: Session, *, principal: Principal, since: datetime, until: date
 
 # --- the spreadsheet (core/exports.py) --------------------------------------------------
 
-def _minutes(key: str):
-    return lambda row: row["response_minutes"][key]
+def _minutes(figure: str, key: str):
+    return lambda row: row[figure][key]
 
 
 CASE_COLUMNS = (Column("编码", "key"), Column("名称", "label"), Column("立案数", "filed"),
@@ -172,12 +187,17 @@ CASE_COLUMNS = (Column("编码", "key"), Column("名称", "label"), Column("立�
                 Column("复议/诉讼纠错率", "review_correction_rate", number_format="0.0%"))
 WHISTLE_COLUMNS = (Column("编码", "key"), Column("名称", "label"),
                    Column("吹哨次数", "whistles"), Column("报到要求数", "calls"),
+                   Column("已响应", "responded"), Column("按时响应", "responded_on_time"),
+                   Column("按时响应率", "response_on_time_rate", number_format="0.0%"),
                    Column("已报到", "arrived"), Column("按时报到", "arrived_on_time"),
                    Column("按时报到率", "arrival_on_time_rate", number_format="0.0%"),
                    Column("已处置", "acted"), Column("按时处置", "acted_on_time"),
                    Column("按时处置率", "action_on_time_rate", number_format="0.0%"),
                    Column("未完成", "open"), Column("超时未报到/处置", "overdue"),
-                   Column("平均响应（分钟）", _minutes("mean")),
-                   Column("响应中位数（分钟）", _minutes("median")),
-                   Column("响应90分位（分钟）", _minutes("p90")))
+                   Column("平均响应（分钟）", _minutes("response_minutes", "mean")),
+                   Column("响应中位数（分钟）", _minutes("response_minutes", "median")),
+                   Column("响应90分位（分钟）", _minutes("response_minutes", "p90")),
+                   Column("平均到场（分钟）", _minutes("arrival_minutes", "mean")),
+                   Column("到场中位数（分钟）", _minutes("arrival_minutes", "median")),
+                   Column("到场90分位（分钟）", _minutes("arrival_minutes", "p90")))
 TABLES = {"cases": ("执法案件指标", CASE_COLUMNS), "whistles": ("吹哨报到指标", WHISTLE_COLUMNS)}

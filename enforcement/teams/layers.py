@@ -64,9 +64,9 @@ OPERATIONS = Layer(
 )
 
 _OPEN = ("(SELECT count(*) FROM enforcement_whistle_call c WHERE c.whistle_id = w.id "
-         "AND c.state IN ('called', 'arrived'))")
+         "AND c.state IN ('called', 'responded', 'arrived'))")
 _OVERDUE = ("(SELECT count(*) FROM enforcement_whistle_call c WHERE c.whistle_id = w.id "
-            "AND c.state IN ('called', 'arrived') AND c.deadline = 'red')")
+            "AND c.state IN ('called', 'responded', 'arrived') AND c.deadline = 'red')")
 
 WHISTLES = Layer(
     name="enforcement_whistles", title="Whistles (吹哨报到)", title_zh="吹哨报到",

@@ -39,7 +39,7 @@ POSITION_SOURCES = ("members", "seat")
 OPERATION_STATES = ("planned", "running", "finished", "cancelled")
 OPERATION_ROLES = ("lead", "cooperating")
 URGENCIES = ("normal", "urgent")
-CALL_STATES = ("called", "arrived", "acted", "closed")
+CALL_STATES = ("called", "responded", "arrived", "acted", "closed")
 
 
 def _in(values) -> str:
@@ -216,7 +216,9 @@ class WhistleLimit(Base):
     department_code: Mapped[str | None] = mapped_column(String(32),
                                                         ForeignKey("department.code"))
     urgency: Mapped[str] = mapped_column(String(8))
-    arrive_limit: Mapped[str] = mapped_column(String(12))  # a kernel duration: 2h, 1d …
+    # Kernel durations (core/workflow/durations.py): 30min, 4h, 2d …
+    respond_limit: Mapped[str] = mapped_column(String(12))
+    arrive_limit: Mapped[str] = mapped_column(String(12))
     act_limit: Mapped[str] = mapped_column(String(12))
     citation: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(BigInteger, server_default="1")
@@ -251,7 +253,8 @@ class Whistle(Base):
 
 class WhistleCall(Base):
     """One department's answer to a whistle (报到): a subject of the case kernel (called →
-    arrived → acted → closed), its step clock mirrored here for lists, layers and KPIs."""
+    responded → arrived → acted → closed), its step clock mirrored here for lists, layers
+    and KPIs."""
 
     __tablename__ = "enforcement_whistle_call"
     __table_args__ = (
@@ -264,7 +267,7 @@ class WhistleCall(Base):
     whistle_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("enforcement_whistle.id", ondelete="CASCADE"), index=True)
     department_code: Mapped[str] = mapped_column(String(32), ForeignKey("department.code"))
-    state: Mapped[str] = mapped_column(String(8), server_default="called")
+    state: Mapped[str] = mapped_column(String(12), server_default="called")
     version: Mapped[int] = mapped_column(BigInteger, server_default="1")
     # The kernel's subject columns: the called department's unit holds the call.
     owner_unit_id: Mapped[int | None] = mapped_column(
@@ -274,6 +277,7 @@ class WhistleCall(Base):
     area_code: Mapped[str] = mapped_column(String(15, collation="C"), index=True)
     urgency: Mapped[str] = mapped_column(String(8), server_default="normal")
     called_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     arrived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     acted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -281,5 +285,6 @@ class WhistleCall(Base):
     # The step clock's mirror (the sweep colours it): due, colour, and lateness per answer.
     step_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     deadline: Mapped[str] = mapped_column(String(8), server_default="green")
+    responded_late: Mapped[bool | None] = mapped_column()
     arrived_late: Mapped[bool | None] = mapped_column()
     acted_late: Mapped[bool | None] = mapped_column()

@@ -220,7 +220,7 @@ def blow_whistle(data: WhistleIn, principal: Whistler, session: SessionDep, requ
 
 @router.get("/whistles", response_model=WhistlePage)
 def list_whistles(principal: WhistleReader, session: SessionDep,
-                  state: Literal["called", "arrived", "acted", "closed"] | None = None,
+                  state: Literal["called", "responded", "arrived", "acted", "closed"] | None = None,
                   deadline: Literal["green", "yellow", "red"] | None = None,
                   department: DeptCode | None = None, limit: Limit = 50,
                   offset: Offset = 0):
@@ -253,8 +253,8 @@ def act_on_call(whistle_id: int, call_id: int,
                 name: Annotated[str, Path(pattern=r"^[a-z_]{1,32}$")],
                 data: CallActionIn, principal: Answerer, session: SessionDep,
                 request: Request):
-    """报到 (`arrive`), 处置 (`act`, with `result`), 销号 (`close`), 撤哨 (`withdraw`,
-    with `reason`), with the `version` read."""
+    """响应 (`respond`), 报到 (`arrive`), 处置 (`act`, with `result`), 销号 (`close`),
+    撤哨 (`withdraw`, with `reason`), with the `version` read."""
     whistles.act(session, principal=principal, settings=request.app.state.settings,
                  whistle_id=whistle_id, call_id=call_id, name=name,
                  data=data.model_dump(exclude_none=True))

@@ -15,7 +15,7 @@ Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Task = Annotated[str, Field(min_length=1, max_length=200)]
 UserId = Annotated[int, Field(ge=1, le=2**62)]
 Version = Annotated[int, Field(ge=0, le=2**62)]
-Duration = Annotated[str, Field(pattern=r"^\s*\d{1,4}\s*(h|d|cd|mo)\s*$", max_length=12)]
+Duration = Annotated[str, Field(pattern=r"^\s*\d{1,4}\s*(h|d|cd|mo|min)\s*$", max_length=12)]
 
 
 def _aware(moment: datetime) -> datetime:
@@ -288,12 +288,14 @@ class CallOut(BaseModel):
     version: int
     owner_unit_id: int | None
     called_at: datetime
+    responded_at: datetime | None
     arrived_at: datetime | None
     acted_at: datetime | None
     closed_at: datetime | None
     result: str | None
     step_due_at: datetime | None
     deadline: str
+    responded_late: bool | None
     arrived_late: bool | None
     acted_late: bool | None
     clocks: list[dict] | None = None
@@ -323,6 +325,7 @@ class WhistlePage(BaseModel):
 class LimitIn(Strict):
     department_code: Code | None = None
     urgency: Literal["normal", "urgent"]
+    respond_limit: Duration
     arrive_limit: Duration
     act_limit: Duration
     citation: Annotated[str, Field(min_length=1, max_length=2000)]
@@ -333,6 +336,7 @@ class LimitOut(BaseModel):
     id: int
     department_code: str | None
     urgency: str
+    respond_limit: str
     arrive_limit: str
     act_limit: str
     citation: str

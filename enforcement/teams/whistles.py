@@ -1,10 +1,11 @@
 """吹哨报到 (issue §7): a township calls departments to a place for a matter; each called
-department answers — arrives, acts — within its limit; the township closes the call.
+department answers — responds, arrives, acts — within its limits; the township closes it.
 
 北京市街道办事处条例第五条: 街道 "吹哨", 区政府工作部门 "报到" and accept its coordination;
 第四十四条: a department that does not answer is reported, supervised and assessed
 (纳入年度绩效考评). So every call is a subject of the case kernel (`whistle_call`): its
-step clock runs the arrival limit, then the action limit, both read from
+step clock runs the response limit (elapsed minutes: "30 分钟内响应"), then the arrival
+limit, then the action limit, read from
 `enforcement_whistle_limit` (a row per department and urgency, or the default row, with
 its citation); the kernel's sweep turns an overdue answer red and the hook below mirrors
 the colour onto the call, which the layer and the KPIs read.
@@ -24,7 +25,7 @@ from core.users.enums import Role
 from core.workflow import clocks, notify, runner, timeline
 from core.workflow.case_types import CaseType, ClockChange, Escalation
 from core.workflow.clocks import ClockRule, Subject
-from core.workflow.durations import parse_duration
+from core.workflow.durations import KNOWN_UNITS, parse_duration
 from core.workflow.kernel import ClockOp, Notice, Workflow, requires, transition
 from core.workflow.models import CaseClock
 from enforcement.teams.models import URGENCIES, Whistle, WhistleCall, WhistleLimit
@@ -35,7 +36,7 @@ CASE_TYPE_CODE = "enforcement.whistle_call"
 MAX_DEPARTMENTS = 20
 # Who may answer for any department (the county's desk and leaders, who coordinate).
 COORDINATORS = frozenset({Role.county_dispatcher, Role.supervisor, Role.admin})
-STEP_LABELS = {"arrive": "报到（到达现场）", "act": "处置"}
+STEP_LABELS = {"respond": "响应", "arrive": "报到（到达现场）", "act": "处置"}
 
 
 def _of_called_department(facts, actor, data) -> None:
@@ -48,6 +49,15 @@ def _of_called_department(facts, actor, data) -> None:
 
 
 _of_called_department.about_the_actor = True
+
+
+def _late(facts, now) -> bool:
+    due = facts.get("step_due_at")
+    return due is not None and now > due
+
+
+def _responded(facts, actor, data, now) -> dict:
+    return {"responded_at": now, "responded_late": _late(facts, now)}
 
 
 def _arrived(facts, actor, data, now) -> dict:
@@ -72,18 +82,21 @@ def _tell_township(facts, data) -> list[Notice]:
 
 WORKFLOW = Workflow(
     SUBJECT,
-    (transition("arrive", ["called"], "arrived", ANSWERERS, label="报到",
+    (transition("respond", ["called"], "responded", ANSWERERS, label="响应",
+                guards=[_of_called_department], effect=_responded),
+     transition("arrive", ["responded"], "arrived", ANSWERERS, label="报到",
                 guards=[_of_called_department], effect=_arrived),
      transition("act", ["arrived"], "acted", ANSWERERS, label="处置",
                 guards=[_of_called_department,
                         requires("result", "处置 needs a result (处置结果)", "result_required")],
                 effect=_acted, notify=_tell_township, fields=("result",)),
      transition("close", ["acted"], "closed", WHISTLERS, label="销号", effect=_closed),
-     transition("withdraw", ["called", "arrived"], "closed", WHISTLERS, label="撤哨",
-                needs_reason=True, effect=_closed)),
-    steps={"called": "arrive", "arrived": "act"},
+     transition("withdraw", ["called", "responded", "arrived"], "closed", WHISTLERS,
+                label="撤哨", needs_reason=True, effect=_closed)),
+    steps={"called": "respond", "responded": "arrive", "arrived": "act"},
     final_states=frozenset({"closed"}),
-    labels={"called": "待报到", "arrived": "已报到", "acted": "已处置", "closed": "已销号"},
+    labels={"called": "待响应", "responded": "已响应", "arrived": "已报到", "acted": "已处置",
+            "closed": "已销号"},
 )
 
 
@@ -104,8 +117,9 @@ def limit_of(session: Session, *, department_code: str, urgency: str) -> Whistle
 
 def step_rule(session: Session, call: WhistleCall, step: str) -> ClockRule:
     limit = limit_of(session, department_code=call.department_code, urgency=call.urgency)
-    duration = limit.arrive_limit if step == "arrive" else limit.act_limit
-    return ClockRule("step", parse_duration(duration),
+    duration = {"respond": limit.respond_limit, "arrive": limit.arrive_limit}.get(
+        step, limit.act_limit)
+    return ClockRule("step", parse_duration(duration, units=KNOWN_UNITS),
                      citation=f"{STEP_LABELS.get(step, step)} {duration}：{limit.citation}",
                      suspendable=False)
 
@@ -268,10 +282,12 @@ def _call_dict(call: WhistleCall) -> dict:
     return {"id": call.id, "department_code": call.department_code, "state": call.state,
             "state_label": WORKFLOW.labels.get(call.state, call.state),
             "version": call.version, "owner_unit_id": call.owner_unit_id,
-            "called_at": call.called_at, "arrived_at": call.arrived_at,
+            "called_at": call.called_at, "responded_at": call.responded_at,
+            "arrived_at": call.arrived_at,
             "acted_at": call.acted_at, "closed_at": call.closed_at, "result": call.result,
             "step_due_at": call.step_due_at, "deadline": call.deadline,
-            "arrived_late": call.arrived_late, "acted_late": call.acted_late}
+            "responded_late": call.responded_late, "arrived_late": call.arrived_late,
+            "acted_late": call.acted_late}
 
 
 def whistle_dict(session: Session, whistle: Whistle, *, detail: bool = False) -> dict:
@@ -337,13 +353,14 @@ def limits(session: Session) -> list[dict]:
 
 def _limit_dict(row: WhistleLimit) -> dict:
     return {"id": row.id, "department_code": row.department_code, "urgency": row.urgency,
-            "arrive_limit": row.arrive_limit, "act_limit": row.act_limit,
+            "respond_limit": row.respond_limit, "arrive_limit": row.arrive_limit,
+            "act_limit": row.act_limit,
             "citation": row.citation, "version": row.version}
 
 
 def set_limit(session: Session, *, principal: Principal, department_code: str | None,
-              urgency: str, arrive_limit: str, act_limit: str, citation: str,
-              version: int) -> dict:
+              urgency: str, respond_limit: str, arrive_limit: str, act_limit: str,
+              citation: str, version: int) -> dict:
     """Create (version 0) or edit (the version read) a department's or the default limit;
     new calls use it (running clocks keep the rule they started with)."""
     from core import audit
@@ -351,8 +368,8 @@ def set_limit(session: Session, *, principal: Principal, department_code: str | 
 
     if urgency not in URGENCIES:
         raise InvalidInput(f"urgency is one of {', '.join(URGENCIES)}", code="unknown_urgency")
-    for value in (arrive_limit, act_limit):
-        parse_duration(value)
+    for value in (respond_limit, arrive_limit, act_limit):
+        parse_duration(value, units=KNOWN_UNITS)
     if not citation.strip():
         raise InvalidInput("a limit carries its citation", code="citation_required")
     if department_code is not None and session.scalar(text(
@@ -372,7 +389,8 @@ def set_limit(session: Session, *, principal: Principal, department_code: str | 
     if row is None:
         row = WhistleLimit(department_code=department_code, urgency=urgency, version=0)
         session.add(row)
-    row.arrive_limit, row.act_limit, row.citation = arrive_limit, act_limit, citation.strip()
+    row.respond_limit, row.arrive_limit = respond_limit, arrive_limit
+    row.act_limit, row.citation = act_limit, citation.strip()
     row.version = current + 1
     session.flush()
     after = _limit_dict(row)

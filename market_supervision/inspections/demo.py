@@ -25,7 +25,7 @@ from core.settings import Settings, get_settings
 from core.units.models import Membership
 from core.units.service import grants_of
 from core.users.enums import Role
-from market_supervision.inspections import flows, opening, service
+from market_supervision.inspections import flows, opening, referrals, service
 from market_supervision.inspections.models import Inspection
 from market_supervision.inspections.schemas import ActionIn
 
@@ -143,6 +143,8 @@ def _live(session: Session, settings: Settings, inspection: Inspection, fate: tu
             return
         if move == "reinspect":
             _follow_up(session, settings, inspection, inspectors, reviewer, when, rng)
+        if move == "refer":
+            _sign_referral(session, settings, inspection, people)
 
 
 def _follow_up(session: Session, settings: Settings, parent: Inspection, inspectors: list,
@@ -163,6 +165,29 @@ def _follow_up(session: Session, settings: Settings, parent: Inspection, inspect
                                   ("publish", reviewer, {}, moment + timedelta(days=4))):
         if at >= datetime.now(UTC) or not _try(session, settings, child, move, actor, body, at):
             return
+
+
+def _sign_referral(session: Session, settings: Settings, inspection: Inspection,
+                   people: dict) -> None:
+    """The enforcement unit's desk signs the referral (签收): the kernel's event then opens
+    the enforcement platform's linked case, once the outbox delivers it."""
+    row = session.execute(text(
+        "SELECT r.id AS referral, h.id AS handoff, m.user_id FROM market_referral r "
+        "JOIN handoff h ON h.subject_type = 'market_referral' AND h.subject_id = r.id "
+        "AND h.status = 'pending' JOIN membership m ON m.unit_id = h.to_unit_id "
+        "AND m.is_active AND m.position IN ('receiver', 'dispatcher', 'head', 'handler') "
+        "WHERE r.inspection_id = :id ORDER BY m.id LIMIT 1"), {"id": inspection.id}).first()
+    if row is None:
+        return
+    savepoint = session.begin_nested()
+    try:
+        referrals.answer(session, referral_id=row.referral, handoff_id=row.handoff, sign=True,
+                         reason=None, principal=_person(session, people, row.user_id),
+                         settings=settings)
+    except DomainError:
+        savepoint.rollback()
+        return
+    savepoint.commit()
 
 
 def _try(session: Session, settings: Settings, inspection: Inspection, move: str,

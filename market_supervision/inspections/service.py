@@ -4,7 +4,8 @@ Keyword-only functions on a sync session; they flush, the edge commits. The move
 flows.py; opening inspections (from a draw, or a 定向 task's entity) in opening.py.
 """
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from geoalchemy2.shape import to_shape
 from sqlalchemy import func, or_, select, text
@@ -14,6 +15,7 @@ from core.attachments import service as attachments
 from core.errors import NotFound
 from core.scope import Scope
 from core.security import Principal
+from core.settings import get_settings
 from core.workflow import clocks, links, timeline
 from core.workflow.clocks import Subject
 from core.workflow.handoffs import handoff_dict, handoffs_of
@@ -47,6 +49,15 @@ OVERDUE = {
     "withdraw": lambda: (Inspection.withdraw_due_at < func.now())
     & (Inspection.state == "overturned"),
 }
+
+
+def office_zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().timezone)
+
+
+def today() -> date:
+    """Today in the office's time zone (a 执法证 is valid by days)."""
+    return datetime.now(office_zone()).date()
 
 
 def subject_of(inspection_id: int) -> Subject:
@@ -148,7 +159,8 @@ def facts(session: Session, inspection: Inspection, *, name: str | None = None,
     """What the workflow's guards read beyond the row (workflow.py). `day`: the day the
     credentials must be valid on (the inspection's; today when it is not recorded yet)."""
     inspectors = inspector_ids(session, inspection.id)
-    when = day or (inspection.inspected_at.date() if inspection.inspected_at else date.today())
+    when = day or (inspection.inspected_at.astimezone(office_zone()).date()
+                   if inspection.inspected_at else today())
     extra = {"inspector_ids": inspectors,
              "credentialed": credentialed(session, inspectors, when),
              "check_ids": check_ids(session, inspection.id),
@@ -176,7 +188,7 @@ def inspection_out(session: Session, inspection: Inspection, principal: Principa
         session, inspection)
     actions = []
     if principal is not None:
-        actor = Actor.of(principal, today=date.today())
+        actor = Actor.of(principal, today=today())
         actions = INSPECTION_WORKFLOW.available(
             {**_row_facts(inspection), **facts(session, inspection)}, actor)
     return {

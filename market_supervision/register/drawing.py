@@ -50,30 +50,36 @@ class Verification:
 # —— the candidate list ——
 
 def _candidate_sql(task: Task) -> tuple[str, dict]:
-    """The task's filtered register (定向: its filters; 不定向: its whole area), sorted."""
+    """The task's filtered register (定向: its filters; 不定向: its whole area), sorted;
+    psycopg placeholders (run on the driver's cursor)."""
     scope = Scope.of_areas([task.area_code])
-    conditions = ["e.status = 'active'", scope.code_condition("e.area_code")]
+    conditions = ["e.status = 'active'", scope.code_condition("e.area_code", pyformat=True)]
     params: dict = {**scope.params}
     filters = task.filters or {}
     if filters.get("types"):
-        conditions.append("e.type = ANY(:types)")
+        conditions.append("e.type = ANY(%(types)s)")
         params["types"] = filters["types"]
     if filters.get("industries"):
-        conditions.append("e.industry LIKE ANY(:industries)")
+        conditions.append("e.industry LIKE ANY(%(industries)s)")
         params["industries"] = [f"{code}%" for code in filters["industries"]]
     if filters.get("areas"):
-        conditions.append("e.area_code LIKE ANY(:areas)")
+        conditions.append("e.area_code LIKE ANY(%(areas)s)")
         params["areas"] = [f"{code}%" for code in filters["areas"]]
-    sql = ("SELECT e.id, e.uscc, COALESCE(r.risk_class, e.risk_class, :unclassified) "
+    sql = ("SELECT e.id, e.uscc, COALESCE(r.risk_class, e.risk_class, %(unclassified)s) "
            "FROM market_entity e LEFT JOIN market_entity_risk r "
-           "ON r.entity_id = e.id AND r.month = :month "
+           "ON r.entity_id = e.id AND r.month = %(month)s "
            f"WHERE {' AND '.join(conditions)} ORDER BY e.uscc")
     return sql, {**params, "unclassified": UNCLASSIFIED_AS}
 
 
 def candidates_of(session: Session, task: Task, month: date) -> list[tuple[int, str, str]]:
+    """(id, uscc, stratum) sorted by code; through the driver's cursor, whose plain tuples
+    cost a fraction of ORM rows for a city's 500,000."""
     sql, params = _candidate_sql(task)
-    return [tuple(row) for row in session.execute(text(sql), {**params, "month": month})]
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(sql, {**params, "month": month})
+        return cursor.fetchall()
 
 
 def _strata(session: Session, scheme: str) -> dict[str, dict]:
@@ -210,9 +216,8 @@ def _store(session: Session, draw: Draw, result: draws.Result) -> None:
     with raw.cursor() as cursor:
         with cursor.copy("COPY market_draw_target (draw_id, entity_id, ordinal, uscc, stratum, "
                          "score) FROM STDIN") as copy:
-            for t in result.targets:
-                copy.write_row((draw.id, entity_of[t.uscc], t.ordinal, t.uscc, t.stratum,
-                                t.score))
+            copy.write("".join(f"{draw.id}\t{entity_of[t.uscc]}\t{t.ordinal}\t{t.uscc}\t"
+                               f"{t.stratum}\t{t.score}\n" for t in result.targets))
         cursor.execute("SELECT ordinal, id FROM market_draw_target WHERE draw_id = %s",
                        (draw.id,))
         target_of = dict(cursor.fetchall())

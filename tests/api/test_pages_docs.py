@@ -46,7 +46,8 @@ def test_swagger_ui_renders_the_operations_offline(live_server, tab):
     _closed_to_other_hosts(page, live_server)
     page.goto(f"{live_server.url}{DOCS}")
     # Swagger UI draws the operations tag by tag: wait for more than a few.
-    page.wait_for_function("document.querySelectorAll('.opblock-summary-path').length > 20")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.opblock-summary-path').length > 20")
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/v1/auth/token" in paths and len(paths) > 20
     assert page.evaluate("window.__violations") == []

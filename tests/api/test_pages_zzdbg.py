@@ -1,19 +1,15 @@
-import time, os
+import time
 from tests.browser import log_in
 def test_dbg(live_server, chromium, settings):
     pg = chromium.new_page()
-    pg.on("console", lambda m: print("console", m.type, m.text[:400]))
     pg.on("pageerror", lambda e: print("pageerror", str(e)[:400]))
-    pg.on("requestfailed", lambda r: print("failed", r.url[:120]))
-    pg.on("response", lambda r: r.status >= 400 and print("status", r.status, r.url[:120]))
-    path, user, ready = os.environ["DBG"].split(",")
-    pg.goto(live_server.url + path)
-    log_in(pg, user, settings.demo_password)
-    try:
-        pg.wait_for_selector(ready, state="attached", timeout=20000)
-        print("READY")
-    except Exception as e:
-        print("NOT READY", e)
-    time.sleep(1)
-    print(pg.inner_text("body")[:1500])
+    pg.on("console", lambda m: m.type == "error" and "401" not in m.text and print("console", m.text[:300]))
+    pg.on("response", lambda r: "/tiles/" in r.url and print("tile", r.status, r.url[-80:]))
+    pg.goto(live_server.url + "/map/430202")
+    log_in(pg, "demo_county_dispatcher", settings.demo_password)
+    pg.wait_for_selector("body[data-tile-layers]", state="attached", timeout=30000)
+    time.sleep(6)
+    print(pg.evaluate("""() => [document.querySelectorAll('.gridgov-area-label').length,
+      document.querySelectorAll('canvas').length,
+      [...document.querySelectorAll('.leaflet-pane')].map(p => p.className + ':' + p.children.length).join(' | ')]"""))
     pg.close()

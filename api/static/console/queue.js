@@ -40,10 +40,12 @@ function setUp(page) {
   form.addEventListener("submit", (event) => event.preventDefault());
 }
 
-// A column's header sorts by it; again, the other way round.
+// A column's header sorts by it, ascending; again, the other way round. 期限 is the desk's
+// order (open first, then overdue, warning, on time), which has one direction.
 function sortBy(page, sort) {
   const queue = page.queue;
-  queue.order = queue.sort === sort ? (queue.order === "asc" ? "desc" : "asc") : null;
+  if (sort === "deadline") queue.order = null;
+  else queue.order = queue.sort === sort && queue.order === "asc" ? "desc" : "asc";
   queue.sort = sort;
   showSort(page);
   reload(page);

@@ -317,3 +317,49 @@ def test_the_routes_take_a_call_dispatch_it_and_refuse_a_stale_move(session, set
     assert got["state"] == "dispatched" and got["clocks"][0]["name"] == "step"
     rules = anonymous.get("/api/v1/convenience/workorders/rules").json()
     assert {r["name"]: r["value"] for r in rules}["handling"] == "5d"
+
+
+def test_the_suishoupai_endpoint_is_rate_limited_per_address(app, anonymous, place, minor):
+    """The suite runs without limits (tests/conftest.py); here one report a minute."""
+    from core.ratelimit import Limits, RateLimiter
+
+    app.state.rate_limiter = RateLimiter(app.state.redis, Limits(reports=1, writes=0,
+                                                                 exports=0, kpis=0))
+    body = {"service_code": minor, "lat": place.lat, "long": place.lon, "description": "积水"}
+    codes = [anonymous.post("/api/v1/convenience/public/reports", json=body).status_code
+             for _ in range(2)]
+    assert codes[0] == 201 or codes[0] == 429  # a report of this address this minute before
+    assert codes[1] == 429
+
+
+def test_the_catalogue_and_links_stay_in_the_callers_territory(session, settings, desk, place,
+                                                               minor, anonymous):
+    other_county = session.execute(text(
+        "SELECT code FROM area WHERE level = 'county' AND code <> :c ORDER BY code LIMIT 1"),
+        {"c": place.county}).scalar_one()
+    anonymous.headers.update(bearer(settings, role="admin", scope_code=place.county,
+                                    username="t12345-county-admin"))
+    entry = {"matter_code": "JT01", "matter": "公交站台破损", "area_code": place.county,
+             "unit_id": desk["units"]["chengguan"].id}
+    assert anonymous.post("/api/v1/convenience/workorders/catalogue",
+                          json=entry).status_code == 201
+    outside = anonymous.post("/api/v1/convenience/workorders/catalogue",
+                             json={**entry, "area_code": other_county})
+    assert outside.status_code == 422 and outside.json()["code"] == "area_outside"
+    # An operator of another county cannot link an order to this county's incident.
+    order = _order(session, settings, desk, place, lon=place.lon, lat=place.lat)
+    _act(session, settings, order, "transfer", desk["operator"], at(9, 29, 10),
+         service_code=minor)
+    incident_id = session.execute(text(
+        "SELECT b_id FROM case_link WHERE a_type = 'work_order' AND a_id = :id"),
+        {"id": order.id}).scalar_one()
+    elsewhere = Principal(desk["operator"].user_id, "t12345-other", Role.county_dispatcher,
+                          other_county)
+    theirs = workorders.register(session, principal_name="t12345-other",
+                                 owner_code=other_county, channel="phone",
+                                 caller_phone="13900001111", description="别处的来电",
+                                 settings=settings)
+    with pytest.raises(InvalidInput) as refused:
+        workorders.link_incident(session, order_id=theirs.id, incident_id=incident_id,
+                                 principal=elsewhere)
+    assert refused.value.code == "incident_unknown"

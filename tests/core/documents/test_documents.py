@@ -36,7 +36,9 @@ CASE = Subject("test_case", 42)
 
 
 def _pdf_text(data: bytes) -> str:
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    """The PDF's text as a reader extracts it, lines joined (Chinese wraps mid-phrase)."""
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages
+                   ).replace("\n", "")
 
 
 def _draft(session, unit, **changes):

@@ -107,13 +107,24 @@ def test_a_referred_incident_becomes_a_case_and_hears_when_it_closes(session, se
                                              to_unit_id=desk.unit.id, reason="转综合执法处理"))
     session.flush()
     outbox.deliver_pending(session, channels=[])
-    opened = links.linked(session, Subject("incident", incident_id), kind="referred",
-                          other_type="enforcement_case")
-    assert len(opened) == 1
-    # The receiving unit signs the hand-off: the case is in its queue, linked.
+    # Referred: in the unit's sign queue, no case yet.
+    assert not links.linked(session, Subject("incident", incident_id), kind="referred",
+                            other_type="enforcement_case")
+    # The receiving unit signs the hand-off: a case in its queue, linked.
     incident_handoffs.answer_handoff(session, incident_id=incident_id, handoff_id=handoff.id,
                                      sign=True, reason=None, principal=desk.people["head"],
                                      settings=settings)
+    session.flush()
+    outbox.deliver_pending(session, channels=[])
+    opened = links.linked(session, Subject("incident", incident_id), kind="referred",
+                          other_type="enforcement_case")
+    assert len(opened) == 1
+    # Delivered again (a retried message): still one case.
+    from enforcement.cases.referral import open_from_referral
+
+    assert open_from_referral(session, {"to_platform": "enforcement",
+                                        "subject_type": "incident",
+                                        "subject_id": incident_id}) is None
     client = as_(anonymous, settings, desk, "head")
     queue = client.get(BASE, params={"incident": incident_id}).json()
     assert [item["id"] for item in queue["items"]] == [opened[0].id]
@@ -173,3 +184,26 @@ def test_evidence_of_the_eight_kinds_is_hashed_and_immutable(session, settings, 
     with pytest.raises(DBAPIError), session.begin_nested():
         session.execute(text("UPDATE enforcement_evidence SET content = 'changed' "
                              "WHERE id = :id"), {"id": record.json()["id"]})
+
+
+def test_a_returned_referral_makes_no_case(session, settings, desk):
+    from core.security import Principal
+    from core.units.service import grants_of
+
+    incident_id = make_incident(session, settings, grid_code=grid_code(session, desk.township))
+    staff = principal_of(session, "demo_township_staff")
+    staff = Principal(staff.user_id, staff.username, staff.role, staff.scope_code,
+                      grants_of(session, user_id=staff.user_id))
+    version = session.execute(text("SELECT version FROM incident WHERE id = :id"),
+                              {"id": incident_id}).scalar_one()
+    handoff = incident_handoffs.hand_off(session, incident_id=incident_id, principal=staff,
+                                         settings=settings, data=HandoffIn(
+                                             kind="refer", version=version,
+                                             to_unit_id=desk.unit.id, reason="转综合执法"))
+    incident_handoffs.answer_handoff(session, incident_id=incident_id, handoff_id=handoff.id,
+                                     sign=False, reason="不属于本队管辖",
+                                     principal=desk.people["head"], settings=settings)
+    session.flush()
+    outbox.deliver_pending(session, channels=[])
+    assert not links.linked(session, Subject("incident", incident_id), kind="referred",
+                            other_type="enforcement_case")

@@ -148,3 +148,24 @@ def test_service_by_public_notice_is_deemed_after_30_days(session, settings, des
     # 15 days to pay from service: 10/24 (Sat) → Mon 10/26.
     assert due_of(session, case) == day_end("2026-10-26")
     assert case.payment_due_at == day_end("2026-10-26")
+
+
+def test_the_sweep_turns_an_overdue_step_red_on_the_case_once(session, settings, desk):
+    from sqlalchemy import text
+
+    from core.workflow import sweep
+    from enforcement.cases.lists import CaseFilter, list_cases
+
+    case = open_clue(session, settings, desk, now=at("2026-02-05 10:00"))
+    first = sweep.sweep(session, now=at("2026-03-05 09:00"), settings=settings)
+    assert first.by_case_type["enforcement.case"]["red"] >= 1
+    session.refresh(case)
+    assert case.deadline == "red"
+    _, red = list_cases(session, principal=desk.people["head"],
+                        filters=CaseFilter(step="verify", clock="red"), limit=50, offset=0)
+    assert case.id in [c.id for c in red]
+    again = sweep.sweep(session, now=at("2026-03-05 09:05"), settings=settings)
+    assert again.by_case_type["enforcement.case"] == {"yellow": 0, "red": 0, "escalated": 0}
+    assert session.execute(text(
+        "SELECT escalated FROM case_clock WHERE subject_type = 'enforcement_case' "
+        "AND subject_id = :id AND name = 'step'"), {"id": case.id}).scalar_one()

@@ -124,3 +124,20 @@ def test_transfer_to_the_police_on_its_clocks(session, settings, desk):
     move(session, settings, desk, case, "refuse_transfer", now=at("2026-09-09 10:00"),
          reason="证据不足")
     assert case.state == "investigating"
+
+
+def test_payment_deferred_on_application_moves_the_surcharge_day(session, settings, desk):
+    from core.workflow.calendar_store import load_calendar
+
+    case = on_the_spot(session, settings, desk, COMPANY, 300_000)
+    first_due = case.payment_due_at
+    with pytest.raises(Exception) as officer:
+        move(session, settings, desk, case, "defer_payment", "officer_a", reason="经营困难",
+             extend_by="30cd")
+    assert officer.value.code == "position_required"
+    move(session, settings, desk, case, "defer_payment", reason="经营困难，申请暂缓缴纳",
+         extend_by="30cd")
+    assert case.payment_due_at > first_due + timedelta(days=29)
+    calendar = load_calendar(session, settings=settings)
+    owed = amount_due(session, case, now=first_due + timedelta(days=5), calendar=calendar)
+    assert owed["surcharge_fen"] == 0

@@ -62,14 +62,14 @@ def test_concurrent_answers_and_availability_edits(live_server, settings, commit
         made["whistles"].append(whistle["id"])
         call = whistle["calls"][0]
         url = (f"/api/v1/enforcement/whistles/{whistle['id']}/calls/{call['id']}"
-               "/actions/arrive")
+               "/actions/respond")
         statuses = _all_at_once(lambda: client.post(url, headers=officer,
                                                     json={"version": 1}).status_code)
         assert statuses == [200] + [409] * (CONCURRENT - 1)
         shown = client.get(f"/api/v1/enforcement/whistles/{whistle['id']}",
                            headers=admin).json()["calls"][0]
-        assert shown["state"] == "arrived" and shown["version"] == 2
-        assert [e["action"] for e in shown["timeline"]] == ["open", "arrive"]
+        assert shown["state"] == "responded" and shown["version"] == 2
+        assert [e["action"] for e in shown["timeline"]] == ["open", "respond"]
 
         team = session.scalar(text("SELECT id FROM unit WHERE kind = 'enforcement_team' "
                                    "AND seat_code LIKE '430202%' ORDER BY id LIMIT 1"))

@@ -1,5 +1,6 @@
 """吹哨报到 (issue §7): a township calls departments; each call runs on the kernel's clock
-with the limit of the table (its citation shown); only the called department answers; a
+with the limits of the table (30 minutes to respond, then to arrive, then to act; the
+citation shown); only the called department answers; a
 stale answer is a 409; an unanswered call turns red in the kernel's sweep; the calls and
 answers are counted in the KPIs."""
 
@@ -53,9 +54,11 @@ def test_a_whistle_calls_each_department_on_its_clock(client, settings, place):
     for call in calls.values():
         assert call["state"] == "called" and call["deadline"] == "green"
         (clock,) = call["clocks"]
-        # The default limit of the table (4 office hours for a normal call), its citation.
-        assert clock["limit"] == "4h" and "北京市街道办事处条例第五条" in clock["citation"]
+        # The default response limit of the table (30 minutes, elapsed), its citation.
+        assert clock["limit"] == "30min" and "北京市街道办事处条例第五条" in clock["citation"]
         assert clock["due_at"] == call["step_due_at"]
+        called = datetime.fromisoformat(call["called_at"])
+        assert datetime.fromisoformat(clock["due_at"]) - called == timedelta(minutes=30)
 
 
 def test_the_limit_is_data_an_admin_edits(client, session, settings, place):
@@ -63,22 +66,23 @@ def test_the_limit_is_data_an_admin_edits(client, session, settings, place):
     assert {(row["department_code"], row["urgency"]) for row in limits} >= {
         (None, "normal"), (None, "urgent")}
     own = client.put(f"{WHISTLES}/limits", json={
-        "department_code": "market", "urgency": "normal", "arrive_limit": "2h",
-        "act_limit": "1d", "citation": "测试区吹哨报到工作规则第三条", "version": 0})
+        "department_code": "market", "urgency": "normal", "respond_limit": "15min",
+        "arrive_limit": "2h", "act_limit": "1d", "citation": "测试区吹哨报到工作规则第三条",
+        "version": 0})
     assert own.status_code == 200, own.text
     again = client.put(f"{WHISTLES}/limits", json={
-        "department_code": "market", "urgency": "normal", "arrive_limit": "3h",
-        "act_limit": "1d", "citation": "测试", "version": 0})
+        "department_code": "market", "urgency": "normal", "respond_limit": "15min",
+        "arrive_limit": "3h", "act_limit": "1d", "citation": "测试", "version": 0})
     assert again.status_code == 409 and again.json()["code"] == "stale_version"
     bad = client.put(f"{WHISTLES}/limits", json={
-        "department_code": "market", "urgency": "normal", "arrive_limit": "0h",
-        "act_limit": "1d", "citation": "测试", "version": 1})
+        "department_code": "market", "urgency": "normal", "respond_limit": "15min",
+        "arrive_limit": "0h", "act_limit": "1d", "citation": "测试", "version": 1})
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_duration"
     whistle, _ = _blow(client, settings, place)
     calls = {call["department_code"]: call for call in whistle["calls"]}
-    assert calls["market"]["clocks"][0]["limit"] == "2h"
+    assert calls["market"]["clocks"][0]["limit"] == "15min"
     assert calls["market"]["clocks"][0]["citation"].endswith("测试区吹哨报到工作规则第三条")
-    assert calls["chengguan"]["clocks"][0]["limit"] == "4h"
+    assert calls["chengguan"]["clocks"][0]["limit"] == "30min"
 
 
 def test_only_the_called_department_answers(client, session, settings, place):
@@ -86,25 +90,33 @@ def test_only_the_called_department_answers(client, session, settings, place):
     call = next(c for c in whistle["calls"] if c["department_code"] == "chengguan")
     act = f"{WHISTLES}/{whistle['id']}/calls/{call['id']}/actions"
     ecology = _officer(session, settings, department="ecology", county=place[0][:6])
-    refused = client.post(f"{act}/arrive", json={"version": 1}, headers=ecology)
+    refused = client.post(f"{act}/respond", json={"version": 1}, headers=ecology)
     assert refused.status_code == 403 and refused.json()["code"] == "not_called_department"
     officer = _officer(session, settings, department="chengguan", county=place[0][:6])
-    arrived = client.post(f"{act}/arrive", json={"version": 1}, headers=officer)
-    assert arrived.status_code == 200, arrived.text
+    early = client.post(f"{act}/arrive", json={"version": 1}, headers=officer)
+    assert early.status_code == 409 and early.json()["code"] == "move_not_allowed_now"
+    responded = client.post(f"{act}/respond", json={"version": 1}, headers=officer)
+    assert responded.status_code == 200, responded.text
     # A second officer who read version 1 too: 409, nothing moves twice.
-    stale = client.post(f"{act}/arrive", json={"version": 1}, headers=officer)
+    stale = client.post(f"{act}/respond", json={"version": 1}, headers=officer)
     assert stale.status_code == 409 and stale.json()["code"] == "stale_version"
-    no_result = client.post(f"{act}/act", json={"version": 2}, headers=officer)
+    arrived = client.post(f"{act}/arrive", json={"version": 2}, headers=officer)
+    assert arrived.status_code == 200, arrived.text
+    no_result = client.post(f"{act}/act", json={"version": 3}, headers=officer)
     assert no_result.status_code == 422 and no_result.json()["code"] == "result_required"
-    acted = client.post(f"{act}/act", json={"version": 2, "result": "已责令当事人整改"},
+    acted = client.post(f"{act}/act", json={"version": 3, "result": "已责令当事人整改"},
                         headers=officer)
     assert acted.status_code == 200, acted.text
     # Only the township closes it (销号).
-    assert client.post(f"{act}/close", json={"version": 3}, headers=officer).status_code == 403
-    closed = client.post(f"{act}/close", json={"version": 3}, headers=township).json()
+    assert client.post(f"{act}/close", json={"version": 4}, headers=officer).status_code == 403
+    closed = client.post(f"{act}/close", json={"version": 4}, headers=township).json()
     done = next(c for c in closed["calls"] if c["id"] == call["id"])
-    assert done["state"] == "closed" and done["arrived_late"] is False
-    assert [e["action"] for e in done["timeline"]] == ["open", "arrive", "act", "close"]
+    assert done["state"] == "closed" and done["responded_late"] is False
+    assert done["arrived_late"] is False
+    assert [e["action"] for e in done["timeline"]] == ["open", "respond", "arrive", "act",
+                                                       "close"]
+    # One clock per step: 30min, then 4h, then 2d, all stopped.
+    assert sorted(c["limit"] for c in done["clocks"]) == ["2d", "30min", "4h"]
     assert all(clock["stopped_at"] for clock in done["clocks"])
 
 
@@ -124,7 +136,7 @@ def test_an_unanswered_call_goes_red_in_the_sweep_and_counts(client, session, se
         "until": (today + timedelta(days=2)).isoformat()}).json()
     rows = {row["key"]: row for row in figures["whistles"]}
     assert rows["chengguan"]["calls"] >= 1 and rows["chengguan"]["overdue"] >= 1
-    assert rows["chengguan"]["arrived"] == 0
+    assert rows["chengguan"]["arrived"] == 0 and rows["chengguan"]["responded"] == 0
     by_area = client.get("/api/v1/enforcement/kpis", params={
         "by": "area", "level": "township", "since": (today - timedelta(days=1)).isoformat(),
         "until": (today + timedelta(days=2)).isoformat()}).json()

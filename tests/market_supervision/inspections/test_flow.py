@@ -2,7 +2,7 @@
 holding a valid 执法证), 审核 by the unit's 审核人, 公示 on its clock, 责令限期改正 and a
 re-inspection of the failed lines only, 撤销 and 撤回 within 3 working days."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, text

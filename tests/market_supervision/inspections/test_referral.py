@@ -6,10 +6,13 @@ from sqlalchemy import select
 
 from core import platforms
 from core.attachments import service as attachments
+from core.users.enums import Role
 from core.workflow import handoffs, links, outbox
 from core.workflow.clocks import Subject
 from core.workflow.models import Handoff
+from market_supervision.inspections import referrals
 from market_supervision.inspections.models import Referral
+from tests.market_supervision.inspections.conftest import _member
 from tests.market_supervision.inspections.helpers import move, record_body
 
 
@@ -38,15 +41,28 @@ def test_a_serious_finding_is_referred_in_one_move(session, settings, market, in
     assert len(attachments.of_subject(session, subject)) == 1
     assert links.linked(session, Subject("market_inspection", inspection.id), kind="referred",
                         other_type="market_referral") == [subject]
-    # The kernel's event, delivered: the enforcement platform opens its linked case.
+    # The enforcement unit signs it (签收); the kernel's event, delivered by the outbox,
+    # makes the enforcement platform (when installed) open its case, linked to the referral.
     session.flush()
     outbox.deliver_pending(session, channels=[])
-    cases = [link for link in links.links_of(session, subject)
-             if link["kind"] == "referred" and link["type"] != "market_inspection"]
+    assert _cases(session, subject) == []  # not before the signature
+    officer = _member(session, market.enforcement, role=Role.enforcement_officer,
+                      position="handler", scope=market.township)
+    referrals.answer(session, referral_id=referral.id, handoff_id=handoff.id, sign=True,
+                     reason=None, principal=officer, settings=settings)
+    assert (referral.state, handoff.status) == ("accepted", "signed")
+    session.flush()
+    outbox.deliver_pending(session, channels=[])
+    cases = _cases(session, subject)
     if "enforcement" in platforms.names():
         assert len(cases) == 1 and cases[0]["direction"] == "to"
-    else:  # not built: the referral waits in the unit's queue
+    else:  # not built: the signed referral is where the finding stays
         assert cases == []
+
+
+def _cases(session, subject):
+    return [link for link in links.links_of(session, subject)
+            if link["kind"] == "referred" and link["type"] != "market_inspection"]
 
 
 def test_a_finding_is_referred_once(session, settings, market, inspection):

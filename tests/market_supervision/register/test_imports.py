@@ -210,3 +210,12 @@ def test_the_bulk_code_check_agrees_with_core_uscc():
     codes += ["", "91350100M000100Y4", "91350100M000100Y4３"]
     verdicts = valid_codes(codes)
     assert [bool(v) for v in verdicts] == [uscc_problem(c) is None for c in codes]
+
+
+def test_text_with_tabs_backslashes_and_line_breaks_arrives_intact(session, register):
+    rows = _rows(session, register, n=1, start=900)
+    rows[0][HEADER.index("名称")] = "甲\t乙\\丙\n丁"
+    rows[0][HEADER.index("法定代表人")] = ""
+    import_entities(session, principal=register.manager, filename="a.csv", data=_csv(rows))
+    entity = session.scalar(select(Entity).where(Entity.uscc == rows[0][0]))
+    assert entity.name == "甲\t乙\\丙\n丁" and entity.legal_representative is None
