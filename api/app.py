@@ -22,6 +22,8 @@ from api.units import router as units_router
 from api.users import router as users_router
 from core import platforms
 from core.db import make_async_pool, make_engine, make_sessionmaker
+from core.documents.router import PUBLIC_PATHS as DOCUMENT_PUBLIC_PATHS
+from core.documents.router import routers as documents_routers
 from core.security import require_safe_secret
 from core.settings import Settings, get_settings
 from geo.layers.ogc_router import router as ogc_router
@@ -29,8 +31,9 @@ from geo.layers.router import router as layers_router
 from geo.layers.router import tiles_router
 from geo.router import router as areas_router
 
-# The only routes answered without a token (tests/api/test_authorization.py holds every
-# other route to a declared permission). The map page is a shell: all it shows comes from
+# The core's routes answered without a token; `public_paths()` adds the platforms' and
+# the documents' (tests/api/test_authorization.py holds every other route to a declared
+# permission). The map page is a shell: all it shows comes from
 # authenticated API calls made after login in the browser.
 PUBLIC_PATHS = frozenset({
     "/healthz", "/readyz",
@@ -64,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(units_router)
     app.include_router(areas_router)
     app.include_router(calendar_router)
+    for documents_router in documents_routers():  # 文书 and their public verification
+        app.include_router(documents_router)
     # Each platform's routes, case types, layers and subscribers (core/platforms.py).
     for platform in platforms.load():
         for platform_router in platform.routers():
@@ -74,7 +79,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(inbox_router)
     _add_health(app)
     _add_pages(app)
+    app.state.public_paths = public_paths()
     return app
+
+
+def public_paths() -> frozenset[str]:
+    """Every route answered without a token: the core's, the documents' verification
+    pages, and each installed platform's (with its /static/<name> assets)."""
+    paths = set(PUBLIC_PATHS | DOCUMENT_PUBLIC_PATHS)
+    for platform in platforms.installed():
+        paths |= platform.public_paths
+        if platforms.static_dir(platform) is not None:
+            paths.add(f"/static/{platform.name}")
+    return frozenset(paths)
 
 
 @asynccontextmanager

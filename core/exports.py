@@ -31,6 +31,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi.responses import StreamingResponse
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from core.errors import InvalidInput
 
@@ -249,8 +250,12 @@ def _xlsx_cell(sheet, column: Column, value: Any, cell_type) -> Any:
     if isinstance(value, bool):
         value = yes_no(value)
     if isinstance(value, str):
+        # Control characters an xlsx cannot hold (openpyxl would refuse the whole file).
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if not value.startswith("="):
+            return value  # openpyxl writes any other text as text
         cell = cell_type(sheet, value=value)
-        cell.data_type = "s"  # text stays text: never a formula, whatever it starts with
+        cell.data_type = "s"  # text stays text: never a formula
         return cell
     if column.number_format or isinstance(value, (date, datetime)):
         cell = cell_type(sheet, value=value)

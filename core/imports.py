@@ -320,12 +320,16 @@ def _header(table: Iterator[tuple[int, list]]) -> tuple[int, list]:
 
 def _positions(header: list, columns: Sequence[ImportColumn]
                ) -> tuple[dict[str, int], dict[str, str]]:
-    found = {normalise_header(cell): index for index, cell in reversed(list(enumerate(header)))
-             if cell is not None}
+    found: dict[str, list[int]] = {}
+    for index, cell in enumerate(header):
+        if cell is not None:
+            found.setdefault(normalise_header(cell), []).append(index)
     positions, names, missing, ambiguous = {}, {}, [], []
     for column in columns:
-        matches = sorted({found[a] for a in map(normalise_header, (column.key, *column.aliases))
-                          if a in found})
+        # Two columns of the file answering to one of ours (the same header twice, or two
+        # of its aliases) is refused rather than guessed.
+        matches = sorted({index for alias in map(normalise_header, (column.key, *column.aliases))
+                          for index in found.get(alias, ())})
         if len(matches) > 1:
             ambiguous.append(column.label)
         elif matches:
@@ -452,6 +456,14 @@ def run_import(session: Session, *, data: bytes, columns: Sequence[ImportColumn]
                       errors=refusal.extra.get("errors", [
                           {"row": None, "column": None, "reason": refusal.detail,
                            "code": refusal.code}])[:20])
+        raise
+    except Exception:
+        # Not the file's fault (a key already in the table, the database gone): the page
+        # stops waiting; the error itself goes to the caller (and its log), not to Redis.
+        for store in stores:
+            store.set(state="failed", stage="failed", error_count=0, errors=[
+                {"row": None, "column": None, "reason": "导入失败，未写入任何数据",
+                 "code": "import_failed"}])
         raise
     for store in stores:
         store.set(state="done", stage="done", done=total, total=total, written=written)

@@ -336,7 +336,7 @@ async function select(page, view, code) {
     const childLayer = layered ? await view.loading[nextLevel(page, known.level)]
       : view.children;
     if (current()) {
-      drawLabels(page, view, childLayer, feature.properties.code);
+      drawLabels(page, view, childLayer);
       emit("select", page, view, {area: feature.properties, childLayer});
     }
   } catch (error) {
@@ -364,7 +364,9 @@ async function selectOwnGrids(page, view, current) {
 // basemap (an intranet) they are what makes the map readable at street level.
 const MAX_LABELS = 300;
 
-function drawLabels(page, view, childLayer, code) {
+// `childLayer` holds exactly the selection's children: its own layer, or at the start the
+// level layer below (the start area's descendants of that level).
+function drawLabels(page, view, childLayer) {
   view.labels?.remove();
   view.labels = L.layerGroup([], {pane: "children"});
   const features = [];
@@ -373,8 +375,7 @@ function drawLabels(page, view, childLayer, code) {
     else layer.getLayers?.().forEach(walk);
   };
   if (childLayer) walk(childLayer);
-  for (const layer of features.filter((one) => one.feature.properties.code?.startsWith(code)
-                                      && one.getBounds).slice(0, MAX_LABELS)) {
+  for (const layer of features.filter((one) => one.getBounds).slice(0, MAX_LABELS)) {
     const text = element("span", layer.feature.properties.name);  // Leaflet reads a
     // string as HTML: an element is shown as text.
     const icon = L.divIcon({className: "gridgov-area-label", html: text, iconSize: null});

@@ -472,10 +472,10 @@ def updates(session: Session, *, start: datetime | None, end: datetime | None,
     and 1000-row limits as GET Service Requests), oldest first."""
     low, high = window(start, end, now=now or now_utc())
     sync(session, open_within=(low - WINDOW, high))
-    rows = session.execute(select(RequestUpdate, ServiceRequest.media_url)
-                           .join(ServiceRequest, ServiceRequest.id == RequestUpdate.request_id)
+    rows = session.scalars(select(RequestUpdate)
                            .where(RequestUpdate.updated_at.between(low, high))
                            .order_by(RequestUpdate.updated_at, RequestUpdate.id).limit(LIMIT))
+    # media_url: an update carries none (the resident's photo is the request's own).
     return [{"update_id": str(u.id), "service_request_id": str(u.request_id),
              "status": u.status, "updated_datetime": u.updated_at,
-             "description": u.description, "media_url": None} for u, _ in rows]
+             "description": u.description, "media_url": None} for u in rows]

@@ -515,10 +515,31 @@ def public_status(session: Session, *, number: str, phone: str) -> dict:
     if order is None or not phone.strip() or order.caller_phone != phone.strip():
         raise NotFound("没有找到该工单，请核对工单编号和来电号码", code="work_order_unknown")
     return {"number": number_of(order.id), "state": order.state,
-            "state_label": STATE_LABELS[order.state], "created_at": order.created_at,
+            "state_label": STATE_LABELS[order.state], "progress": _grid_progress(session, order),
+            "created_at": order.created_at,
             "dispatched_at": order.dispatched_at, "due_at": order.due_at,
             "replied_at": order.replied_at, "reply": order.reply,
             "closed_at": order.closed_at}
+
+
+def _grid_progress(session: Session, order: WorkOrder) -> str | None:
+    """An order handed to the grid: the incident's newest state, in the grid's own words
+    (the kernel's timeline and case-type registry; no grid module)."""
+    if order.state != "transferred":
+        return None
+    became = links.linked(session, Subject(WORK_ORDER_SUBJECT, order.id), kind="became",
+                          other_type="incident")
+    if not became:
+        return None
+    state = session.scalar(text(
+        "SELECT to_state FROM timeline_event WHERE subject_type = 'incident' AND "
+        "subject_id = :id AND to_state IS NOT NULL ORDER BY id DESC LIMIT 1"),
+        {"id": became[0].id})
+    try:
+        labels = case_types.of_subject("incident").workflow.labels
+    except NotFound:
+        labels = {}
+    return f"网格化管理平台：{labels.get(state, state)}" if state else None
 
 
 def edit_rule(session: Session, *, name: str, value: str, version: int,

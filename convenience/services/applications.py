@@ -37,7 +37,8 @@ from core.security import Principal
 from core.settings import Settings
 from core.users.enums import Role
 from core.workflow import clocks, runner, timeline
-from core.workflow.clocks import Subject
+from core.workflow.clocks import ClockRule, Subject
+from core.workflow.durations import parse_duration
 
 SUBJECT = "svc_application"
 # Where each move's refusal is counted (否定事项): no silent "no".
@@ -218,10 +219,17 @@ def _commit_on_the_spot(session: Session, application: Application, item: Item,
     the item's period (or the setting's)."""
     move(session, APPLICATION_TYPE, application, "commit_decide", principal=principal,
          settings=settings, now=now)
-    calendar = context(session, now=now, actor=principal.username, settings=settings).calendar
-    days = item.commit_check_days or limits.duration(session, "commit.check").amount
-    application.commit_check_due = calendar.nth_workday_after(
-        now.astimezone(calendar.tz).date(), days)
+    ctx = context(session, now=now, actor=principal.username, settings=settings)
+    setting = limits.rule(session, "commit.check", name="commit_check")
+    days = item.commit_check_days or setting.limit.amount
+    # The check's own clock (the application is done): red on the sweep when overdue,
+    # stopped by the check (`commit_check` ends in a final state: every clock stops).
+    clock = clocks.start(session, subject(application),
+                         ClockRule("commit_check", parse_duration(f"{days}d"),
+                                   citation=setting.citation),
+                         case_type=APPLICATION_TYPE.code, now=now, calendar=ctx.calendar,
+                         warn_share=settings.deadline_warn_share)
+    application.commit_check_due = clock.due_at.astimezone(ctx.calendar.tz).date()
 
 
 # --- moves -------------------------------------------------------------------------------
@@ -242,6 +250,15 @@ def load(session: Session, application_id: int, principal: Principal) -> Applica
                                                    visible(principal)))
     if row is None:
         raise NotFound(f"no application {application_id} in your territory",
+                       code="application_not_found")
+    return row
+
+
+def load_by_number(session: Session, number: str, principal: Principal) -> Application:
+    row = session.scalar(select(Application).where(Application.number == number,
+                                                   visible(principal)))
+    if row is None:
+        raise NotFound(f"no application {number} in your territory",
                        code="application_not_found")
     return row
 

@@ -81,6 +81,10 @@ def lapse(session: Session, application_id: int, *, now: datetime) -> bool:
         return False
     move(session, APPLICATION_TYPE, application, "lapse", principal=SYSTEM,
          data={"reason": LAPSED}, now=now)
+    if application.bundle_id:  # the last open item of a bundle: the bundle closes too
+        from convenience.services.bundles import close_if_done
+
+        close_if_done(session, application.bundle_id, now=now)
     return True
 
 

@@ -526,6 +526,12 @@ def _agents(session: Session, city_code: str) -> None:
         ON CONFLICT (user_id) DO NOTHING"""), subtree_range(city_code))
 
 
+SUBJECT_TABLES = (("svc_application", "svc_application"), ("svc_bundle", "svc_bundle"),
+                  ("svc_rectification", "svc_rectification"),
+                  ("svc_enterprise_request", "svc_enterprise_request"),
+                  ("svc_stuck_matter", "svc_stuck_matter"))
+
+
 def remove_demo(session: Session, *, city_code: str, **_) -> None:
     """The city's applications and everything on them, its points and agents, and the
     departments' units the demo added (the catalogue stays: it is the province's)."""
@@ -542,6 +548,20 @@ def remove_demo(session: Session, *, city_code: str, **_) -> None:
                          "AND owner_code < :high"), bounds)
     session.execute(text("DELETE FROM svc_refusal_report WHERE county_code >= :low "
                          "AND county_code < :high"), bounds)
+    # The kernel's rows of the subjects just removed (no foreign key: keyed by type, id):
+    # their clocks would be read by every sweep, their timelines by nothing.
+    for subject_type, table in SUBJECT_TABLES:
+        for kernel_table in ("case_clock", "timeline_event", "attachment"):
+            session.execute(text(f"""
+                DELETE FROM {kernel_table} k WHERE k.subject_type = :type
+                  AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.id = k.subject_id)"""),
+                {"type": subject_type})
+        session.execute(text(f"""
+            DELETE FROM case_link l WHERE
+              (l.a_type = :type AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.id = l.a_id))
+              OR (l.b_type = :type
+                  AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.id = l.b_id))"""),
+            {"type": subject_type})
     session.execute(text("""
         DELETE FROM svc_proxy_agent g USING unit u WHERE u.id = g.unit_id
           AND u.seat_code >= :low AND u.seat_code < :high"""), bounds)

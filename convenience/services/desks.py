@@ -72,13 +72,21 @@ def agents(session: Session, *, area_code: str, limit: int, offset: int) -> list
     return [dict(r._mapping) | {"tier_label": PROXY_TIERS[r.tier]} for r in rows]
 
 
+def unit_in_scope(session: Session, unit_id: int, principal: Principal):
+    """A unit of the caller's territory (an outside one is 404, as if it did not exist)."""
+    unit = unit_row(session, unit_id)
+    if principal.user_id and not Scope.of(principal).covers_code(unit.seat_code):
+        raise NotFound(f"no active unit {unit_id}", code="unit_not_found")
+    return unit
+
+
 # --- enterprise forms --------------------------------------------------------------------
 
 def open_enterprise(session: Session, *, principal: Principal, data: Mapping[str, Any],
                     settings: Settings, now: datetime | None = None) -> EnterpriseRequest:
     """白单: the request registered at a hall's enterprise window, on the white form's clock."""
     now = now or runner.now_utc()
-    unit = unit_row(session, data["unit_id"])
+    unit = unit_in_scope(session, data["unit_id"], principal)
     if data.get("uscc") and (problem := uscc_problem(data["uscc"])):
         raise InvalidInput(f"统一社会信用代码: {problem}", code="uscc_invalid")
     row = EnterpriseRequest(number=new_number(session, "QY", now=now, settings=settings),
@@ -114,7 +122,7 @@ def open_stuck(session: Session, *, principal: Principal, data: Mapping[str, Any
     kind = data["kind"]
     if kind not in STUCK_KINDS:
         raise InvalidInput(f"kind is one of {', '.join(STUCK_KINDS)}", code="kind_unknown")
-    unit = unit_row(session, data["unit_id"])
+    unit = unit_in_scope(session, data["unit_id"], principal)
     if kind == "simple" and not (data.get("outcome") or "").strip():
         raise InvalidInput("a simple matter is solved on the spot: give its outcome",
                            code="outcome_required")
@@ -160,7 +168,8 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def make_refusal_reports(session: Session, *, week: date, now: datetime) -> list[dict]:
+def make_refusal_reports(session: Session, *, week: date, now: datetime,
+                         area_code: str = "") -> list[dict]:
     """The refusals of the week starting `week`, per county, each county's report to its
     supervising office (the 行政审批服务局, else the 政务服务中心); idempotent: a refusal
     already reported stays on its report."""
@@ -169,8 +178,10 @@ def make_refusal_reports(session: Session, *, week: date, now: datetime) -> list
     counties = session.execute(text("""
         SELECT DISTINCT substr(u.seat_code, 1, 6) AS county FROM svc_refusal r
         JOIN unit u ON u.id = r.unit_id
-        WHERE r.report_id IS NULL AND r.at >= :start AND r.at < :end ORDER BY 1"""),
-        {"start": start, "end": start + timedelta(days=7)}).scalars().all()
+        WHERE r.report_id IS NULL AND r.at >= :start AND r.at < :end
+          AND u.seat_code >= :low AND u.seat_code < :high ORDER BY 1"""),
+        {"start": start, "end": start + timedelta(days=7), **subtree_range(area_code)}
+    ).scalars().all()
     for county in counties:
         office = unit_by_code(session, f"{county}-department-government_services") \
             or unit_by_code(session, f"{county}-service_hall")

@@ -9,7 +9,7 @@ map layer, the weekly refusal report on the beat, and its demo data.
 MODELS: tuple[str, ...] = ("convenience.services.models",)
 TASK_MODULES: tuple[str, ...] = ("convenience.services.tasks",)
 # The supervisor map's part: the service points overlay (under /static).
-MAP_SCRIPTS: tuple[str, ...] = ()
+MAP_SCRIPTS: tuple[str, ...] = ("convenience/services/map-service-points.js",)
 
 # Answered without a token (residents have no account): the public API and pages. They
 # show no personal data; a status or a rating needs the application's number and phone.

@@ -88,7 +88,7 @@ def _area(principal: Principal, area: str | None) -> str:
         if not scope.covers_code(area):
             raise NotFound(f"no area {area} in your territory", code="area_not_found")
         return area
-    return "" if not principal.scope_code or principal.role == "admin" else principal.scope_code
+    return principal.scope_code or ""
 
 
 def _settings(request: Request):
@@ -161,6 +161,7 @@ def get_point(unit_id: int, principal: Reader, session: SessionDep) -> dict:
 
 @router.put("/points/{unit_id}")
 def put_point(unit_id: int, data: PointIn, principal: Manager, session: SessionDep) -> dict:
+    desks.unit_in_scope(session, unit_id, principal)
     return points.upsert_point(session, unit_id, address=data.address, phone=data.phone,
                                opening_hours=data.opening_hours, note=data.note,
                                version=data.version)
@@ -169,6 +170,7 @@ def put_point(unit_id: int, data: PointIn, principal: Manager, session: SessionD
 @router.put("/points/{unit_id}/windows")
 def put_windows(unit_id: int, data: WindowsIn, principal: Manager, session: SessionDep
                 ) -> list:
+    desks.unit_in_scope(session, unit_id, principal)
     return points.set_windows(session, unit_id, [w.model_dump() for w in data.windows])
 
 
@@ -281,6 +283,7 @@ def get_bundle(bundle_id: int, principal: Reader, session: SessionDep) -> dict:
 def rate_at_window(data: RatingIn, principal: Actor, session: SessionDep, request: Request
                    ) -> dict:
     """A rating from the window's device (评价器): the clerk's window stands for the phone."""
+    applications.load_by_number(session, data.number, principal)  # his territory's only
     rating = ratings.rate(session, number=data.number, phone=None,
                           data=data.model_dump(), settings=_settings(request),
                           actor=principal.username, trusted=True)
@@ -340,6 +343,7 @@ def list_agents(principal: Reader, session: SessionDep, area: Area = None,
 
 @router.post("/proxy-agents", status_code=201)
 def register_agent(data: ProxyAgentIn, principal: Manager, session: SessionDep) -> dict:
+    desks.unit_in_scope(session, data.unit_id, principal)
     agent = desks.register_agent(session, **data.model_dump())
     return {"user_id": agent.user_id, "unit_id": agent.unit_id, "tier": agent.tier,
             "name": agent.name}
@@ -398,7 +402,8 @@ def act_on_stuck(matter_id: int, name: Literal["report_progress", "close"], data
 def make_reports(data: ReportIn, principal: Supervisor, session: SessionDep) -> list:
     """The week's refusals, per county, to its supervising office (also made by the beat
     every Monday for the week before)."""
-    return desks.make_refusal_reports(session, week=data.week, now=runner.now_utc())
+    return desks.make_refusal_reports(session, week=data.week, now=runner.now_utc(),
+                                      area_code=_area(principal, None))
 
 
 @router.get("/refusal-reports/{report_id}")
@@ -523,6 +528,7 @@ def public_nearest(session: SessionDep, item: Annotated[int, Query(ge=1, le=BIGI
                    lat: Annotated[float, Query(ge=-90, le=90)],
                    limit: Annotated[int, Query(ge=1, le=10)] = 3) -> list:
     """The nearest service points that handle the item, nearest first, in metres."""
+    desks.unit_in_scope(session, unit_id, principal)
     return points.nearest(session, item_id=item, lon=lon, lat=lat, limit=limit)
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from core import audit
-from core.documents import numbering
+from core.documents import fonts, numbering
 from core.documents.models import SERVICE_METHODS, STATES, Document
 from core.documents.render import Printable, render_pdf
 from core.documents.templates import template_of, validate_fields
@@ -115,6 +115,9 @@ def lock(session: Session, document: Document | int, actor: str, *,
     _require_state(document, "draft", "locked")
     now = now or _now()
     year = now.astimezone(SHANGHAI).year
+    # The font's one-off preparation (seconds, first PDF of a process) before the number:
+    # the counter's row lock is held from here to the commit.
+    fonts.warm(settings)
     serial, number = numbering.take_number(session, unit_id=document.unit_id,
                                            kind=document.kind, year=year)
     pdf = render_pdf(Printable(kind=document.kind, title=document.title, body=document.body,

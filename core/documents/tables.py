@@ -51,7 +51,8 @@ def table_pdf(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]],
     pdf.set_font(fonts.FAMILY, size=9 if landscape else 10)
     heading = FontFace(emphasis="", fill_color=(226, 233, 243))
     with pdf.table(col_widths=tuple(widths), headings_style=heading, line_height=6,
-                   text_align="LEFT", repeat_headings=1, padding=1) as table:
+                   text_align="LEFT", repeat_headings=1, padding=1,
+                   wrapmode="CHAR") as table:  # Chinese breaks between any characters
         table.row([str(h) for h in headers])
         for row in cells:
             table.row(row)

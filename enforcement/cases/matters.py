@@ -110,17 +110,19 @@ def departments(session: Session) -> set[str]:
 
 def save_matter(session: Session, data: dict[str, Any], *, version: int | None = None
                 ) -> Matter:
-    """Create or replace a matter (by code) and its bands. A replacement names the version
-    read (409 `matter_stale` when it moved on)."""
+    """Create or replace a matter (by code) and its bands. A replacement that names the
+    version it read is refused when the matter moved on since (409 `matter_stale`): the
+    row is locked first, so two concurrent edits queue and the second sees the first."""
     problems = check_matter(data, departments(session))
     if problems:
         raise InvalidInput("; ".join(problems), code="matter_invalid", problems=problems)
-    _upsert(session, [data])
-    matter = get_matter(session, code=data["code"])
-    if version is not None and matter.version != version + 1 and matter.version != version:
-        raise Conflict(f"matter {matter.code} changed meanwhile", code="matter_stale",
-                       current_version=matter.version)
-    return matter
+    current = session.scalar(select(Matter.version).where(Matter.code == data["code"])
+                             .with_for_update())
+    if version is not None and current is not None and current != version:
+        raise Conflict(f"matter {data['code']} changed meanwhile (version {current})",
+                       code="matter_stale", current_version=current)
+    _upsert(session, [{k: v for k, v in data.items() if k != "version"}])
+    return get_matter(session, code=data["code"])
 
 
 def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -174,7 +174,8 @@ def put_matter(code: Annotated[str, Path(max_length=40)], data: MatterIn,
                principal: Manager, session: SessionDep) -> dict:
     if data.code != code:
         raise InvalidInput("the body's code differs from the path's", code="matter_code_mismatch")
-    matter = matters.save_matter(session, data.model_dump())
+    matter = matters.save_matter(session, data.model_dump(exclude={"version"}),
+                                 version=data.version)
     return matters.matter_dict(matter, matters.bands_of(session, [matter.id]).get(matter.id, ()))
 
 

@@ -151,6 +151,8 @@ class MatterIn(BaseModel):
     devolved_to_township: bool = False
     safety_related: bool = False
     bands: list["BandIn"] = Field(default_factory=list, max_length=3)
+    version: int | None = Field(None, ge=1, le=2**62,
+                                description="the version read; omitted: create or replace")
 
 
 class BandIn(BaseModel):

@@ -102,7 +102,8 @@ def party_keys(session: Session, case_id: int) -> list[str]:
 
 # --- officers: 执法证 and 回避 -------------------------------------------------------------
 
-def valid_officers(session: Session, case: Case, *, today: date) -> list[int]:
+def valid_officers(session: Session, case: Case, *, today: date,
+                   parties: list[Party] | None = None) -> list[int]:
     """The case's officers who hold a valid 执法证 in its unit today and have not been
     withdrawn (a granted recusal, a declared conflict with one of its parties)."""
     if not case.officer_ids:
@@ -112,15 +113,17 @@ def valid_officers(session: Session, case: Case, *, today: date) -> list[int]:
         WHERE unit_id = :unit AND user_id = ANY(:ids) AND is_active
           AND credential_expires_on IS NOT NULL AND credential_expires_on >= :today"""),
         {"unit": case.owner_unit_id, "ids": list(case.officer_ids), "today": today}))
-    barred = barred_officers(session, case, list(case.officer_ids))
+    barred = barred_officers(session, case, list(case.officer_ids), parties=parties)
     return [officer for officer in case.officer_ids
             if officer in credentialed and officer not in barred]
 
 
-def barred_officers(session: Session, case: Case, officer_ids: list[int]) -> dict[int, str]:
+def barred_officers(session: Session, case: Case, officer_ids: list[int], *,
+                    parties: list[Party] | None = None) -> dict[int, str]:
     """Officers who may not act on this case, and why (行政处罚法第四十三条)."""
     barred: dict[int, str] = {}
-    keys = party_keys(session, case.id)
+    keys = ([p.id_number or p.uscc for p in parties] if parties is not None
+            else party_keys(session, case.id))
     if keys and officer_ids:
         for user_id in session.scalars(select(DeclaredConflict.user_id).where(
                 DeclaredConflict.user_id.in_(officer_ids),
@@ -360,6 +363,7 @@ def case_detail(session: Session, case: Case, principal: Principal, *, settings:
     facts = runner.facts_of(case, {"resume_state": case.state})
     actor = Actor.of(principal, today=today)
     unmasked = principal.role in SEES_PERSONAL_DATA
+    parties = parties_of(session, case.id)
     recusals = session.scalars(select(Recusal).where(Recusal.case_id == case.id)
                                .order_by(Recusal.id)).all()
     return {
@@ -368,7 +372,7 @@ def case_detail(session: Session, case: Case, principal: Principal, *, settings:
         "legal_review_required": case.legal_review_required,
         "legal_review_passed": case.legal_review_passed, "discussed": case.discussed,
         "officer_ids": list(case.officer_ids),
-        "valid_officers": valid_officers(session, case, today=today),
+        "valid_officers": valid_officers(session, case, today=today, parties=parties),
         "offence_at": case.offence_at, "decline_reason": case.decline_reason,
         "notice": {"penalty_types": list(case.notice_penalty_types),
                    "fine_fen": case.notice_fine_fen, "hearing_offered": case.hearing_offered,
@@ -381,7 +385,7 @@ def case_detail(session: Session, case: Case, principal: Principal, *, settings:
         "amount_due": amount_due(session, case, now=context.now, calendar=context.calendar),
         "police_answer": case.police_answer, "matter": matter,
         "clocks": [clock_out(c) for c in clocks.clocks_of(session, subject)],
-        "parties": [party_dict(p, unmasked=unmasked) for p in parties_of(session, case.id)],
+        "parties": [party_dict(p, unmasked=unmasked) for p in parties],
         "evidence": [evidence_dict(e) for e in evidence_of(session, case.id)],
         "documents": documents_of(session, case),
         "recusals": [{"id": r.id, "officer_id": r.officer_id, "reason": r.reason,
@@ -403,11 +407,15 @@ def documents_of(session: Session, case: Case) -> list[dict]:
 
 
 def _point(session: Session, case: Case) -> list[float] | None:
+    """[lon, lat] of the case, from the loaded geometry (no query)."""
     if case.geom is None:
         return None
-    row = session.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM enforcement_case "
-                               "WHERE id = :id"), {"id": case.id}).one()
-    return [row[0], row[1]]
+    if isinstance(case.geom, str):  # set in this request, not read back yet
+        session.refresh(case, ["geom"])
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(case.geom)
+    return [point.x, point.y]
 
 
 def count_by(session: Session, scope: Scope, column) -> dict[str, int]:

@@ -59,6 +59,7 @@ def load_demo(session: Session, *, city_code: str, seed: int = 0, stage=None,
     rng = random.Random(seed)
     counts["operations"] = _operations(session, city_code=city_code, rng=rng, now=now)
     counts["busy"] = _busy(session, bounds, rng=rng, now=now)
+    positions.refresh(session, now=now)  # the busy teams' copies
     counts["whistles"] = _whistles(session, city_code=city_code, rng=rng, now=now,
                                    settings=settings)
     if stage:

@@ -84,18 +84,12 @@ def recused_team_ids(session: Session, *, case_id: int | None) -> list[int]:
         ORDER BY m.unit_id"""), {"case": case_id}))
 
 
-# Per-row probes of the rows the KNN index scan yields, in distance order (a few dozen):
-# the two EXISTS joined by OR and the state as a boolean scalar are never pulled up into
-# joins, each probe is an index lookup (the qualifications' partial unique indexes, the
-# state's primary key), and the planner's default guess for each (one half) keeps it on
-# the KNN index. Written as `COALESCE(...) = 'free'` the state was guessed to pass one
-# team in 200, and the planner sorted the whole table instead (bench/enforcement_teams.py).
-QUALIFIED_SQL = """(EXISTS (SELECT 1 FROM enforcement_team_qualification q
-                           WHERE q.team_id = tp.team_id AND q.department_code = :department)
-                   OR EXISTS (SELECT 1 FROM enforcement_team_qualification q
-                              WHERE q.team_id = tp.team_id AND q.matter_code = :matter))"""
-FREE_SQL = """NOT COALESCE((SELECT s.status = 'busy' FROM enforcement_team_state s
-                            WHERE s.team_id = tp.team_id), false)"""
+# Read from the position row's copies (enforcement/teams/positions.py): probing the
+# qualification and state tables per row cost a hashed subplan over every qualification
+# and most of the planning time (bench/enforcement_teams.py). Duty stays a live probe of
+# the roster (a per-row index lookup): it changes with the clock, not with an edit.
+QUALIFIED_SQL = "(:department = ANY(tp.departments) OR :matter = ANY(tp.matters))"
+FREE_SQL = "NOT tp.busy"
 
 
 def nearest_sql(scope: Scope, *, qualified: bool, include_busy: bool) -> str:

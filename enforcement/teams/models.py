@@ -13,6 +13,7 @@ from datetime import datetime
 from geoalchemy2 import Geography, Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
@@ -24,7 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 import core.units.models  # noqa: F401  (unit, department)
@@ -109,7 +110,11 @@ class TeamState(Base):
 
 class TeamPosition(Base):
     """Where a team is: the mean of its on-duty members' fresh fixes, else its seat.
-    Refreshed by a task (and after roster edits); `geog` carries the KNN index."""
+    Refreshed by a task (and after roster, qualification and availability edits); `geom`
+    and `geog` carry the nearest-team search's indexes. It also copies what that search
+    filters on besides duty — the team's qualifications and whether it is busy — so the
+    search reads one row per team (enforcement/teams/dispatch.py); the tables above stay
+    the truth, and every edit through this part refreshes the copy at once."""
 
     __tablename__ = "enforcement_team_position"
     __table_args__ = (
@@ -125,6 +130,9 @@ class TeamPosition(Base):
     source: Mapped[str] = mapped_column(String(8))
     fixes: Mapped[int] = mapped_column(Integer, server_default="0")
     fix_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    departments: Mapped[list[str]] = mapped_column(ARRAY(String(32)), server_default="{}")
+    matters: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default="{}")
+    busy: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -1,10 +1,12 @@
 """Where each team is: the mean of its on-duty members' fresh fixes (`staff_position`, fed
 by the field app's patrol and position uploads), or its seat when none is fresh.
 
-Kept in `enforcement_team_position` (one row per team, a GiST index on the geography), so
-the nearest-team search is a KNN index scan, not an aggregate over every member's fix per
-request. Refreshed by the beat (`enforcement.teams.refresh_positions`) and right after a
-roster changes; each row says when it was refreshed and how fresh its fixes are.
+Kept in `enforcement_team_position` (one row per team, GiST indexes on the geometry and
+the geography), so the nearest-team search is a KNN index scan, not an aggregate over
+every member's fix per request; the row also copies the team's qualifications and whether
+it is busy (what the search filters on). Refreshed by the beat
+(`enforcement.teams.refresh_positions`) and right after a roster, qualification or
+availability edit; each row says when it was refreshed and how fresh its fixes are.
 """
 
 from datetime import datetime, timedelta
@@ -30,8 +32,16 @@ ON_DUTY_SQL = ("COALESCE((SELECT true FROM enforcement_roster r WHERE r.team_id 
 
 _REFRESH = f"""
     INSERT INTO enforcement_team_position (team_id, geom, geog, source, fixes, fix_at,
-                                           refreshed_at)
-    SELECT u.id, p.geom, p.geom::geography, p.source, p.fixes, p.fix_at, :now
+                                           departments, matters, busy, refreshed_at)
+    SELECT u.id, p.geom, p.geom::geography, p.source, p.fixes, p.fix_at,
+           ARRAY(SELECT q.department_code FROM enforcement_team_qualification q
+                 WHERE q.team_id = u.id AND q.department_code IS NOT NULL
+                 ORDER BY q.department_code),
+           ARRAY(SELECT q.matter_code FROM enforcement_team_qualification q
+                 WHERE q.team_id = u.id AND q.matter_code IS NOT NULL ORDER BY q.matter_code),
+           COALESCE((SELECT s.status = 'busy' FROM enforcement_team_state s
+                     WHERE s.team_id = u.id), false),
+           :now
     FROM unit u
     CROSS JOIN LATERAL (
         SELECT COALESCE(ST_Centroid(ST_Collect(sp.geom)), u.location) AS geom,
@@ -46,7 +56,8 @@ _REFRESH = f"""
     ON CONFLICT (team_id) DO UPDATE
         SET geom = EXCLUDED.geom, geog = EXCLUDED.geog, source = EXCLUDED.source,
             fixes = EXCLUDED.fixes, fix_at = EXCLUDED.fix_at,
-            refreshed_at = EXCLUDED.refreshed_at
+            departments = EXCLUDED.departments, matters = EXCLUDED.matters,
+            busy = EXCLUDED.busy, refreshed_at = EXCLUDED.refreshed_at
         WHERE enforcement_team_position.refreshed_at <= EXCLUDED.refreshed_at"""
 
 

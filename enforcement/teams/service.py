@@ -7,7 +7,7 @@ row first (`FOR UPDATE`), so two dispatchers editing one team's roster queue, an
 availability carries a version (stale: 409).
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -122,6 +122,7 @@ def set_qualifications(session: Session, *, principal: Principal, team_id: int,
         UNION ALL SELECT :team, NULL, m FROM unnest(CAST(:matters AS text[])) m"""),
         {"team": team_id, "departments": departments, "matters": matters})
     after = {"departments": departments, "matters": matters}
+    positions.refresh(session, now=datetime.now(UTC), team_ids=[team_id])
     audit.record(session, actor=principal.username, action="team.qualifications",
                  subject_type="unit", subject_id=team_id, before=before, after=after)
     return after
@@ -259,6 +260,7 @@ def set_availability(session: Session, *, principal: Principal, team_id: int, st
             since = EXCLUDED.since, version = enforcement_team_state.version + 1"""),
         {"team": team_id, "status": status, "type": subject_type if busy else None,
          "id": subject_id if busy else None, "now": now})
+    positions.refresh(session, now=now, team_ids=[team_id])
     audit.record(session, actor=principal.username, action="team.availability",
                  subject_type="unit", subject_id=team_id,
                  after={"status": status, "subject_type": subject_type,

@@ -290,24 +290,40 @@ def _call_dict(call: WhistleCall) -> dict:
             "acted_late": call.acted_late}
 
 
+def whistle_dicts(session: Session, whistles: Sequence[Whistle]) -> list[dict]:
+    """The whistles with their places and calls: two statements for the page."""
+    ids = [whistle.id for whistle in whistles]
+    places = {row[0]: (row[1], row[2]) for row in session.execute(text(
+        "SELECT id, ST_X(geom), ST_Y(geom) FROM enforcement_whistle WHERE id = ANY(:ids)"),
+        {"ids": ids})}
+    calls: dict[int, list[WhistleCall]] = {whistle_id: [] for whistle_id in ids}
+    for call in session.scalars(select(WhistleCall).where(WhistleCall.whistle_id.in_(ids))
+                                .order_by(WhistleCall.id)):
+        calls[call.whistle_id].append(call)
+    return [_whistle_dict(whistle, places[whistle.id], calls[whistle.id])
+            for whistle in whistles]
+
+
 def whistle_dict(session: Session, whistle: Whistle, *, detail: bool = False) -> dict:
-    lon, lat = session.execute(text("SELECT ST_X(geom), ST_Y(geom) FROM enforcement_whistle "
-                                    "WHERE id = :id"), {"id": whistle.id}).one()
-    calls = session.scalars(select(WhistleCall).where(WhistleCall.whistle_id == whistle.id)
-                            .order_by(WhistleCall.id)).all()
-    out = {"id": whistle.id, "area_code": whistle.area_code, "matter": whistle.matter,
+    out = whistle_dicts(session, [whistle])[0]
+    if detail:
+        for item in out["calls"]:
+            subject = Subject(SUBJECT, item["id"])
+            item["clocks"] = [clocks.clock_dict(c) for c in clocks.clocks_of(session, subject)]
+            item["timeline"] = timeline.events_of(session, subject)
+    return out
+
+
+def _whistle_dict(whistle: Whistle, place: tuple[float, float], calls: list[WhistleCall]
+                  ) -> dict:
+    lon, lat = place
+    return {"id": whistle.id, "area_code": whistle.area_code, "matter": whistle.matter,
            "matter_code": whistle.matter_code, "description": whistle.description,
            "address": whistle.address, "urgency": whistle.urgency,
            "operation_id": whistle.operation_id, "blown_by": whistle.blown_by,
            "blown_at": whistle.blown_at,
            "position": {"type": "Point", "coordinates": [lon, lat]},
            "calls": [_call_dict(call) for call in calls]}
-    if detail:
-        for item, call in zip(out["calls"], calls, strict=True):
-            subject = Subject(SUBJECT, call.id)
-            item["clocks"] = [clocks.clock_dict(c) for c in clocks.clocks_of(session, subject)]
-            item["timeline"] = timeline.events_of(session, subject)
-    return out
 
 
 def get_whistle(session: Session, *, principal: Principal, whistle_id: int) -> dict:
@@ -341,7 +357,7 @@ def list_whistles(session: Session, *, principal: Principal, state: str | None,
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(Whistle.blown_at.desc(), Whistle.id.desc())
                            .limit(limit).offset(offset)).all()
-    return total, [whistle_dict(session, row) for row in rows]
+    return total, whistle_dicts(session, rows)
 
 
 def limits(session: Session) -> list[dict]:

@@ -170,10 +170,9 @@ def _recorded(context: runner.Context, inspection: Inspection, data: ActionIn, d
         result=None, note=None, rectified_on_site=False, rectify_note=None, photo_ids=[]))
     subject = Subject(SUBJECT, inspection.id)
     for line, photos in zip(data.checks or (), extra["photos"], strict=True):
-        stored = attachments.store(session, subject, photos, kind="evidence",
-                                   uploaded_by=principal.user_id,
-                                   media_dir=context.settings.media_dir)
-        ids = [a.id for a in stored] or _same_photos(session, subject, photos)
+        attachments.store(session, subject, photos, kind="evidence",
+                          uploaded_by=principal.user_id, media_dir=context.settings.media_dir)
+        ids = _photo_ids(session, subject, photos)
         session.execute(update(InspectionCheck).where(
             InspectionCheck.inspection_id == inspection.id,
             InspectionCheck.check_id == line.check_id).values(
@@ -181,8 +180,9 @@ def _recorded(context: runner.Context, inspection: Inspection, data: ActionIn, d
             rectify_note=line.rectify_note, photo_ids=ids))
 
 
-def _same_photos(session: Session, subject: Subject, photos) -> list[int]:
-    """The ids of photos the inspection had already (a corrected record sends them again)."""
+def _photo_ids(session: Session, subject: Subject, photos) -> list[int]:
+    """The line's photos' attachment ids: new ones, and those the inspection had already
+    (a corrected record sends them again; an attachment is stored once per subject)."""
     if not photos:
         return []
     return list(session.scalars(text(

@@ -6,7 +6,7 @@ territory. The entity layer itself is the register's (colour: market_entity.last
 which flows.py keeps).
 """
 
-from core.scope import Scope
+from core.scope import Scope, prefix_range, subtree_prefix_of
 from geo.layers import Filter, Layer, register
 from market_supervision.inspections.permissions import InspectionPermission
 from market_supervision.inspections.vocabulary import LABELS, OUTCOMES
@@ -24,7 +24,16 @@ PROPERTIES = (("id", "i.id"), ("state", "i.state"), ("kind", "i.kind"),
               ("industry", "e.industry"), ("task", "t.name"),
               ("inspected_at", "i.inspected_at"), ("rectify_due_at", "i.rectify_due_at"),
               ("area_code", "i.area_code"))
+def _area_bind(code: object) -> dict:
+    bounds = prefix_range(subtree_prefix_of(str(code)))
+    return {"f_area_low": bounds["low"], "f_area_high": bounds["high"]}
+
+
+AREA = Filter("(i.area_code >= %(f_area_low)s AND i.area_code < %(f_area_high)s)", _area_bind,
+              title="区域", description="an area code: its subtree (drill-down)",
+              pattern=r"\d{6}(\d{3}){0,3}", hint="area is an area code such as 430202001")
 FILTERS = {
+    "area": AREA,
     "state": Filter("i.state = ANY(%(f_state)s)", lambda v: {"f_state": list(v)},
                     title="状态", description="result states", many=True, values=LABELS),
     "outcome": Filter("i.outcome = ANY(%(f_outcome)s)", lambda v: {"f_outcome": list(v)},
@@ -50,7 +59,8 @@ OVERDUE_RECTIFICATIONS = Layer(
     name="market_rectifications_overdue", title="Overdue rectifications",
     title_zh="逾期未整改", permission=InspectionPermission.read, geometry_type="Point",
     source=OVERDUE_SOURCE, geom=GEOM, key="i.id", key_type=int, tile_id="i.id",
-    properties=PROPERTIES, scope=_scope, temporal="i.rectify_due_at", short_names=SHORT,
+    properties=PROPERTIES, scope=_scope, filters={"area": AREA}, temporal="i.rectify_due_at",
+    short_names=SHORT,
 )
 
 

@@ -45,7 +45,8 @@ OVERDUE = {
     & Inspection.published_at.is_(None) & Inspection.state.in_(("submitted", "returned",
                                                                 "approved")),
     "rectify": lambda: (Inspection.rectify_due_at < func.now())
-    & Inspection.rectification.is_(None) & Inspection.state.in_(ACCEPTED),
+    & Inspection.rectification.is_(None)
+    & Inspection.state.in_(("submitted", "returned", *ACCEPTED)),
     "withdraw": lambda: (Inspection.withdraw_due_at < func.now())
     & (Inspection.state == "overturned"),
 }

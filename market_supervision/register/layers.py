@@ -39,7 +39,7 @@ PROPERTIES = (("id", "e.id"), ("uscc", "e.uscc"), ("name", "e.name"), ("type", "
               ("last_result_at", "e.last_result_at"), ("area_code", "e.area_code"))
 TILE_SOURCE = "(SELECT * FROM market_entity WHERE location && {box} OFFSET 0) e"
 CLUSTER = Cluster(
-    below=13,
+    below=14,
     source=("(SELECT location, area_code, last_result, type, industry, last_result_at, risk_class "
             "FROM market_entity WHERE location && {box} OFFSET 0) e"),
     carry=(("last_result", "e.last_result"),),

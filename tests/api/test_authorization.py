@@ -1,6 +1,6 @@
 """The authorization matrix, built from the app's own route table.
 
-Every route that is not in `api.app.PUBLIC_PATHS` × every role (and no token at all) ×
+Every route that is not public (`api.app.public_paths()`) × every role (and no token at all) ×
 an object inside and an object outside the caller's scope, each with its expected outcome:
 
 - no token: 401;
@@ -29,9 +29,11 @@ else the next village).
 """
 
 import functools
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -41,7 +43,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from api.app import PUBLIC_PATHS, create_app
+from api.app import create_app, public_paths
 
 try:
     from fastapi.routing import iter_route_contexts
@@ -76,8 +78,9 @@ def is_api_route(route) -> bool:
 
 
 def protected_routes(app) -> list:
+    public = app.state.public_paths
     return [route for route in all_routes(app)
-            if is_api_route(route) and route.path not in PUBLIC_PATHS]
+            if is_api_route(route) and route.path not in public]
 
 
 def route_keys(route) -> list[tuple[str, str]]:
@@ -947,6 +950,22 @@ SAMPLES: dict[tuple[str, str], Sample] = {
 }
 
 
+def _platform_samples() -> dict[tuple[str, str], Sample]:
+    """Each platform's samples, kept beside its tests: `tests/<platform>/**/auth_samples.py`
+    with `AUTH_SAMPLES = {(method, path): (Outside member name, build(ctx, inside))}`."""
+    found: dict[tuple[str, str], Sample] = {}
+    for path in sorted(Path(__file__).parents[1].glob("*/**/auth_samples.py")):
+        module = importlib.import_module(
+            ".".join(path.relative_to(Path(__file__).parents[2]).with_suffix("").parts))
+        for key, (outside, build) in module.AUTH_SAMPLES.items():
+            assert key not in SAMPLES and key not in found, f"two samples for {key}"
+            found[key] = Sample(Outside[outside], build)
+    return found
+
+
+SAMPLES.update(_platform_samples())
+
+
 # --- the route table is complete ----------------------------------------------------------
 
 def test_every_protected_route_declares_a_permission(app):
@@ -976,12 +995,14 @@ def test_only_public_paths_bypass_the_permission_check(app):
     A public path must exist, and declare no permission (it would hide from the matrix)."""
     routes = all_routes(app)
     paths = {route.path for route in routes}
+    public = public_paths()
+    assert app.state.public_paths == public
     undeclarable = sorted(route.path for route in routes
-                          if not is_api_route(route) and route.path not in PUBLIC_PATHS)
+                          if not is_api_route(route) and route.path not in public)
     assert not undeclarable, f"routes outside FastAPI's dependency system: {undeclarable}"
-    assert paths >= PUBLIC_PATHS, f"stale PUBLIC_PATHS: {sorted(PUBLIC_PATHS - paths)}"
+    assert paths >= public, f"stale PUBLIC_PATHS: {sorted(public - paths)}"
     guarded = sorted(route.path for route in routes if is_api_route(route)
-                     and route.path in PUBLIC_PATHS and declared_permissions(route))
+                     and route.path in public and declared_permissions(route))
     assert not guarded, f"public paths that declare a permission: {guarded}"
 
 

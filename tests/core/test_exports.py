@@ -150,3 +150,9 @@ def test_a_pdf_table_too_long_to_print_is_refused(monkeypatch, export_client):
     monkeypatch.setattr(tables, "MAX_ROWS", 1)
     refused = export_client.get("/export", params={"format": "pdf"})
     assert refused.status_code == 422 and refused.json()["code"] == "export_too_large_for_pdf"
+
+
+def test_control_characters_do_not_break_the_xlsx():
+    rows = [{"code": "A\x00B\x07C", "name": "名\x1f称"}]
+    sheet = _sheet(write_xlsx(rows, COLUMNS[:2]))
+    assert (sheet["A2"].value, sheet["B2"].value) == ("ABC", "名称")

@@ -167,6 +167,7 @@ def test_a_number_excel_has_rounded_is_refused_with_advice(probe):
     (b"\x00\x01\x02binary", "import_unreadable"),
     ("统一社会信用代码,类型\r\nX,企业".encode(), "import_header_missing"),
     ("统一社会信用代码,USCC,名称,类型\r\n".encode(), "import_header_ambiguous"),
+    ("统一社会信用代码,名称,名称,类型\r\n".encode(), "import_header_ambiguous"),
 ])
 def test_an_unreadable_file_is_refused_whole(probe, data, code):
     with pytest.raises(InvalidInput) as refused:

@@ -24,6 +24,7 @@
       }
       $("out").innerHTML = `<dl><dt>工单编号</dt><dd>${esc(out.number)}</dd>` +
         `<dt>状态</dt><dd><strong>${esc(out.state_label)}</strong></dd>` +
+        (out.progress ? `<dt>处置进展</dt><dd>${esc(out.progress)}</dd>` : "") +
         `<dt>受理时间</dt><dd>${when(out.created_at)}</dd><dt>派单时间</dt><dd>${when(out.dispatched_at)}</dd>` +
         `<dt>办理时限</dt><dd>${when(out.due_at)}</dd><dt>答复时间</dt><dd>${when(out.replied_at)}</dd>` +
         (out.reply ? `<dt>答复内容</dt><dd>${esc(out.reply)}</dd>` : "") +

@@ -1,10 +1,7 @@
 """The authorization matrix's sample requests for the 12345 work-order routes
 (convenience/open311/workorder_router.py), in the shape of tests/api/samples_units.py:
-`WORKORDER_SAMPLES[(method, path)] = (Outside member name, build(ctx, inside))`, to be
-merged into `SAMPLES` in tests/api/test_authorization.py (the lead's file):
-
-    **{key: Sample(Outside[outside], build)
-       for key, (outside, build) in WORKORDER_SAMPLES.items()},
+`AUTH_SAMPLES[(method, path)] = (Outside member name, build(ctx, inside))`, which
+tests/api/test_authorization.py merges into its `SAMPLES`.
 
 Orders are seeded in the test's rolled-back session, owned at the actor's inside area or at
 the nearest area outside. The Open311 routes and the public pages are public: they go in
@@ -129,7 +126,7 @@ def _link(ctx, inside: bool):
                  json={"incident_id": incident})
 
 
-WORKORDER_SAMPLES = {
+AUTH_SAMPLES = {
     ("POST", BASE): ("NOT_TERRITORIAL", _take_call),
     ("GET", BASE): ("FILTERED", _listed(BASE)),
     ("GET", f"{BASE}/supervision"): ("FILTERED", _listed(

@@ -204,6 +204,11 @@ def test_an_order_about_a_place_becomes_a_grid_incident(session, settings, desk,
         "WHERE l.a_type = 'work_order' AND l.a_id = :id AND l.b_type = 'incident'"),
         {"id": order.id}).one()
     assert (incident.source, incident.grid_code) == ("hotline", place.grid_code)
+    # The caller sees the incident's progress on the public status.
+    status = workorders.public_status(session, number=number_of(order.id),
+                                      phone="13812345678")
+    assert status["state_label"] == "已转网格化管理平台处置"
+    assert status["progress"].startswith("网格化管理平台：")
     # Linking to an incident already reported works too (another order, same place).
     second = _order(session, settings, desk, place, lon=place.lon, lat=place.lat)
     workorders.link_incident(session, order_id=second.id, incident_id=incident.id,

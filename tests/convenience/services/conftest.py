@@ -44,7 +44,7 @@ def items(session, demo_city) -> dict:
             levels=("county", "township"), legal=30, promised=15)),
         "commit": catalogue.create_item(session, item_data(
             "0003000", "测试公共场所卫生许可", department="health", notify_commit=True,
-            commit_check_days=20)),
+            commit_check_days=10)),
     }
     session.flush()
     return made

@@ -180,14 +180,17 @@ def test_notify_commit_is_decided_on_the_spot_and_checked_later(session, setting
     application = _take(session, settings, clerk, items["commit"], places["centre"],
                         commitment=True)
     assert application.state == "done" and application.result == "approved"
-    # 核查 due 20 working days after Monday 7 December: 4 January 2027 (no holiday before
-    # New Year's Day on 1 January, a Friday, is counted: it is a rest day).
-    assert application.commit_check_due is not None
+    # 核查 due 10 working days (the item's) after Monday 7 December: 8-11, 14-18 and 21
+    # December, at the close of office.
+    check = clocks.running(session, applications.subject(application), "commit_check")
+    assert check.due_at == datetime(2026, 12, 21, 17, 30, tzinfo=SH)
+    assert application.commit_check_due.isoformat() == "2026-12-21"
     with pytest.raises(InvalidInput):
         _take(session, settings, clerk, items["county"], places["centre"], commitment=True)
     _act(session, settings, admin, application, "commit_check", now=MONDAY,
          check_result="现场核查符合承诺")
     assert application.commit_checked_at == MONDAY
+    assert clocks.running(session, applications.subject(application), "commit_check") is None
 
 
 def test_a_stale_version_is_refused(session, settings, items, places, clerk, admin):

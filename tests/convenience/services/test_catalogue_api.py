@@ -260,3 +260,16 @@ def test_public_lookups_are_throttled_per_address(anonymous, session):
                for _ in range(3)]
     # One lookup a minute: of three calls (in at most two minutes), two share a minute.
     assert answers[0] == 404 and 429 in answers
+
+
+def test_the_demo_is_removed_with_its_kernel_rows(session, demo_city):
+    from convenience.services.demo import load_demo, remove_demo
+
+    load_demo(session, city_code="430200", seed=2, applications=10)
+    assert session.scalar(text("SELECT count(*) FROM case_clock "
+                               "WHERE subject_type = 'svc_application'")) > 0
+    remove_demo(session, city_code="430200")
+    for table in ("svc_application", "svc_proxy_agent"):
+        assert session.scalar(text(f"SELECT count(*) FROM {table}")) == 0
+    assert session.scalar(text("SELECT count(*) FROM case_clock "
+                               "WHERE subject_type = 'svc_application'")) == 0

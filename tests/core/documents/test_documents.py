@@ -235,3 +235,28 @@ def test_demo_removal_purges_documents_and_their_numbers(session, unit):
     assert lock(session, _draft(session, unit), "head").serial == 2  # after the one kept
     with pytest.raises(DBAPIError), session.begin_nested():  # the trigger is back
         session.execute(text("DELETE FROM document WHERE id = :id"), {"id": kept.id})
+
+
+def test_chinese_line_breaking_keeps_punctuation_where_it_belongs():
+    from fpdf import FPDF
+
+    from core.documents import fonts
+    from core.documents.render import NO_LINE_END, NO_LINE_START, _broken
+
+    text = ("经查，当事人于2026年10月12日在新华西路（店外）人行道摆放桌椅经营，占用城市道路，"
+            "违反《城市市容和环境卫生管理条例》第十四条。") * 8
+    pdf = FPDF(format=(148, 210))  # A5
+    fonts.install(pdf, text)
+    pdf.add_page()
+    pdf.set_font(fonts.FAMILY, size=12)
+    lines = [line for _, line in _broken(pdf, text, first_indent=10)]
+    assert "".join(lines) == text and len(lines) > 5
+    assert not any(line[0] in NO_LINE_START for line in lines[1:])
+    assert not any(line[-1] in NO_LINE_END for line in lines)
+    assert "2026" in "".join(lines) and not any(line.startswith("026") for line in lines)
+
+
+def test_render_pdf_of_a_document_reads_its_unit(session, unit):
+    from core.documents import render_pdf
+
+    assert UNIT_NAME in _pdf_text(render_pdf(_draft(session, unit)))

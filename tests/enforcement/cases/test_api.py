@@ -34,15 +34,20 @@ def _body(session, desk, **extra):
 
 def test_open_list_read_and_move_through_http(session, settings, desk, anonymous):
     client = as_(anonymous, settings, desk, "head")
-    created = client.post(BASE, json=_body(session, desk), headers={"Idempotency-Key": "k-1"})
+    from tests.factories import point_in
+
+    lon, lat = point_in(session, grid_code(session, desk.township))
+    located = _body(session, desk, location={"type": "Point", "coordinates": [lon, lat]})
+    created = client.post(BASE, json=located, headers={"Idempotency-Key": "k-1"})
     assert created.status_code == 201, created.text
     case = created.json()
+    assert case["location"] == [lon, lat]
     assert case["state"] == "clue" and case["state_label"] == "待核查"
     step = next(c for c in case["clocks"] if c["name"] == "step")
     assert step["colour"] == "green" and "第二十三条" in step["citation"] and step["due"]
     assert case["parties"][0]["id_number"] == "110105********002X"
     assert case["parties"][0]["phone"] == "138****8000"
-    replay = client.post(BASE, json=_body(session, desk), headers={"Idempotency-Key": "k-1"})
+    replay = client.post(BASE, json=located, headers={"Idempotency-Key": "k-1"})
     assert replay.json()["id"] == case["id"] and replay.headers["Idempotent-Replayed"] == "true"
 
     listed = client.get(BASE, params={"step": "verify", "clock": "green"}).json()

@@ -86,3 +86,18 @@ def test_matters_through_http(session, settings, desk, client):
     assert bad.status_code == 422
     rules_out = client.get("/api/v1/enforcement/rules").json()
     assert {r["key"] for r in rules_out} >= {"verify", "decision", "simple_citizen_max"}
+
+
+def test_a_stale_edit_of_a_matter_is_refused(session, desk, client):
+    got = client.get(f"/api/v1/enforcement/matters/{MATTER}").json()
+    body = {k: got[k] for k in ("code", "name", "department_code", "penalty_types",
+                                "fine_min_fen", "fine_max_fen")}
+    first = client.put(f"/api/v1/enforcement/matters/{MATTER}",
+                       json={**body, "name": "擅自占用城市道路（修订）", "version": got["version"]})
+    assert first.status_code == 200, first.text
+    assert first.json()["version"] == got["version"] + 1
+    stale = client.put(f"/api/v1/enforcement/matters/{MATTER}",
+                       json={**body, "name": "另一修订", "version": got["version"]})
+    assert stale.status_code == 409 and stale.json()["code"] == "matter_stale"
+    assert client.get(f"/api/v1/enforcement/matters/{MATTER}").json()["name"] == \
+        "擅自占用城市道路（修订）"

@@ -305,3 +305,24 @@ def test_a_heard_case_is_reviewed_before_its_decision(session, settings, desk):
     move(session, settings, desk, case, "decide", outcome="penalty", penalty_types=["fine"],
          fine_fen=1_500_000)
     assert case.state == "decided"
+
+
+def test_every_move_out_of_its_states_is_refused_and_every_role_but_officers_too(
+        session, settings, desk):
+    """From 待核查 (clue): every move whose sources do not hold it is 409
+    `move_not_allowed_now` naming what is allowed; every move is 403 `move_not_for_role` for
+    a role the workflow does not name (a grid worker); nothing changes either way."""
+    from enforcement.cases.workflow import CASE_WORKFLOW
+
+    case = open_clue(session, settings, desk)
+    desk.people["grid_worker"] = Principal(desk.ids["head"], "gw", Role.grid_worker,
+                                           desk.township, desk.people["head"].memberships)
+    for move_ in CASE_WORKFLOW.transitions:
+        if "clue" not in move_.sources:
+            error = refused(session, settings, desk, case, move_.name, reason="x")
+            assert error.code == "move_not_allowed_now", move_.name
+            assert set(error.extra["allowed"]) == set(CASE_WORKFLOW.allowed("clue",
+                                                                            Role.enforcement_officer))
+        role_error = refused(session, settings, desk, case, move_.name, "grid_worker",
+                             reason="x")
+        assert role_error.code == "move_not_for_role", move_.name

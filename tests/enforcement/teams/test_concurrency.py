@@ -30,8 +30,9 @@ def committed(engine):
                                  "AND subject_id = ANY(:ids)"), {"ids": calls})
         session.execute(text("DELETE FROM enforcement_whistle WHERE id = ANY(:ids)"),
                         {"ids": made["whistles"]})
-        session.execute(text("DELETE FROM enforcement_team_state WHERE team_id = ANY(:ids)"),
-                        {"ids": made["teams"]})
+        for table in ("enforcement_team_state", "enforcement_team_position"):
+            session.execute(text(f"DELETE FROM {table} WHERE team_id = ANY(:ids)"),
+                            {"ids": made["teams"]})
         session.commit()
 
 

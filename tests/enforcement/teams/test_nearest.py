@@ -169,3 +169,29 @@ def test_stale_fixes_fall_back_to_the_seat(client, session, county_teams):
                                 "WHERE id = :id"), {"id": team}).one()
     assert shown["position_source"] == "seat"
     assert shown["position"]["coordinates"] == [seat[0], seat[1]]
+
+
+def test_random_points_with_a_matter_match_brute_force_geodesics(client, session,
+                                                                 county_teams):
+    """The two index walks (planar KNN, then a spheroid radius) miss no team: 25 seeded
+    random points of the city, the nearest five market-qualified teams, against pyproj
+    over every such team."""
+    import random
+
+    _matter(session, "TEST-MKT-002", "market")
+    market = list(session.scalars(text(
+        "SELECT id FROM unit WHERE id = ANY(:ids) AND department_code = 'market'"),
+        {"ids": county_teams.ids}))
+    everyone = _all_positions(session, market)
+    box = session.execute(text("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                               "(SELECT ST_Extent(geom) e FROM area WHERE code = '430200') x"
+                               )).one()
+    rng = random.Random(13)
+    for _ in range(25):
+        lon, lat = rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3])
+        items = client.get(NEAREST, params={"lon": lon, "lat": lat, "matter": "TEST-MKT-002",
+                                            "limit": 5}).json()["items"]
+        by_pyproj = sorted(everyone, key=lambda t: GEOD.inv(lon, lat, *everyone[t])[2])
+        assert [item["team_id"] for item in items] == by_pyproj[:5]
+        for item in items:
+            assert abs(item["distance_m"] - _geodesic(lon, lat, item["position"])) < 0.5

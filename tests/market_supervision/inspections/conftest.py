@@ -79,6 +79,10 @@ def _member(session, unit: Unit, *, role: Role, position: str, scope: str,
 
 @pytest.fixture
 def market(session, demo_city) -> Market:
+    return build_market(session)
+
+
+def build_market(session, *, uscc: str = SAMPLE_USCC) -> Market:
     row = session.execute(text(
         "SELECT g.code AS grid, ST_X(ST_PointOnSurface(g.geom)) AS lon, "
         "ST_Y(ST_PointOnSurface(g.geom)) AS lat FROM area g WHERE g.level = 'grid' "
@@ -106,7 +110,7 @@ def market(session, demo_city) -> Market:
                                              ("食品贮存符合要求", "key"),
                                              ("进货查验记录完整", "general")], 1)]
     session.add_all(lines)
-    entity = Entity(uscc=SAMPLE_USCC, name="株洲测试餐饮有限公司", type="company",
+    entity = Entity(uscc=uscc, name="株洲测试餐饮有限公司", type="company",
                     legal_representative="张三", address="测试路1号",
                     location=f"SRID=4326;POINT({row.lon} {row.lat})", area_code=row.grid,
                     industry="H6210", risk_class="C")

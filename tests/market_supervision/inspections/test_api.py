@@ -113,6 +113,11 @@ def test_kpis_layers_failures_and_rules(anonymous, settings, session, market, in
     features = client.get("/api/v1/layers/market_inspections/features")
     assert features.status_code == 200, features.text
     assert inspection.id in [f["id"] for f in features.json()["features"]]
+    elsewhere = client.get("/api/v1/layers/market_inspections/features",
+                           params={"area": market.township[:6] + "999"})
+    assert elsewhere.status_code == 200 and elsewhere.json()["features"] == []
+    overdue = client.get("/api/v1/layers/market_rectifications_overdue/features")
+    assert overdue.status_code == 200 and overdue.json()["features"] == []  # due in 10 days
     heat = client.get("/api/v1/market/inspections/failures", params={"cell_m": 500})
     assert heat.json()["by_industry"] == [{"industry": "H6210", "count": 1}]
     rules = {r["name"]: r for r in client.get("/api/v1/market/inspection-rules").json()}
@@ -150,3 +155,19 @@ def test_territory_and_assignment_decide_who_sees_an_inspection(anonymous, setti
     assert client.get(url).status_code == 200
     mine = client.get("/api/v1/market/inspections", params={"queue": "mine"}).json()
     assert [i["id"] for i in mine["items"]] == [inspection.id]
+
+
+def test_an_order_past_its_deadline_is_on_the_overdue_layer(anonymous, settings, session,
+                                                            market, inspection):
+    from datetime import UTC, datetime, timedelta
+
+    first, second = market.inspectors
+    move(session, settings, inspection, "record", first, **record_body(
+        market, market.checks, fail=[market.checks[3]], rectify_days=10,
+        inspected_at=datetime.now(UTC) - timedelta(days=40)))
+    move(session, settings, inspection, "confirm", second)
+    client = _as(anonymous, settings, market.reviewer)
+    overdue = client.get("/api/v1/layers/market_rectifications_overdue/features").json()
+    assert [f["id"] for f in overdue["features"]] == [inspection.id]
+    listed = client.get("/api/v1/market/inspections", params={"overdue": "publish"}).json()
+    assert [i["id"] for i in listed["items"]] == [inspection.id]  # 40 days: past 20 WD too
