@@ -47,7 +47,8 @@ CONSOLE_BODY = """<header class="console-header">
         <input type="search" name="q" maxlength="100"></label>
       <label><span data-i18n="filter.reporter">上报人</span>
         <input type="search" name="reporter" maxlength="64"></label>
-      <label><span data-i18n="filter.since">上报日期从</span> <input type="date" name="since"></label>
+      <label><span data-i18n="filter.since">上报日期从</span>
+        <input type="date" name="since"></label>
       <label><span data-i18n="filter.until">至</span> <input type="date" name="until"></label>
       <button type="button" class="console-refresh" data-i18n="queue.refresh">刷新</button>
       <button type="button" class="console-export" data-format="xlsx"

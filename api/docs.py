@@ -7,13 +7,13 @@ redoc_url=None`); `drop_default_docs` removes them so that these answer instead.
 """
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 
 router = APIRouter(include_in_schema=False)
 

@@ -110,7 +110,8 @@ def bench_import(session: Session, admin: Principal, data: bytes) -> dict:
         # (not its foreign keys): what loading costs without checking or locating.
         cursor.execute("CREATE TEMP TABLE bare_entity (LIKE market_entity INCLUDING ALL)")
         cursor.execute("INSERT INTO bare_entity (uscc, name, type, address, location, "
-                       "industry) SELECT uscc, name, type, address, "
+                       "industry) SELECT uscc, name, CASE type WHEN '公司' THEN 'company' "
+                       "WHEN '个体工商户' THEN 'individual' ELSE 'cooperative' END, address, "
                        "ST_SetSRID(ST_MakePoint(lon, lat), 4326), industry FROM bare_roster")
     bare = time.perf_counter() - started
     started = time.perf_counter()

@@ -42,10 +42,13 @@ def setup() -> None:
     register_layers()
 
 
+# The task's name (convenience/services/tasks.py): the beat is built while the Celery app
+# is, so the task module cannot be imported here.
+REFUSAL_REPORT_TASK = "convenience.refusal_reports"
+
+
 def beat(settings) -> dict:
     from celery.schedules import crontab
-
-    from convenience.services.tasks import REFUSAL_REPORT_TASK
 
     # 否定事项周报: Monday 07:00 (the beat's timezone is Asia/Shanghai), the week before.
     return {"convenience-refusal-reports": {"task": REFUSAL_REPORT_TASK,

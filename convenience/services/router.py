@@ -177,6 +177,7 @@ def put_windows(unit_id: int, data: WindowsIn, principal: Manager, session: Sess
 @router.put("/points/{unit_id}/items")
 def put_point_items(unit_id: int, data: PointItemsIn, principal: Manager,
                     session: SessionDep) -> dict:
+    desks.unit_in_scope(session, unit_id, principal)
     return {"items": points.set_items(session, unit_id, data.item_ids)}
 
 
@@ -528,7 +529,6 @@ def public_nearest(session: SessionDep, item: Annotated[int, Query(ge=1, le=BIGI
                    lat: Annotated[float, Query(ge=-90, le=90)],
                    limit: Annotated[int, Query(ge=1, le=10)] = 3) -> list:
     """The nearest service points that handle the item, nearest first, in metres."""
-    desks.unit_in_scope(session, unit_id, principal)
     return points.nearest(session, item_id=item, lon=lon, lat=lat, limit=limit)
 
 

@@ -4,10 +4,9 @@ on a report stays there)."""
 
 from datetime import UTC, datetime, timedelta
 
+from convenience.services.part import REFUSAL_REPORT_TASK
 from core.celery_app import celery_app
 from core.db import session_scope
-
-REFUSAL_REPORT_TASK = "convenience.refusal_reports"
 
 
 @celery_app.task(name=REFUSAL_REPORT_TASK, time_limit=300, soft_time_limit=240)

@@ -3,7 +3,7 @@ those linked to a subject (an incident), a unit's own. One indexed query and a c
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core.scope import Scope
@@ -49,10 +49,30 @@ def conditions(principal: Principal, filters: CaseFilter) -> list:
     return where
 
 
+# `deadline`: red first, then yellow, each soonest due first (the command centre's order).
+ORDERS = {"new": (Case.id.desc(),),
+          "deadline": (case((Case.deadline == "red", 0), (Case.deadline == "yellow", 1),
+                            else_=2), Case.step_due_at.asc().nulls_last(), Case.id.desc())}
+
+
 def list_cases(session: Session, *, principal: Principal, filters: CaseFilter,
-               limit: int, offset: int) -> tuple[int, list[Case]]:
+               limit: int, offset: int, sort: str = "new") -> tuple[int, list[Case]]:
     where = conditions(principal, filters)
     total = session.scalar(select(func.count()).select_from(Case).where(*where))
-    rows = list(session.scalars(select(Case).where(*where).order_by(Case.id.desc())
+    rows = list(session.scalars(select(Case).where(*where).order_by(*ORDERS[sort])
                                 .limit(limit).offset(offset)))
     return total, rows
+
+
+def facets(session: Session, *, principal: Principal, filters: CaseFilter) -> dict:
+    """The queue's counts by step and by the step clock's colour (the console's tabs)."""
+    where = conditions(principal, filters)
+    rows = session.execute(select(Case.step, Case.deadline, func.count()).where(*where)
+                           .group_by(Case.step, Case.deadline)).all()
+    by_step: dict[str, int] = {}
+    by_clock: dict[str, int] = {}
+    for step, colour, count in rows:
+        by_step[step or "none"] = by_step.get(step or "none", 0) + count
+        if step is not None:
+            by_clock[colour] = by_clock.get(colour, 0) + count
+    return {"by_step": by_step, "by_clock": by_clock}

@@ -64,19 +64,26 @@ def list_cases(principal: Reader, session: SessionDep,
                clock: Literal["green", "yellow", "red"] | None = None,
                procedure: Literal["ordinary", "simple"] | None = None,
                mine: bool = False,
+               sort: Literal["new", "deadline"] = "new",
+               with_facets: Annotated[bool, Query(alias="facets")] = False,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Annotated[int, Query(ge=0, le=10**7)] = 0) -> dict:
     """The dispatcher's queue: cases of the caller's territory, by state, step and the step
     clock's colour (`clock=red`: overdue); `incident=ID` those opened from that incident
-    (or `linked_type`+`linked_id` for any subject); `mine=true` the caller's units' own."""
+    (or `linked_type`+`linked_id` for any subject); `mine=true` the caller's units' own;
+    `sort=deadline` red first, then yellow, soonest due first; `facets=true` adds the
+    counts by step and by clock colour."""
     if incident is not None:
         linked_type, linked_id = "incident", incident
     filters = lists.CaseFilter(states=tuple(state or ()), step=step, clock=clock,
                                procedure=procedure, linked_type=linked_type,
                                linked_id=linked_id, mine=mine)
     total, rows = lists.list_cases(session, principal=principal, filters=filters,
-                                   limit=limit, offset=offset)
-    return {"total": total, "items": [service.case_out(c) for c in rows]}
+                                   limit=limit, offset=offset, sort=sort)
+    answer = {"total": total, "items": [service.case_out(c) for c in rows]}
+    if with_facets:
+        answer |= lists.facets(session, principal=principal, filters=filters)
+    return answer
 
 
 @router.get("/cases/{case_id}")

@@ -8,16 +8,16 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from core.attachments.service import file_of
-from core.exports import FORMATS, MEDIA_TYPES, table_response
 from core.deps import Requires, SessionDep
+from core.exports import FORMATS, MEDIA_TYPES, table_response
 from core.scope import Scope
 from core.security import Principal
 from core.units.service import unit_names
 from core.users.enums import Permission
 from core.workflow.handoffs import handoff_dict
 from grid.incidents import flows, handoffs, lists, service
-from grid.incidents.export import EXPORT_COLUMNS, export_rows
 from grid.incidents.enums import DeadlineColour, State
+from grid.incidents.export import EXPORT_COLUMNS, export_rows
 from grid.incidents.photos import check_photos, photo_dict, photo_of, store_photos
 from grid.incidents.schemas import (
     ActionIn,

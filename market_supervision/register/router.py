@@ -4,11 +4,12 @@ drawing and imports."""
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from core.deps import Requires, SessionDep
 from core.errors import InvalidInput
 from core.exports import Column, table_response
+from core.imports import ImportProgress
 from core.security import Principal
 from market_supervision.register import (
     drawing,
@@ -109,14 +110,30 @@ def export_entities(principal: Reader, session: SessionDep,
 @router.post("/entities/imports", response_model=ImportOut,
              responses={422: {"description": "every bad row, with its reason; nothing written"}})
 def import_entities(data: Annotated[bytes, Body(media_type="text/csv")], principal: Manager,
-                    session: SessionDep,
+                    session: SessionDep, request: Request,
                     filename: Annotated[str, Query(min_length=5, max_length=200,
-                                                   pattern=r"(?i)\.(csv|xlsx)$")]):
+                                                   pattern=r"(?i)\.(csv|xlsx)$")],
+                    import_id: Annotated[str | None, Query(
+                        pattern=r"^[A-Za-z0-9_-]{8,64}$",
+                        description="an id the page chose: the import's progress is kept "
+                                    "under it for GET /api/v1/imports/{id} while it runs")] = None):
     """导入名录 (CSV or xlsx, the file as the body): all or nothing — any bad row and no row
     is written; the problem lists every bad row (row number, code, reason, and for a bad
     code the check character it should have). Larger files: `gridgov market entities
     import`, with a progress bar."""
-    result = imports.import_entities(session, principal=principal, filename=filename, data=data)
+    progress = (ImportProgress(request.app.state.redis, import_id, owner=principal.user_id)
+                if import_id else None)
+    try:
+        result = imports.import_entities(session, principal=principal, filename=filename,
+                                         data=data, stage=progress)
+    except InvalidInput as refusal:
+        if progress is not None:
+            progress.set(state="failed", stage="failed",
+                         error_count=refusal.extra.get("error_count", 1))
+        raise
+    if progress is not None:
+        progress.set(state="done", stage="done", done=result.rows, total=result.rows,
+                     written=result.rows)
     return {"rows": result.rows, "created": result.created, "updated": result.updated,
             "flagged": result.flagged}
 

@@ -950,13 +950,22 @@ SAMPLES: dict[tuple[str, str], Sample] = {
 }
 
 
+def _platform_sample_modules() -> list:
+    """Each platform's part of the matrix, kept beside its tests:
+    `tests/<platform>/**/auth_samples.py` with
+    `AUTH_SAMPLES = {(method, path): (Outside member name, build(ctx, inside))}` and
+    `AUTH_POLICY = {role: {permission, ...}}`, the grants the part adds to each role."""
+    root = Path(__file__).parents[2]
+    return [importlib.import_module(".".join(path.relative_to(root).with_suffix("").parts))
+            for path in sorted(Path(__file__).parents[1].glob("*/**/auth_samples.py"))]
+
+
+PLATFORM_SAMPLE_MODULES = _platform_sample_modules()
+
+
 def _platform_samples() -> dict[tuple[str, str], Sample]:
-    """Each platform's samples, kept beside its tests: `tests/<platform>/**/auth_samples.py`
-    with `AUTH_SAMPLES = {(method, path): (Outside member name, build(ctx, inside))}`."""
     found: dict[tuple[str, str], Sample] = {}
-    for path in sorted(Path(__file__).parents[1].glob("*/**/auth_samples.py")):
-        module = importlib.import_module(
-            ".".join(path.relative_to(Path(__file__).parents[2]).with_suffix("").parts))
+    for module in PLATFORM_SAMPLE_MODULES:
         for key, (outside, build) in module.AUTH_SAMPLES.items():
             assert key not in SAMPLES and key not in found, f"two samples for {key}"
             found[key] = Sample(Outside[outside], build)
@@ -1007,7 +1016,8 @@ def test_only_public_paths_bypass_the_permission_check(app):
 
 
 def test_the_permission_table():
-    """The policy the matrix enforces, spelled out: a new grant is a deliberate change here."""
+    """The policy the matrix enforces, spelled out: a new grant is a deliberate change here
+    (the core's and the grid's below, each other platform's in its auth_samples.py)."""
     from grid.permissions import GridPermission as Grid
 
     everyone = {Permission.own_account, Permission.areas_read, Permission.calendar_read,
@@ -1027,6 +1037,9 @@ def test_the_permission_table():
         Role.admin: everyone | {Permission.users_manage, Grid.categories_manage,
                                 Permission.calendar_manage, Grid.kpi_read},
     }
+    for module in PLATFORM_SAMPLE_MODULES:  # each platform's grants, beside its samples
+        for role, permissions in getattr(module, "AUTH_POLICY", {}).items():
+            policy[Role(role)] = policy[Role(role)] | set(permissions)
     assert dict(ROLE_PERMISSIONS) == policy
 
 

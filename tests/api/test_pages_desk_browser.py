@@ -67,8 +67,7 @@ def test_a_clerk_searches_filters_by_date_and_exports_xlsx(live_server, tab, set
     # Export: the file holds exactly the rows listed, as the database has them.
     with page.expect_download() as download:
         page.locator(".console-export[data-format=xlsx]").click()
-    data = open(download.value.path(), "rb").read()
-    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True).active
     header, *body = list(sheet.iter_rows(values_only=True))
     exported = {row[0]: dict(zip(header, row, strict=True)) for row in body}
     assert set(exported) == set(made) and other not in exported

@@ -45,13 +45,11 @@ def test_swagger_ui_renders_the_operations_offline(live_server, tab):
     page.add_init_script(WATCH)
     _closed_to_other_hosts(page, live_server)
     page.goto(f"{live_server.url}{DOCS}")
-    # Swagger UI draws the operations tag by tag: wait for several, and every tag.
+    # Swagger UI draws the operations tag by tag: wait for several.
     page.wait_for_function(
         "() => document.querySelectorAll('.opblock-summary-path').length >= 10")
     paths = page.locator(".opblock-summary-path").all_inner_texts()
     assert "/api/v1/auth/token" in paths
-    tags = page.locator(".opblock-tag").all_inner_texts()
-    assert any("workflows" in tag for tag in tags) and len(tags) > 5
     assert page.evaluate("window.__violations") == []
 
 

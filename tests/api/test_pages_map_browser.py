@@ -4,6 +4,7 @@ area names as labels, the staff layer; a township escalates from the card, which
 exactly the moves allowed now (no new hand-off while one is pending)."""
 
 import pytest
+
 from tests.api.test_supervisor_map import scene  # noqa: F401  (a fixture of that module)
 from tests.browser import log_in
 

@@ -229,3 +229,25 @@ def test_kpis_count_what_happened(session, settings, items, places, clerk, admin
     assert mine["visits_per_application"] == 1.5
     assert mine["good_rate"] == 1.0  # the latest rating of each: 5 and 4
     assert mine["rectified_rate"] == 1.0 and mine["refusals"] == 1 and mine["proxy"] == 0
+
+
+def test_outside_the_territory_is_not_found(session, settings, items, places, clerk):
+    """A township clerk's territory is his township: another county's hall, and an
+    application taken and decided there, do not exist for him (404)."""
+    other_hall = session.execute(text(
+        "SELECT id, seat_code FROM unit WHERE kind = 'service_hall' AND seat_code <> :county "
+        "ORDER BY seat_code LIMIT 1"), {"county": places["hall"].seat_code}).one()
+    data = {"unit_id": other_hall.id, "enterprise_name": "外县企业", "contact_phone": "13600136000",
+            "matter": "代办"}
+    with pytest.raises(NotFound):
+        desks.open_enterprise(session, principal=clerk, settings=settings, now=MONDAY, data=data)
+    with pytest.raises(NotFound):
+        applications.intake(session, principal=clerk, settings=settings, now=MONDAY,
+                            data=application_data(items["county"], other_hall))
+    from tests.convenience.services.conftest import principal as principal_of
+
+    elsewhere = applications.intake(session, principal=principal_of(session, "demo_admin"),
+                                    settings=settings, now=MONDAY,
+                                    data=application_data(items["county"], other_hall))
+    with pytest.raises(NotFound):
+        applications.load_by_number(session, elsewhere.number, clerk)

@@ -138,6 +138,10 @@ def test_public_pages_and_api_need_no_login(anonymous, session, settings, items,
     nearest = anonymous.get("/api/v1/convenience/public/nearest", params={
         "item": items["county"].id, "lon": 113.15, "lat": 27.83})
     assert nearest.status_code == 200 and nearest.json()
+    page = anonymous.get("/convenience/nearest", params={
+        "item": items["county"].id, "lon": 113.15, "lat": 27.83})
+    assert page.status_code == 200 and "公里" in page.text
+    assert nearest.json()[0]["name"] in page.text
     staff = anonymous.get("/api/v1/convenience/items")
     assert staff.status_code == 401
 

@@ -53,6 +53,8 @@ def test_open_list_read_and_move_through_http(session, settings, desk, anonymous
     listed = client.get(BASE, params={"step": "verify", "clock": "green"}).json()
     assert case["id"] in [item["id"] for item in listed["items"]]
     assert client.get(BASE, params={"clock": "red", "step": "verify"}).json()["total"] == 0
+    faceted = client.get(BASE, params={"facets": "true", "sort": "deadline"}).json()
+    assert faceted["by_step"]["verify"] >= 1 and faceted["by_clock"]["green"] >= 1
 
     moved = client.post(f"{BASE}/{case['id']}/actions/file",
                         json={"version": case["version"], "matter_code": MATTER})

@@ -12,6 +12,7 @@ from market_supervision.register.codes import issue_code
 from market_supervision.register.imports import ImportRejected, import_entities
 from market_supervision.register.models import Entity
 from tests.conftest import bearer
+from tests.factories import unique
 
 HEADER = ["统一社会信用代码", "名称", "类型", "法定代表人", "地址", "经度", "纬度", "行业",
           "历史试点代码"]
@@ -176,10 +177,17 @@ def test_the_api_imports_and_rejects(client, session, settings, register):
     headers = {**bearer(settings, role="market_inspector", scope_code=register.county),
                "Content-Type": "text/csv"}
     rows = _rows(session, register, start=700)
-    answer = client.post("/api/v1/market/entities/imports", params={"filename": "名录.csv"},
+    import_id = unique("import").replace("_", "-")
+    answer = client.post("/api/v1/market/entities/imports",
+                         params={"filename": "名录.csv", "import_id": import_id},
                          content=_csv(rows), headers=headers)
     assert answer.status_code == 200, answer.text
     assert answer.json()["created"] == 5
+    # the progress a page polls (core/imports.py), kept under the page's id
+    from core.imports import progress_of
+
+    progress = progress_of(client.app.state.redis, import_id)
+    assert (progress["state"], progress["done"], progress["total"]) == ("done", 5, 5)
     before = _count(session)
     rows = _rows(session, register, start=800)
     _bad(rows, 1, "经度", "")
