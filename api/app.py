@@ -24,6 +24,7 @@ from core import platforms
 from core.db import make_async_pool, make_engine, make_sessionmaker
 from core.documents.router import PUBLIC_PATHS as DOCUMENT_PUBLIC_PATHS
 from core.documents.router import routers as documents_routers
+from core.imports import router as imports_router
 from core.security import require_safe_secret
 from core.settings import Settings, get_settings
 from geo.layers.ogc_router import router as ogc_router
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar_router)
     for documents_router in documents_routers():  # 文书 and their public verification
         app.include_router(documents_router)
+    app.include_router(imports_router)  # an import's progress, for its page's bar
     # Each platform's routes, case types, layers and subscribers (core/platforms.py).
     for platform in platforms.load():
         for platform_router in platform.routers():

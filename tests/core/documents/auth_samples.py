@@ -1,6 +1,7 @@
 """The authorization matrix's sample requests for the kernel's document and import routes
-(core/documents/router.py, core/imports.py), in the form of tests/api/samples_units.py:
-merge DOCUMENT_SAMPLES into `SAMPLES` in tests/api/test_authorization.py like UNIT_SAMPLES.
+(core/documents/router.py, core/imports.py), in the form of tests/api/samples_units.py,
+which tests/api/test_authorization.py merges into its `SAMPLES` (with AUTH_POLICY, the
+grants core/documents/permissions.py adds).
 
 A document is seeded, through the service, for a unit seated at the actor's inside area or
 at the nearest area outside: it is read by its unit's seat, so outside is 404.
@@ -9,6 +10,8 @@ at the nearest area outside: it is read by its unit's seat, so outside is 404.
 from itertools import count
 
 from core.documents import issue, lock
+from core.documents.permissions import DocumentPermission
+from core.users.enums import Role
 from core.workflow.clocks import Subject
 from tests.core.documents.conftest import PENALTY, make_unit
 
@@ -84,7 +87,7 @@ def _import_progress(ctx, inside: bool):
     return _call("GET", f"/api/v1/imports/{store.import_id}", check=check)
 
 
-DOCUMENT_SAMPLES = {
+AUTH_SAMPLES = {
     ("GET", "/api/v1/document-kinds"): ("NOT_TERRITORIAL", _kinds),
     ("GET", "/api/v1/documents/{document_id}"): ("NOT_FOUND", _get_document),
     ("GET", "/api/v1/documents/{document_id}/pdf"): ("NOT_FOUND", _get_pdf),
@@ -92,4 +95,13 @@ DOCUMENT_SAMPLES = {
     ("PUT", "/api/v1/units/{unit_id}/document-numbering/{kind}"): ("NOT_FOUND",
                                                                    _put_numbering),
     ("GET", "/api/v1/imports/{import_id}"): ("NOT_TERRITORIAL", _import_progress),
+}
+
+
+_READERS = (Role.village_staff, Role.township_staff, Role.county_dispatcher,
+            Role.enforcement_officer, Role.market_inspector, Role.service_clerk,
+            Role.supervisor, Role.admin)
+AUTH_POLICY = {
+    **{role: {DocumentPermission.documents_read} for role in _READERS},
+    Role.admin: {DocumentPermission.documents_read, DocumentPermission.numbering_manage},
 }
