@@ -180,12 +180,14 @@ def open_case(session: Session, *, principal: Principal, data: CaseIn, settings:
     ceilings of 行政处罚法第五十一条, decided and served on the spot). Returns the case and
     whether it was a replay of the same Idempotency-Key."""
     now = now or now_utc()
+    # The unit is checked before a replay is looked up: a key replayed by someone who
+    # holds no position in the unit must not hand him the unit's case.
+    unit = _check_unit(session, principal, data.unit_id, data.area_code)
     if idempotency_key:
         found = session.scalar(select(Case).where(Case.owner_unit_id == data.unit_id,
                                                   Case.idempotency_key == idempotency_key))
         if found is not None:
             return found, True
-    unit = _check_unit(session, principal, data.unit_id, data.area_code)
     parties = [check_party(p) for p in data.parties]
     matter = get_matter(session, code=data.matter_code) if data.matter_code else None
     if data.procedure == "simple":

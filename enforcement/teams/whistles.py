@@ -155,11 +155,14 @@ CASE_TYPE = CaseType(
 
 # --- blowing a whistle -------------------------------------------------------------------
 
-def _township_at(session: Session, *, lon: float, lat: float, scope: Scope) -> str:
+def _place_at(session: Session, *, lon: float, lat: float, scope: Scope) -> str:
+    """The finest area holding the place (a grid, else its village …): the whistle is seen
+    by every territory above it, the village's included; its township is its first nine
+    digits."""
     code = session.scalar(text("""
-        SELECT code FROM area WHERE level = 'township'
+        SELECT code FROM area WHERE level IN ('township', 'village', 'grid')
           AND ST_Covers(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-        ORDER BY code LIMIT 1"""), {"lon": lon, "lat": lat})
+        ORDER BY length(code) DESC, code LIMIT 1"""), {"lon": lon, "lat": lat})
     if code is None:
         raise InvalidInput("the place lies in no township of the map", code="outside_areas")
     if not scope.covers_code(code):
@@ -206,9 +209,9 @@ def blow(session: Session, *, principal: Principal, settings: Settings, now: dat
             {"id": operation_id, **scope.params}) is None:
         raise NotFound(f"no operation {operation_id} in your territory",
                        code="operation_not_found")
-    area = _township_at(session, lon=lon, lat=lat, scope=scope)
+    area = _place_at(session, lon=lon, lat=lat, scope=scope)
     caller = session.scalar(text("SELECT id FROM unit WHERE kind = 'centre' AND is_active "
-                                 "AND seat_code = :area"), {"area": area})
+                                 "AND seat_code = :township"), {"township": area[:9]})
     whistle = Whistle(area_code=area, caller_unit_id=caller, matter=matter,
                       matter_code=matter_code, description=description, address=address,
                       geom=f"SRID=4326;POINT({lon} {lat})", urgency=urgency,

@@ -58,7 +58,7 @@ COLUMN_OF = {"uscc_missing": "uscc", "uscc_invalid": "uscc", "uscc_duplicate": "
              "entity_type_unknown": "type", "name_invalid": "name",
              "address_invalid": "address", "industry_invalid": "industry",
              "location_missing": "lon", "location_invalid": "lon",
-             "location_outside_scope": "lon"}
+             "location_outside_scope": "lon", "entity_outside_scope": "uscc"}
 TYPE_WORDS = {**{label: str(kind) for kind, label in ENTITY_TYPE_LABELS.items()},
               **{str(kind): str(kind) for kind in EntityType},
               "企业": EntityType.enterprise.value, "有限责任公司": EntityType.company.value,
@@ -377,6 +377,16 @@ def import_entities(session: Session, *, principal: Principal, filename: str, da
     if outside:
         raise ImportRejected([RowError(row, uscc, "位置不在辖区内的任何网格中",
                                        "location_outside_scope") for row, uscc in outside],
+                             total=total, names=names)
+    # An upsert must not take over another territory's entity (rewrite it, move it here):
+    # a code registered outside the caller's territory is refused, like a point outside.
+    theirs = session.execute(text(
+        "SELECT s.row, s.uscc FROM market_entity_staging s JOIN market_entity e "
+        "ON e.uscc = s.uscc WHERE e.area_code IS NOT NULL AND NOT ("
+        + scope.code_condition("e.area_code") + ") ORDER BY s.row"), scope.params).all()
+    if theirs:
+        raise ImportRejected([RowError(row, uscc, "该主体已登记在辖区外，不能由本辖区导入更新",
+                                       "entity_outside_scope") for row, uscc in theirs],
                              total=total, names=names)
     created = sum(1 for (new,) in session.execute(text(UPSERT)) if new)
     if stage is not None:

@@ -30,18 +30,29 @@ class PoolMember:
     items: frozenset[str]  # item codes
 
 
-def _inspector_membership(session: Session, membership_id: int) -> Membership:
+def _inspector_membership(session: Session, membership_id: int,
+                          principal: Principal | None = None) -> Membership:
+    """An inspector's membership; with a principal, of a unit seated in the caller's
+    territory (another territory's inspector: 404, as the register lists them)."""
     membership = session.get(Membership, membership_id)
-    if membership is None or membership.position != Position.inspector:
+    if membership is None or membership.position != Position.inspector or (
+            principal is not None and not _unit_in_scope(session, membership.unit_id,
+                                                         principal)):
         raise NotFound(f"no inspector membership {membership_id}")
     return membership
 
 
-def set_qualifications(session: Session, *, membership_id: int,
-                       item_codes: list[str]) -> list[str]:
+def _unit_in_scope(session: Session, unit_id: int, principal: Principal) -> bool:
+    return session.scalar(select(Unit.id).where(
+        Unit.id == unit_id, Scope.of(principal).column_condition(Unit.seat_code))) is not None
+
+
+def set_qualifications(session: Session, *, membership_id: int, item_codes: list[str],
+                       principal: Principal | None = None) -> list[str]:
     """The items the inspector may inspect (replacing the former list), under a row lock on
-    the membership so two admins' edits do not interleave."""
-    membership = _inspector_membership(session, membership_id)
+    the membership so two admins' edits do not interleave. `principal`: the admin editing
+    (an inspector of his territory only); None for the system (demo, fixtures)."""
+    membership = _inspector_membership(session, membership_id, principal)
     session.execute(select(Membership.id).where(Membership.id == membership.id)
                     .with_for_update())
     items = items_by_code(session, item_codes)

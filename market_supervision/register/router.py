@@ -183,7 +183,7 @@ def list_inspectors(principal: Reader, session: SessionDep):
 def set_inspector_items(membership_id: int, data: QualificationsIn, principal: Admin,
                         session: SessionDep):
     return inspectors.set_qualifications(session, membership_id=membership_id,
-                                         item_codes=data.items)
+                                         item_codes=data.items, principal=principal)
 
 
 @router.post("/conflicts", status_code=201, response_model=ConflictOut)

@@ -143,3 +143,23 @@ AUTH_SAMPLES = {
     ("POST", f"{BASE}/{{order_id}}/actions/{{name}}"): ("NOT_FOUND", _move),
     ("POST", f"{BASE}/{{order_id}}/links"): ("NOT_FOUND", _link),
 }
+
+
+def _policy() -> dict:
+    """The grants convenience/open311/workorder_router.py `GRANTS` adds, restated: every
+    desk role reads and moves orders (grid workers report on the grid, not here); the
+    12345 operators (workorders.py `OPERATORS`) take calls; KPIs for them and the admin;
+    the 派单目录 and the rules for the admin."""
+    from core.users.enums import Role
+
+    operators = {Role.county_dispatcher, Role.township_staff, Role.village_staff,
+                 Role.supervisor}
+    policy = {role: {"workorders:read", "workorders:act"} for role in Role
+              if role is not Role.grid_worker}
+    for role in operators:
+        policy[role] |= {"workorders:intake", "workorders:kpi"}
+    policy[Role.admin] |= {"workorders:kpi", "workorders:manage"}
+    return policy
+
+
+AUTH_POLICY = _policy()

@@ -371,14 +371,18 @@ def _refusal_reports(ctx, inside: bool):
 # --- KPIs: the caller's area or one inside it; an area outside is 404 ----------------------
 
 def _kpis(url: str, *, json_rows: bool = False):
+    """Inside: the figures by service point hold the inside point, not the outside one."""
     def build(ctx, inside: bool):
-        area = _area(ctx, inside)
-        application = None if _grid_worker(ctx) else _seed_application(ctx, inside)
+        ours = None if _grid_worker(ctx) else _seed_application(ctx, True)
+        theirs = _seed_application(ctx, False)
 
         def check(body):
-            if json_rows and application is not None:
-                assert str(application.intake_unit_id) in [row["key"] for row in body]
-        return _call("GET", url, params={"area": area}, check=check if json_rows else None)
+            points = [row["key"] for row in body]
+            assert str(theirs.intake_unit_id) not in points, "an outside point's figures"
+            if ours is not None:
+                assert str(ours.intake_unit_id) in points
+        return _call("GET", url, params={"area": _area(ctx, inside)},
+                     check=check if json_rows else None)
     return build
 
 

@@ -117,10 +117,11 @@ def _inspection(ctx, office: Office, *, state: str = "pending", outcome: str | N
         "owner_unit_id, owner_code, owner_platform, outcome, failed_count, inspected_at, geom) "
         "SELECT :state, 1, 'routine', :task, e.id, e.area_code, :unit, :area, "
         "'market_supervision', :outcome, :failed, "
-        "CASE WHEN :state <> 'pending' THEN now() - interval '1 hour' END, e.location "
+        "CASE WHEN :recorded THEN now() - interval '1 hour' END, e.location "
         "FROM market_entity e WHERE e.id = :entity RETURNING id"),
         {"state": state, "task": office.task, "entity": office.entity, "unit": office.unit,
-         "area": office.area, "outcome": outcome, "failed": 1 if outcome == "ordered" else 0})
+         "area": office.area, "outcome": outcome, "failed": 1 if outcome == "ordered" else 0,
+         "recorded": state != "pending"})
     ctx.session.execute(text(
         "INSERT INTO market_inspection_check (inspection_id, check_id, item_id, result) "
         "VALUES (:i, :c, :item, :result)"),
