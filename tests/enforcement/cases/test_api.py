@@ -214,3 +214,18 @@ def test_a_returned_referral_makes_no_case(session, settings, desk):
     outbox.deliver_pending(session, channels=[])
     assert not links.linked(session, Subject("incident", incident_id), kind="referred",
                             other_type="enforcement_case")
+
+
+def test_a_repeated_key_shows_nothing_to_someone_outside_the_unit(session, settings, desk,
+                                                                  anonymous):
+    """The unit is checked before the Idempotency-Key is looked up: another officer who
+    names the same unit and key gets a 403, not the case and its parties."""
+    body = _body(session, desk)
+    first = as_(anonymous, settings, desk, "head").post(
+        BASE, json=body, headers={"Idempotency-Key": "k-unit-first"})
+    assert first.status_code == 201, first.text
+    anonymous.headers.update(bearer(settings, role="enforcement_officer",
+                                    scope_code=desk.township, username="enf-test-stranger"))
+    replay = anonymous.post(BASE, json=body, headers={"Idempotency-Key": "k-unit-first"})
+    assert replay.status_code == 403 and replay.json()["code"] == "not_a_member"
+    assert "parties" not in replay.json()

@@ -204,11 +204,13 @@ def _export_entities(ctx, inside: bool):
 
 
 def _import(ctx, inside: bool):
-    """导入名录 (a CSV as the body): a row located in the scope, or one outside it (422
-    location_outside_scope, nothing written). The matrix's Call sends JSON: a JSON string
-    body is the file's text to the route's `bytes` body."""
-    _, grid, (lon, lat) = _side(ctx, inside)
-    uscc = _uscc()
+    """导入名录 (a CSV as the body) of a row located in the scope: a new entity inside; outside,
+    the code of an entity registered in another territory, which the upsert must not take
+    over (422 entity_outside_scope, nothing written; a point outside the scope is refused
+    alike: tests/market_supervision/register/test_imports.py). The matrix's Call sends JSON:
+    a JSON string body is the file's text to the route's `bytes` body."""
+    _, _, (lon, lat) = _side(ctx, True)
+    uscc = _uscc() if inside else _entity(ctx, False, name="外辖区主体")[1]
     csv = ("统一社会信用代码,名称,类型,地址,经度,纬度,行业\n"
            f"{uscc},矩阵导入主体,company,矩阵路3号,{lon},{lat},H62\n")
 
