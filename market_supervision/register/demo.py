@@ -5,6 +5,7 @@ classes; the market offices' inspectors qualified for the items, a few declared 
 each county's annual plan with its tasks; and draws made through the same service and
 algorithm as any unit's (drawing.py → draws.py)."""
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -87,7 +88,7 @@ def load_demo(session: Session, *, city_code: str, seed: int = 0,
     made["conflicts"] = _declare_conflicts(session, bounds, rng)
     admin = _system_principal(session, city_code)
     made["tasks"] = _plans_and_tasks(session, bounds, admin)
-    made["draws"] = _draws(session, bounds, admin, stage)
+    made["draws"] = _draws(session, bounds, admin, stage, seed=seed)
     return made
 
 
@@ -262,21 +263,24 @@ def _plans_and_tasks(session: Session, bounds: dict, admin: Principal) -> int:
 
 
 def _draws(session: Session, bounds: dict, admin: Principal,
-           stage: StageProgress | None) -> int:
+           stage: StageProgress | None, *, seed: int) -> int:
     """The first three tasks of each county drawn (the first two at once, the third in two
-    steps with a public random source); the fourth stays planned."""
+    steps with a public random source); the fourth stays planned. Their secret seeds come
+    from the demo's seed: the same demo draws the same targets on every load."""
     tasks = session.execute(text(
         "SELECT id, code FROM market_task WHERE area_code >= :low AND area_code < :high "
         "AND state = 'planned' ORDER BY code"), bounds).all()
     drawable = [(task_id, code) for task_id, code in tasks if not code.endswith("-04")]
     for done, (task_id, code) in enumerate(drawable, start=1):
+        secret = hashlib.sha256(f"gridgov-demo-{seed}-{code}".encode()).hexdigest()
         if code.endswith("-03"):
             committed = drawing.commit(session, principal=admin, task_id=task_id,
-                                       entropy_source="中国福利彩票双色球开奖号码（演示）")
+                                       entropy_source="中国福利彩票双色球开奖号码（演示）",
+                                       secret=secret)
             drawing.perform(session, principal=admin, draw_id=committed.id,
                             public_entropy="05 11 16 23 28 31 + 07")
         else:
-            drawing.commit_and_draw(session, principal=admin, task_id=task_id)
+            drawing.commit_and_draw(session, principal=admin, task_id=task_id, secret=secret)
         if stage is not None:
             stage("双随机抽取", done, len(drawable))
     return len(drawable)

@@ -125,9 +125,11 @@ def strata_of(rules: dict) -> dict[str, draws.Stratum]:
 # —— commit, draw ——
 
 def commit(session: Session, *, principal: Principal, task_id: int,
-           entropy_source: str | None = None, on: date | None = None) -> Draw:
+           entropy_source: str | None = None, on: date | None = None,
+           secret: str | None = None) -> Draw:
     """Freeze the inputs and publish their hashes and the secret seed's. One draw per
-    task: the task row is locked, so of two concurrent commitments one gets 409."""
+    task: the task row is locked, so of two concurrent commitments one gets 409.
+    `secret` only for the demo, whose reloads must draw the same (live draws: random)."""
     task = get_task(session, principal=principal, task_id=task_id, lock=True)
     if session.scalar(select(Draw.id).where(Draw.task_id == task.id)) is not None:
         raise Conflict(f"任务 {task.code} 已有抽取记录", code="task_already_drawn")
@@ -138,7 +140,7 @@ def commit(session: Session, *, principal: Principal, task_id: int,
         raise DrawRefused(f"任务 {task.code} 的检查对象名录为空", code="no_candidates")
     candidates = [(uscc, stratum) for _, uscc, stratum in rows]
     item_codes = task_item_codes(session, task.id)
-    secret = secrets.token_hex(32)
+    secret = secret or secrets.token_hex(32)
     pool = _pool(session, task, on, item_codes, {entity_id: uscc for entity_id, uscc, _ in rows},
                  secret)
     rules = {"scheme": task.ratio_scheme, "strata": _strata(session, task.ratio_scheme),
@@ -187,9 +189,10 @@ def perform(session: Session, *, principal: Principal, draw_id: int,
 
 
 def commit_and_draw(session: Session, *, principal: Principal, task_id: int,
-                    public_entropy: str | None = None) -> Draw:
+                    public_entropy: str | None = None, secret: str | None = None) -> Draw:
     draw = commit(session, principal=principal, task_id=task_id,
-                  entropy_source="请求时提供的公开随机数" if public_entropy else None)
+                  entropy_source="请求时提供的公开随机数" if public_entropy else None,
+                  secret=secret)
     return perform(session, principal=principal, draw_id=draw.id, public_entropy=public_entropy)
 
 
