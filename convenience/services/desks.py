@@ -175,6 +175,10 @@ def make_refusal_reports(session: Session, *, week: date, now: datetime,
     already reported stays on its report."""
     start = week_start(week)
     made = []
+    if len(area_code) > 6:
+        # A report is a whole county's, to the county's office: a township's caller
+        # cannot compile one without taking in the other townships' refusals.
+        return made
     counties = session.execute(text("""
         SELECT DISTINCT substr(u.seat_code, 1, 6) AS county FROM svc_refusal r
         JOIN unit u ON u.id = r.unit_id
