@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.deps import Requires
-from core.exports import FORMATS, MEDIA_TYPES, Column, table_response
+from core.exports import LIST_FORMATS, MEDIA_TYPES, Column, table_response
 from core.security import Principal
 from core.users.enums import Permission
 
@@ -26,7 +26,7 @@ class TableIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filename: str = Field(min_length=1, max_length=80, pattern=r"^[^/\\:*?\"<>|\x00-\x1f]+$")
-    format: Literal[FORMATS] = "xlsx"
+    format: Literal[LIST_FORMATS] = "xlsx"
     columns: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         min_length=1, max_length=60)
     rows: list[list[Cell]] = Field(max_length=20_000)

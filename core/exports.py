@@ -37,6 +37,9 @@ from core.errors import InvalidInput
 
 FORMATS = ("xlsx", "csv", "pdf")
 ExportFormat = Literal["xlsx", "csv", "pdf"]
+# What a list of any length exports as: streamed, row by row. A PDF is laid out whole in
+# memory (a report, a bulletin), so a list route offers these only.
+LIST_FORMATS = ("xlsx", "csv")
 MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from core.attachments.service import file_of
 from core.deps import Requires, SessionDep
-from core.exports import FORMATS, MEDIA_TYPES, table_response
+from core.exports import LIST_FORMATS, MEDIA_TYPES, table_response
 from core.scope import Scope
 from core.security import Principal
 from core.units.service import unit_names
@@ -113,7 +113,7 @@ def list_incidents(
 @router.get("/export", response_class=StreamingResponse, responses={200: {"content": {
     MEDIA_TYPES["xlsx"]: {}, MEDIA_TYPES["csv"]: {}}}})
 def export_incidents(principal: Reader, session: SessionDep, filters: Filters,
-                     format: Literal[FORMATS] = "xlsx", sort: Sort = "deadline",
+                     format: Literal[LIST_FORMATS] = "xlsx", sort: Sort = "deadline",
                      order: Order = None):
     """The same list as an Excel (xlsx) or CSV file: every incident the filters select
     (up to 100,000), with Chinese column headers."""
