@@ -49,8 +49,10 @@ PUBLIC_PATHS = frozenset({
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     require_safe_secret(settings, who="the API")  # no forgeable tokens outside development
+    # No CDN-backed /docs and /redoc: api/docs.py serves them from the vendored copies.
     app = FastAPI(title="gridgov", version="0.1.0", lifespan=_lifespan,
-                  description="Grassroots governance on a map: the four platforms on PostGIS.")
+                  description="Grassroots governance on a map: the four platforms on PostGIS.",
+                  docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
                                    wait_seconds=settings.db_wait_seconds)

@@ -2,18 +2,17 @@
 vendored copies under api/static/vendor/ (swagger-ui/, redoc/): the intranet the system
 runs on often reaches no CDN, and FastAPI's own pages load both from jsDelivr.
 
-FastAPI registers its CDN-backed pages when the app is built (unless `docs_url=None,
-redoc_url=None`); `drop_default_docs` removes them so that these answer instead.
+The app is built with `docs_url=None, redoc_url=None` (api/app.py), so FastAPI's own
+CDN-backed pages never exist; these answer instead.
 """
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
 from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,14 +54,3 @@ def redoc(request: Request) -> HTMLResponse:
                           redoc_favicon_url=FAVICON, with_google_fonts=False)
 
 
-def drop_default_docs(app: FastAPI) -> None:
-    """Remove the CDN-backed /docs, /docs/oauth2-redirect and /redoc FastAPI added when the
-    app was built (a no-op once the app is built with docs_url=None, redoc_url=None)."""
-    defaults = {app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url} - {None}
-    if not defaults:
-        return
-    # FastAPI's are plain routes; these (APIRoute) stay whenever this runs.
-    app.router.routes[:] = [route for route in app.router.routes
-                            if isinstance(route, APIRoute)
-                            or getattr(route, "path", None) not in defaults]
-    app.docs_url = app.redoc_url = None

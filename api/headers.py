@@ -152,6 +152,3 @@ def _add(headers: MutableHeaders, values: dict[str, str]) -> None:
 
 def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
-    # No page may load from a CDN, FastAPI's own /docs and /redoc included: api/docs.py
-    # serves them from /static instead (its router is part of api/pages.py's).
-    docs.drop_default_docs(app)

@@ -33,7 +33,8 @@ function start(page) {
 
 async function open(page, view) {
   close(page);
-  if (!L.vectorGrid) return;  // the plugin is not installed
+  // Not installed; or a grid worker's map, which shows his own grids only.
+  if (!L.vectorGrid || view.me?.user.role === "grid_worker") return;
   const [layers, workflow] = await Promise.all([
     page.session.getJSON("/layers"), loadWorkflow(page.session, "incident")]);
   if (view !== page.view) return;

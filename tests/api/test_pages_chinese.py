@@ -10,8 +10,8 @@ import pytest
 from tests.browser import log_in
 
 # The words a Chinese page may show: the switch to English (its own name), units,
-# abbreviations read as such in Chinese, and the map library's credit.
-ALLOWED = {"English", "km", "GPS", "Leaflet", "KPI", "ID"}
+# abbreviations and file formats read as such in Chinese, and the map library's credit.
+ALLOWED = {"English", "km", "GPS", "Leaflet", "KPI", "ID", "Excel", "CSV"}
 # A token with a digit or an underscore is a code or an identifier (B0301, a user name).
 TOKEN = re.compile(r"[A-Za-z0-9_'’.-]*[A-Za-z][A-Za-z0-9_'’.-]*")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
