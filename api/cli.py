@@ -170,14 +170,18 @@ def demo_load(
     )] = None,
     per_day: Annotated[int | None, typer.Option(
         min=0, help="history incidents a day (0: none; default from settings)")] = None,
+    platform: Annotated[list[str] | None, typer.Option(
+        help="only these platforms' demo data besides the grid's (default: every installed "
+             "platform's)")] = None,
 ) -> None:
     """Load a demo city: real district boundaries, synthesised areas, grid workers, demo
-    accounts (see `gridgov demo accounts`) and a recent history of incidents
-    (grid/incidents/history/). One transaction, --reload's removal included: a load that
-    fails leaves the database as it was."""
-    from core.platforms import installed as installed_platforms
+    accounts (see `gridgov demo accounts`), a recent history of incidents
+    (grid/incidents/history/), then each other platform's demo data on it. One
+    transaction, --reload's removal included: a load that fails leaves the database as it
+    was."""
+    from core import platforms
     from geo.demo import is_loaded
-    from grid.demo import load_demo, remove_demo
+    from grid.demo import load_demo
 
     settings = get_settings()
     city = city or settings.demo_city
@@ -192,10 +196,7 @@ def demo_load(
                 if not reload:
                     err.print(f"city {city} is already loaded (use --reload to replace it)")
                     return
-                for platform in reversed(installed_platforms()):
-                    if platform.demo_remove is not None and platform.name != "grid":
-                        platform.demo_remove(session, city_code=city)
-                remove_demo(session, city_code=city)
+                platforms.remove_demos(session, city_code=city)
             given = {"township": townships, "village": villages, "grid": grids,
                      "workers": workers}
             with stage_bars(err) as update:
@@ -206,10 +207,8 @@ def demo_load(
                     history_days=history_days, per_day=per_day, settings=settings)
                 # The other platforms' demo data, on the city just loaded (their units,
                 # catalogues and cases), through each platform's own rules.
-                for platform in installed_platforms():
-                    if platform.demo is not None and platform.name != "grid":
-                        platform.demo(session, city_code=city, seed=seed, stage=update,
-                                      settings=settings)
+                platforms.load_demos(session, names=platform, city_code=city, seed=seed,
+                                     stage=update, settings=settings)
     except DomainError as exc:
         _fail(exc)
     err.print(f"loaded city {city}: {counts.township} townships, {counts.village} villages, "

@@ -11,9 +11,9 @@ name no platform's internals. Which platforms a deployment runs is a setting
 
 import importlib
 import importlib.util
-from pathlib import Path
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -126,6 +126,23 @@ def _configured() -> list[str]:
     configured = get_settings().platforms
     return [name.strip() for name in configured.split(",") if name.strip()] if configured \
         else list(KNOWN)
+
+
+def load_demos(session: Any, *, names: Iterable[str] | None = None, **options: Any) -> None:
+    """The demo data of every installed platform but the grid (whose city they stand on,
+    loaded first by its richer loader), or of those named, in install order."""
+    for platform in installed():
+        if platform.demo is not None and platform.name != "grid" and (
+                names is None or platform.name in names):
+            platform.demo(session, **options)
+
+
+def remove_demos(session: Any, *, city_code: str) -> None:
+    """A city's demo data of every installed platform, the last installed first: the grid,
+    whose areas, units and accounts the others refer to, goes last."""
+    for platform in reversed(installed()):
+        if platform.demo_remove is not None:
+            platform.demo_remove(session, city_code=city_code)
 
 
 def static_dir(platform: Platform) -> Path | None:

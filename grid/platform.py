@@ -41,12 +41,18 @@ def _demo(session, **options):
     return load_demo(session, **options)
 
 
+def _demo_remove(session, *, city_code: str, **_options):
+    from grid.demo import remove_demo
+
+    remove_demo(session, city_code=city_code)
+
+
 PLATFORM = Platform(
     name="grid", label="综治工作",
     models=("grid.models", "grid.categories.models", "grid.incidents.models",
             "grid.patrols.models"),
     routers=_routers, public_paths=PUBLIC_PATHS, task_modules=("grid.incidents.tasks",),
-    setup=_setup, demo=_demo,
+    setup=_setup, demo=_demo, demo_remove=_demo_remove,
     # The map's incident parts: choropleth, markers and heatmap, the card's moves, the panel.
     map_scripts=("map-choropleth.js", "map-actions.js", "map-incidents.js", "map-panel.js"),
     map_plugins=("leaflet.markercluster/leaflet.markercluster.js",

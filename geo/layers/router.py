@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from core.deps import Requires, SessionDep
 from core.scope import Scope
 from core.security import Principal
-from core.users.enums import Permission
+from core.users.enums import ROLE_PERMISSIONS, Permission
 from geo.layers import export, features, registry, tiles
 from geo.layers.declaration import Layer
 from geo.layers.docs import filter_parameters
@@ -95,14 +95,16 @@ Chosen = Annotated[Selection, Depends(selection_query)]
 
 @router.get("")
 def list_layers(reader: Reader) -> list[dict]:
-    """The layers, their properties, and where each is served."""
+    """The layers the caller's role may read, their properties, and where each is served
+    (a page draws what this lists: nothing it would be refused)."""
+    allowed = ROLE_PERMISSIONS[reader.role]
     return [{"name": layer.name, "title": layer.title, "title_zh": layer.title_zh,
              "geometry_type": layer.geometry_type, "properties": layer.property_names,
              "filters": list(layer.filters) + (["datetime"] if layer.temporal else []),
              "tiles": f"/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.mvt",
              "features": f"/api/v1/layers/{layer.name}/features",
              "export": f"/api/v1/layers/{layer.name}/export"}
-            for layer in registry.all()]
+            for layer in registry.all() if layer.permission in allowed]
 
 
 @router.get("/{layer}/features", response_class=GeoJSONResponse,

@@ -54,6 +54,7 @@ except ImportError:  # an older FastAPI flattens included routers into app.route
 from core.deps import Requires
 from core.settings import Settings
 from core.users.enums import ROLE_PERMISSIONS, Permission, Role
+from geo.layers import registry
 from tests.api.samples_units import UNIT_SAMPLES
 from tests.conftest import bearer
 from tests.factories import make_incident, make_notification, make_patrol, make_user, png_base64
@@ -828,10 +829,13 @@ def _features_check(ctx: Ctx, ours: int, theirs: int) -> Callable[[Any], None]:
 
 def _layers(ctx: Ctx, inside: bool) -> Call | None:
     if not inside:
-        return None  # the same three layers for every scope
+        return None  # the same layers for every scope
 
-    def check(body):
-        assert [layer["name"] for layer in body] == ["areas", "incidents", "staff"]
+    def check(body):  # the grid's first, and only what the role may read
+        names = [layer["name"] for layer in body]
+        assert names[:3] == ["areas", "incidents", "staff"]
+        assert all(registry.get(name).permission in ROLE_PERMISSIONS[ctx.actor.role]
+                   for name in names)
     return Call("GET", "/api/v1/layers", check=check)
 
 

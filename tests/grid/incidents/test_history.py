@@ -76,13 +76,15 @@ def test_demo_load_on_the_command_line_makes_a_history(database_url, engine, dem
 
     from api.cli import app
     from core.db import get_engine
-    from grid.demo import remove_demo
+    from core.platforms import remove_demos
 
     get_engine.cache_clear()
     try:
+        # The grid's demo only: each other platform's demo has its own tests.
         result = CliRunner().invoke(app, [
             "demo", "load", "--city", "441900", "--townships", "3", "--villages", "6",
-            "--grids", "9", "--workers", "6", "--history-days", "2", "--per-day", "15"])
+            "--grids", "9", "--workers", "6", "--history-days", "2", "--per-day", "15",
+            "--platform", "grid"])
         assert result.exit_code == 0, result.output
         assert "30 incidents over 2 days" in " ".join(result.output.split())
         with engine.connect() as connection:
@@ -98,7 +100,7 @@ def test_demo_load_on_the_command_line_makes_a_history(database_url, engine, dem
         get_engine().dispose()
         get_engine.cache_clear()
         with Session(engine) as session:
-            remove_demo(session, city_code="441900")
+            remove_demos(session, city_code="441900")
             session.commit()
 
 
@@ -131,7 +133,8 @@ def test_a_failed_load_on_the_command_line_leaves_nothing(database_url, engine, 
     try:
         result = CliRunner().invoke(app, [
             "demo", "load", "--city", "441900", "--townships", "3", "--villages", "6",
-            "--grids", "9", "--workers", "6", "--history-days", "2", "--per-day", "15"])
+            "--grids", "9", "--workers", "6", "--history-days", "2", "--per-day", "15",
+            "--platform", "grid"])
     finally:
         get_engine().dispose()
         get_engine.cache_clear()
