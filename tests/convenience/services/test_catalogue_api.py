@@ -114,8 +114,19 @@ def test_public_guide_page_with_its_qr_code(anonymous, items):
     assert css.status_code == 200
 
 
+def forget_public_lookups(client) -> None:
+    """What earlier tests (the fuzzer's, in a whole run) counted from this client's address
+    this minute, in this run's own Redis database (tests/conftest.py)."""
+    from convenience.services.throttle import PREFIX
+
+    redis = client.app.state.redis
+    for key in redis.scan_iter(f"{PREFIX}:*"):
+        redis.delete(key)
+
+
 def test_public_pages_and_api_need_no_login(anonymous, session, settings, items, places,
                                             clerk, point_items):
+    forget_public_lookups(anonymous)
     assert anonymous.get("/convenience/items?q=食品").status_code == 200
     assert anonymous.get("/convenience/status").status_code == 200
     found = anonymous.get("/api/v1/convenience/public/items", params={"q": "公租房"})
@@ -252,11 +263,7 @@ def test_materials_go_through_the_kernels_attachments(client, session, items, pl
 
 
 def test_public_lookups_are_throttled_per_address(anonymous, session):
-    from convenience.services.throttle import PREFIX
-
-    redis = anonymous.app.state.redis  # this run's own Redis database (tests/conftest.py)
-    for key in redis.scan_iter(f"{PREFIX}:*"):
-        redis.delete(key)  # what earlier tests counted from this address
+    forget_public_lookups(anonymous)
     session.execute(text("UPDATE svc_setting SET value = '1' "
                          "WHERE key = 'public.lookups_per_minute'"))
     answers = [anonymous.post("/api/v1/convenience/public/status",

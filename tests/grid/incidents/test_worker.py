@@ -208,6 +208,25 @@ def test_a_notification_decided_while_redis_is_down_arrives_once_when_it_is_back
     with engine.begin() as connection:
         connection.execute(text("UPDATE incident SET version = 2 WHERE id = :id"),
                            {"id": incident})
+        # A colleague at the centre's desk: the one told of the dispatch (its maker is not).
+        colleague = connection.scalar(text(
+            "INSERT INTO app_user (username, password_hash, role, scope_code, full_name) "
+            "VALUES ('worker-test-colleague', '!', 'village_staff', :scope, '同事') "
+            "RETURNING id"), {"scope": village.scope_code})
+        connection.execute(text(
+            "INSERT INTO membership (user_id, unit_id, position, is_active) SELECT :user, id, "
+            "'receiver', true FROM unit WHERE kind = 'centre' AND seat_code = :scope"),
+            {"user": colleague, "scope": village.scope_code})
+    try:
+        _dispatch_while_redis_is_down(engine, broker, worker_with_beat, tmp_path, village,
+                                      incident, colleague)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM app_user WHERE id = :id"), {"id": colleague})
+
+
+def _dispatch_while_redis_is_down(engine, broker, worker_with_beat, tmp_path, village,
+                                  incident, colleague):
     broker.stop()
     script = tmp_path / "dispatch.py"
     script.write_text(DISPATCH)
@@ -244,7 +263,7 @@ def test_a_notification_decided_while_redis_is_down_arrives_once_when_it_is_back
                 "SELECT user_id FROM notification WHERE outbox_id = :id ORDER BY user_id"),
                 {"id": pending.id}))
 
-    assert expected and village.user_id in expected
+    assert colleague in expected and village.user_id not in expected
     assert delivered() == expected
     # More passes of the outbox sweep: still exactly once. A probe enqueued now is
     # delivered by a pass that began after it, so that pass saw the message too.
