@@ -1,1 +1,2 @@
-"""便民服务 (convenience services): service points, catalogue, applications, ratings, 12345, Open311."""
+"""便民服务 (convenience services): service points, catalogue, applications, ratings,
+12345, Open311."""

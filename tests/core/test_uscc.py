@@ -2,8 +2,13 @@
 
 import pytest
 
-from core.uscc import (ALPHABET, expected_check, make_uscc, organisation_check_character,
-                       uscc_problem)
+from core.uscc import (
+    ALPHABET,
+    expected_check,
+    make_uscc,
+    organisation_check_character,
+    uscc_problem,
+)
 
 # The standard's own sample, and codes printed on public business licences.
 PUBLISHED = ("91350100M000100Y43", "91110000802100433B", "91440300708461136T")
