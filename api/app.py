@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api import errors, headers, limits
+from api.admin_pages import router as admin_pages_router
 from api.auth import install_accounts
 from api.auth import router as auth_router
 from api.calendar import router as calendar_router
@@ -41,7 +42,7 @@ PUBLIC_PATHS = frozenset({
     "/api/v1/auth/token", "/api/v1/auth/refresh",
     "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
     "/static",
-    "/map", "/map/{code}", "/kpis", "/console",
+    "/map", "/map/{code}", "/kpis", "/console", "/console/{key}", "/admin",
     "/field", "/field/manifest.webmanifest", "/field/sw.js",
 })
 
@@ -156,3 +157,4 @@ def _add_pages(app: FastAPI) -> None:
     app.include_router(pages_router)
     app.include_router(field_router)
     app.include_router(console_router)
+    app.include_router(admin_pages_router)

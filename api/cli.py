@@ -213,24 +213,25 @@ def demo_load(
 
 @demo_app.command("accounts")
 def demo_accounts() -> None:
-    """How to log in to the demo: one account per role, and where each one works."""
-    from sqlalchemy import text
-
+    """How to log in to the demo: a concrete login for every role (the demo accounts, then
+    another grid worker and a member of each kind of unit in the same district), who each
+    one is, where each works and at which desk."""
+    from api.workflows import ROLE_LABELS
     from core.units.demo import expired_credentials
+    from grid.demo import demo_logins
 
     settings = get_settings()
     with session_scope() as session:
-        rows = session.execute(text(
-            "SELECT u.username, u.full_name, u.role, a.name, a.code FROM app_user u "
-            "JOIN area a ON a.code = u.scope_code WHERE u.username ~ '^demo[0-9]*_' "
-            "ORDER BY u.id")).all()
+        logins = demo_logins(session)
         expired = expired_credentials(session)
     table = Table(title=f"demo accounts (password: {settings.demo_password})")
-    for column in ("user name", "name", "role", "scope"):
+    for column in ("user name", "name", "role", "scope", "positions"):
         table.add_column(column)
-    for row in rows:
-        table.add_row(row.username, row.full_name, row.role, f"{row.name} ({row.code})")
-    Console().print(table)
+    for login in logins:
+        table.add_row(login.username, login.name,
+                      f"{ROLE_LABELS.get(login.role, login.role)} ({login.role})",
+                      login.scope, login.positions)
+    Console(width=max(Console().width, 160)).print(table)
     print("Every grid worker logs in as gw<staff code> with the same password.")
     print("Every unit's generated members log in as <unit code>.<position><n> (e.g. "
           "430202001-centre.dispatcher1) with the same password: `gridgov units list` "

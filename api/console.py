@@ -7,12 +7,20 @@ for every visitor, with no incident or area data and no database behind it. Its 
 authenticated API, inside the user's scope. Every asset comes from the app's own /static.
 """
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
+from api.console_pages import PLATFORM_ASSETS, PLATFORM_BODY, PLATFORM_ENTRY, consoles_for, find
 from api.pages import API_BASE, base_page
+from core.deps import Requires
+from core.errors import NotFound
+from core.security import Principal
+from core.users.enums import Permission
 
 router = APIRouter(tags=["pages"])
+Reader = Annotated[Principal, Depends(Requires(Permission.own_account))]
 
 ENTRY = "console/console.js"
 # The classic scripts and style sheets; the modules are the entry's imports.
@@ -23,6 +31,7 @@ CONSOLE_BODY = """<header class="console-header">
   <h1 data-i18n="console.title">事件受理台</h1>
   <nav class="console-nav">
     <a href="/console" aria-current="page" data-i18n="nav.console">受理台</a>
+    <span class="console-others" data-console="incident"></span>
     <a href="/map" class="console-map-link" data-i18n="nav.map">地图</a>
     <a href="/kpis" class="console-kpi-link" data-i18n="nav.kpis">考核指标</a>
   </nav>
@@ -96,3 +105,28 @@ def console_page(request: Request) -> HTMLResponse:
                "tileAttribution": settings.tile_attribution, "caseType": "incident"}
     return HTMLResponse(base_page(title="事件受理台", body=CONSOLE_BODY, entry=ENTRY,
                                   options=options, assets=ASSETS))
+
+
+@router.get("/console/{key}", response_class=HTMLResponse)
+def platform_console(request: Request,
+                     key: Annotated[str, Path(max_length=40, pattern=r"^[a-z][a-z0-9_-]*$")]
+                     ) -> HTMLResponse:
+    """A platform's console (core/consoles.py), drawn by the shared modules from its
+    declaration; `?id=N` opens one subject. 404 `unknown_console` for a key none declares."""
+    console = find(key)
+    if console is None:
+        raise NotFound(f"no console is declared as {key!r}", code="unknown_console")
+    settings = request.app.state.settings
+    options = {"apiBase": API_BASE, "tileUrl": settings.tile_url,
+               "tileAttribution": settings.tile_attribution, "caseType": console.case_type,
+               "console": console.as_options()}
+    return HTMLResponse(base_page(title=console.title, body=PLATFORM_BODY,
+                                  entry=PLATFORM_ENTRY, options=options,
+                                  assets=PLATFORM_ASSETS))
+
+
+@router.get("/api/v1/consoles", tags=["consoles"])
+def my_consoles(principal: Reader) -> list[dict]:
+    """The consoles the caller may work in (the consoles' headers link to them): a
+    console's read permission, and its role or a membership in a unit of its platform."""
+    return consoles_for(principal)

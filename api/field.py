@@ -11,6 +11,11 @@ offline; reports wait in an IndexedDB outbox until they are sent (field/outbox.j
 The worker is served from /field/sw.js with `Service-Worker-Allowed: /field`, so its
 scope can be `/field`: the page itself, which a default scope (`/field/`) would miss.
 Its cache is named after a hash of the shell, so a changed shell replaces the old one.
+
+The tabs follow the user (api/field_tools.py): each platform declares its field tools, and
+the page shows only those `GET /api/v1/field/tools` grants: a grid worker his report,
+tasks and patrol, an enforcement officer his cases and 当场处罚, a market inspector his
+inspections. Every installed tool's module is in the shell too.
 """
 
 import hashlib
@@ -20,9 +25,12 @@ from functools import lru_cache
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from api.field_tools import asset_file, tool_assets
+from api.field_tools import router as tools_router
 from api.pages import API_BASE, STATIC_DIR, base_page
 
 router = APIRouter(tags=["pages"])
+router.include_router(tools_router)
 
 PAGE = "/field"
 SCOPE = "/field"
@@ -37,7 +45,8 @@ PAGE_ASSETS = ("vendor/leaflet/leaflet.css", "session.css", "field/field.css",
 # against the imports).
 MODULES = ("i18n.js", "session.js", "bell.js", "leaflet-words.js", "field/gps.js",
            "field/store.js", "field/outbox.js",
-           "field/report.js", "field/tasks.js", "field/patrol.js", ENTRY)
+           "field/report.js", "field/tasks.js", "field/patrol.js", "field/queue.js",
+           "field/tools.js", "field/photos.js", ENTRY)
 ICONS = ("field/icon-192.png", "field/icon-512.png")
 # Everything the page loads from /static.
 ASSETS = (*PAGE_ASSETS, *MODULES, "favicon.svg")
@@ -56,14 +65,18 @@ FIELD_BODY = """<header class="field-header">
 <div id="field-map" class="field-map" role="region" aria-label="地图"
      data-i18n-aria-label="field.map"></div>
 <nav class="field-tabs">
-  <button type="button" data-tab="report" data-i18n="tab.report">上报</button>
-  <button type="button" data-tab="outbox"><span data-i18n="tab.outbox">待发送</span>
-    <span class="field-badge" hidden>0</span></button>
-  <button type="button" data-tab="tasks" data-i18n="tab.tasks">我的任务</button>
-  <button type="button" data-tab="patrol" data-i18n="tab.patrol">巡查</button>
+  <button type="button" data-tab="report" data-tool="grid.report" data-i18n="tab.report"
+          hidden>上报</button>
+  <button type="button" data-tab="outbox" data-tool="grid.report" hidden><span
+    data-i18n="tab.outbox">待发送</span> <span class="field-badge" hidden>0</span></button>
+  <button type="button" data-tab="tasks" data-tool="grid.tasks" data-i18n="tab.tasks"
+          hidden>我的任务</button>
+  <button type="button" data-tab="patrol" data-tool="grid.patrol" data-i18n="tab.patrol"
+          hidden>巡查</button>
 </nav>
 <main>
-<section class="field-panel" data-panel="report">
+<p class="field-no-tools" data-i18n="field.noTools" hidden>您的岗位暂无外勤工具</p>
+<section class="field-panel" data-panel="report" hidden>
   <form class="field-report" novalidate>
     <fieldset class="field-position">
       <legend data-i18n="report.position">位置</legend>
@@ -135,8 +148,9 @@ def _page_html(request: Request) -> str:
 
 @router.get(PAGE, response_class=HTMLResponse)
 def field_page(request: Request) -> HTMLResponse:
-    """The field app for grid workers (after login): his grids, reporting offline, his
-    tasks and patrols."""
+    """The field app (after login): the tools the user's role and memberships grant — a grid
+    worker's grids, reporting offline, tasks and patrols; an officer's cases and 当场处罚;
+    an inspector's inspections."""
     return HTMLResponse(_page_html(request), headers=NO_STORE)
 
 
@@ -155,8 +169,11 @@ def manifest() -> JSONResponse:
 
 
 def shell_urls() -> list[str]:
-    """What the service worker precaches: the page, its manifest and every asset."""
-    return [PAGE, MANIFEST, *(f"/static/{asset}" for asset in (*ASSETS, *ICONS))]
+    """What the service worker precaches: the page, its manifest, every asset, and every
+    installed platform's field tools (their modules and what they import)."""
+    # Once each: Cache.addAll refuses a list with a request twice.
+    assets = dict.fromkeys((*ASSETS, *ICONS, *tool_assets()))
+    return [PAGE, MANIFEST, *(f"/static/{asset}" for asset in assets)]
 
 
 @lru_cache(maxsize=4)
@@ -172,9 +189,9 @@ def _assets_digest() -> str:
     """The shell's files, so that an edited asset makes a new worker (and cache); read
     once per process, as the app serves /static from the files it was deployed with."""
     digest = hashlib.sha256()
-    for asset in (*ASSETS, *ICONS, "field/sw.js"):
+    for asset in dict.fromkeys((*ASSETS, *ICONS, "field/sw.js", *tool_assets())):
         digest.update(asset.encode())
-        digest.update((STATIC_DIR / asset).read_bytes())
+        digest.update(asset_file(asset, STATIC_DIR).read_bytes())
     return digest.hexdigest()
 
 

@@ -60,7 +60,7 @@ def asset_tags(paths: Iterable[str]) -> tuple[str, str]:
 
 # The one page template of the pages not drawn by folium (/console, /kpis, /field, and a
 # platform's own): the head with the favicon, the vendored libraries that are classic
-# scripts (Leaflet, Chart.js), the style sheets, and one module, the page's entry, started
+# scripts (Leaflet), the style sheets, and one module, the page's entry, started
 # with the page's options. Everything else the entry imports itself (native ES modules: no
 # script order kept here, nothing hung on `window`); the bell and the account come with
 # the login (session.js).
@@ -126,16 +126,18 @@ def _map_page(request: Request, *, start: str | None) -> HTMLResponse:
 
 
 KPI_ENTRY = "kpis.js"
-KPI_ASSETS = ("session.css", "kpis.css", "vendor/chartjs/chart.umd.js")
+KPI_ASSETS = ("session.css", "kpis.css")
 KPI_BODY = """<header class="kpi-header">
   <h1 data-i18n="kpi.title">考核指标</h1>
   <div class="kpi-subject"></div>
   <a class="kpi-up" href="#" hidden data-i18n="kpi.up">上一级</a>
   <a class="kpi-map-link" href="/map" data-i18n="kpi.map">地图</a>
+  <button type="button" class="kpi-print" data-i18n="kpi.print">打印报表</button>
   <button type="button" class="kpi-lang" data-i18n-switch>English</button>
   <div class="kpi-account"></div>
 </header>
 <main>
+  <p class="kpi-report"></p>
   <form class="kpi-period">
     <label><span data-i18n="kpi.since">开始</span> <input type="date" name="since"></label>
     <label><span data-i18n="kpi.until">结束</span> <input type="date" name="until"></label>
@@ -146,24 +148,42 @@ KPI_BODY = """<header class="kpi-header">
   </form>
   <p class="kpi-status" role="status"></p>
   <section class="kpi-cards" aria-label="指标" data-i18n-aria-label="kpi.figures"></section>
+  <p class="kpi-note" data-i18n="figure.mean_handling_note">
+    平均处置时长按自然时间计：结案时刻减立案时刻，含夜间、周末和节假日（不是工作时长）</p>
   <section class="kpi-charts">
     <figure class="kpi-rates"><figcaption data-i18n="kpi.rates">比率</figcaption>
-      <div class="kpi-chart"><canvas id="kpi-rates" role="img" aria-label="比率"
-                                     data-i18n-aria-label="kpi.rates"></canvas></div>
+      <div class="kpi-chart" id="kpi-rates"></div>
     </figure>
     <figure class="kpi-daily"><figcaption data-i18n="kpi.daily">每日上报、立案、结案</figcaption>
-      <div class="kpi-chart"><canvas id="kpi-daily" role="img" aria-label="每日趋势"
-                                     data-i18n-aria-label="kpi.dailyShort"></canvas></div>
+      <div class="kpi-chart" id="kpi-daily"></div>
     </figure>
     <figure class="kpi-children kpi-wide" hidden>
       <figcaption data-i18n="kpi.children">下级区域：立案数、结案数、结案率</figcaption>
-      <div class="kpi-chart">
-        <canvas id="kpi-children" role="img" aria-label="下级区域"
-                data-i18n-aria-label="kpi.childArea"></canvas>
-      </div>
+      <div class="kpi-chart" id="kpi-children"></div>
     </figure>
   </section>
-  <table class="kpi-children-table"></table>
+  <section class="kpi-views" hidden aria-label="排名" data-i18n-aria-label="kpi.views">
+    <div class="kpi-view-tabs" role="tablist">
+      <button type="button" role="tab" data-view="children"
+              data-i18n="kpi.view.children">下级区域</button>
+      <button type="button" role="tab" data-view="units"
+              data-i18n="kpi.view.units">处置单位</button>
+      <button type="button" role="tab" data-view="workers"
+              data-i18n="kpi.view.workers">网格员</button>
+      <span class="kpi-exports">
+        <button type="button" class="kpi-export" data-format="xlsx"
+                data-i18n="kpi.exportXlsx">导出 Excel</button>
+        <button type="button" class="kpi-export" data-format="csv"
+                data-i18n="kpi.exportCsv">导出 CSV</button>
+      </span>
+    </div>
+    <figure class="kpi-ranking kpi-wide"><figcaption class="kpi-ranking-caption"></figcaption>
+      <div class="kpi-chart" id="kpi-ranking"></div>
+    </figure>
+    <table class="kpi-table"></table>
+    <p class="kpi-note" data-i18n="kpi.rankingNote">
+      名次：按所选列排名，结案率等越高越好，返工率和处置时长越低越好</p>
+  </section>
 </main>"""
 
 

@@ -20,8 +20,11 @@ Admin = Annotated[Principal, Depends(Requires(Permission.users_manage))]
 @router.get("", response_model=list[UserOut])
 def list_users(session: SessionDep, admin: Admin,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0):
-    users = service.list_users(session, scope=Scope.of(admin), limit=limit, offset=offset)
+               offset: Annotated[int, Query(ge=0)] = 0,
+               q: Annotated[str | None, Query(max_length=100,
+                                              description="in user name or name")] = None):
+    users = service.list_users(session, scope=Scope.of(admin), limit=limit, offset=offset,
+                               search=q)
     return [UserOut.for_viewer(user, admin) for user in users]
 
 

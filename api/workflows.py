@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from core.deps import Requires
 from core.security import Principal
 from core.users.enums import Permission, Role
-from core.workflow import case_types
+from core.workflow import case_types, handoffs
 from core.workflow.case_types import CaseType
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
@@ -65,6 +65,12 @@ class MoveOut(BaseModel):
     fields: list[FieldOut]
 
 
+class HandoffKindOut(BaseModel):
+    name: str  # escalate, assign, refer (core/workflow/handoffs.py)
+    label: str
+    needs_reason: bool
+
+
 class WorkflowOut(BaseModel):
     code: str  # the case type's code, e.g. "incident", "enforcement.ordinary"
     label: str
@@ -75,6 +81,7 @@ class WorkflowOut(BaseModel):
     moves: list[MoveOut]
     final_states: list[str]
     paused_states: list[str]
+    handoffs: list[HandoffKindOut]  # 流转 (上报, 下派, 转办) and whether each needs a reason
 
 
 def describe(case_type: CaseType) -> dict:
@@ -95,6 +102,9 @@ def describe(case_type: CaseType) -> dict:
                   for t in workflow.transitions],
         "final_states": sorted(workflow.final_states),
         "paused_states": sorted(workflow.paused_states),
+        "handoffs": [{"name": kind, "label": handoffs.LABELS[kind],
+                      "needs_reason": kind in case_type.handoff_reasons}
+                     for kind in handoffs.KINDS],
     }
 
 

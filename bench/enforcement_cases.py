@@ -103,6 +103,23 @@ def make_cases(session: Session, *, cases: int) -> int:
     return session.scalar(text("SELECT count(*) FROM enforcement_case"))
 
 
+def count_statements(engine, call) -> int:
+    """The SQL statements one call sends (round trips are most of a detail's time on a
+    loaded database: enforcement/cases/detail.py)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(*args) -> None:
+        seen.append(1)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(seen)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -197,6 +214,7 @@ def main() -> None:
                 for sql in DETAIL_SQL:
                     session.execute(text(sql), {"id": case_id}).all()
 
+            statements = count_statements(engine, lambda: detail_http(ids[0]))
             results = {"queue: bare SQL (baseline)": timed(queue_sql, steps),
                        "queue: GET /cases?step&clock=red": timed(queue_http, steps),
                        "detail: bare SQL (baseline)": timed(detail_sql, ids),
@@ -220,8 +238,8 @@ def main() -> None:
         p95 = percentile(results[name], 95)
         console.print(f"goal (< 100 ms): {name} p95 {p95:.1f} ms — "
                       f"{'met' if p95 < 100 else 'NOT met'}")
-
-
+    console.print(f"statements per detail request (auth, case, calendar, detail): "
+                  f"{statements}")
     console.print("queue plan: " + " / ".join(line.strip() for line in plan[:4]))
 
 

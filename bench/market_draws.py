@@ -13,19 +13,21 @@ was and other benchmarks never see these rows. In that transaction:
 
 1. import — a CSV of N rows (valid codes whose positions 3–8 are the district's, points
    spread over the grids by population) is imported by `imports.import_entities`
-   (read, check every code per GB 32100, types, industries, locations; COPY to staging;
-   locate every point in its grid; upsert). Baseline: the same CSV by bare COPY into a
-   plain table and one INSERT … SELECT into a table LIKE market_entity INCLUDING ALL (its
-   indexes, not its foreign keys; no check, no locating).
+   (the CSV parsed by PostgreSQL into a temporary table, core/imports.py copy_csv; every
+   code checked per GB 32100 and the other columns in SQL, import_sql.py; staged; every
+   point located in its grid; upsert; the low-zoom summary kept by the table's triggers).
+   Baseline: the same CSV by bare COPY into a plain table and one INSERT … SELECT into a
+   table LIKE market_entity INCLUDING ALL (its indexes, not its foreign keys; no check,
+   no locating).
 2. draw — a 不定向 task over the whole city, committed and drawn by
    `drawing.commit_and_draw` (the candidate list, its hashes, the pool, the seeds, every
    score, the pairings, the stored targets), then `drawing.verify`. Baseline: one SQL
    statement that takes ⌈ratio·n⌉ entities per class by md5(seed ‖ code) — a draw nobody
    can check, without inspectors.
 3. tiles — `--tiles` tiles per zoom 10–16 centred on entities, rendered by
-   geo/layers/tiles.py for the `market_entities` layer (clustered below z14) as the city's
-   admin. Baseline: a bare ST_AsMVT of the entities in the tile (no scope, no budget,
-   no clustering).
+   geo/layers/tiles.py for the `market_entities` layer (clustered below z14, summed from
+   market_entity_cell there) as the city's admin. Baseline: a bare ST_AsMVT of the
+   entities in the tile (no scope, no budget, no clustering).
 
 Absolute figures depend on the machine and its load; the ratios are the comparable part.
 """
@@ -245,7 +247,7 @@ def _profile_steps() -> None:
     """Wrap the import's and the draw's named steps with timers printed as they end."""
     import functools
 
-    from market_supervision.register import drawing, imports
+    from market_supervision.register import draw_sets, drawing, import_sql, imports
 
     def timed(module, name):
         original = getattr(module, name)
@@ -260,10 +262,14 @@ def _profile_steps() -> None:
                               f"{time.perf_counter() - started:.2f} s")
         setattr(module, name, wrapper)
 
-    for name in ("read_table", "check_table", "_stage_rows"):
+    for name in ("copy_csv", "read_table", "check_table", "_stage_rows"):
         timed(imports, name)
-    for name in ("candidates_of", "_pool", "rerun", "_store", "commit", "perform"):
+    for name in ("check", "not_accepted", "duplicates", "stage_accepted", "check_copied"):
+        timed(import_sql, name)
+    for name in ("_pool", "rerun", "_store", "commit", "perform"):
         timed(drawing, name)
+    for name in ("listing", "store"):
+        timed(draw_sets, name)
     original_execute = Session.execute
 
     def execute(self, statement, *args, **kwargs):

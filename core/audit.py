@@ -94,6 +94,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.canonical_json import canonical_json
 from core.db import Base, copy_rows, next_ids, session_scope
+from core.workflow.rows import Row
 
 GENESIS_HASH = "0" * 64
 SEAL_BATCH = 10_000  # events per sealing transaction
@@ -202,6 +203,21 @@ def record(session: Session, *, actor: str, action: str, subject_type: str,
     session.add(event)
     session.flush()
     return event
+
+
+# An event's id drawn ahead, as a column of the caller's own statement (a report draws it
+# in the statement that places it, and writes the event with `row`): the id is hashed.
+NEXT_ID_SQL = "nextval(pg_get_serial_sequence('audit_event', 'id'))"
+
+
+def row(*, event_id: int, actor: str, action: str, subject_type: str,
+        subject_id: str | int, before: Any = None, after: Any = None) -> Row:
+    """`record` as a row for `rows.write` (core/workflow/rows.py), with an id drawn
+    ahead (`NEXT_ID_SQL`): unsealed, hashed the same way."""
+    fields = dict(id=event_id, at=datetime.now(UTC), actor=actor, action=action,
+                  subject_type=subject_type, subject_id=str(subject_id),
+                  before=_as_json_value(before), after=_as_json_value(after))
+    return Row(AuditEvent.__table__, {**fields, "content_hash": content_hash(**fields)})
 
 
 _COPIED = ("id", "at", "actor", "action", "subject_type", "subject_id", "before", "after",

@@ -29,18 +29,41 @@ class Platform:
     setup: Callable[[], None] = lambda: None  # case types, layers, subscribers (idempotent)
     map_scripts: tuple[str, ...] = ()  # the supervisor map's parts (under /static), in order
     map_plugins: tuple[str, ...] = ()  # the vendored Leaflet plugins those parts need
+    consoles: tuple[Any, ...] = ()  # its desk consoles (core/consoles.py), at /console/{key}
     demo: Callable[..., Any] | None = None  # loads the platform's demo data
     demo_remove: Callable[..., Any] | None = None  # removes it (before the areas go)
     # `gridgov <name> …` command groups: (name, typer.Typer) pairs, built lazily.
     commands: Callable[[], Iterable[tuple[str, Any]]] = lambda: ()
+    # The field app's tools (/field): what this platform gives a user on the phone.
+    field_tools: tuple["FieldTool", ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FieldTool:
+    """One tool of the field app (/field): a tab with its panel, drawn by `module` (an ES
+    module under /static that exports `mount(app, panel)`), given to a user whose role is
+    in `roles`, or who holds an active membership in one of `positions` in a unit of the
+    declaring platform; and who, either way, holds every one of `permissions`
+    (api/field.py `tools_for`)."""
+
+    key: str  # stable, e.g. "enforcement.cases"
+    label: str  # the tab's Chinese label
+    module: str  # under /static, e.g. "enforcement/field/cases.js"
+    roles: frozenset[str] = frozenset()
+    positions: frozenset[str] = frozenset()
+    permissions: tuple[str, ...] = ()
+    assets: tuple[str, ...] = ()  # other files under /static it imports (precached too)
+    label_en: str = ""
+    order: int = 100  # tabs left to right, by order then key
 
 
 def compose(name: str, label: str, parts: Iterable[str], **fields: Any) -> Platform:
     """A platform built of parts that different people own: each part module (e.g.
     `enforcement.cases.part`) may define MODELS, PUBLIC_PATHS, TASK_MODULES, MAP_SCRIPTS,
-    MAP_PLUGINS and `routers()`, `setup()`, `beat(settings)`, `demo(session, **options)`,
-    `demo_remove(session, **options)`, `commands()`; the platform is their sum, in the
+    MAP_PLUGINS, CONSOLES and `routers()`, `setup()`, `beat(settings)`, `demo(session, **options)`,
+    `demo_remove(session, **options)`, `commands()`, FIELD_TOOLS (FieldTool); the platform
+    is their sum, in the
     order given. Pages and scripts go in `<package>/static/`, served at `/static/<name>/`."""
     modules = [importlib.import_module(part) for part in parts]
 
@@ -75,7 +98,9 @@ def compose(name: str, label: str, parts: Iterable[str], **fields: Any) -> Platf
                     public_paths=frozenset(gather("PUBLIC_PATHS")),
                     task_modules=gather("TASK_MODULES"), beat=beat, setup=setup,
                     map_scripts=gather("MAP_SCRIPTS"), map_plugins=gather("MAP_PLUGINS"),
-                    demo=demo, demo_remove=demo_remove, commands=commands, **fields)
+                    consoles=gather("CONSOLES"),
+                    demo=demo, demo_remove=demo_remove, commands=commands,
+                    field_tools=gather("FIELD_TOOLS"), **fields)
 
 
 _INSTALLED: dict[str, Platform] = {}

@@ -16,6 +16,8 @@ from core.users.enums import Role
 
 __all__ = ["EVERYWHERE", "Scope", "prefix_range", "subtree_prefix_of"]
 
+GRID_CODE_LENGTH = 15  # county 6, township 9, village 12, grid 15 (core/codes.py)
+
 
 def _merged(prefixes: set[str]) -> tuple[str, ...]:
     """The prefixes without those another one contains (430211 makes 430211001 redundant)."""
@@ -79,10 +81,30 @@ class Scope:
         return condition
 
     def column_condition(self, column):
-        """The same condition on a SQLAlchemy column expression."""
-        from sqlalchemy import and_, or_
+        """The same condition on a SQLAlchemy column expression (a code). For a grid
+        worker, a grid's code must be one of his own grids, as `area_condition` says: a
+        case in another grid of his village stays out. Codes above the grid level (a
+        village's or a township's: the units, accounts and cases filed there) stay in by
+        their prefix, so he still sees his village's centre and his own account."""
+        from sqlalchemy import and_, func, or_
 
-        return or_(*(and_(column >= low, column < high) for low, high in self.ranges))
+        condition = or_(*(and_(column >= low, column < high) for low, high in self.ranges))
+        if self.own_grids_of is None:
+            return condition
+        return and_(condition, or_(func.length(column) < GRID_CODE_LENGTH,
+                                   column.in_(self._own_grid_codes())))
+
+    def _own_grid_codes(self):
+        """The codes of a grid worker's grids, as a subquery (the platform's SQL)."""
+        from sqlalchemy import String, text
+
+        if _OWN_GRIDS_SQL is None:
+            from core import platforms
+
+            platforms.load()
+        return text(f"SELECT a.code FROM area a WHERE a.id IN "
+                    f"({_OWN_GRIDS_SQL.format(user=':scope_own_user')})").bindparams(
+            scope_own_user=self.own_grids_of).columns(code=String)
 
     @property
     def params(self) -> dict:

@@ -58,7 +58,7 @@ def password_problem(password: str, *, username: str) -> str | None:
 def check_password(password: str, *, username: str) -> None:
     problem = password_problem(password, username=username)
     if problem:
-        raise InvalidInput(problem)
+        raise InvalidInput(problem, code="password_too_weak")
 
 
 @dataclass(frozen=True)

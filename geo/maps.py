@@ -153,7 +153,7 @@ def _basemap(tile_url: str, tile_attribution: str) -> folium.TileLayer:
     # folium refuses a custom tile layer without attribution: credit the tile server's
     # host when the settings name nobody.
     attribution = tile_attribution or urlsplit(tile_url).netloc or "basemap"
-    return folium.TileLayer(tiles=tile_url, attr=attribution, name="底图 basemap",
+    return folium.TileLayer(tiles=tile_url, attr=attribution, name="底图",
                             control=False)
 
 

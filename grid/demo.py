@@ -5,7 +5,7 @@ than the village has grids), and each takes a run of neighbouring grids.
 """
 
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -170,3 +170,59 @@ def _name(rng: np.random.Generator) -> str:
 
 def _phone(rng: np.random.Generator) -> str:
     return "1" + rng.choice(["38", "39", "58", "59", "86", "87"]) + f"{rng.integers(0, 10**8):08d}"
+
+
+# --- how to log in ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    name: str
+    role: str
+    scope: str  # the area's name and code
+    positions: str  # e.g. "受理员 @ 月塘街道XX社区综治中心"
+
+
+def demo_logins(session: Session) -> list[DemoLogin]:
+    """A concrete login for every role (`gridgov demo accounts`): the demo accounts, one
+    per role, then, in the same district, another grid worker and a generated member for
+    each position its units staff (派遣员, 受理员, 承办人, 检查员 …)."""
+    from core.units.enums import POSITION_LABELS
+
+    rows = session.execute(text(_LOGINS_SQL)).all()
+    return [DemoLogin(row.username, row.full_name or "", row.role,
+                      f"{row.area_name} ({row.scope_code})",
+                      "；".join(f"{POSITION_LABELS.get(p, p)} @ {u}"
+                               for p, u in zip(row.positions or [], row.units or [],
+                                               strict=True)))
+            for row in rows]
+
+
+_LOGINS_SQL = """
+    WITH demo AS (
+        SELECT u.* FROM app_user u WHERE u.username ~ '^demo[0-9]*_' AND u.is_active),
+    district AS (
+        SELECT left(scope_code, 6) AS code FROM demo WHERE username ~ '_grid_worker$'
+        ORDER BY id LIMIT 1),
+    worker AS (  -- another grid worker of the demo district, by staff code
+        SELECT u.* FROM app_user u JOIN grid_worker w ON w.user_id = u.id, district d
+        WHERE u.role = 'grid_worker' AND u.is_active AND u.username !~ '^demo'
+          AND w.staff_code LIKE d.code || '%' ORDER BY w.staff_code LIMIT 1),
+    member AS (  -- the first generated member of each (unit kind, position) there
+        SELECT DISTINCT ON (un.kind, m.position) u.*
+        FROM membership m JOIN app_user u ON u.id = m.user_id JOIN unit un ON un.id = m.unit_id,
+             district d
+        WHERE m.is_active AND u.is_active AND u.username !~ '^demo' AND u.role <> 'grid_worker'
+          AND un.seat_code LIKE d.code || '%'
+        ORDER BY un.kind, m.position, length(un.seat_code), un.seat_code, u.username),
+    chosen AS (
+        SELECT 0 AS part, * FROM demo UNION ALL SELECT 1, * FROM worker
+        UNION ALL SELECT 2, * FROM member)
+    SELECT c.username, c.full_name, c.role, c.scope_code, a.name AS area_name,
+           array_agg(m.position ORDER BY m.id) FILTER (WHERE m.id IS NOT NULL) AS positions,
+           array_agg(un.name ORDER BY m.id) FILTER (WHERE m.id IS NOT NULL) AS units
+    FROM chosen c JOIN area a ON a.code = c.scope_code
+    LEFT JOIN membership m ON m.user_id = c.id AND m.is_active
+    LEFT JOIN unit un ON un.id = m.unit_id
+    GROUP BY c.part, c.id, c.username, c.full_name, c.role, c.scope_code, a.name
+    ORDER BY c.part, c.id"""

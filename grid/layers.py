@@ -36,20 +36,36 @@ def _staff_scope(scope: Scope) -> tuple[str, dict]:
 
 # --- filters -----------------------------------------------------------------------------
 
-def _category_bind(code: object) -> dict:
-    bounds = prefix_range(str(code))  # a 大类 code selects its 小类 too
-    return {"f_category_low": bounds["low"], "f_category_high": bounds["high"]}
+def _values(value: object) -> list[str]:
+    """A filter's value as a list: one value (a direct call) or several (the query)."""
+    return [value] if isinstance(value, str) else [str(one) for one in value]
+
+
+def _category_bind(codes: object) -> dict:
+    # A 大类 code selects its 小类 too: each code is the range of the codes it begins.
+    bounds = [prefix_range(code) for code in _values(codes)]
+    return {"f_category_low": [b["low"] for b in bounds],
+            "f_category_high": [b["high"] for b in bounds]}
 
 
 INCIDENT_FILTERS = {
     "state": Filter("incident.state = ANY(%(f_state)s)", lambda v: {"f_state": list(v)},
                     title="状态", description="states", many=True,
                     values={str(state): LABELS_ZH[state] for state in State}),
-    "deadline": Filter("incident.deadline = %(f_deadline)s", lambda v: {"f_deadline": str(v)},
+    # Several colours at once: the map's "overdue and warned" view.
+    "deadline": Filter("incident.deadline = ANY(%(f_deadline)s)",
+                       lambda v: {"f_deadline": _values(v)}, many=True,
                        title="时限", description="green, yellow or red",
                        values={str(colour): label for colour, label in DEADLINE_LABELS.items()}),
-    "category": Filter("(c.code >= %(f_category_low)s AND c.code < %(f_category_high)s)",
-                       _category_bind, title="类别", description="a 大类 or 小类 code",
+    # Several 大类 and 小类 at once (the map's category filter); told apart by code, not by
+    # name (two 大类 may share one: B03 and S01 市容环境).
+    # On the row's category id, from a set computed once (a hashed subplan): neither the
+    # tiles nor the clusters join the categories for it.
+    "category": Filter("incident.category_id IN (SELECT fc.id FROM category fc, "
+                       "unnest(%(f_category_low)s::text[], %(f_category_high)s::text[]) "
+                       "AS r(low, high) WHERE fc.code >= r.low AND fc.code < r.high)",
+                       _category_bind, many=True, title="类别",
+                       description="大类 or 小类 codes (a 大类 selects its 小类)",
                        pattern=r"[^\W_]{1,8}",
                        hint="category is a category code such as S01 or S0102"),
 }
@@ -70,16 +86,16 @@ INCIDENTS = Layer(
                 "JOIN category c ON c.id = incident.category_id",
     # Over budget, the overdue and the warned are the ones a supervisor must see.
     tile_priority="CASE incident.deadline WHEN 'red' THEN 0 WHEN 'yellow' THEN 1 ELSE 2 END",
-    # Clustered at z0–11. The clusters read only what they count and filter on, and join
-    # the categories only for a category filter: at z8 a tile covers ~100,000 incidents,
-    # and the join and the wide rows were two thirds of its time (bench/README.md, tiles).
+    # Clustered at z0–11. The clusters read only what they count and filter on, and never
+    # join the categories (the category filter reads `category_id`): at z8 a tile covers
+    # ~100,000 incidents, and the join and the wide rows were two thirds of its time
+    # (bench/README.md, tiles).
     cluster=Cluster(
         below=12,
         source="(SELECT geom, deadline, state, grid_code, grid_id, category_id, reported_at "
                "FROM incident WHERE geom && {box} OFFSET 0) incident",
         carry=(("deadline", "incident.deadline"),),
-        counts=(("overdue", "deadline = 'red'"), ("warning", "deadline = 'yellow'")),
-        joins={"category": " JOIN category c ON c.id = incident.category_id"}),
+        counts=(("overdue", "deadline = 'red'"), ("warning", "deadline = 'yellow'"))),
     short_names={"category_name": "cat_name", "reported_at": "reported", "grid_code": "grid"},
 )
 

@@ -1,7 +1,7 @@
 """综治工作 plugs in here (core/platforms.py): the incident hub, its categories, KPIs,
 patrols and map layers."""
 
-from core.platforms import Platform
+from core.platforms import FieldTool, Platform
 
 PUBLIC_PATHS = frozenset()
 
@@ -18,6 +18,24 @@ def _routers():
 # A grid worker's own grids (core/scope.py): those he is assigned to.
 OWN_GRIDS_SQL = ("SELECT ga.grid_id FROM grid_assignment ga JOIN grid_worker w "
                  "ON w.id = ga.worker_id WHERE w.user_id = {user}")
+
+
+# The field app's grid tools (api/field.py: the page's own tabs): reporting (with its
+# outbox), the tasks to handle and verify, and patrols. Not for the platforms' officers,
+# inspectors and clerks, whose own tools their platforms declare.
+_GRID_STAFF = frozenset({"grid_worker", "village_staff", "township_staff",
+                         "county_dispatcher", "supervisor"})
+FIELD_TOOLS = (
+    FieldTool(key="grid.report", label="上报", label_en="Report", module="field/report.js",
+              roles=_GRID_STAFF, positions=frozenset({"grid_worker"}),
+              permissions=("incidents:report",), order=10),
+    FieldTool(key="grid.tasks", label="我的任务", label_en="My tasks", module="field/tasks.js",
+              roles=_GRID_STAFF, positions=frozenset({"grid_worker"}),
+              permissions=("incidents:act",), order=20),
+    FieldTool(key="grid.patrol", label="巡查", label_en="Patrol", module="field/patrol.js",
+              roles=frozenset({"grid_worker"}), positions=frozenset({"grid_worker"}),
+              permissions=("patrols:record",), order=30),
+)
 
 
 def _setup() -> None:
@@ -52,9 +70,11 @@ PLATFORM = Platform(
     models=("grid.models", "grid.categories.models", "grid.incidents.models",
             "grid.patrols.models"),
     routers=_routers, public_paths=PUBLIC_PATHS, task_modules=("grid.incidents.tasks",),
-    setup=_setup, demo=_demo, demo_remove=_demo_remove,
-    # The map's incident parts: choropleth, markers and heatmap, the card's moves, the panel.
-    map_scripts=("map-choropleth.js", "map-actions.js", "map-incidents.js", "map-panel.js"),
+    setup=_setup, demo=_demo, demo_remove=_demo_remove, field_tools=FIELD_TOOLS,
+    # The map's incident parts: choropleth, markers and heatmap, the card's moves, the
+    # filters and search, the panel; and today's patrol tracks.
+    map_scripts=("map-choropleth.js", "map-actions.js", "map-filters.js", "map-incidents.js",
+                 "map-panel.js", "map-staff.js"),
     map_plugins=("leaflet.markercluster/leaflet.markercluster.js",
                  "leaflet.heat/leaflet-heat.js", "leaflet.markercluster/MarkerCluster.css",
                  "leaflet.markercluster/MarkerCluster.Default.css"),

@@ -28,6 +28,7 @@ const WORDS = {
   "handoff-form.any-platform": ["不限平台", "Any platform"],
   "handoff-form.any-department": ["不限部门", "Any department"],
   "handoff-form.reason": ["理由", "Reason"],
+  "handoff-form.reason-required": ["理由（必填）", "Reason (required)"],
   "handoff-form.cancel": ["取消", "Cancel"],
 };
 i18n.add(Object.fromEntries(Object.entries(WORDS).map(([key, [zh, en]]) => [key, {zh, en}])));
@@ -146,8 +147,10 @@ function form(ctx, incident, kind, {submitText, onSubmit, onCancel}) {
   const box = document.createElement("form");
   box.className = `gridgov-handoff gridgov-handoff-${kind}`;
   box.dataset.action = kind;
+  // Required where the case type says so (上报: the server refuses it without, 422).
+  const required = Boolean(ctx.workflow?.handoffNeedsReason?.(kind));
   const reason = Object.assign(document.createElement("textarea"),
-                               {name: "reason", rows: 2, maxLength: 2000});
+                               {name: "reason", rows: 2, maxLength: 2000, required});
   const error = element("p", "");
   error.className = "gridgov-form-error";
   error.setAttribute("role", "alert");
@@ -158,7 +161,8 @@ function form(ctx, incident, kind, {submitText, onSubmit, onCancel}) {
   cancel.type = "button";
   cancel.className = "gridgov-cancel";
   cancel.addEventListener("click", onCancel);
-  box.append(...targetFields(ctx, incident, kind), labelled("handoff-form.reason", reason),
+  box.append(...targetFields(ctx, incident, kind),
+             labelled(required ? "handoff-form.reason-required" : "handoff-form.reason", reason),
              error, send, cancel);
   box.addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -1,6 +1,7 @@
 /* Incident markers and the heatmap (map.js part).
  *
- * The open incidents in view come from the layers API, GeoJSON by bbox and page
+ * The incidents in view that the filters choose (map-filters.js: by default the open
+ * ones) come from the layers API, GeoJSON by bbox and page
  * (GET /layers/incidents/features?bbox=&limit=, then each `next` link), in the user's
  * territory. They load when the map is zoomed in far enough for markers (a township or
  * closer), or whenever the heatmap is on, at most MAX_POINTS at a time. Markers are
@@ -12,16 +13,15 @@ import {t} from "./i18n.js";
 import * as mapPage from "./map.js";
 import {label} from "./map-info.js";
 import {card, detail} from "./map-actions.js";
+import {incidentParams, nothingChosen} from "./map-filters.js";
 import {LoginRequired} from "./session.js";
+import {load as loadWorkflow} from "./workflow.js";
 
 
 const MARKER_ZOOM = 12;   // a township fills the screen
 const FOCUS_ZOOM = 16;    // one incident, its cluster spread out
 const PAGE_LIMIT = 500;
 const MAX_POINTS = 3000;  // the status says when there were more
-// Open: every state but the final ones (grid/incidents/enums.py), suspended included.
-const OPEN_STATES = ["reported", "filed", "returned", "dispatched", "handling", "rework",
-                     "handled", "verified", "suspended"];
 const RANK = {green: 0, yellow: 1, red: 2};
 const DEADLINES = ["green", "yellow", "red"];
 const HEAT_WEIGHT = {green: 0.4, yellow: 0.7, red: 1};
@@ -133,14 +133,18 @@ function refresh(page) {
 async function fetchAll(page, bounds, current) {
   const bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
     .map((value) => value.toFixed(6)).join(",");
-  const query = new URLSearchParams({bbox, limit: PAGE_LIMIT, state: OPEN_STATES.join(",")});
+  const workflow = await loadWorkflow(page.session, "incident");
+  page.incidents.truncated = false;
+  if (nothingChosen(page)) return [];
+  const query = incidentParams(page, workflow);
+  query.set("bbox", bbox);
+  query.set("limit", PAGE_LIMIT);
   let path = `/layers/incidents/features?${query}`;
   const features = [];
-  page.incidents.truncated = false;
   while (path) {
     const collection = await page.session.getJSON(path);
     if (!current()) return null;
-    features.push(...collection.features);  // open states only: the query says so
+    features.push(...collection.features);  // the filters' only: the query says so
     path = nextPath(page, collection.links);
     if (path && features.length >= MAX_POINTS) {
       page.incidents.truncated = true;
@@ -234,5 +238,5 @@ async function focus(page, incident) {
   }
 }
 
-mapPage.use({start, open, close, changed, lang: renderStatus});
+mapPage.use({start, open, close, changed, filter: changed, lang: renderStatus});
 export {focus};

@@ -1,8 +1,12 @@
 /* The side panel (map.js part): the selected area's incidents open now, its KPIs of the
  * last 30 days (GET /kpis?area=) and the user's unit's queue inside it
- * (GET /incidents?area=&queue=mine: what the unit holds, open). A queue item opens the
- * incident's card here, with its hand-offs, and shows it on the map. After a hand-off the
- * queue is read again: an escalated incident leaves it.
+ * (GET /incidents?area=&queue=mine: what the unit holds, open), narrowed by the map's
+ * filters (map-filters.js). A queue item opens the incident's card here, with its
+ * hand-offs, and shows it on the map. After a hand-off the queue is read again: an
+ * escalated incident leaves it.
+ *
+ * `/map?incident=ID` (the console's link to the map) opens that incident's card once the
+ * map has opened at the user's area, and centres the map on it.
  */
 import {t} from "./i18n.js";
 import * as i18n from "./i18n.js";
@@ -12,6 +16,8 @@ import {label, term, levelLabel} from "./map-info.js";
 import {card, detail, deadlineBadge} from "./map-actions.js";
 import * as choropleth from "./map-choropleth.js";
 import * as mapIncidents from "./map-incidents.js";
+import {incidentParams, nothingChosen} from "./map-filters.js";
+import {load as loadWorkflow} from "./workflow.js";
 
 
 const QUEUE_LIMIT = 50;
@@ -34,7 +40,14 @@ function start(page) {
     <section class="gridgov-side-incident"></section>`;
   i18n.apply(side);
   document.body.append(side);
-  page.side = {element: side, area: null, ticket: 0, incident: null};
+  page.side = {element: side, area: null, ticket: 0, incident: null, asked: null};
+  page.showIncident = (id) => showIncident(page, id);
+}
+
+// The incident the address names (?incident=ID), if any: a whole number.
+function askedIncident() {
+  const id = new URLSearchParams(location.search).get("incident");
+  return id && /^[1-9]\d{0,17}$/.test(id) ? id : null;
 }
 
 function part(page, selector) {
@@ -42,6 +55,7 @@ function part(page, selector) {
 }
 
 function open(page) {
+  page.side.asked = askedIncident();
   page.side.element.hidden = false;
   document.body.classList.add("gridgov-with-side");
   page.map.invalidateSize();
@@ -77,6 +91,10 @@ function select(page, view, {area}) {
     loadKpis(page, area.code, current);
   }
   loadQueue(page, current);
+  // After the first selection (which fits the map to the area): the incident asked for.
+  const asked = page.side.asked;
+  page.side.asked = null;
+  if (asked) showIncident(page, asked);
 }
 
 function renderOpen(page, counts) {
@@ -118,8 +136,12 @@ async function loadQueue(page, current) {
   const list = part(page, ".gridgov-queue");
   const total = part(page, ".gridgov-queue-total");
   try {
-    const query = new URLSearchParams({area: area.code, queue: "mine", limit: QUEUE_LIMIT});
-    const queue = await page.session.getJSON(`/incidents?${query}`);
+    const workflow = await loadWorkflow(page.session, "incident");
+    const query = incidentParams(page, workflow, {repeat: true});
+    for (const [name, value] of Object.entries({area: area.code, queue: "mine",
+                                                limit: QUEUE_LIMIT})) query.set(name, value);
+    const queue = nothingChosen(page) ? {total: 0, items: []}
+      : await page.session.getJSON(`/incidents?${query}`);
     if (!current()) return;
     page.side.queue = queue;
     total.textContent = t("panel.queueTotal", {n: queue.total});
@@ -171,4 +193,4 @@ function lang(page, view) {
   if (page.side.area) select(page, view, {area: page.side.area});
 }
 
-mapPage.use({start, open, close, select, changed, lang});
+mapPage.use({start, open, close, select, changed, filter: changed, lang});

@@ -28,7 +28,7 @@ i18n.add({
   "tools.heat": {zh: "热力图", en: "Heatmap"},
   "tools.markers": {zh: "事件点", en: "Incidents"},
   "tools.zoomIn": {zh: "放大后显示事件点", en: "Zoom in to see incidents"},
-  "tools.shown": {zh: "{n} 件未结事件", en: "{n} open incidents"},
+  "tools.shown": {zh: "显示 {n} 件事件", en: "{n} incidents shown"},
   "tools.more": {zh: "（仅显示前 {n} 件）", en: " (first {n} only)"},
   // the side panel
   "panel.open": {zh: "未结", en: "Open"},

@@ -28,7 +28,7 @@ const STAFF_COLOUR = "#1d4ed8";
 if (window.L && !L.DomEvent.fakeStop) L.DomEvent.fakeStop = (event) => { event._stopped = true; };
 
 function start(page) {
-  page.tiles = {layers: []};
+  page.tiles = {layers: [], workflow: null};
 }
 
 async function open(page, view) {
@@ -38,6 +38,7 @@ async function open(page, view) {
   const [layers, workflow] = await Promise.all([
     page.session.getJSON("/layers"), loadWorkflow(page.session, "incident")]);
   if (view !== page.view) return;
+  page.tiles.workflow = workflow;
   for (const layer of layers.filter((one) => one.geometry_type === "Point")) {
     const drawn = tileLayer(page, layer, workflow);
     if (!drawn) continue;
@@ -65,12 +66,31 @@ function withToken() {
   };
 }
 
-function tileLayer(page, layer, workflow) {
-  const query = new URLSearchParams();
-  if (layer.name === "incidents") {
-    for (const state of workflow.openStates) query.append("state", state);
+// A layer's tile URL with the filters a part sets (`page.layerQuery[name](workflow)`:
+// the incidents' are map-filters.js's; null: nothing is chosen); without any, the
+// incidents open now.
+function tileURL(page, layer, workflow) {
+  const filtered = page.layerQuery?.[layer.name];
+  const query = filtered ? filtered(workflow) : new URLSearchParams();
+  if (query === null) return null;
+  if (!filtered && layer.name === "incidents") query.set("state", workflow.openStates.join(","));
+  return `${layer.tiles}${query.size ? `?${query}` : ""}`;
+}
+
+// The filters changed: each filtered layer asks its tiles again, or hides when the
+// filters choose nothing.
+function filter(page) {
+  if (!page.tiles?.workflow) return;
+  for (const drawn of page.tiles.layers) {
+    if (!page.layerQuery?.[drawn.registered.name]) continue;
+    const url = tileURL(page, drawn.registered, page.tiles.workflow);
+    drawn.setOpacity(url === null ? 0 : 1);
+    if (url !== null) drawn.setUrl(url);
   }
-  const url = `${layer.tiles}${query.size ? `?${query}` : ""}`;
+}
+
+function tileLayer(page, layer, workflow) {
+  const url = tileURL(page, layer, workflow);
   const style = STYLES[layer.name] || STYLES.other;
   const options = {
     rendererFactory: L.canvas.tile, interactive: true, fetchOptions: withToken(),
@@ -80,6 +100,11 @@ function tileLayer(page, layer, workflow) {
   // The incidents are markers at street zoom (map-incidents.js): their tiles stop there.
   if (layer.name === "incidents") options.maxNativeZoom = options.maxZoom = MARKER_ZOOM - 1;
   const drawn = L.vectorGrid.protobuf(url, options);
+  drawn.registered = layer;
+  // Which URL's tiles are all drawn, as data-tiles-<layer> (a test waits for a filter's).
+  const key = `tiles${layer.name[0].toUpperCase()}${layer.name.slice(1).replace(/\W/g, "")}`;
+  drawn.on("loading", () => { delete document.body.dataset[key]; });
+  drawn.on("load", () => { document.body.dataset[key] = drawn._url; });
   drawn.on("click", (event) => {
     const properties = event.layer.properties || {};
     L.popup().setLatLng(event.latlng).setContent(describe(layer, properties)).openOn(page.map);
@@ -121,4 +146,4 @@ function describe(layer, p) {
   return box;
 }
 
-mapPage.use({start, open, close});
+mapPage.use({start, open, close, filter});

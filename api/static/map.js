@@ -26,6 +26,7 @@ import * as i18n from "./i18n.js";
 import {element, create as createSession, renderAccount} from "./session.js";
 import {localise} from "./leaflet-words.js";
 import * as mapInfo from "./map-info.js";
+import {drawLabels, drawFineLabels} from "./map-labels.js";
 
 const {addPanel, renderBreadcrumb, renderInfo, showNotFound, showError, label, term} =
   mapInfo;
@@ -87,6 +88,7 @@ async function start(map, layers, control, options) {
     apiBase: options.apiBase, title: t("map.title"),
     onLogin: () => open(page), onLogout: () => closeView(page),
   });
+  map.on("moveend", () => drawFineLabels(page));
   map.on("overlayadd", (event) => {
     const level = Object.keys(layers).find((key) => layers[key] === event.layer);
     if (level && page.view?.start) loadLevel(page, page.view, level);
@@ -152,6 +154,7 @@ function closeView(page) {
   view?.selected?.remove();
   view?.children?.remove();
   view?.labels?.remove();
+  view?.fineLabels?.remove();
   page.view = null;
   configureLayers(page, [], []);
   page.breadcrumb.replaceChildren();
@@ -239,8 +242,10 @@ function loadLevel(page, view, level) {
       if (view !== page.view) return null;
       remember(view, collection.features);
       const style = view.ownGrids ? OWN_GRID_STYLE : LEVEL_STYLES[level];
-      return areaLayer(page, view, collection, `areas-${level}`, style)
+      const layer = areaLayer(page, view, collection, `areas-${level}`, style)
         .addTo(page.layers[level]);
+      drawFineLabels(page);  // at street zoom already: its names now
+      return layer;
     })
     .catch((error) => {
       if (view !== page.view) return null;
@@ -360,33 +365,9 @@ async function selectOwnGrids(page, view, current) {
 }
 
 
-// The names of the areas the selection is made of, on the map at every zoom: without a
-// basemap (an intranet) they are what makes the map readable at street level.
-const MAX_LABELS = 300;
-
-// `childLayer` holds exactly the selection's children: its own layer, or at the start the
-// level layer below (the start area's descendants of that level).
-function drawLabels(page, view, childLayer) {
-  view.labels?.remove();
-  view.labels = L.layerGroup([], {pane: "children"});
-  const features = [];
-  const walk = (layer) => {
-    if (layer.feature) features.push(layer);
-    else layer.getLayers?.().forEach(walk);
-  };
-  if (childLayer) walk(childLayer);
-  for (const layer of features.filter((one) => one.getBounds).slice(0, MAX_LABELS)) {
-    const text = element("span", layer.feature.properties.name);  // Leaflet reads a
-    // string as HTML: an element is shown as text.
-    const icon = L.divIcon({className: "gridgov-area-label", html: text, iconSize: null});
-    L.marker(layer.getBounds().getCenter(), {icon, interactive: false, keyboard: false,
-                                              pane: "children"}).addTo(view.labels);
-  }
-  view.labels.addTo(page.map);
-}
-
 function drawSelection(page, view, feature, children, layered) {
   view.labels?.remove();
+  view.fineLabels?.remove();
   view.selected?.remove();
   view.children?.remove();
   view.selected = view.children = null;

@@ -14,6 +14,11 @@
  *
  *   render(ctx, incident, container, {onDone, onRefused})
  *   ctx: {session, me, workflow, receiving}  (receiving: see receivingHandoff)
+ *
+ * Another platform's subject (a console of core/consoles.py) brings `ctx.subject`:
+ * {noun, allowed(subject) → move names, url(subject, move) → path, widget(field) → a
+ * builder of the field's form controls or null, body(move, formData) → the fields}; its
+ * moves are its own (no hand-offs of incidents) and go to its own endpoint.
  */
 import * as i18n from "./i18n.js";
 import {t} from "./i18n.js";
@@ -35,6 +40,8 @@ const WORDS = {
   "moves.done": ["已{action}：事件 #{id} 现为「{state}」（版本 {version}）",
                  "{action}: incident #{id} is now {state} (version {version})"],
   "moves.handoff": ["已{action}：事件 #{id}", "{action}: incident #{id}"],
+  "moves.done-of": ["已{action}：{noun} #{id} 现为「{state}」（版本 {version}）",
+                    "{action}: {noun} #{id} is now {state} (version {version})"],
   "moves.handoff-to": ["已{action}：事件 #{id} 至「{to}」，待签收",
                        "{action}: incident #{id} sent to {to}, awaiting signature"],
   "problem.409": ["冲突：事件已变化或此操作当前不可办理",
@@ -63,6 +70,7 @@ async function receivingHandoff(ctx, incident) {
 }
 
 function movesOf(ctx, incident) {
+  if (ctx.subject) return ctx.subject.allowed(incident);
   const moves = [...incident.allowed_actions];
   const pending = pendingHandoff(incident);
   const open = !ctx.workflow.isFinal(incident.state);
@@ -140,7 +148,8 @@ const FIELD_WIDGETS = {
 
 function moveFields(ctx, incident, move) {
   const fields = ctx.workflow.move(move)?.fields || [];
-  return fields.flatMap((field) => (FIELD_WIDGETS[field.name] || (() => [
+  return fields.flatMap((field) => (ctx.subject?.widget(field) || FIELD_WIDGETS[field.name]
+                                    || (() => [
     labelled(`moves.field.${field.name}`, input(field.name)),
   ]))(ctx, incident));
 }
@@ -151,7 +160,7 @@ function needsReason(ctx, move) {
 
 function moveForm(ctx, incident, move, callbacks, close) {
   const confirm = t("moves.confirm", {action: t(`action.${move}`)});
-  if (HANDOFFS.includes(move)) {
+  if (!ctx.subject && HANDOFFS.includes(move)) {
     const form = H.form(ctx, incident, move, {
       submitText: confirm, onCancel: close,
       onSubmit: (body) => send(ctx, incident, move, body, error, callbacks)});
@@ -181,7 +190,7 @@ function moveForm(ctx, incident, move, callbacks, close) {
     event.preventDefault();
     submit.disabled = true;
     try {
-      await send(ctx, incident, move, request(incident, move, new FormData(form)), error,
+      await send(ctx, incident, move, request(ctx, incident, move, new FormData(form)), error,
                  callbacks);
     } finally {
       submit.disabled = false;
@@ -193,7 +202,13 @@ function moveForm(ctx, incident, move, callbacks, close) {
 // --- sending -----------------------------------------------------------------------------
 
 // A lifecycle move or an answer to a hand-off: [path, body].
-function request(incident, move, data) {
+function request(ctx, incident, move, data) {
+  if (ctx.subject) {
+    const reason = (data.get("reason") || "").trim();
+    return [ctx.subject.url(incident, move), {version: incident.version,
+                                              ...(reason ? {reason} : {}),
+                                              ...ctx.subject.body(move, data)}];
+  }
   const reason = (data.get("reason") || "").trim();
   const base = `/incidents/${incident.id}`;
   const pending = pendingHandoff(incident);
@@ -230,10 +245,12 @@ async function send(ctx, incident, move, sent, formError, {onDone, onRefused}) {
     await onRefused(() => problemText(error.status, error.problem), error);
     return;
   }
-  const to = HANDOFFS.includes(move) ? await H.receiverName(ctx, incident, answer) : null;
+  const handoff = !ctx.subject && HANDOFFS.includes(move);
+  const to = handoff ? await H.receiverName(ctx, incident, answer) : null;
   await onDone(() => (answer.state
-    ? t("moves.done", {action: t(`action.${move}`), id: incident.id,
-                       state: t(`state.${answer.state}`), version: answer.version})
+    ? t(ctx.subject ? "moves.done-of" : "moves.done", {
+      action: t(`action.${move}`), id: incident.id, noun: ctx.subject?.noun,
+      state: t(`state.${answer.state}`), version: answer.version})
     : to ? t("moves.handoff-to", {action: t(`action.${move}`), id: incident.id, to})
       : t("moves.handoff", {action: t(`action.${move}`), id: incident.id})), answer);
 }

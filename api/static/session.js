@@ -70,6 +70,7 @@ i18n.add({
   "login.missing": {zh: "请输入用户名和密码", en: "Enter user name and password"},
   "login.again": {zh: "请重新登录", en: "Please log in again"},
   "account.logout": {zh: "退出", en: "Log out"},
+  "account.admin": {zh: "系统管理", en: "Administration"},
 });
 const t = i18n.t;
 const roleLabel = (role) => t(`role.${role}`);
@@ -384,6 +385,15 @@ function renderAccount(container, me, session) {
   button.type = "button";
   button.addEventListener("click", () => session.logout());
   container.replaceChildren(name, role, scope, button);
+  // The administration page (/admin), linked for those who may use it only.
+  if (me.permissions && me.permissions.includes("users:manage")
+      && window.location.pathname !== "/admin") {
+    const admin = element("a", t("account.admin"));
+    admin.href = "/admin";
+    admin.className = "gridgov-admin-link";
+    admin.dataset.i18n = "account.admin";
+    container.insertBefore(admin, button);
+  }
   mountBell(container, session);
 }
 

@@ -1,7 +1,7 @@
 /* A case type's workflow as the server describes it (GET /api/v1/workflows/{code},
  * api/workflows.py): its states with their status labels, which are final and which pause
  * the clocks, its moves with their labels, whether a reason is required and the fields
- * they take. The pages draw filters, badges, buttons and forms from it, so that nothing
+ * they take, and which hand-offs (流转) need a reason. The pages draw filters, badges, buttons and forms from it, so that nothing
  * the server knows is copied here. Loading it registers the Chinese names of its states
  * and moves (`state.<name>`, `action.<name>`) with i18n.js; the pages give the English.
  */
@@ -36,6 +36,9 @@ function of(description) {
     isPaused: (state) => description.paused_states.includes(state),
     move: (name) => moves.get(name) || null,
     needsReason: (name) => Boolean(moves.get(name)?.needs_reason),
+    // 流转 (escalate, assign, refer): whether the case type wants a reason for it.
+    handoffNeedsReason: (kind) => Boolean((description.handoffs || [])
+      .find((handoff) => handoff.name === kind)?.needs_reason),
   };
 }
 

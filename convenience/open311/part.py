@@ -32,12 +32,14 @@ def routers() -> tuple:
 
 
 def setup() -> None:
+    from convenience.open311.layers import register_layers
     from convenience.open311.workorder_router import grant_all
     from convenience.open311.workorders import WORK_ORDER
     from core.workflow import case_types
 
     grant_all()
     case_types.register(WORK_ORDER)
+    register_layers()  # the work orders' map layer (layers.py)
 
 
 def beat(settings) -> dict:
@@ -62,3 +64,61 @@ def demo_remove(session, **options) -> None:
     from convenience.open311.demo import remove_demo
 
     remove_demo(session, **options)
+
+
+def _consoles() -> tuple:
+    """The 12345 work-order console (issue 15 §7), on the shared one (core/consoles.py):
+    the territory's orders, my units' to sign and handle, 督办 and 回访; the moves from the
+    workflow (派单 without a unit dispatches by the 派单目录)."""
+    from convenience.open311.models import SATISFACTION
+    from convenience.open311.workorders import SATISFACTION_LABELS
+    from core.consoles import Column, Console, Field, Filter, Queue
+
+    channels = (("phone", "电话"), ("web", "网站"), ("app", "客户端"), ("letter", "信件"))
+    yes_no = (("true", "是"), ("false", "否"))
+    return (Console(
+        key="workorders", case_type="work_order", title="12345工单受理台",
+        platform="convenience", noun="工单", permission="workorders:read",
+        list_url="/convenience/workorders", detail_url="/convenience/workorders/{id}",
+        move_url="/convenience/workorders/{id}/actions/{move}", paged=False,
+        sort_style="prefix", export_url="/convenience/workorders/export",
+        roles=frozenset({"county_dispatcher", "township_staff", "village_staff", "supervisor",
+                         "service_clerk"}), heading="number",
+        queues=(Queue("territory", "辖区全部", (("queue", "territory"),)),
+                Queue("mine", "本单位待办", (("queue", "mine"),)),
+                Queue("supervision", "督办", url="/convenience/workorders/supervision",
+                      permission="workorders:kpi"),
+                Queue("callbacks", "待回访", url="/convenience/workorders/callbacks",
+                      permission="workorders:intake")),
+        columns=(Column("number", "工单编号", "text", "number"),
+                 Column("channel", "渠道", "choice", choices=channels),
+                 Column("description", "诉求", "text"),
+                 Column("state", "状态", "state"),
+                 Column("deadline", "期限", "deadline"),
+                 Column("due_at", "办结期限", "time", "due_at"),
+                 Column("handler_unit.name", "承办单位", "text"),
+                 Column("created_at", "受理时间", "time", "created_at")),
+        filters=(Filter("state", "状态", "state"), Filter("q", "编号/诉求/地址", "text"),
+                 Filter("deadline", "期限", "choice",
+                        (("green", "正常"), ("yellow", "预警"), ("red", "超期")))),
+        detail=(Field("number", "工单编号"), Field("channel", "渠道", "choice", channels),
+                Field("caller_name", "来电人"), Field("caller_phone", "来电号码"),
+                Field("description", "诉求"), Field("address", "地址"),
+                Field("matter_code", "事项编码"), Field("handler_unit.name", "承办单位"),
+                Field("first_unit.name", "首接单位"), Field("objection_count", "异议次数", "int"),
+                Field("extended", "已延期", "bool"), Field("reply", "答复"),
+                Field("resolved", "已解决", "bool"),
+                Field("satisfaction", "满意度", "choice", tuple(SATISFACTION_LABELS.items())),
+                Field("created_at", "受理时间", "time"),
+                Field("dispatched_at", "派单时间", "time"),
+                Field("signed_at", "签收时间", "time"), Field("replied_at", "答复时间", "time"),
+                Field("closed_at", "办结时间", "time")),
+        move_fields=(Field("handler_unit_id", "承办单位编号（空：按派单目录）", "int"),
+                     Field("service_code", "网格事件小类编码"),
+                     Field("satisfaction", "满意度", "choice",
+                           tuple((s, SATISFACTION_LABELS[s]) for s in SATISFACTION)),
+                     Field("resolved", "是否解决", "bool", yes_no)),
+    ),)
+
+
+CONSOLES: tuple = _consoles()

@@ -21,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from convenience.open311 import render
+from convenience.open311 import reading, render
 from convenience.open311 import requests as service
+from convenience.open311 import services as offer
 from convenience.open311.keys import app_of_key
 from core.deps import SessionDep
 from core.errors import DomainError, Forbidden, NotFound
@@ -117,7 +118,7 @@ def _array(item: dict) -> dict:
             responses=_responses({"type": "object"}), summary="Open311 Service Discovery")
 def discovery(response_format: Format, request: Request) -> Response:
     base = str(request.base_url).rstrip("/")
-    return render.render(response_format, "discovery", None, service.discovery(base))
+    return render.render(response_format, "discovery", None, offer.discovery(base))
 
 
 @router.get("/open311/v2/services.{response_format}", response_class=Response,
@@ -126,7 +127,7 @@ def services(response_format: Format, session: SessionDep,
              jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None
              ) -> Response:
     return render.render(response_format, "services", "service",
-                         service.service_list(session))
+                         offer.service_list(session))
 
 
 @router.get("/open311/v2/services/{service_code}.{response_format}", response_class=Response,
@@ -136,7 +137,7 @@ def service_definition(service_code: str, response_format: Format, session: Sess
                        jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None
                        ) -> Response:
     return render.render(response_format, "service_definition", None,
-                         service.service_definition(session, service_code))
+                         offer.service_definition(session, service_code))
 
 
 def _attributes(form) -> dict[str, Any]:
@@ -187,7 +188,7 @@ async def create_request(
         app = app_of_key(session, api_key)
         created = service.create_request(session, data=data, api_key_id=app.id,
                                          channel=service.CHANNEL_OPEN311, settings=settings)
-        return service.created_dict(created)
+        return reading.created_dict(created)
 
     body = await run_in_threadpool(create)
     return render.render(response_format, "service_requests", "request", [body])
@@ -203,13 +204,13 @@ def find_requests(
         end_date: Annotated[str | None, Query(max_length=40)] = None,
         status: Annotated[str | None, Query(max_length=40)] = None,
         jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None) -> Response:
-    start = service.parse_datetime(start_date, name="start_date") if start_date else None
-    end = service.parse_datetime(end_date, name="end_date") if end_date else None
-    rows = service.find_requests(session, ids=service.split_list(service_request_id),
-                                 service_codes=service.split_list(service_code),
-                                 statuses=service.split_list(status), start=start, end=end)
+    start = reading.parse_datetime(start_date, name="start_date") if start_date else None
+    end = reading.parse_datetime(end_date, name="end_date") if end_date else None
+    rows = reading.find_requests(session, ids=reading.split_list(service_request_id),
+                                 service_codes=reading.split_list(service_code),
+                                 statuses=reading.split_list(status), start=start, end=end)
     return render.render(response_format, "service_requests", "request",
-                         [service.request_dict(row) for row in rows])
+                         [reading.request_dict(row) for row in rows])
 
 
 @router.get("/open311/v2/requests/{service_request_id}.{response_format}",
@@ -218,9 +219,9 @@ def find_requests(
 def get_request(service_request_id: str, response_format: Format, session: SessionDep,
                 jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None
                 ) -> Response:
-    row = service.get_request(session, service_request_id)
+    row = reading.get_request(session, service_request_id)
     return render.render(response_format, "service_requests", "request",
-                         [service.request_dict(row)])
+                         [reading.request_dict(row)])
 
 
 @router.get("/open311/v2/tokens/{token}.{response_format}", response_class=Response,
@@ -230,7 +231,7 @@ def get_request(service_request_id: str, response_format: Format, session: Sessi
             summary="GET service_request_id from a token")
 def token(token: str, response_format: Format, session: SessionDep,
           jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None) -> Response:
-    row = service.by_token(session, token)
+    row = reading.by_token(session, token)
     return render.render(response_format, "service_requests", "request",
                          [{"service_request_id": str(row.id), "token": row.token}])
 
@@ -247,10 +248,10 @@ def request_updates(response_format: Format, session: SessionDep,
                     jurisdiction_id: Annotated[str | None, Query(max_length=100)] = None,
                     api_key: Annotated[str | None, Query(max_length=400)] = None
                     ) -> Response:
-    start = service.parse_datetime(start_date, name="start_date") if start_date else None
-    end = service.parse_datetime(end_date, name="end_date") if end_date else None
+    start = reading.parse_datetime(start_date, name="start_date") if start_date else None
+    end = reading.parse_datetime(end_date, name="end_date") if end_date else None
     return render.render(response_format, "service_request_updates", "request_update",
-                         service.updates(session, start=start, end=end))
+                         reading.updates(session, start=start, end=end))
 
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]

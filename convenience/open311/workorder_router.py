@@ -4,13 +4,15 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from convenience.open311 import kpis, workorders
 from convenience.open311.models import SATISFACTION, DispatchEntry, WorkOrderRule
+from convenience.open311.workorder_lists import SORTS, OrderFilter
+from convenience.open311.workorder_lists import export_orders as export_list
 from core.deps import Requires, SessionDep
 from core.errors import InvalidInput
 from core.security import Principal
@@ -111,11 +113,42 @@ def take_call(body: WorkOrderIn, principal: Operator, session: SessionDep,
     return workorders.order_dict(session, order, principal)
 
 
+States = Annotated[str, Query(max_length=200, pattern=r"^[a-z_,]*$",
+                               description="states, comma separated (any of them)")]
+Words = Annotated[str, Query(max_length=100, description="in the number, description or "
+                                                         "address")]
+Deadline = Annotated[Literal["green", "yellow", "red"] | None, Query()]
+Sort = Annotated[Literal[tuple(SORTS)], Query(description="a key; '-' first: descending")]
+
+
+def _filter(state: str, q: str, deadline: str | None, sort: str) -> OrderFilter:
+    return OrderFilter(states=tuple(s for s in state.split(",") if s), q=q,
+                       deadline=deadline, sort=sort)
+
+
 @router.get("")
 def list_orders(principal: Reader, session: SessionDep,
-                queue: Literal["territory", "mine"] = "territory") -> list[dict]:
-    return [workorders.order_dict(session, order)
-            for order in workorders.orders_of(session, principal=principal, queue=queue)]
+                queue: Literal["territory", "mine"] = "territory", state: States = "",
+                q: Words = "", deadline: Deadline = None, sort: Sort = "-created_at",
+                limit: Annotated[int, Query(ge=1, le=500)] = 200,
+                offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[dict]:
+    """The territory's orders, or my units' open ones; filtered by state, words and
+    deadline colour, sorted (created_at, due_at, number; '-' descending)."""
+    return [workorders.order_dict(session, order) for order in workorders.orders_of(
+        session, principal=principal, queue=queue, limit=limit, offset=offset,
+        flt=_filter(state, q, deadline, sort))]
+
+
+@router.get("/export", response_class=Response, responses={200: {"content": {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+    "text/csv": {}, "application/pdf": {}}}})
+def export_orders(principal: Reader, session: SessionDep,
+                  format: Literal["xlsx", "csv", "pdf"] = "xlsx",
+                  queue: Literal["territory", "mine"] = "territory", state: States = "",
+                  q: Words = "", deadline: Deadline = None, sort: Sort = "-created_at"):
+    """The list with the same filters, as xlsx, CSV or PDF (no caller's name or phone)."""
+    return export_list(session, principal=principal, queue=queue, format=format,
+                       flt=_filter(state, q, deadline, sort))
 
 
 @router.get("/supervision")
@@ -175,9 +208,14 @@ def edit_rule(name: str, body: RuleIn,
 
 @router.get("/{order_id}")
 def get_order(order_id: int, principal: Reader,
-              session: SessionDep) -> dict:
+              session: SessionDep, request: Request) -> dict:
+    """One order, with its clocks, links, timeline and the moves the caller may make now
+    (`actions`: the consoles' buttons)."""
     order = workorders.get_order(session, order_id=_id(order_id), principal=principal)
-    return workorders.order_dict(session, order, principal)
+    return {**workorders.order_dict(session, order, principal),
+            "timeline": workorders.timeline_of(session, order),
+            "actions": workorders.available_moves(session, order, principal,
+                                                  request.app.state.settings)}
 
 
 @router.post("/{order_id}/actions/{name}")

@@ -2,7 +2,8 @@
 data — an application's 承诺时限 from its item, a bundle's from its type, the rest from
 `svc_setting` rows with their citations — and the sweep's hooks: a 容缺 promise not kept
 in time withdraws the application (条例第二十四条), an enterprise form not delivered in time
-turns yellow, then red."""
+turns yellow, then red; an overdue rectification or 办不成事 goes to the supervising office
+(escalations.py)."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -10,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from convenience.services import limits
+from convenience.services import escalations, limits
 from convenience.services.common import SYSTEM, move
 from convenience.services.models import (
     Application,
@@ -115,7 +116,8 @@ def _rectification_rule(session: Session, row: Rectification, step: str) -> Cloc
 RECTIFICATION_TYPE = CaseType(
     code="convenience.rectification", subject_type="svc_rectification", platform=PLATFORM,
     label="差评整改", model=Rectification, workflow=RECTIFICATION,
-    area_code=lambda r: r.owner_code, clock_rule=_rectification_rule)
+    area_code=lambda r: r.owner_code, clock_rule=_rectification_rule,
+    on_sweep=escalations.hook(Rectification, RECTIFICATION.final_states))
 
 
 def _enterprise_rule(session: Session, row: EnterpriseRequest, step: str) -> ClockRule:
@@ -169,6 +171,6 @@ def _stuck_rule(session: Session, row: StuckMatter, step: str) -> ClockRule:
 STUCK_TYPE = CaseType(
     code="convenience.stuck", subject_type="svc_stuck_matter", platform=PLATFORM,
     label="办不成事", model=StuckMatter, workflow=STUCK, area_code=lambda r: r.owner_code,
-    clock_rule=_stuck_rule)
+    clock_rule=_stuck_rule, on_sweep=escalations.hook(StuckMatter, STUCK.final_states))
 
 ALL = (APPLICATION_TYPE, BUNDLE_TYPE, RECTIFICATION_TYPE, ENTERPRISE_TYPE, STUCK_TYPE)

@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from convenience.services.models import ITEM_TYPES, LEVELS, TRUST_LEVELS, Item, Material
+from core import audit
 from core.errors import Conflict, InvalidInput, NotFound
 from core.exports import Column, table_response
 from core.imports import ImportColumn, Problem, run_import
@@ -66,7 +67,8 @@ def check_item(data: Mapping[str, Any]) -> None:
 
 ITEM_FIELDS = ("item_code", "impl_code", "name", "item_type", "department_code", "levels",
                "legal_basis", "conditions", "fee_fen", "legal_days", "promised_days",
-               "visits", "online", "proxy", "notify_commit", "commit_check_days")
+               "visits", "online", "proxy", "notify_commit", "commit_check_days",
+               "takes_reports")
 
 
 def create_item(session: Session, data: Mapping[str, Any]) -> Item:
@@ -104,6 +106,25 @@ def update_item(session: Session, item_id: int, data: Mapping[str, Any], *,
     item.updated_at = func.now()
     _replace_materials(session, item, data.get("materials") or ())
     session.flush()
+    return item
+
+
+def set_takes_reports(session: Session, item_id: int, *, takes_reports: bool, version: int,
+                      actor: str) -> Item:
+    """An admin opens an item to residents' reports through Open311 (its 实施编码 becomes a
+    service_code) or closes it; the version read guards against a lost update."""
+    item = session.get(Item, item_id, with_for_update=True)
+    if item is None or not item.is_active:
+        raise NotFound(f"no item {item_id}", code="item_not_found")
+    if item.version != version:
+        raise Conflict(f"item {item_id} changed since you read it", code="stale_version",
+                       current_version=item.version)
+    before = item.takes_reports
+    item.takes_reports, item.version, item.updated_at = takes_reports, item.version + 1, func.now()
+    session.flush()
+    audit.record(session, actor=actor, action="svc_item.takes_reports", subject_type="svc_item",
+                 subject_id=item.id, before={"takes_reports": before},
+                 after={"takes_reports": takes_reports})
     return item
 
 
@@ -149,7 +170,7 @@ def item_dict(session: Session, item: Item, *, with_materials: bool = True) -> d
            "legal_days": item.legal_days, "promised_days": item.promised_days,
            "visits": item.visits, "online": item.online, "proxy": item.proxy,
            "notify_commit": item.notify_commit, "commit_check_days": item.commit_check_days,
-           "version": item.version}
+           "takes_reports": item.takes_reports, "version": item.version}
     if with_materials:
         out["materials"] = [material_dict(m) for m in materials_of(session, item.id)]
     return out
@@ -258,9 +279,10 @@ IMPORT_COLUMNS = (
     ImportColumn("notify_commit", ("告知承诺制",), required=False, parse=_yes),
     ImportColumn("commit_check_days", ("核查期限（工作日）",), required=False, parse=_whole),
     ImportColumn("materials", ("申请材料",), required=False, parse=_materials),
+    ImportColumn("takes_reports", ("受理反映（Open311）",), required=False, parse=_yes),
 )
 DEFAULTS = {"legal_basis": "", "conditions": "", "fee_fen": 0, "notify_commit": False,
-            "commit_check_days": None, "materials": []}
+            "commit_check_days": None, "materials": []}  # takes_reports: kept unless given
 
 
 def export_columns(departments: Mapping[str, str]) -> tuple[Column, ...]:
@@ -282,7 +304,8 @@ def export_columns(departments: Mapping[str, str]) -> tuple[Column, ...]:
         Column("到现场次数", item("visits")), Column("网上可办", item("online")),
         Column("可代办", item("proxy")), Column("告知承诺制", item("notify_commit")),
         Column("核查期限（工作日）", item("commit_check_days")),
-        Column("申请材料", materials))
+        Column("申请材料", materials),
+        Column("受理反映（Open311）", item("takes_reports")))
 
 
 def export_rows(session: Session) -> list[dict]:

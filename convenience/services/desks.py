@@ -149,7 +149,8 @@ def stuck_dict(session: Session, row: StuckMatter) -> dict:
             "state_label": STUCK.labels[row.state], "version": row.version,
             "matter": row.matter, "opened_at": row.opened_at,
             "progress_reported_at": row.progress_reported_at, "closed_at": row.closed_at,
-            "outcome": row.outcome,
+            "outcome": row.outcome, "escalated_at": row.escalated_at,
+            "escalated_to_unit_id": row.escalated_to_unit_id,
             "clocks": [clocks.clock_dict(c) for c in clocks.clocks_of(session, sub)],
             "timeline": timeline.events_of(session, sub)}
 

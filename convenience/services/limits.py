@@ -47,6 +47,12 @@ DEFAULTS: dict[str, tuple[str, str, str]] = {
     "public.lookups_per_minute": ("10", "每个地址每分钟办件查询与评价次数上限（0为不限）",
                                   "技术限值：防止以办件编号和手机号撞库查询他人办件"
                                   "（个人信息保护法第五十一条）"),
+    # Overdue rectifications and 办不成事 go to the supervising office (migration 0025).
+    "rating.escalate": ("1", "差评整改超期自动督办（1=是，0=否）",
+                        f"{ANYANG}第五十二条第二款：建立差评调查核实、督促整改和反馈机制；第六条：政务服务"
+                        "管理部门负责监督本行政区域的政务服务工作；第五十六条：由上级主管机关责令改正"),
+    "stuck.escalate": ("1", "办不成事超期自动督办（1=是，0=否）",
+                       f"{STUCK}：超期未办结的报政务服务管理部门督办；{ANYANG}第六条、第五十六条"),
     "bundle.default": ("10d", "一件事一次办默认承诺时限",
                        f"{GUOFA_27}；国务院办公厅关于加快推进“一件事一次办”"
                        "打造政务服务升级版的指导意见（国办发〔2024〕3号）"),

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -139,6 +140,9 @@ class Item(Base):
     # 告知承诺: the later check (核查) within this many working days (条例第二十七条).
     commit_check_days: Mapped[int | None] = mapped_column(SmallInteger)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Residents may report about it through Open311 (issue 15 §8; migration 0025).
+    takes_reports: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                server_default=text("false"))
     # Codes, name and department, lower-cased, for the trigram index (the search).
     search_text: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -364,6 +368,9 @@ class Rectification(Base):
     called_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     measures: Mapped[str | None] = mapped_column(String(500))
+    # The sweep's escalation of an overdue one to the supervising office (migration 0025).
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_to_unit_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("unit.id"))
 
 
 class ProxyAgent(Base):
@@ -434,6 +441,9 @@ class StuckMatter(Base):
     progress_reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(500))
+    # The sweep's escalation of an overdue one to the supervising office (migration 0025).
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_to_unit_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("unit.id"))
 
 
 # Numbers residents see (办件编号 BJ2026120700000123): one sequence (migration 0019).

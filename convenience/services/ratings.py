@@ -124,7 +124,8 @@ def rectification_dict(session: Session, row: Rectification) -> dict:
             "version": row.version, "opened_at": row.opened_at,
             "contacted_at": row.contacted_at, "rectified_at": row.rectified_at,
             "called_back_at": row.called_back_at, "closed_at": row.closed_at,
-            "measures": row.measures,
+            "measures": row.measures, "escalated_at": row.escalated_at,
+            "escalated_to_unit_id": row.escalated_to_unit_id,
             "clocks": [clocks.clock_dict(c) for c in clocks.clocks_of(session, sub)],
             "timeline": timeline.events_of(session, sub)}
 

@@ -49,6 +49,13 @@ class ItemIn(Closed):
     notify_commit: bool = False
     commit_check_days: Annotated[int, Field(ge=1, le=999)] | None = None
     materials: Annotated[list[MaterialIn], Field(max_length=50)] = []
+    # Residents may report about it through Open311 (its 实施编码 is the service_code).
+    takes_reports: bool = False
+
+
+class TakesReportsIn(Closed):
+    takes_reports: bool
+    version: Version
 
 
 class ItemUpdate(ItemIn):

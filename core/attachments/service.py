@@ -171,8 +171,7 @@ def store(session: Session, subject: Subject, files: Iterable[Checked], *, kind:
 def _record(session: Session, subject: Subject, file: Checked, *, kind: str,
             uploaded_by: int, media_dir: Path) -> int | None:
     digest = file.sha256
-    relative = f"{digest[:2]}/{digest}.{EXTENSION[file.content_type]}"
-    _write_once(media_dir / relative, file.raw)
+    relative = save_file(file.raw, file.content_type, media_dir=media_dir)
     location = (f"SRID=4326;POINT({file.lon} {file.lat})" if file.lon is not None else None)
     # ON CONFLICT: a repeat, even one racing in another transaction, is recorded once.
     return session.scalar(pg_insert(Attachment).values(
@@ -182,6 +181,16 @@ def _record(session: Session, subject: Subject, file: Checked, *, kind: str,
         taken_at=file.taken_at, device=file.device,
     ).on_conflict_do_nothing(constraint="uq_attachment_subject_sha256")
         .returning(Attachment.id))
+
+
+def save_file(raw: bytes, content_type: str, *, media_dir: str | Path) -> str:
+    """The file under the media folder, content-addressed (the same bytes: one file, made
+    once); its path relative to the folder, as `attachment.path` names it. For writers
+    of many rows at once (the demo history's COPY), which record the rows themselves."""
+    digest = hashlib.sha256(raw).hexdigest()
+    relative = f"{digest[:2]}/{digest}.{EXTENSION[content_type]}"
+    _write_once(Path(media_dir) / relative, raw)
+    return relative
 
 
 def _write_once(target: Path, raw: bytes) -> None:

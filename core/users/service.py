@@ -2,7 +2,7 @@
 
 import re
 
-from sqlalchemy import select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -30,14 +30,15 @@ def create_user(
 ) -> User:
     """A new account; `password_hash` lets bulk demo loads hash one password once."""
     if not _USERNAME.fullmatch(username):
-        raise InvalidInput("a user name has 3-64 letters, digits, '.', '_' or '-'")
+        raise InvalidInput("a user name has 3-64 letters, digits, '.', '_' or '-'",
+                           code="username_invalid")
     if password_hash is None:
         check_password(password, username=username)
         password_hash = hash_password(password)
     _check_personal_data(phone=phone, id_number=id_number)
     _check_scope(session, scope, scope_code)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"the user name {username} is taken")
+        raise Conflict(f"the user name {username} is taken", code="username_taken")
     user = User(username=username, password_hash=password_hash, role=str(Role(role)),
                 scope_code=scope_code, full_name=full_name, phone=phone,
                 id_number=id_number.strip().upper() if id_number else None)
@@ -52,13 +53,23 @@ def get_user(session: Session, *, user_id: int, scope: Scope) -> User:
     """A user whose scope lies inside the caller's; any other is 'not found'."""
     user = session.scalar(select(User).where(User.id == user_id, *_within(scope)))
     if user is None:
-        raise NotFound(f"no user {user_id}")
+        raise NotFound(f"no user {user_id}", code="user_not_found")
     return user
 
 
-def list_users(session: Session, *, scope: Scope, limit: int, offset: int) -> list[User]:
-    return list(session.scalars(select(User).where(*_within(scope))
-                                .order_by(User.id).limit(limit).offset(offset)))
+def list_users(session: Session, *, scope: Scope, limit: int, offset: int,
+               search: str | None = None) -> list[User]:
+    """Users inside the scope, by id; `search`: words in the user name or the name."""
+    query = select(User).where(*_within(scope))
+    if search and search.strip():
+        pattern = f"%{_like_escaped(search.strip())}%"
+        query = query.where(or_(User.username.ilike(pattern, escape="\\"),
+                                User.full_name.ilike(pattern, escape="\\")))
+    return list(session.scalars(query.order_by(User.id).limit(limit).offset(offset)))
+
+
+def _like_escaped(words: str) -> str:
+    return words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def update_user(
@@ -69,7 +80,7 @@ def update_user(
     user = get_user(session, user_id=user_id, scope=scope)
     if user.version != version:
         raise Conflict(f"user {user_id} was changed meanwhile (version {user.version}, "
-                       f"not {version}): reload and try again")
+                       f"not {version}): reload and try again", code="user_stale")
     before = _audit_view(user)
     new_password = "password" in changes
     if new_password:
@@ -86,7 +97,8 @@ def update_user(
     try:
         session.flush()
     except StaleDataError as exc:
-        raise Conflict(f"user {user_id} was changed meanwhile: reload and try again") from exc
+        raise Conflict(f"user {user_id} was changed meanwhile: reload and try again",
+                       code="user_stale") from exc
     record(session, actor=actor, action="user.update", subject_type="user",
            subject_id=str(user.id), before=before, after=_audit_view(user))
     if new_password or changes.get("is_active") is False:
@@ -121,17 +133,17 @@ def _check_scope(session: Session, scope: Scope, code: str) -> None:
     """The new scope area must lie inside the caller's; outside, existing or not, is 404,
     so a caller cannot probe which codes exist beyond their territory."""
     if not scope.covers_code(code):
-        raise NotFound(f"no area {code} in your scope")
+        raise NotFound(f"no area {code} in your scope", code="scope_area_outside")
     if session.execute(text("SELECT 1 FROM area WHERE code = :code"), {"code": code}).first() \
             is None:
-        raise InvalidInput(f"scope area {code} does not exist")
+        raise InvalidInput(f"scope area {code} does not exist", code="scope_area_unknown")
 
 
 def _check_personal_data(*, phone: str | None, id_number: str | None) -> None:
     if phone and (problem := phone_problem(phone)):
-        raise InvalidInput(f"phone: {problem}")
+        raise InvalidInput(f"phone: {problem}", code="phone_invalid")
     if id_number and (problem := id_number_problem(id_number)):
-        raise InvalidInput(f"id_number: {problem}")
+        raise InvalidInput(f"id_number: {problem}", code="id_number_invalid")
 
 
 def _audit_view(user: User) -> dict:

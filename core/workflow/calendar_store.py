@@ -299,14 +299,21 @@ def year_schedule(session: Session, year: int) -> YearSchedule:
 _cache: dict[tuple, tuple[tuple, WorkingCalendar]] = {}
 _cache_lock = threading.Lock()
 
-_VERSION = text("SELECT (SELECT max(loaded_at) FROM calendar_year), "
-                "(SELECT count(*) FROM calendar_year), (SELECT count(*) FROM calendar_day)")
+# What tells a cached calendar from a stale one. A caller may ask it as three columns of
+# its own statement (`VERSION_COLUMNS_SQL`) and pass them as `version` (the report does).
+VERSION_COLUMNS_SQL = ("(SELECT max(loaded_at) FROM calendar_year) AS calendar_loaded_at, "
+                       "(SELECT count(*) FROM calendar_year) AS calendar_years, "
+                       "(SELECT count(*) FROM calendar_day) AS calendar_days")
+_VERSION = text(f"SELECT {VERSION_COLUMNS_SQL}")
 
 
-def load_calendar(session: Session, *, settings: Settings) -> WorkingCalendar:
+def load_calendar(session: Session, *, settings: Settings, version: tuple | None = None
+                  ) -> WorkingCalendar:
     """The stored schedule with the settings' zone and office hours. Cached per process,
-    rebuilt when the latest `calendar_year.loaded_at` or a row count changes."""
-    version = tuple(session.execute(_VERSION).one())
+    rebuilt when the latest `calendar_year.loaded_at` or a row count changes (`version`:
+    those three, read by the caller in the same transaction)."""
+    if version is None:
+        version = tuple(session.execute(_VERSION).one())
     key = (session.get_bind().engine.url.render_as_string(), settings.timezone,
            settings.office_hours)
     cached = _cache.get(key)

@@ -65,6 +65,10 @@ class CaseType:
     # Keeps the subject's own copy of its step clock (an incident's `step_due_at` and
     # colour, which its lists, tiles and KPIs read): (row, clock or None, op, now).
     mirror_step: Callable[[Any, Any, Any, datetime], None] | None = None
+    # The hand-off kinds (core/workflow/handoffs.py KINDS) that need a reason: the platform's
+    # hand-off route refuses one without (422 reason_required) and the pages mark the field
+    # required (GET /api/v1/workflows `handoffs`).
+    handoff_reasons: frozenset[str] = frozenset()
 
 
 _REGISTRY: dict[str, CaseType] = {}

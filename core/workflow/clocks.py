@@ -25,6 +25,7 @@ from core.errors import Conflict, InvalidInput
 from core.workflow.calendar import WorkingCalendar
 from core.workflow.durations import KNOWN_UNITS, Duration, parse_duration
 from core.workflow.models import CaseClock
+from core.workflow.rows import Row
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,13 @@ def start_detached(rule: ClockRule, *, now: datetime, calendar: WorkingCalendar,
 def attach(session: Session, clock: CaseClock, subject: Subject, *, case_type: str) -> None:
     clock.subject_type, clock.subject_id, clock.case_type = subject.type, subject.id, case_type
     session.add(clock)
+
+
+def row_of(clock: CaseClock, subject: Subject, *, case_type: str) -> Row:
+    """`attach` as a row for `rows.write` (the clock stays out of the session: a report
+    writes its kernel rows in one statement, core/workflow/rows.py)."""
+    clock.subject_type, clock.subject_id, clock.case_type = subject.type, subject.id, case_type
+    return Row.of_object(clock)
 
 
 def clock_dict(clock: CaseClock) -> dict:

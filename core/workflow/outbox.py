@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from core.workflow.models import Notification, OutboxMessage
+from core.workflow.rows import Row
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,13 @@ def enqueue(session: Session, *, topic: str, payload: dict[str, Any]) -> OutboxM
     session.add(message)
     _kick_once_committed(session)
     return message
+
+
+def row(session: Session, *, topic: str, payload: dict[str, Any]) -> Row:
+    """`enqueue` as a row for `rows.write` (core/workflow/rows.py): the caller writes it
+    in this transaction, and the prompt delivery is asked for once that commits."""
+    _kick_once_committed(session)
+    return Row(OutboxMessage.__table__, {"topic": topic, "payload": payload})
 
 
 def enqueue_many(session: Session, *, topic: str, payloads: Sequence[dict[str, Any]]) -> int:

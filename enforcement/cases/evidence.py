@@ -32,6 +32,13 @@ def add(session: Session, case: Case, data: EvidenceIn, *, principal: Principal,
     if case.owner_unit_id not in principal.unit_ids:
         raise Forbidden("evidence is recorded by the case unit's officers",
                         code="not_your_case")
+    return record(session, case, data, principal=principal, settings=settings)
+
+
+def record(session: Session, case: Case, data: EvidenceIn, *, principal: Principal,
+           settings: Settings) -> Evidence:
+    """Record it, the case's unit and state checked by the caller (`add`, or the opening
+    of a case that brings its evidence along: service.open_case)."""
     if data.file is None and not data.content.strip():
         raise InvalidInput("evidence is a file or a text: give file or content",
                            code="evidence_empty")

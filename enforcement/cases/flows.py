@@ -7,7 +7,7 @@ Every move goes through core/workflow/runner.py (lock, version, decide, apply) i
 transaction of the request: a refused move writes nothing.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -18,7 +18,7 @@ from core.security import Principal
 from core.settings import Settings
 from core.workflow import clocks, events, links, runner
 from core.workflow.durations import last_day, parse_duration
-from enforcement.cases import documents, rules
+from enforcement.cases import documents, payments, rules
 from enforcement.cases.case_type import ENFORCEMENT_CASE
 from enforcement.cases.matters import get_matter
 from enforcement.cases.models import Case, Matter, Recusal
@@ -70,10 +70,14 @@ def _nothing(*args) -> None:
     pass
 
 
-def _recordable(fields: dict[str, Any]) -> dict[str, Any]:
-    """The move's data as the timeline stores it (JSON): instants as ISO text."""
-    return {key: value.isoformat() if isinstance(value, datetime) else value
-            for key, value in fields.items()}
+def _recordable(fields: Any) -> Any:
+    """The move's data as the timeline stores it (JSON): days and instants as ISO text,
+    inside lists too (an instalment schedule)."""
+    if isinstance(fields, dict):
+        return {key: _recordable(value) for key, value in fields.items()}
+    if isinstance(fields, list):
+        return [_recordable(value) for value in fields]
+    return fields.isoformat() if isinstance(fields, date | datetime) else fields
 
 
 # --- the facts the guards read -----------------------------------------------------------
@@ -106,8 +110,16 @@ def facts_for(context: runner.Context, case: Case, name: str, fields: dict) -> d
     if name in ("pay", "urge"):
         facts["payment_due"] = case.payment_due_at
         owed = amount_due(session, case, now=now, calendar=context.calendar)
-        facts["amount_due_fen"] = owed["total_fen"] if owed else None
+        # On a plan, what was paid by instalments stays counted.
+        already = (case.paid_fen or 0) if case.payment_plan_id else 0
+        facts["amount_due_fen"] = already + owed["total_fen"] if owed else None
+    if name in PLAN_MOVES:
+        facts |= payments.plan_facts(session, case, name=name, now=now,
+                                     calendar=context.calendar)
     return facts
+
+
+PLAN_MOVES = frozenset({"apply_payment_plan", "decide_payment_plan", "pay_instalment"})
 
 
 def _matter(session: Session, case: Case, fields: dict) -> Matter | None:
@@ -172,6 +184,14 @@ def _check_recusal_decision(context, case, fields, principal) -> None:
                        code="recusal_decided")
 
 
+def _check_schedule(context, case, fields, principal) -> None:
+    """The schedule as JSON: each instalment a day and a whole number of fen."""
+    for item in fields.get("instalments") or []:
+        if not isinstance(item, dict):
+            raise InvalidInput("each instalment is {due_on, amount_fen}",
+                               code="instalments_required")
+
+
 def _check_extension(context, case, fields, principal) -> None:
     if fields.get("extend_by"):
         parse_duration(fields["extend_by"])
@@ -179,7 +199,8 @@ def _check_extension(context, case, fields, principal) -> None:
 
 PREPARE = {"assign_officers": _check_officers, "request_recusal": _check_recusal_request,
            "decide_recusal": _check_recusal_decision, "extend_verify": _check_extension,
-           "extend_decision": _check_extension, "defer_payment": _check_extension}
+           "extend_decision": _check_extension, "defer_payment": _check_extension,
+           "apply_payment_plan": _check_schedule}
 
 
 # --- after -------------------------------------------------------------------------------
@@ -297,8 +318,14 @@ def _deferred(context, case, fields, principal) -> None:
     case.payment_due_at = case.step_due_at
 
 
+def _paid(context, case, fields, principal) -> None:
+    payments.settled_in_full(context, case)
+
+
 AFTER = {"file": _filed, "extend_verify": _extend("verify", "step"),
-         "defer_payment": _deferred,
+         "defer_payment": _deferred, "apply_payment_plan": payments.applied,
+         "decide_payment_plan": payments.decided, "pay_instalment": payments.instalment_paid,
+         "pay": _paid,
          "extend_decision": _extend("decision", "decision"), "decide": _decided,
          "serve": _served, "deem_served": _served, "urge": _urged, "apply_court": _court,
          "publish": _published, "revoke": _revoked, "withdraw_publication": _withdrawn,

@@ -55,11 +55,25 @@ ORDERS = {"new": (Case.id.desc(),),
                             else_=2), Case.step_due_at.asc().nulls_last(), Case.id.desc())}
 
 
+# The console's column sorts (core/consoles.py), either way (`order`), newest last on ties.
+COLUMNS = {"id": Case.id, "state": Case.state, "due": Case.step_due_at,
+           "opened_at": Case.opened_at}
+
+
+def order_of(sort: str, order: str | None) -> tuple:
+    if sort not in COLUMNS:
+        return ORDERS[sort]
+    column = COLUMNS[sort]
+    ordered = column.desc() if order == "desc" else column.asc()
+    return (ordered.nulls_last(), Case.id.desc())
+
+
 def list_cases(session: Session, *, principal: Principal, filters: CaseFilter,
-               limit: int, offset: int, sort: str = "new") -> tuple[int, list[Case]]:
+               limit: int, offset: int, sort: str = "new", order: str | None = None
+               ) -> tuple[int, list[Case]]:
     where = conditions(principal, filters)
     total = session.scalar(select(func.count()).select_from(Case).where(*where))
-    rows = list(session.scalars(select(Case).where(*where).order_by(*ORDERS[sort])
+    rows = list(session.scalars(select(Case).where(*where).order_by(*order_of(sort, order))
                                 .limit(limit).offset(offset)))
     return total, rows
 

@@ -202,6 +202,9 @@ class Case(Base):
     paid_fen: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
     # The last day to pay (行政处罚法第六十七条第三款), from which 加处罚款 runs.
     payment_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The approved 暂缓/分期 plan (enforcement_payment_plan, migration 0023), when there is
+    # one: 加处罚款 is then counted on its instalments.
+    payment_plan_id: Mapped[int | None] = mapped_column(BigInteger)
     police_answer: Mapped[str | None] = mapped_column(Text)
     suspended_from: Mapped[str | None] = mapped_column(String(24))
     # The step clock, mirrored for the queue (colour and due) like the incidents'.

@@ -9,7 +9,7 @@ from core.errors import InvalidInput
 from core.scope import Scope
 from core.security import Principal
 from core.workflow.kernel import Workflow
-from enforcement.cases import evidence, flows, lists, matters, rules, service
+from enforcement.cases import appeals, evidence, flows, lists, matters, rules, service
 from enforcement.cases.models import DeclaredConflict
 from enforcement.cases.permissions import CasePermission
 from enforcement.cases.schemas import (
@@ -21,6 +21,7 @@ from enforcement.cases.schemas import (
     RuleIn,
     WorkbookIn,
 )
+from enforcement.cases.schemas_appeals import AppealIn, AppealOutcomeIn
 from enforcement.cases.workflow import CASE_WORKFLOW, LABELS, STEPS
 
 router = APIRouter(prefix="/api/v1/enforcement", tags=["enforcement"])
@@ -64,7 +65,8 @@ def list_cases(principal: Reader, session: SessionDep,
                clock: Literal["green", "yellow", "red"] | None = None,
                procedure: Literal["ordinary", "simple"] | None = None,
                mine: bool = False,
-               sort: Literal["new", "deadline"] = "new",
+               sort: Literal["new", "deadline", "id", "state", "due", "opened_at"] = "new",
+               order: Literal["asc", "desc"] | None = None,
                with_facets: Annotated[bool, Query(alias="facets")] = False,
                limit: Annotated[int, Query(ge=1, le=500)] = 50,
                offset: Annotated[int, Query(ge=0, le=10**7)] = 0) -> dict:
@@ -72,14 +74,15 @@ def list_cases(principal: Reader, session: SessionDep,
     clock's colour (`clock=red`: overdue); `incident=ID` those opened from that incident
     (or `linked_type`+`linked_id` for any subject); `mine=true` the caller's units' own;
     `sort=deadline` red first, then yellow, soonest due first; `facets=true` adds the
-    counts by step and by clock colour."""
+    counts by step and by clock colour. `sort=id|state|due|opened_at` with `order=asc|desc`
+    sorts by that column (the console's headers)."""
     if incident is not None:
         linked_type, linked_id = "incident", incident
     filters = lists.CaseFilter(states=tuple(state or ()), step=step, clock=clock,
                                procedure=procedure, linked_type=linked_type,
                                linked_id=linked_id, mine=mine)
     total, rows = lists.list_cases(session, principal=principal, filters=filters,
-                                   limit=limit, offset=offset, sort=sort)
+                                   limit=limit, offset=offset, sort=sort, order=order)
     answer = {"total": total, "items": [service.case_out(c) for c in rows]}
     if with_facets:
         answer |= lists.facets(session, principal=principal, filters=filters)
@@ -105,6 +108,30 @@ def act(case_id: Annotated[int, Path(ge=1, le=2**62)],
     case = flows.act(session, case_id=case_id, name=name, data=data, principal=principal,
                      settings=request.app.state.settings)
     return service.case_out(case)
+
+
+@router.post("/cases/{case_id}/appeals", status_code=201)
+def file_appeal(case_id: Annotated[int, Path(ge=1, le=2**62)], data: AppealIn,
+                principal: Actor, session: SessionDep, request: Request) -> dict:
+    """行政复议 or 行政诉讼 against the decision, as filed (`in_time` against the 60-day /
+    6-month clock); 409 `appeal_pending` while another awaits its outcome."""
+    case = service.get_case(session, case_id=case_id, scope=Scope.of(principal))
+    row = appeals.file(session, case, data, principal=principal,
+                       settings=request.app.state.settings)
+    return appeals.appeal_dict(row)
+
+
+@router.post("/cases/{case_id}/appeals/{appeal_id}/outcome")
+def record_appeal_outcome(case_id: Annotated[int, Path(ge=1, le=2**62)],
+                          appeal_id: Annotated[int, Path(ge=1, le=2**62)],
+                          data: AppealOutcomeIn, principal: Actor, session: SessionDep,
+                          request: Request) -> dict:
+    """The outcome (维持/变更/撤销/确认违法 …) with its date and document; a corrected
+    decision that was published starts the 3-working-day withdrawal clock."""
+    case = service.get_case(session, case_id=case_id, scope=Scope.of(principal))
+    row = appeals.record_outcome(session, case, appeal_id, data, principal=principal,
+                                 settings=request.app.state.settings)
+    return appeals.appeal_dict(row)
 
 
 @router.post("/cases/{case_id}/evidence", status_code=201)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
 from core.workflow.clocks import ClockRule
-from core.workflow.durations import parse_duration
+from core.workflow.durations import KNOWN_UNITS, parse_duration
 from enforcement.cases.models import Rule
 
 
@@ -40,7 +40,10 @@ def clock_rule(session: Session, key: str, *, name: str = "step") -> ClockRule:
 
 
 def clock_rule_of(row: Rule, *, name: str = "step") -> ClockRule:
-    return ClockRule(name=name, limit=parse_duration(row.value), citation=row.citation,
+    """Rows may hold elapsed minutes too (`1440min`: 移送规定第五条's "24小时" counts
+    hours, day and night, not office time or days)."""
+    return ClockRule(name=name, limit=parse_duration(row.value, units=KNOWN_UNITS),
+                     citation=row.citation,
                      rule_text=row.label,
                      extension=parse_duration(row.extension) if row.extension else None,
                      extension_position=row.extension_position)
@@ -75,7 +78,7 @@ def update_rule(session: Session, *, key: str, value: str, version: int,
 
 def _check_value(kind: str, value: str) -> None:
     if kind == "duration":
-        parse_duration(value)
+        parse_duration(value, units=KNOWN_UNITS)
     elif kind in ("amount_fen", "per_mille") and (not value.isdigit() or len(value) > 15):
         raise InvalidInput(f"{kind} is a whole number: {value!r}", code="invalid_rule_value")
 

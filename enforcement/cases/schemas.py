@@ -1,6 +1,6 @@
 """API shapes of enforcement cases and matters."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -76,6 +76,9 @@ class CaseIn(BaseModel):
     officer_ids: list[Id] = Field(default_factory=list, max_length=20)
     parties: list[PartyIn] = Field(default_factory=list, max_length=20)
     penalty: SimplePenaltyIn | None = None
+    # Recorded with the case in the same request (the field app: a 当场处罚 decision with
+    # the party's signature and the scene's photos, sent once under its Idempotency-Key).
+    evidence: list["EvidenceIn"] = Field(default_factory=list, max_length=10)
 
     @field_validator("title")
     @classmethod
@@ -83,6 +86,15 @@ class CaseIn(BaseModel):
         if not value.strip():
             raise ValueError("must not be blank")
         return value.strip()
+
+
+class InstalmentIn(BaseModel):
+    """One instalment of a plan to defer or pay in instalments (行政处罚法第六十六条)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    due_on: date
+    amount_fen: Fen
 
 
 class ActionIn(BaseModel):
@@ -112,6 +124,9 @@ class ActionIn(BaseModel):
     recusal_id: Id | None = None
     granted: bool | None = None
     extend_by: str | None = Field(None, max_length=8, description="延长: e.g. 15d, 30cd")
+    instalments: list[InstalmentIn] | None = Field(
+        None, max_length=36, description="暂缓（一期）或分期缴纳的计划：每期的日期与金额（分）")
+    plan_id: Id | None = None
 
 
 class EvidenceIn(BaseModel):
@@ -124,6 +139,9 @@ class EvidenceIn(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     content: str = Field("", max_length=20000)
     file: AttachmentIn | None = None
+
+
+CaseIn.model_rebuild()  # its `evidence` names EvidenceIn, defined after it
 
 
 class ConflictIn(BaseModel):

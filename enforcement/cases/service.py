@@ -16,8 +16,7 @@ from core.security import Principal
 from core.settings import Settings
 from core.units.models import Unit
 from core.uscc import uscc_problem
-from core.users.enums import SEES_PERSONAL_DATA
-from core.workflow import clocks, links, runner, timeline
+from core.workflow import clocks, runner
 from core.workflow.clocks import Subject
 from core.workflow.handoffs import covers
 from core.workflow.kernel import Actor
@@ -26,7 +25,7 @@ from enforcement.cases.case_type import ENFORCEMENT_CASE, SUBJECT
 from enforcement.cases.matters import get_matter
 from enforcement.cases.models import Case, DeclaredConflict, Evidence, Party, Recusal
 from enforcement.cases.schemas import CaseIn, PartyIn
-from enforcement.cases.workflow import CASE_WORKFLOW, LABELS
+from enforcement.cases.workflow import LABELS
 
 CLOCK_LABELS = {"step": "本环节时限", "decision": "作出处罚决定", "publication": "处罚决定公示",
                 "withdrawal": "撤回公示", "reconsideration": "申请行政复议",
@@ -228,6 +227,11 @@ def open_case(session: Session, *, principal: Principal, data: CaseIn, settings:
                                    extra={"signature": signature})
         if document.state == "locked":
             documents.serve_decision(context, case)
+    if data.evidence:
+        from enforcement.cases import evidence
+
+        for item in data.evidence:  # brought with the opening (e.g. on the spot)
+            evidence.record(session, case, item, principal=principal, settings=settings)
     if case.procedure == "simple" and case.fine_fen:
         case.payment_due_at = clocks.running(session, subject_of(case), "step").due_at
         start_named(context, case, "reconsideration")
@@ -297,11 +301,6 @@ def evidence_dict(row: Evidence) -> dict:
             "recorded_by": row.recorded_by, "recorded_at": row.recorded_at}
 
 
-def evidence_of(session: Session, case_id: int) -> list[Evidence]:
-    return list(session.scalars(select(Evidence).where(Evidence.case_id == case_id)
-                                .order_by(Evidence.id)))
-
-
 # --- reading -----------------------------------------------------------------------------
 
 def clock_out(clock) -> dict:
@@ -328,11 +327,21 @@ def days_late(due: datetime, now: datetime, tz) -> int:
 def amount_due(session: Session, case: Case, *, now: datetime, calendar) -> dict | None:
     if not case.fine_fen or case.paid_at is not None:
         return None
+    if case.payment_plan_id:
+        from enforcement.cases.payments import owed_on_plan
+
+        return owed_on_plan(session, case, now=now, calendar=calendar)
+    return amount_owed(case, rules.rule(session, "surcharge_rate"), now=now, tz=calendar.tz)
+
+
+def amount_owed(case: Case, rate, *, now: datetime, tz) -> dict | None:
+    """The fine and its 加处罚款 today, at the rule row `rate` (no plan: one payment day)."""
+    if not case.fine_fen or case.paid_at is not None:
+        return None
     payment = case.payment_due_at
     if payment is None:
         return {"fine_fen": case.fine_fen, "surcharge_fen": 0, "total_fen": case.fine_fen}
-    rate = rules.rule(session, "surcharge_rate")
-    late = days_late(payment, now, calendar.tz)
+    late = days_late(payment, now, tz)
     extra = surcharge_fen(case.fine_fen, late, int(rate.value))
     return {"fine_fen": case.fine_fen, "due": payment, "days_late": late,
             "surcharge_fen": extra, "total_fen": case.fine_fen + extra,
@@ -352,63 +361,13 @@ def case_out(case: Case) -> dict:
 
 def case_detail(session: Session, case: Case, principal: Principal, *, settings: Settings
                 ) -> dict:
-    subject = subject_of(case)
-    context = runner.Context(session, settings, now_utc(), principal.username)
-    today = context.now.astimezone(context.calendar.tz).date()
-    matter = None
-    if case.matter_id:
-        from enforcement.cases.matters import bands_of, matter_dict
-        from enforcement.cases.models import Matter
+    """The case as `GET /cases/{id}` shows it (enforcement/cases/detail.py: one statement)."""
+    from enforcement.cases import detail
 
-        row = session.get(Matter, case.matter_id)
-        matter = matter_dict(row, bands_of(session, [row.id]).get(row.id, ()))
-    facts = runner.facts_of(case, {"resume_state": case.state})
-    actor = Actor.of(principal, today=today)
-    unmasked = principal.role in SEES_PERSONAL_DATA
-    parties = parties_of(session, case.id)
-    recusals = session.scalars(select(Recusal).where(Recusal.case_id == case.id)
-                               .order_by(Recusal.id)).all()
-    return {
-        **case_out(case), "facts": case.facts, "address": case.address,
-        "location": _point(session, case), "major": case.major,
-        "legal_review_required": case.legal_review_required,
-        "legal_review_passed": case.legal_review_passed, "discussed": case.discussed,
-        "officer_ids": list(case.officer_ids),
-        "valid_officers": valid_officers(session, case, today=today, parties=parties),
-        "offence_at": case.offence_at, "decline_reason": case.decline_reason,
-        "notice": {"penalty_types": list(case.notice_penalty_types),
-                   "fine_fen": case.notice_fine_fen, "hearing_offered": case.hearing_offered,
-                   "notified_at": case.notified_at, "hearing_at": case.hearing_at},
-        "decision": {"outcome": case.outcome, "penalty_types": list(case.penalty_types),
-                     "fine_fen": case.fine_fen, "confiscation_fen": case.confiscation_fen,
-                     "decided_at": case.decided_at, "service_method": case.service_method,
-                     "served_at": case.served_at, "paid_at": case.paid_at,
-                     "published_at": case.published_at, "withdrawn_at": case.withdrawn_at},
-        "amount_due": amount_due(session, case, now=context.now, calendar=context.calendar),
-        "police_answer": case.police_answer, "matter": matter,
-        "clocks": [clock_out(c) for c in clocks.clocks_of(session, subject)],
-        "parties": [party_dict(p, unmasked=unmasked) for p in parties],
-        "evidence": [evidence_dict(e) for e in evidence_of(session, case.id)],
-        "documents": documents_of(session, case),
-        "recusals": [{"id": r.id, "officer_id": r.officer_id, "reason": r.reason,
-                      "requested_at": r.requested_at, "decision": r.decision,
-                      "decided_by": r.decided_by, "decided_at": r.decided_at}
-                     for r in recusals],
-        "links": links.links_of(session, subject),
-        "timeline": timeline.events_of(session, subject),
-        "actions": [{"name": n, "label": CASE_WORKFLOW.by_name[n].label}
-                    for n in CASE_WORKFLOW.available(facts, actor)],
-    }
+    return detail.case_detail(session, case, principal, settings=settings)
 
 
-def documents_of(session: Session, case: Case) -> list[dict]:
-    """The case's 文书 (core/documents): number, state, hash, verification page."""
-    from enforcement.cases import documents
-
-    return documents.of_case(session, case)
-
-
-def _point(session: Session, case: Case) -> list[float] | None:
+def point_of(session: Session, case: Case) -> list[float] | None:
     """[lon, lat] of the case, from the loaded geometry (no query)."""
     if case.geom is None:
         return None

@@ -88,7 +88,12 @@ def recused_team_ids(session: Session, *, case_id: int | None) -> list[int]:
 # qualification and state tables per row cost a hashed subplan over every qualification
 # and most of the planning time (bench/enforcement_teams.py). Duty stays a live probe of
 # the roster (a per-row index lookup): it changes with the clock, not with an edit.
-QUALIFIED_SQL = "(:department = ANY(tp.departments) OR :matter = ANY(tp.matters))"
+# The matter's department is looked up in the same statement (an InitPlan, run once): the
+# separate lookup was a round trip of its own, the largest part of a matter query's time
+# over the filtered KNN under load (bench/enforcement_teams.py).
+DEPARTMENT_SQL = ("(SELECT m.department_code FROM enforcement_matter m "
+                  "WHERE m.code = :matter AND m.active)")
+QUALIFIED_SQL = f"({DEPARTMENT_SQL} = ANY(tp.departments) OR :matter = ANY(tp.matters))"
 FREE_SQL = "NOT tp.busy"
 
 
@@ -116,7 +121,8 @@ def nearest_sql(scope: Scope, *, qualified: bool, include_busy: bool) -> str:
             LIMIT :limit),
         radius AS (SELECT max(ST_Distance(geog, {point}, true)) AS metres FROM first)
         SELECT tp.team_id, ST_Distance(tp.geog, {point}, true) AS distance_m,
-               ST_X(tp.geom) AS lon, ST_Y(tp.geom) AS lat, tp.source, tp.fix_at, u.name
+               ST_X(tp.geom) AS lon, ST_Y(tp.geom) AS lat, tp.source, tp.fix_at, u.name,
+               {DEPARTMENT_SQL if qualified else "NULL"} AS department_code
         FROM radius, enforcement_team_position tp JOIN unit u ON u.id = tp.team_id
         WHERE ST_DWithin(tp.geog, {point}, radius.metres + 0.001, true) AND {where}
         ORDER BY distance_m, tp.team_id
@@ -132,6 +138,7 @@ class Near:
     source: str
     fix_at: datetime | None
     name: str
+    department_code: str | None = None  # the matter's, when one was wanted
 
 
 def nearest(session: Session, *, scope: Scope, lon: float, lat: float, wanted: Wanted,
@@ -139,10 +146,24 @@ def nearest(session: Session, *, scope: Scope, lon: float, lat: float, wanted: W
             ) -> list[Near]:
     """The teams on duty at `now`, qualified (when a matter is wanted), not recused (and
     free unless `include_busy`), nearest first, with their distance in metres."""
-    sql = nearest_sql(scope, qualified=wanted.department_code is not None,
+    sql = nearest_sql(scope, qualified=wanted.matter_code is not None,
                       include_busy=include_busy)
     rows = session.execute(text(sql), {
         "lon": lon, "lat": lat, "now": now, "recused": recused, "limit": limit,
-        "department": wanted.department_code,
         "matter": wanted.matter_code, **scope.params}).all()
     return [Near(*row) for row in rows]
+
+
+def nearest_for(session: Session, *, scope: Scope, lon: float, lat: float,
+                matter: str | None, recused: list[int], now: datetime, limit: int,
+                include_busy: bool = False) -> tuple[Wanted, list[Near]]:
+    """`nearest` with the matter named by its code: one statement when a team is found
+    (the department comes back on its rows); only an empty answer looks the matter up,
+    to tell an unknown matter (422) from no team qualified."""
+    found = nearest(session, scope=scope, lon=lon, lat=lat, wanted=Wanted(matter, None),
+                    recused=recused, now=now, limit=limit, include_busy=include_busy)
+    if matter is None:
+        return Wanted(None, None), found
+    if not found:
+        return wanted_for(session, matter=matter), found
+    return Wanted(matter, found[0].department_code), found

@@ -7,8 +7,10 @@ Each figure is one SQL aggregate over the subjects' own columns and the kernel's
 - 按期办结率: of the cases closed, those none of whose clocks ran late (case_clock.late).
 - 罚没金额 (fen): fines and confiscations of the penalty decisions made in the period.
 - 听证率: of the cases whose notice offered a hearing in the period, those heard.
-- 复议/诉讼纠错率: of the decisions reviewed or litigated, those revoked, changed or
-  declared unlawful — None until the cases' tables record 复议 and 诉讼 outcomes.
+- 复议/诉讼纠错率: of the 复议 and 诉讼 outcomes decided in the period (enforcement_appeal,
+  by the day of the outcome in Asia/Shanghai), those that corrected the decision (变更,
+  撤销, 撤销并责令重作, 确认违法, 确认无效, 责令履行: `enforcement_appeal.corrects`, set
+  from enforcement/cases/appeals.py OUTCOMES); None when no outcome was decided.
 - 吹哨报到: calls, responded, responded on time (not late against the limit), arrived,
   arrived on time, acted, acted on time, open and overdue now (red), and in minutes from
   the call the response time and the arrival time: mean, median and 90th percentile.
@@ -51,12 +53,20 @@ def case_kpis(session: Session, *, scope: Scope, since: datetime, until: datetim
         label = "(SELECT name FROM unit WHERE id = CAST(g.key AS bigint))"
     rows = session.execute(text(f"""
         WITH c AS (
-            SELECT c.*, {key} AS key FROM enforcement_case c
+            SELECT c.*, {key} AS key, ap.reviewed, ap.corrected FROM enforcement_case c
+            LEFT JOIN LATERAL (
+                SELECT count(*) AS reviewed,
+                       count(*) FILTER (WHERE a.corrects) AS corrected
+                FROM enforcement_appeal a
+                WHERE a.case_id = c.id
+                  AND a.decided_on >= (:since AT TIME ZONE 'Asia/Shanghai')::date
+                  AND a.decided_on < (:until AT TIME ZONE 'Asia/Shanghai')::date) ap ON true
             WHERE {scope.code_condition('c.area_code')}
               AND (c.filed_at >= :since AND c.filed_at < :until
                    OR c.closed_at >= :since AND c.closed_at < :until
                    OR c.decided_at >= :since AND c.decided_at < :until
-                   OR c.notified_at >= :since AND c.notified_at < :until)),
+                   OR c.notified_at >= :since AND c.notified_at < :until
+                   OR ap.reviewed > 0)),
         g AS (
             SELECT key,
                    count(*) FILTER (WHERE filed_at >= :since AND filed_at < :until) AS filed,
@@ -73,7 +83,9 @@ def case_kpis(session: Session, *, scope: Scope, since: datetime, until: datetim
                                     AND notified_at < :until) AS hearing_offered,
                    count(*) FILTER (WHERE hearing_offered AND hearing_at IS NOT NULL
                                     AND notified_at >= :since AND notified_at < :until)
-                       AS hearings
+                       AS hearings,
+                   COALESCE(sum(reviewed), 0) AS reviewed,
+                   COALESCE(sum(corrected), 0) AS corrected
             FROM c GROUP BY key)
         SELECT g.*, {label} AS label FROM g ORDER BY g.key"""),
         {"since": since, "until": until, **scope.params}).mappings().all()
@@ -83,8 +95,9 @@ def case_kpis(session: Session, *, scope: Scope, since: datetime, until: datetim
              "fines_fen": int(row["fines_fen"]), "hearing_offered": row["hearing_offered"],
              "hearings": row["hearings"],
              "hearing_rate": _rate(row["hearings"], row["hearing_offered"]),
-             # No 复议/诉讼 outcomes are recorded yet (enforcement/cases): unknown, not 0.
-             "review_correction_rate": None} for row in rows]
+             "reviewed": int(row["reviewed"]), "corrected": int(row["corrected"]),
+             "review_correction_rate": _rate(int(row["corrected"]), int(row["reviewed"]))}
+            for row in rows]
 
 
 def whistle_kpis(session: Session, *, scope: Scope, since: datetime, until: datetime,

@@ -11,6 +11,31 @@ MODELS: tuple[str, ...] = ("enforcement.teams.models",)
 TASK_MODULES: tuple[str, ...] = ("enforcement.teams.tasks",)
 
 
+def _field_tools() -> tuple:
+    """The officer's field tools (/field, api/field_tools.py; issue 13 §9), for the whole
+    platform: his cases, 当场处罚 on the phone, his team. Given to an enforcement officer,
+    or to whoever is a 承办人 of an enforcement unit, with the permissions each needs."""
+    from core.platforms import FieldTool
+
+    officers = frozenset({"enforcement_officer"})
+    handlers = frozenset({"handler"})
+    shared = ("enforcement/field/common.js",)
+    return (
+        FieldTool(key="enforcement.cases", label="执法办案", label_en="Cases",
+                  module="enforcement/field/cases.js", roles=officers, positions=handlers,
+                  permissions=("enforcement-cases:read",), assets=shared, order=40),
+        FieldTool(key="enforcement.spot", label="当场处罚", label_en="On the spot",
+                  module="enforcement/field/spot.js", roles=officers, positions=handlers,
+                  permissions=("enforcement-cases:open",), assets=shared, order=41),
+        FieldTool(key="enforcement.team", label="我的队伍", label_en="My team",
+                  module="enforcement/field/team.js", roles=officers, positions=handlers,
+                  permissions=("enforcement-teams:read",), assets=shared, order=42),
+    )
+
+
+FIELD_TOOLS: tuple = _field_tools()
+
+
 def routers() -> tuple:
     from enforcement.teams.router import router
 

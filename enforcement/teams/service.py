@@ -278,10 +278,10 @@ def nearest_teams(session: Session, *, principal: Principal, lon: float, lat: fl
     if case_id is not None:
         case_matter = dispatch.case_matter(session, case_id=case_id, scope=scope)
         matter = matter or case_matter
-    wanted = dispatch.wanted_for(session, matter=matter)
     recused = dispatch.recused_team_ids(session, case_id=case_id)
-    found = dispatch.nearest(session, scope=scope, lon=lon, lat=lat, wanted=wanted,
-                             recused=recused, now=now, limit=limit, include_busy=include_busy)
+    wanted, found = dispatch.nearest_for(session, scope=scope, lon=lon, lat=lat, matter=matter,
+                                         recused=recused, now=now, limit=limit,
+                                         include_busy=include_busy)
     return {"point": _point(lon, lat), "matter": wanted.matter_code,
             "department_code": wanted.department_code, "case": case_id,
             "recused": recused,

@@ -8,10 +8,17 @@ them when the app is assembled, by a `register_layers()` function of its own.
 """
 
 from geo.layers import areas
-from geo.layers.declaration import Cluster, Collection, Filter, Layer, ZoomFilter
+from geo.layers.declaration import (
+    Cluster,
+    ClusterSummary,
+    Collection,
+    Filter,
+    Layer,
+    ZoomFilter,
+)
 from geo.layers.registry import all, get, register, unregister  # noqa: A004
 
 register(areas.AREAS)  # first: geo's own layer leads every list
 
-__all__ = ["Cluster", "Collection", "Filter", "Layer", "ZoomFilter", "all", "get", "register",
-           "unregister"]
+__all__ = ["Cluster", "ClusterSummary", "Collection", "Filter", "Layer", "ZoomFilter", "all",
+           "get", "register", "unregister"]

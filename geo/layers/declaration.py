@@ -50,6 +50,24 @@ class Cluster:
     # The joins the narrow source needs only when a filter is given (filter name → JOIN).
     joins: Mapping[str, str] = field(default_factory=dict)
     cells: int = 32  # per tile side
+    # Points already counted per cell (ClusterSummary): summed instead of counted when no
+    # filter is given. None: always counted from the points.
+    summary: "ClusterSummary | None" = None
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    """A table of the layer's points counted per cell of each summarised zoom (`levels`;
+    a cell is 1/cells of that zoom's tile side, column `gx` from the west edge of the
+    world and row `gy` from its south edge in EPSG:3857), with `n`, the sums `sx`, `sy`
+    of the points' EPSG:3857 coordinates, one column per count of the Cluster, and the
+    columns the layer's scope reads. A tile at zoom z sums the finest level ≥ z … of the
+    levels, or the coarsest for z below them: its clusters, counts and centres are those
+    of the points, without reading them (a low-zoom tile covers ~100,000 points)."""
+
+    table: str  # aliased `e`, as the layer's scope expects
+    levels: tuple[int, ...]
+    sums: tuple[tuple[str, str], ...] = ()  # (count property, column summed)
 
 
 @dataclass(frozen=True)

@@ -118,9 +118,47 @@ def features_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
     return sql, params
 
 
+def summary_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
+                budget: int) -> tuple[str, dict]:
+    """A clustered tile summed from the layer's ClusterSummary (declaration.py): the same
+    cells (a cell of zoom z is 2^(L−z) × 2^(L−z) cells of level L ≥ z, all aligned to the
+    world's edges), counts and centres (Σx / n) as counting the points would give."""
+    rule = layer.cluster
+    summary = rule.summary
+    where, params = conditions(layer, scope=scope, selection=Selection())
+    level = min((level for level in summary.levels if level >= z), default=None)
+    level = level if level is not None else max(summary.levels)
+    shift = level - z  # ≥ 0 below the finest level; < 0 never reaches here (z < below)
+    span, n = rule.cells << shift, rule.cells
+    x0, y0 = x * span, (2**z - 1 - y) * span  # the tile's first cell, at the level
+    sums = "".join(f", sum({column}) AS {name}" for name, column in summary.sums)
+    names = "".join(f", {name}" for name, _ in summary.sums)
+    sql = f"""
+        WITH cells AS (
+            SELECT ((e.gx - {x0}) >> {shift}) AS cx, ((e.gy - {y0}) >> {shift}) AS cy,
+                   e.n, e.sx, e.sy{"".join(f", e.{column}" for _, column in summary.sums)}
+            FROM {summary.table} e
+            WHERE e.level = {level} AND e.gx >= {x0} AND e.gx < {x0 + span}
+              AND e.gy >= {y0} AND e.gy < {y0 + span} AND {where}),
+        clusters AS (
+            SELECT cy * {n} + cx AS mvt_id, sum(n) AS "count"{sums},
+                   ST_SetSRID(ST_MakePoint(sum(sx) / sum(n), sum(sy) / sum(n)), 3857) AS centre
+            FROM cells GROUP BY cx, cy HAVING sum(n) > 0 LIMIT {budget + 1}),
+        rows AS (
+            SELECT mvt_id, "count"{names},
+                   ST_AsMVTGeom(centre, {_envelope(z, x, y)}, {EXTENT}, 0, false) AS geom
+            FROM clusters)
+        SELECT (SELECT ST_AsMVT(r, '{layer.name}', {EXTENT}, 'geom', 'mvt_id')
+                FROM (SELECT * FROM rows LIMIT {budget}) r),
+               (SELECT count(*) FROM rows) > {budget}"""
+    return sql, params
+
+
 def clusters_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
                  filters: tuple, budget: int) -> tuple[str, dict]:
     rule = layer.cluster
+    if rule.summary is not None and not filters:
+        return summary_sql(layer, scope=scope, z=z, x=x, y=y, budget=budget)
     where, params = conditions(layer, scope=scope, selection=Selection(filters=filters))
     source, where = _spatial_source(layer, rule.source or layer.tile_source,
                                     box=_box(z, x, y, 0), where=where)

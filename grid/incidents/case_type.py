@@ -129,8 +129,14 @@ def extra_facts(session: Session, incident: Incident) -> dict:
     return {"responsible_worker_user_id": user_id}
 
 
+# 上报 asks the level above to take on what the level below could not solve, which it must
+# say: only "经协调相关部门和单位仍无法解决的事项" go up (北京市街道办事处条例 第十七条第（三）项),
+# and who cannot finish in time "应当说明理由" (北京市接诉即办工作条例 第十四条).
+REASON_REQUIRED = frozenset({"escalate"})
+
 INCIDENT = CaseType(
     code=CASE_TYPE, subject_type=SUBJECT, platform="grid", label="事件", model=Incident,
     workflow=INCIDENT_WORKFLOW, area_code=lambda incident: incident.grid_code,
     clock_rule=step_rule, on_sweep=on_sweep, mirror_step=mirror_step,
+    handoff_reasons=REASON_REQUIRED,
 )

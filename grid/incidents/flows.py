@@ -21,7 +21,7 @@ from core.workflow.handoffs import covers
 from grid.incidents.case_type import INCIDENT, extra_facts
 from grid.incidents.enums import FINAL
 from grid.incidents.models import Incident, IncidentReporter
-from grid.incidents.photos import merge_photos
+from grid.incidents.photos import PHOTO_KINDS, check_photos, merge_photos, store_photos
 from grid.incidents.schemas import ActionIn
 from grid.incidents.service import get_incident
 
@@ -30,13 +30,36 @@ def act(session: Session, *, incident_id: int, name: str, data: ActionIn,
         principal: Principal, settings: Settings) -> Incident:
     """Make one lifecycle move (立案, 派遣, 签收, ...) on an incident in the caller's scope."""
     incident = get_incident(session, incident_id=incident_id, scope=Scope.of(principal))
-    fields = data.model_dump()
+    # Photos are checked before the move and stored after it, in the same transaction: a
+    # bad photo refuses the move, and the timeline gets their ids, not their bytes.
+    photos = _checked_photos(name, data, settings)
+    fields = data.model_dump(exclude={"photos"})
     PREPARE.get(name, _nothing)(session, incident, fields, principal)
     runner.run(session, INCIDENT, incident, name, principal=principal, data=fields,
                expected_version=data.version, settings=settings,
                facts=extra_facts(session, incident))
     AFTER.get(name, _nothing)(session, incident, fields, principal)
+    if photos:
+        _store_photos(session, incident, name, photos, principal, settings)
     return incident
+
+
+def _checked_photos(name: str, data: ActionIn, settings: Settings) -> list:
+    if not data.photos:
+        return []
+    if name not in PHOTO_KINDS:
+        raise InvalidInput(f"the move {name} takes no photos (only handle: 处理后)",
+                           code="photos_not_for_move")
+    return check_photos(data.photos, settings=settings)
+
+
+def _store_photos(session: Session, incident: Incident, move: str, photos: list,
+                  principal: Principal, settings: Settings) -> None:
+    kind = PHOTO_KINDS[move]
+    stored = store_photos(session, incident_id=incident.id, photos=photos, kind=kind,
+                          user_id=principal.user_id, settings=settings)
+    timeline.add(session, Subject("incident", incident.id), actor=principal.username,
+                 action="photos", data={"kind": kind, "photos": [p.id for p in stored]})
 
 
 def _nothing(session, incident, fields, principal) -> None:

@@ -5,6 +5,7 @@
 
 from sqlalchemy.orm import Session
 
+from core.errors import InvalidInput
 from core.scope import Scope
 from core.security import Principal
 from core.settings import Settings
@@ -16,8 +17,17 @@ from grid.incidents.schemas import HandoffIn
 from grid.incidents.service import get_incident
 
 
+def check_reason(kind: str, reason: str | None) -> None:
+    """The kinds the case type says need a reason (grid/incidents/case_type.py: 上报), with
+    one. Checked before the kernel locks anything: a bare escalation writes nothing."""
+    if kind in INCIDENT.handoff_reasons and not (reason or "").strip():
+        raise InvalidInput(f"{kind} (上报) needs a reason: why this level cannot handle it",
+                           code="reason_required")
+
+
 def hand_off(session: Session, *, incident_id: int, data: HandoffIn, principal: Principal,
              settings: Settings) -> Handoff:
+    check_reason(str(data.kind), data.reason)
     incident = get_incident(session, incident_id=incident_id, scope=Scope.of(principal))
     return handoffs.hand_off(
         Context(session, settings, now_utc(), principal.username), INCIDENT, incident,

@@ -9,6 +9,9 @@ from core.settings import Settings
 from core.workflow.clocks import Subject
 from grid.incidents.case_type import SUBJECT
 
+# Moves that take photos, and the kind they are stored as: 处理反馈 with 处理后 photos.
+PHOTO_KINDS = {"handle": "after"}
+
 
 def _of(incident_id: int) -> Subject:
     return Subject(SUBJECT, incident_id)

@@ -60,6 +60,10 @@ class ActionIn(BaseModel):
     into: int | None = None
     # evaluate: 1–5
     rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    # handle (处理反馈): the after photos (处理后), stored with the move in one transaction;
+    # what was done goes in `reason`, the move's note on the timeline.
+    photos: list[PhotoIn] = Field(default_factory=list, description=(
+        "handle only: photos after the work (处理后), base64 as in a report"))
 
 
 class HandoffIn(BaseModel):
@@ -127,6 +131,7 @@ class ClockOut(BaseModel):
 class EventOut(BaseModel):
     at: datetime
     actor: str
+    actor_name: str | None = Field(None, description="the actor's name (a person's, or 系统)")
     action: str
     from_state: str | None
     to_state: str | None

@@ -20,13 +20,14 @@ from core.security import Principal
 from core.settings import Settings
 from core.units.service import unit_names
 from core.users.enums import Role
-from core.workflow import clocks, idempotency, links, notify, timeline
-from core.workflow.calendar_store import load_calendar
+from core.workflow import clocks, idempotency, links, notify, rows, timeline
+from core.workflow.calendar_store import VERSION_COLUMNS_SQL, load_calendar
 from core.workflow.clocks import Subject, clock_dict
 from core.workflow.handoffs import handoff_dict, handoffs_of
 from core.workflow.kernel import Actor, ClockOp, Notice
+from core.workflow.rows import Row
 from geo.locate import ChainLink, to_wgs84_point
-from grid.categories.service import get_minor
+from grid.categories.service import ACTIVE_MINOR_JSON_SQL, minor_of
 from grid.incidents.case_type import SUBJECT, mirror_step, rule_of
 from grid.incidents.enums import LABELS_ZH, Source, State, Step
 from grid.incidents.models import Incident, IncidentReporter
@@ -109,13 +110,10 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
     village centre. A replayed key returns the first incident and stores nothing new."""
     key = idempotency.checked_key(idempotency_key)
     fingerprint = idempotency.fingerprint(data)
-    first = _replay(session, reporter_id=principal.user_id, key=key, fingerprint=fingerprint)
-    if first is not None:
-        return Reported(first, replayed=True)
     photos = check_photos(data.photos, settings=settings)
     lon, lat = to_wgs84_point(*data.location.coordinates, data.crs)
-    place = _place(session, principal=principal, lon=lon, lat=lat)
-    category = get_minor(session, code=data.category)
+    place = _place(session, principal=principal, lon=lon, lat=lat, category=data.category)
+    category = minor_of(place.category, code=data.category)
     incident = Incident(
         category_id=category.id, urgency=data.urgency,
         source=data.source or SOURCE_OF_ROLE.get(principal.role, Source.patrol),
@@ -132,38 +130,48 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
     # mirror (each write of an incident is an entry in each of its indexes).
     incident.duplicate_candidates = _duplicates(
         session, category_id=category.id, lon=lon, lat=lat, reported_at=incident.reported_at)
-    calendar = load_calendar(session, settings=settings)
+    calendar = load_calendar(session, settings=settings, version=place.calendar_version)
     step = clocks.start_detached(rule_of(category, urgency=data.urgency, step=Step.filing),
                                  now=incident.reported_at, calendar=calendar,
                                  warn_share=settings.deadline_warn_share)
     mirror_step(incident, step, ClockOp("start", step=Step.filing), incident.reported_at)
-    if not idempotency.inserted(session, incident, constraint="uq_incident_idempotency"):
-        # a concurrent replay of the same key won
+    if not idempotency.insert_once(session, incident,
+                                   key_columns=("reporter_id", "idempotency_key")):
+        # A replay: the first report with this key, written before or concurrently.
         return Reported(_replay(session, reporter_id=principal.user_id, key=key,
                                 fingerprint=fingerprint), replayed=True)
-    clocks.attach(session, step, Subject(SUBJECT, incident.id), case_type=SUBJECT)
-    session.add(IncidentReporter(incident_id=incident.id, user_id=principal.user_id,
-                                 reported_at=incident.reported_at))
+    subject = Subject(SUBJECT, incident.id)
     stored = store_photos(session, incident_id=incident.id, photos=photos, kind="report",
                           user_id=principal.user_id, settings=settings)
     event = {"accuracy_m": data.accuracy_m, "duplicates": incident.duplicate_candidates}
-    add_event(session, incident, actor=principal.username, action="report",
-              to_state=State.reported, data=event, at=incident.reported_at)
-    notify_owner(session, incident, topic="incident.reported",
-                 title=f"新上报事件 #{incident.id}：{category.name}")
-    # The audit event is written unsealed (no lock); the beat seals the chain (core/audit.py).
-    audit.record(session, actor=principal.username, action="incident.report",
-                 subject_type="incident", subject_id=incident.id,
-                 after={"state": incident.state, "grid": incident.grid_code,
-                        "category": category.code, "urgency": incident.urgency})
+    # The kernel's rows around the new incident in one statement (core/workflow/rows.py):
+    # its clock, its reporter, its timeline event, the centre's notice and the audit event
+    # (unsealed, no lock: the beat seals the chain, core/audit.py; its id was drawn by
+    # the placing statement, since it is hashed).
+    rows.write(session, [
+        clocks.row_of(step, subject, case_type=SUBJECT),
+        Row.of_object(IncidentReporter(incident_id=incident.id, user_id=principal.user_id,
+                                       reported_at=incident.reported_at)),
+        timeline.row(subject, actor=principal.username, action="report",
+                     to_state=State.reported, data=event, at=incident.reported_at),
+        notify.row(session, subject, Notice("incident.reported",
+                                            f"新上报事件 #{incident.id}：{category.name}",
+                                            (incident.owner_unit_id,)),
+                   body=incident.description),
+        audit.row(event_id=place.audit_id, actor=principal.username, action="incident.report",
+                  subject_type="incident", subject_id=incident.id,
+                  after={"state": incident.state, "grid": incident.grid_code,
+                         "category": category.code, "urgency": incident.urgency})])
     # The 201's body from what was just written, not read back (8 statements fewer on the
     # hottest write; tests/grid/incidents/test_reporting.py compares it with a GET).
     body = {**_incident_dict(incident, _Extra(lon, lat, category.code, category.name,
                                               place.chain[-2].name, place.centre_name, None),
                              [vars(link) for link in place.chain], principal),
-            "timeline": [{"at": incident.reported_at, "actor": principal.username,
-                          "action": "report", "from_state": None,
-                          "to_state": State.reported, "note": None, "data": event}],
+            "timeline": [
+                {"at": incident.reported_at, "actor": principal.username, "action": "report",
+                 "from_state": None, "to_state": State.reported, "note": None,
+                 "data": event,
+                 "actor_name": timeline.actor_name(principal.username, place.reporter_name)}],
             "handoffs": [], "links": [], "clocks": [clock_dict(step)],
             "photos": [photo_dict(p) for p in stored], "reporters": [principal.user_id]}
     return Reported(incident, replayed=False, body=body)
@@ -184,6 +192,10 @@ class Place:
     worker_id: int | None  # the grid's worker (the first by staff number when several)
     centre_id: int
     centre_name: str
+    reporter_name: str | None  # the reporter's full name, for the timeline
+    category: dict | None  # the active 小类 asked for (grid.categories ACTIVE_MINOR_JSON_SQL)
+    calendar_version: tuple  # core/workflow/calendar_store VERSION_COLUMNS_SQL
+    audit_id: int  # the report's audit event's id, drawn ahead (core/audit.py NEXT_ID_SQL)
 
     @property
     def grid(self) -> ChainLink:
@@ -196,7 +208,9 @@ class Place:
 
 # One statement for what a report needs to know about its point. The grids under it come
 # from the GiST index (fenced by OFFSET 0, as in geo/locate.py); one in the reporter's
-# territory wins over one outside it where grids touch.
+# territory wins over one outside it where grids touch. The same statement reads what the
+# report needs besides (the reporter's name, the 小类, the calendar's version) and draws
+# its audit event's id: each was a statement of its own (bench/README.md, intake).
 PLACE_SQL = """
     WITH hit AS (
         SELECT g.id, g.code, ({scope}) AS in_scope FROM (
@@ -213,27 +227,40 @@ PLACE_SQL = """
                     ARRAY['city', 'county', 'township', 'village', 'grid'], a.level::text))
          FROM area a WHERE a.code IN (
             substr(hit.code, 1, 4) || '00', substr(hit.code, 1, 6), substr(hit.code, 1, 9),
-            substr(hit.code, 1, 12), hit.code)) AS chain
+            substr(hit.code, 1, 12), hit.code)) AS chain,
+        (SELECT full_name FROM app_user WHERE id = :reporter_id) AS reporter_name,
+        {minor} AS category, {calendar}, {audit_id} AS audit_id
     FROM hit
     LEFT JOIN unit c ON c.kind = 'centre' AND c.is_active AND c.seat_code = substr(hit.code, 1, 12)
-"""
+""".replace("{minor}", ACTIVE_MINOR_JSON_SQL).replace(
+    "{calendar}", VERSION_COLUMNS_SQL).replace("{audit_id}", audit.NEXT_ID_SQL)
 
 
-def _place(session: Session, *, principal: Principal, lon: float, lat: float) -> Place:
+@lru_cache(maxsize=1024)
+def _place_statement(scope_sql: str):
+    return text(PLACE_SQL.replace("{scope}", scope_sql))
+
+
+def _place(session: Session, *, principal: Principal, lon: float, lat: float, category: str
+           ) -> Place:
     """The grid under the point; 422 when outside every grid or the reporter's territory."""
     scope = Scope.of(principal)
-    row = session.execute(text(PLACE_SQL.replace("{scope}", scope.area_condition("g"))),
-                          {"lon": lon, "lat": lat, **scope.params}).first()
+    row = session.execute(_place_statement(scope.area_condition("g")),
+                          {"lon": lon, "lat": lat, "reporter_id": principal.user_id,
+                           "category_code": category, **scope.params}).first()
     if row is None:
         raise InvalidInput(f"({lon}, {lat}) lies outside every grid of the jurisdiction",
-                           lon=lon, lat=lat)
+                           code="point_outside_grids", lon=lon, lat=lat)
     if not row.in_scope:
         raise InvalidInput(f"({lon}, {lat}) lies in grid {row.code}, outside your territory",
-                           lon=lon, lat=lat)
+                           code="point_outside_territory", lon=lon, lat=lat)
     if row.centre_id is None:
         raise NotFound(f"no centre sits at area {row.code[:12]}")
     return Place(grid_id=row.id, chain=[ChainLink(*link) for link in row.chain],
-                 worker_id=row.worker_id, centre_id=row.centre_id, centre_name=row.centre_name)
+                 worker_id=row.worker_id, centre_id=row.centre_id, centre_name=row.centre_name,
+                 reporter_name=row.reporter_name, category=row.category,
+                 calendar_version=(row.calendar_loaded_at, row.calendar_years,
+                                   row.calendar_days), audit_id=row.audit_id)
 
 
 def _duplicates(session: Session, *, category_id: int, lon: float, lat: float,
@@ -355,7 +382,7 @@ def incident_detail(session: Session, incident: Incident, principal: Principal) 
                                 .order_by(IncidentReporter.reported_at)).all()
     units = unit_names(session, {u for h in handoffs for u in (h.from_unit_id, h.to_unit_id)})
     return {**incident_out(session, incident, principal),
-            "timeline": timeline.events_of(session, subject),
+            "timeline": timeline.with_actor_names(session, timeline.events_of(session, subject)),
             "handoffs": [handoff_dict(h, units) for h in handoffs],
             "links": links.links_of(session, subject),
             "clocks": [clock_dict(c) for c in clocks.clocks_of(session, subject)],

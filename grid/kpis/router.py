@@ -10,8 +10,8 @@ from core.deps import Requires, SessionDep
 from core.scope import Scope
 from core.security import Principal
 from grid.kpis import open as open_incidents
-from grid.kpis import service
-from grid.kpis.schemas import ChildrenOut, KpisOut, OpenOut, SeriesOut
+from grid.kpis import ranking, service
+from grid.kpis.schemas import ChildrenOut, KpisOut, OpenOut, RankingOut, SeriesOut
 from grid.permissions import GridPermission
 
 router = APIRouter(prefix="/api/v1/kpis", tags=["kpis"])
@@ -89,6 +89,22 @@ def children(q: Query_, session: SessionDep):
 def series(q: Query_, session: SessionDep):
     """Reported, filed and closed per calendar day (Asia/Shanghai) of the period."""
     return service.daily_series(session, subject=q.subject, period=q.period, scope=q.scope)
+
+
+@router.get("/units", response_model=RankingOut,
+            summary="KPIs of an area per handling unit", description=DEFINITIONS)
+def by_unit(q: Query_, session: SessionDep):
+    """The area's figures per unit its incidents were dispatched to (处置单位)."""
+    return ranking.ranking(session, subject=q.subject, period=q.period, scope=q.scope,
+                           by="unit")
+
+
+@router.get("/workers", response_model=RankingOut,
+            summary="KPIs of an area per grid worker", description=DEFINITIONS)
+def by_worker(q: Query_, session: SessionDep):
+    """The area's figures per grid worker (the worker of each incident's grid)."""
+    return ranking.ranking(session, subject=q.subject, period=q.period, scope=q.scope,
+                           by="worker")
 
 
 @router.get("/open", response_model=OpenOut,

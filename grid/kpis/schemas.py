@@ -94,3 +94,18 @@ class OpenAreaOut(BaseModel):
 class OpenOut(BaseModel):
     parent: OpenAreaOut = Field(description="the parent area and its totals")
     children: list[OpenAreaOut] = Field(description="each child area in scope, by code")
+
+
+class RankedOut(BaseModel):
+    id: int = Field(description="the unit's or the grid worker's id")
+    name: str
+    code: str = Field(description="the unit's code or the worker's staff number")
+    figures: FiguresOut
+
+
+class RankingOut(BaseModel):
+    subject: SubjectOut
+    period: PeriodOut
+    by: Literal["unit", "worker"]
+    rows: list[RankedOut] = Field(description="each unit or worker with incidents of the "
+                                              "area in the period, by name")

@@ -1,14 +1,14 @@
 """The patrol routes: thin, the rules are in service.py."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from core.deps import Requires, SessionDep
 from core.security import Principal
-from grid.patrols import service
+from grid.patrols import service, tracks
 from grid.patrols.schemas import (
     BatchOut,
     PatrolEndIn,
@@ -73,6 +73,26 @@ def list_patrols(
     total, items = service.list_patrols(session, principal=principal, worker=worker,
                                         since=since, until=until, limit=limit, offset=offset)
     return {"total": total, "items": items}
+
+
+# Before /{patrol_id}: "tracks" is no patrol's id.
+@router.get("/tracks", response_class=GeoJSONResponse,
+            responses={200: {"content": {"application/geo+json": {}}}})
+def day_tracks(
+    request: Request, principal: Reader, session: SessionDep,
+    day: Annotated[date | None, Query(description="the day (YYYY-MM-DD, the system's time "
+                                                  "zone); none: today")] = None,
+    bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS84): the "
+                                                  "tracks crossing the view")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 300,
+):
+    """The tracks of the patrols started on a day by the workers of the caller's territory
+    (a grid worker: his own), as a GeoJSON FeatureCollection of LineStrings, newest first;
+    `truncated` when there were more than `limit`. The supervisor map's staff layer."""
+    zone = request.app.state.settings.timezone
+    chosen = day or datetime.now(tracks.ZoneInfo(zone)).date()
+    return tracks.tracks(session, principal=principal, day=chosen, timezone=zone, bbox=bbox,
+                         limit=limit)
 
 
 @router.get("/{patrol_id}", response_model=TrackFeature, response_class=GeoJSONResponse,

@@ -53,17 +53,21 @@ def list_inspections(
     area: Annotated[str | None, Query(pattern=AREA)] = None,
     queue: Literal[service.QUEUES] | None = None,  # type: ignore[valid-type]
     overdue: Literal[tuple(service.OVERDUE)] | None = None,  # type: ignore[valid-type]
+    sort: Literal[tuple(service.SORTABLE)] | None = None,  # type: ignore[valid-type]
+    order: Literal["asc", "desc"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ):
     """Inspections of the caller's territory. `queue=mine`: those I inspect and have not
     submitted; `review`: my units' 待审核; `publish`: my units' 待公示, soonest due first.
     `overdue`: past the 公示 limit unpublished, an order past its deadline unsettled, or an
-    overturned result past its 撤回 limit."""
+    overturned result past its 撤回 limit. `sort` (id, state, inspected_at, publish_due_at)
+    with `order` (asc, desc) orders by a column (the console's headers)."""
     total, page = service.list_inspections(session, principal=principal,
                                            states=tuple(state or ()), task_id=task_id,
                                            entity_id=entity_id, queue=queue, area=area,
-                                           limit=limit, offset=offset, overdue=overdue)
+                                           limit=limit, offset=offset, overdue=overdue,
+                                           sort=sort, order=order)
     names = service.names_of(session, page)
     return {"total": total, "items": [service.inspection_out(session, i, principal, names=names)
                                       for i in page]}

@@ -111,6 +111,7 @@ class CheckOut(BaseModel):
     item_name: str
     text: str
     weight: str
+    weight_label: str | None = None  # 一般 / 重点
     result: str | None
     result_label: str | None
     note: str | None

@@ -35,6 +35,7 @@ from market_supervision.inspections.vocabulary import (
     RESULTS,
 )
 from market_supervision.inspections.workflow import INSPECTION_WORKFLOW, resume_state
+from market_supervision.register.enums import ITEM_LEVEL_LABELS
 from market_supervision.register.models import ChecklistItem, Entity, Item, Task
 
 # Lists: the caller's queue.
@@ -50,6 +51,12 @@ OVERDUE = {
     "withdraw": lambda: (Inspection.withdraw_due_at < func.now())
     & (Inspection.state == "overturned"),
 }
+
+
+# The columns a list may be sorted by (`sort`, with `order` asc or desc).
+SORTABLE = {"id": Inspection.id, "state": Inspection.state,
+            "inspected_at": Inspection.inspected_at,
+            "publish_due_at": Inspection.publish_due_at}
 
 
 def office_zone() -> ZoneInfo:
@@ -93,7 +100,8 @@ def get_inspection(session: Session, *, inspection_id: int, principal: Principal
 def list_inspections(session: Session, *, principal: Principal, states: tuple[str, ...],
                      task_id: int | None, entity_id: int | None, queue: str | None,
                      area: str | None, limit: int, offset: int,
-                     overdue: str | None = None) -> tuple[int, list[Inspection]]:
+                     overdue: str | None = None, sort: str | None = None,
+                     order: str | None = None) -> tuple[int, list[Inspection]]:
     conditions = [visible(principal)]
     if overdue is not None:
         conditions.append(OVERDUE[overdue]())
@@ -117,10 +125,14 @@ def list_inspections(session: Session, *, principal: Principal, states: tuple[st
                        Inspection.state == ("submitted" if queue == "review" else "approved")]
     total = session.scalar(select(func.count()).select_from(Inspection).where(*conditions))
     # The 公示 queue by its clock: the soonest due first.
-    order = (Inspection.publish_due_at.asc().nulls_last(), Inspection.id) \
+    ordering = (Inspection.publish_due_at.asc().nulls_last(), Inspection.id) \
         if queue == "publish" or overdue == "publish" else (Inspection.id.desc(),)
+    if sort is not None:  # a console's column header (core/consoles.py), either way
+        column = SORTABLE[sort]
+        ordering = ((column.desc() if order == "desc" else column.asc()).nulls_last(),
+                    Inspection.id.desc())
     page = session.scalars(select(Inspection).where(*conditions)
-                           .order_by(*order).limit(limit).offset(offset)).all()
+                           .order_by(*ordering).limit(limit).offset(offset)).all()
     return total, list(page)
 
 
@@ -264,7 +276,8 @@ def checks_out(session: Session, inspection: Inspection) -> list[dict]:
         .order_by(Item.code, ChecklistItem.ordinal)).all()
     base = f"/api/v1/market/inspections/{inspection.id}/photos"
     return [{"check_id": c.check_id, "item_id": c.item_id, "item_name": item_name,
-             "text": line, "weight": weight, "result": c.result,
+             "text": line, "weight": weight,
+             "weight_label": ITEM_LEVEL_LABELS.get(weight, weight), "result": c.result,
              "result_label": RESULTS.get(c.result or ""), "note": c.note,
              "rectified_on_site": c.rectified_on_site, "rectify_note": c.rectify_note,
              "photos": [{"id": p, "url": f"{base}/{p}"} for p in c.photo_ids or ()]}

@@ -21,7 +21,7 @@ from core.canonical_json import canonical_json
 from core.errors import Conflict, InvalidInput, NotFound
 from core.scope import Scope
 from core.security import Principal
-from market_supervision.register import draws
+from market_supervision.register import draw_sets, draws
 from market_supervision.register.entities import month_start
 from market_supervision.register.enums import DrawState, TaskState
 from market_supervision.register.inspectors import pool as inspector_pool
@@ -90,20 +90,14 @@ def _strata(session: Session, scheme: str) -> dict[str, dict]:
 
 
 def _pool(session: Session, task: Task, on: date, item_codes: list[str],
-          uscc_of: dict[int, str], secret: str) -> list[dict]:
+          candidates: tuple[str, dict], secret: str) -> list[dict]:
     """The qualified inspectors (an item of the task, a valid 执法证 on the draw's day),
-    sorted by 执法证 number, with their conflicts among the candidates."""
+    sorted by 执法证 number, with their conflicts among the candidates (`candidates`:
+    the candidate query and its parameters)."""
     units = task_units(session, task.id)["implementing"]
     wanted = set(item_codes)
     members = [m for m in inspector_pool(session, unit_ids=units, on=on) if m.items & wanted]
-    conflicts: dict[int, set[str]] = {}
-    if members:
-        rows = session.execute(text(
-            "SELECT user_id, entity_id FROM market_inspector_conflict "
-            "WHERE user_id = ANY(:users)"), {"users": [m.user_id for m in members]}).all()
-        for user_id, entity_id in rows:
-            if entity_id in uscc_of:
-                conflicts.setdefault(user_id, set()).add(uscc_of[entity_id])
+    conflicts = draw_sets.conflicts_among(session, *candidates, [m.user_id for m in members])
     return [{"key": m.credential_number, "membership_id": m.membership_id,
              "user_id": m.user_id, "name": m.name, "items": sorted(m.items & wanted),
              "conflicts": sorted(conflicts.get(m.user_id, ())),
@@ -135,26 +129,26 @@ def commit(session: Session, *, principal: Principal, task_id: int,
         raise Conflict(f"任务 {task.code} 已有抽取记录", code="task_already_drawn")
     on = on or datetime.now(UTC).date()
     month = month_start(on)
-    rows = candidates_of(session, task, month)
-    if not rows:
+    sql, params = _candidate_sql(task)
+    sql = sql.removesuffix(" ORDER BY e.uscc")  # the listing orders itself: one sort
+    params = {**params, "month": month}
+    # Built by the database (draw_sets.py): the register does not pass through Python.
+    listing = draw_sets.listing(session, sql, params)
+    if not listing:
         raise DrawRefused(f"任务 {task.code} 的检查对象名录为空", code="no_candidates")
-    candidates = [(uscc, stratum) for _, uscc, stratum in rows]
     item_codes = task_item_codes(session, task.id)
     secret = secret or secrets.token_hex(32)
-    pool = _pool(session, task, on, item_codes, {entity_id: uscc for entity_id, uscc, _ in rows},
-                 secret)
+    pool = _pool(session, task, on, item_codes, (sql, params), secret)
     rules = {"scheme": task.ratio_scheme, "strata": _strata(session, task.ratio_scheme),
              "unclassified_as": UNCLASSIFIED_AS, "items": item_codes, "pool": pool,
              "entropy_source": entropy_source, "on": on.isoformat()}
     rules["pool_hash"] = draws.sha256_hex(draws.pool_text(pool_of(rules)))
-    listing = draws.candidates_text(candidates)
     draw = Draw(task_id=task.id, area_code=task.area_code,
                 unit_id=task_units(session, task.id)["organising"][0],
                 state=DrawState.committed, algorithm=draws.ALGORITHM, risk_month=month,
                 candidates_hash=draws.sha256_hex(listing),
-                public_candidates_hash=draws.sha256_hex(
-                    draws.public_candidates_text(uscc for uscc, _ in candidates)),
-                candidates_count=len(candidates),
+                public_candidates_hash=draws.sha256_hex(draw_sets.public_listing(listing)),
+                candidates_count=listing.count("\n"),
                 candidates=gzip.compress(listing.encode(), compresslevel=1),
                 rules=rules, seed_hash=draws.seed_hash(secret), secret_seed=secret,
                 created_by=principal.user_id)
@@ -210,27 +204,9 @@ def rerun(draw: Draw) -> draws.Result:
 
 
 def _store(session: Session, draw: Draw, result: draws.Result) -> None:
-    """Targets and their inspectors, by COPY (a city's draw has tens of thousands)."""
-    usccs = [target.uscc for target in result.targets]
-    entity_of = dict(session.execute(text(
-        "SELECT uscc, id FROM market_entity WHERE uscc = ANY(:codes)"), {"codes": usccs}).all())
-    members = {p["key"]: p for p in draw.rules["pool"]}
-    raw = session.connection().connection.driver_connection
-    with raw.cursor() as cursor:
-        with cursor.copy("COPY market_draw_target (draw_id, entity_id, ordinal, uscc, stratum, "
-                         "score) FROM STDIN") as copy:
-            copy.write("".join(f"{draw.id}\t{entity_of[t.uscc]}\t{t.ordinal}\t{t.uscc}\t"
-                               f"{t.stratum}\t{t.score}\n" for t in result.targets))
-        cursor.execute("SELECT ordinal, id FROM market_draw_target WHERE draw_id = %s",
-                       (draw.id,))
-        target_of = dict(cursor.fetchall())
-        with cursor.copy("COPY market_draw_target_inspector (target_id, membership_id, "
-                         "user_id, ordinal, name, credential_number) FROM STDIN") as copy:
-            for t in result.targets:
-                for n, key in enumerate(t.inspectors, start=1):
-                    member = members[key]
-                    copy.write_row((target_of[t.ordinal], member["membership_id"],
-                                    member["user_id"], n, member["name"], key))
+    """Targets and their inspectors, set-based (draw_sets.store: a city's draw has tens of
+    thousands)."""
+    draw_sets.store(session, draw_id=draw.id, pool=draw.rules["pool"], result=result)
 
 
 # —— reading ——

@@ -25,10 +25,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
-from core.imports import MAX_LISTED, ImportColumn, ImportRefused, read_rows
+from core.imports import MAX_LISTED, ImportColumn, ImportRefused, copy_csv, read_columns
 from core.progress import StageProgress
 from core.scope import Scope
 from core.security import Principal
+from market_supervision.register import import_sql
 from market_supervision.register.codes import valid_codes
 from market_supervision.register.entities import check_code, code_refusal
 from market_supervision.register.enums import (
@@ -140,14 +141,12 @@ class Table:
 
 
 def read_table(data: bytes) -> tuple[Table, dict[str, str]]:
-    """The data rows of a CSV or xlsx file (core/imports.py reads it), column by column,
-    and {field: the header as the file wrote it}."""
+    """The data rows of a CSV or xlsx file (core/imports.py's column reader: no dict per
+    row), column by column, and {field: the header as the file wrote it}."""
     if len(data) > MAX_BYTES:
         raise InvalidInput("文件过大（上限 200 MB）", code="file_too_large")
-    rows, names = read_rows(data, COLUMNS)
-    columns = {column.key: [row.values[column.key] or "" for row in rows]
-               for column in COLUMNS}
-    return Table([row.number for row in rows], columns), names
+    read = read_columns(data, COLUMNS, empty="")
+    return Table(read.numbers, read.columns), read.names
 
 
 # —— checking ——
@@ -357,14 +356,24 @@ def import_entities(session: Session, *, principal: Principal, filename: str, da
     bad row). The caller's transaction holds everything: a refusal rolls it back."""
     if stage is not None:
         stage("read", 0, 0)
-    table, names = read_table(data)
-    total = len(table.numbers)
-    if total == 0:
-        raise InvalidInput("文件没有数据行", code="import_empty")
-    clean, errors = check_table(table, stage=stage)
-    if errors:
-        raise ImportRejected(errors, total=total, names=names)
-    _stage_rows(session, clean, stage)
+    if len(data) > MAX_BYTES:
+        raise InvalidInput("文件过大（上限 200 MB）", code="file_too_large")
+    # A CSV is parsed by PostgreSQL and checked in SQL (import_sql.py); an xlsx, or a CSV
+    # COPY cannot take as a table, is read and checked here, column by column.
+    copied = copy_csv(session, data, COLUMNS, table=import_sql.RAW)
+    if copied is not None:
+        total, names = copied.total, copied.names
+        flagged = import_sql.check_copied(session, copied, stage=stage)
+    else:
+        table, names = read_table(data)
+        total = len(table.numbers)
+        if total == 0:
+            raise InvalidInput("文件没有数据行", code="import_empty")
+        clean, errors = check_table(table, stage=stage)
+        if errors:
+            raise ImportRejected(errors, total=total, names=names)
+        _stage_rows(session, clean, stage)
+        flagged = sum(clean.legacy)
     scope = Scope.of(principal)
     session.execute(text(LOCATE_STAGED.replace(
         "{scope}", scope.code_condition("g.code"))), scope.params)
@@ -392,7 +401,7 @@ def import_entities(session: Session, *, principal: Principal, filename: str, da
     if stage is not None:
         stage("write", total, total)
     return ImportResult(rows=total, created=created, updated=total - created,
-                        flagged=sum(clean.legacy))
+                        flagged=flagged)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -403,11 +412,20 @@ def _copy_text(value: str) -> str:
     return value.translate(_COPY_ESCAPES)
 
 
-def _stage_rows(session: Session, clean: Clean, stage: StageProgress | None) -> None:
+def new_staging(session: Session) -> None:
     # ON COMMIT DROP ends it with the transaction; a second import in one transaction (a
     # test's) starts afresh.
     session.execute(text("DROP TABLE IF EXISTS market_entity_staging, market_entity_located"))
     session.execute(text(STAGING))
+
+
+def index_staging(session: Session) -> None:
+    session.execute(text("CREATE INDEX ON market_entity_staging USING gist (point)"))
+    session.execute(text("ANALYZE market_entity_staging"))
+
+
+def _stage_rows(session: Session, clean: Clean, stage: StageProgress | None) -> None:
+    new_staging(session)
     raw = session.connection().connection.driver_connection
     rows = zip(clean.numbers, clean.uscc, clean.name, clean.type, clean.legal_representative,
                clean.address, clean.lon, clean.lat, clean.industry, clean.licences,
@@ -432,7 +450,6 @@ def _stage_rows(session: Session, clean: Clean, stage: StageProgress | None) -> 
                     stage("write", done, len(clean))
         if chunk:
             copy.write("\n".join(chunk) + "\n")
-    session.execute(text("CREATE INDEX ON market_entity_staging USING gist (point)"))
-    session.execute(text("ANALYZE market_entity_staging"))
+    index_staging(session)
     if stage is not None:
         stage("write", len(clean), len(clean))

@@ -47,6 +47,19 @@ def _unit_in_scope(session: Session, unit_id: int, principal: Principal) -> bool
         Unit.id == unit_id, Scope.of(principal).column_condition(Unit.seat_code))) is not None
 
 
+def _user_of_territory(session: Session, user_id: int, principal: Principal) -> bool:
+    """The person is of the caller's territory: scoped inside it, or a member of a unit
+    seated inside it (an inspector the territory's draws may pair). Another territory's
+    user is answered as the users routes answer it: 404, as if there were none."""
+    scope = Scope.of(principal)
+    scoped_inside = select(User.id).where(User.id == user_id,
+                                          scope.column_condition(User.scope_code))
+    member_inside = (select(Membership.user_id).join(Unit, Unit.id == Membership.unit_id)
+                     .where(Membership.user_id == user_id, Membership.is_active,
+                            scope.column_condition(Unit.seat_code)))
+    return session.scalar(scoped_inside.union(member_inside).limit(1)) is not None
+
+
 def set_qualifications(session: Session, *, membership_id: int, item_codes: list[str],
                        principal: Principal | None = None) -> list[str]:
     """The items the inspector may inspect (replacing the former list), under a row lock on
@@ -67,8 +80,8 @@ def declare_conflict(session: Session, *, principal: Principal, user_id: int, en
                      reason: str) -> InspectorConflict:
     """A declared conflict: that person is never drawn for that entity."""
     get_entity(session, principal=principal, entity_id=entity_id)
-    if session.get(User, user_id) is None:
-        raise NotFound(f"no user {user_id}")
+    if not _user_of_territory(session, user_id, principal):
+        raise NotFound(f"no user {user_id} in your territory", code="user_not_found")
     if not reason.strip():
         raise InvalidInput("回避事由不能为空", code="reason_required")
     if session.scalar(select(InspectorConflict.id).where(

@@ -16,11 +16,13 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
     LargeBinary,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -351,9 +353,32 @@ class DrawTargetInspector(Base):
     target_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("market_draw_target.id",
                                                                   ondelete="CASCADE"),
                                            primary_key=True)
-    membership_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("membership.id"),
-                                               primary_key=True, index=True)
-    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("app_user.id"), index=True)
+    # A copy of who was drawn, as history: no per-row foreign keys to the membership and
+    # the account (validated once per draw, draw_sets.py; migration 0024).
+    membership_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     ordinal: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(50))
     credential_number: Mapped[str] = mapped_column(String(40))
+
+
+class EntityCell(Base):
+    """The register counted per grid and per Web Mercator cell of a clustered zoom (a cell
+    is 1/32 of the zoom's tile side): the low-zoom tiles sum these (layers.py). Written only
+    by market_entity's statement triggers (migration 0024); INTERNAL (risk counts)."""
+
+    __tablename__ = "market_entity_cell"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)  # the zoom
+    gx: Mapped[int] = mapped_column(Integer, primary_key=True)  # cell column from the west
+    gy: Mapped[int] = mapped_column(Integer, primary_key=True)  # cell row from the south
+    area_code: Mapped[str] = mapped_column(String(15, collation="C"), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    sx: Mapped[float] = mapped_column(Float)  # Σ of the entities' EPSG:3857 x
+    sy: Mapped[float] = mapped_column(Float)
+    failed: Mapped[int] = mapped_column(Integer)
+    inspected: Mapped[int] = mapped_column(Integer)
+    risk_a: Mapped[int] = mapped_column(Integer)
+    risk_b: Mapped[int] = mapped_column(Integer)
+    risk_c: Mapped[int] = mapped_column(Integer)
+    risk_d: Mapped[int] = mapped_column(Integer)

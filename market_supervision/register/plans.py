@@ -30,10 +30,21 @@ def _active_unit(session: Session, unit_id: int) -> Unit:
     return unit
 
 
+def _unit_of_territory(session: Session, principal: Principal, unit_id: int) -> Unit:
+    """An active unit seated in the caller's territory: a desk plans only with units of its
+    own territory (组织部门, 实施部门 — 国发〔2019〕5号 三、（三）: each department draws within
+    its jurisdiction). Another territory's unit is named in the request: 422, with its id."""
+    unit = _active_unit(session, unit_id)
+    if not Scope.of(principal).covers_code(unit.seat_code):
+        raise InvalidInput(f"单位 {unit_id} 不在你的辖区内", code="unit_outside_scope",
+                           unit_id=unit_id)
+    return unit
+
+
 def create_plan(session: Session, *, principal: Principal, year: int, name: str,
                 unit_id: int, area_code: str) -> Plan:
     _in_scope(principal, area_code)
-    _active_unit(session, unit_id)
+    _unit_of_territory(session, principal, unit_id)
     plan = Plan(year=year, name=name.strip(), unit_id=unit_id, area_code=area_code,
                 created_by=principal.user_id)
     session.add(plan)
@@ -92,8 +103,8 @@ def create_task(session: Session, *, principal: Principal, plan_id: int, code: s
     items = items_by_code(session, item_codes)
     if not items:
         raise InvalidInput("任务至少含一个抽查事项", code="item_required")
-    for unit_id in {organising_unit_id, *implementing_unit_ids}:
-        _active_unit(session, unit_id)
+    for unit_id in dict.fromkeys([organising_unit_id, *implementing_unit_ids]):
+        _unit_of_territory(session, principal, unit_id)
     task = Task(plan_id=plan.id, code=code, name=name.strip(), mode=mode, area_code=area_code,
                 filters=filters, ratio_scheme=ratio_scheme, starts_on=starts_on,
                 ends_on=ends_on)

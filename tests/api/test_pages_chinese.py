@@ -11,7 +11,8 @@ from tests.browser import log_in
 
 # The words a Chinese page may show: the switch to English (its own name), units,
 # abbreviations and file formats read as such in Chinese, and the map library's credit.
-ALLOWED = {"English", "km", "GPS", "Leaflet", "KPI", "ID", "Excel", "CSV"}
+# A national standard's number (GB/T 30428.2, a category's 依据标准) is a code too.
+ALLOWED = {"English", "km", "GPS", "Leaflet", "KPI", "ID", "Excel", "CSV", "GB"}
 # A token with a digit or an underscore is a code or an identifier (B0301, a user name).
 TOKEN = re.compile(r"[A-Za-z0-9_'’.-]*[A-Za-z][A-Za-z0-9_'’.-]*")
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
@@ -32,6 +33,11 @@ PAGES = [
     ("/map", "demo_township_staff", ".leaflet-children-pane path"),
     ("/kpis", "demo_township_staff", "body[data-loaded]"),
     ("/field", "demo_grid_worker", "body[data-ready='true']"),
+    # The KPI rankings and the administration page (issue 12 §5, §8).
+    ("/kpis?view=workers", "demo_township_staff", "body[data-view=workers]"),
+    ("/admin", "demo_admin", "body[data-admin-ready='true']"),
+    ("/admin?tab=units", "demo_admin", "body[data-admin-ready='true']"),
+    ("/admin?tab=categories", "demo_admin", "body[data-admin-ready='true']"),
 ]
 
 

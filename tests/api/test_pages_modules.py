@@ -31,7 +31,7 @@ def test_every_module_the_pages_use_is_served_and_imports_resolve(anonymous):
             "/static/handoff.js", "/static/units.js", "/static/workflow.js"} <= modules
 
 
-@pytest.mark.parametrize("page", ["/console", "/kpis", "/field"])
+@pytest.mark.parametrize("page", ["/console", "/kpis", "/field", "/admin"])
 def test_the_pages_share_one_base_template(anonymous, page):
     html = anonymous.get(page).text
     assert html.startswith("<!DOCTYPE html>\n<html lang=\"zh-CN\">")

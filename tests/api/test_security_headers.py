@@ -19,7 +19,7 @@ from tests.grid.patrols.conftest import walker_of
 
 FIXED = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
          "Referrer-Policy": "strict-origin-when-cross-origin"}
-PAGES = ("/map", "/map/430200", "/kpis", "/console", "/field")
+PAGES = ("/map", "/map/430200", "/kpis", "/console", "/field", "/admin")
 
 
 def policy(response) -> dict[str, list[str]]:
@@ -170,6 +170,7 @@ def _watched_tab(chromium, **options):
     ("/kpis", "demo_township_staff", "body[data-loaded]"),
     ("/console", "demo_village_staff", "body[data-queue-loaded='1']"),
     ("/field", "demo_grid_worker", "body[data-ready='true']"),
+    ("/admin?tab=units", "demo_admin", "body[data-admin-ready='true']"),
 ])
 def test_the_pages_run_under_their_policy(live_server, chromium, settings, path, username,
                                           ready):

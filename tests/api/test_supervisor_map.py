@@ -239,7 +239,7 @@ def test_a_township_supervisor_escalates_an_incident_to_the_county(
     expect(card.locator(".gridgov-action-status")).to_contain_text(county_centre_name)
     expect(item).to_have_count(0)
     # The markers were read again (the heatmap, switched off, did not get in the way).
-    expect(page.locator(".gridgov-markers-status")).to_contain_text("件未结事件")
+    expect(page.locator(".gridgov-markers-status")).to_contain_text("件事件")
     wait_for_map_still(page)
     page.screenshot(path=str(artefacts / "4-escalated.png"))
     handoff = _last_handoff(engine, scene.queued)

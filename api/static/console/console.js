@@ -7,6 +7,7 @@
 import * as i18n from "../i18n.js";
 import {LoginRequired, create as createSession, renderAccount} from "../session.js";
 import {load as loadWorkflow} from "../workflow.js";
+import * as nav from "./nav.js";
 import * as C from "./parts.js";
 
 const {t} = i18n;
@@ -62,6 +63,7 @@ async function open(page) {
     renderAccount(page.nodes.account, page.me, page.session);
     document.body.classList.remove("gridgov-logged-out");
     linkToScope(page);
+    nav.render(page.session, document.querySelector(".console-others"), "incident");
     if (!page.me.permissions.includes("incidents:read")) {
       showError(page, page.nodes.queueStatus, {status: 403, message: t("queue.no-read")});
       return;

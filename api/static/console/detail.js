@@ -115,7 +115,8 @@ function head(incident) {
   print.addEventListener("click", () => window.print());
   const onMap = element("a", t("detail.map-link"));
   onMap.className = "console-on-map";
-  onMap.href = `/map/${incident.grid.code}`;
+  // The map opens at its grid with its card (map-panel.js: ?incident=).
+  onMap.href = `/map/${incident.grid.code}?incident=${incident.id}`;
   node.append(element("h2", `#${incident.id} ${incident.category.name}（${incident.category.code}）`),
               state, deadline, version, print, onMap);
   return node;
@@ -237,7 +238,7 @@ function timeline(incident) {
     const when = element("time", C.formatTime(event.at));
     when.dateTime = event.at;
     item.append(when, element("strong", eventLabel(event.action)),
-                element("span", event.actor), element("span", moved));
+                element("span", event.actor_name || event.actor), element("span", moved));
     if (event.note) item.append(element("q", event.note));
     list.append(item);
   }

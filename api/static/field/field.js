@@ -1,7 +1,9 @@
-/* The grid worker's field app (/field, api/field.py): the page's frame — login kept across
+/* The field app (/field, api/field.py): the page's frame — login kept across
  * restarts (session.js `remember`: the refresh token is an HttpOnly cookie, the access
  * token comes from it), the service worker, the map of the worker's own grids, the tabs
- * and the outbox list — around report.js, tasks.js and patrol.js.
+ * and the outbox list — around report.js, tasks.js and patrol.js. The tabs follow the
+ * user (tools.js, GET /api/v1/field/tools): a grid worker's report, tasks and patrol; an
+ * officer's or an inspector's tools from their platforms, mounted from their modules.
  *
  *   start({apiBase, tileUrl, tileAttribution, photoMaxBytes, photoMaxCount,
  *          serviceWorker, scope});
@@ -16,6 +18,8 @@ import * as outboxModule from "./outbox.js";
 import * as fieldReport from "./report.js";
 import * as fieldTasks from "./tasks.js";
 import * as fieldPatrol from "./patrol.js";
+import * as fieldQueue from "./queue.js";
+import * as fieldTools from "./tools.js";
 
 const t = i18n.t;
 i18n.add({
@@ -25,6 +29,7 @@ i18n.add({
   "field.offline": {zh: "离线", en: "Offline"},
   "field.offlineData": {zh: "离线数据", en: "offline data"},
   "field.noGrids": {zh: "没有负责的网格", en: "No grids assigned"},
+  "field.scope": {zh: "辖区：{name}", en: "Territory: {name}"},
   "field.grids": {zh: "我的网格：{n} 个", en: "My grids: {n}"},
   "field.loadFailed": {zh: "加载失败：{detail}", en: "Could not load: {detail}"},
   "tab.report": {zh: "上报", en: "Report"},
@@ -65,7 +70,8 @@ const OWN_GRID_STYLE = {color: "#2a6f97", weight: 2, fillColor: "#61a5c2", fillO
 const GRID_SIMPLIFY_M = 2;
 
 async function start(options) {
-  const app = {options, me: null, tab: "report", fetched: new Set(),
+  const app = {options, me: null, tab: null, fetched: new Set(), granted: new Set(),
+               views: new Map(), memberships: [],
                user: () => app.me?.user.username || null};
   running.app = app;
   app.map = createMap(options);
@@ -84,6 +90,7 @@ async function start(options) {
   app.report = fieldReport.create(app);
   app.tasks = fieldTasks.create(app);
   app.patrol = fieldPatrol.create(app);
+  app.queue = await fieldQueue.create({session: app.session, user: app.user});
   document.querySelectorAll("[data-tab]").forEach((button) => {
     button.addEventListener("click", () => showTab(app, button.dataset.tab));
   });
@@ -91,7 +98,6 @@ async function start(options) {
   watchNetwork();
   i18n.onChange(() => renderOutbox(app));
   registerWorker(app);
-  showTab(app, "report");
   app.session.start();
 }
 
@@ -160,16 +166,38 @@ async function open(app) {
   }
   document.body.classList.remove("gridgov-logged-out");
   renderAccount(document.querySelector(".field-account"), app.me, app.session);
-  document.querySelector("[data-tab=patrol]").hidden =
-    !app.me.permissions.includes("patrols:record");
+  showTitle(app.me.user.role);
+  const first = await fieldTools.apply(app, await loadTools(app));
+  showTab(app, first);
   await loadData(app);
-  app.outbox.flush();
-  app.patrol.resume();
+  if (app.granted.has("grid.report")) app.outbox.flush();
+  if (app.granted.has("grid.patrol")) app.patrol.resume();
+  app.queue.flush();
   document.body.dataset.ready = "true";
 }
 
+// The tools the user's role and memberships grant (none when they cannot be had).
+async function loadTools(app) {
+  try {
+    return (await fetchJSON(app, "/field/tools")).body;
+  } catch (error) {
+    if (!(error instanceof LoginRequired)) flash(app, t("field.loadFailed", {detail: error.message}));
+    return {tools: [], memberships: []};
+  }
+}
+
+// 网格员 for a grid worker; for anyone else, the role's own name (session.js role.*).
+function showTitle(role) {
+  const title = document.querySelector(".field-header h1");
+  title.dataset.i18n = role === "grid_worker" ? "field.title" : `role.${role}`;
+  title.textContent = t(title.dataset.i18n);
+  document.title = title.textContent;
+}
+
 async function loadData(app) {
-  await Promise.all([loadGrids(app), loadCategories(app), app.tasks.load()]);
+  await Promise.all([loadGrids(app),
+                     app.granted.has("grid.report") ? loadCategories(app) : null,
+                     app.granted.has("grid.tasks") ? app.tasks.load() : null]);
   renderOutbox(app);
 }
 
@@ -178,6 +206,10 @@ function close(app) {
   app.fetched.clear();
   app.grids.clearLayers();
   app.tasks.clear();
+  app.report.close();
+  fieldTools.clear(app);
+  showTab(app, null);
+  document.querySelector(".field-no-tools").hidden = true;
   delete document.body.dataset.ready;
   document.body.classList.add("gridgov-logged-out");
   document.querySelector(".field-account").replaceChildren();
@@ -218,7 +250,10 @@ function drawGrids(app, features, offline) {
       "span", `${feature.properties.name} ${feature.properties.code || feature.id}`)),
   }).addTo(app.grids);
   document.body.dataset.grids = String(features.length);
-  const note = t("field.grids", {n: features.length}) + (offline ? ` · ${t("field.offlineData")}` : "");
+  // A grid worker's grids are counted; anyone else sees his territory's outline, named.
+  const own = app.me.user.role === "grid_worker"
+    ? t("field.grids", {n: features.length}) : t("field.scope", {name: app.me.scope.name});
+  const note = own + (offline ? ` · ${t("field.offlineData")}` : "");
   flash(app, features.length ? note : t("field.noGrids"));
   if (features.length && !app.fitted) {
     app.map.fitBounds(app.grids.getBounds(), {padding: [12, 12]});
@@ -247,6 +282,7 @@ function showTab(app, name) {
   });
   if (name === "report") app.report.open();
   else app.report.close();
+  fieldTools.switched(app, name);
 }
 
 function flash(app, text) {
@@ -286,7 +322,9 @@ function pendingItem(app, record) {
     : record.error === "offline" ? t("outbox.offline") : t("outbox.waiting");
   item.append(element("strong", summary(record)), element("small", state));
   if (record.status === "failed") {
-    for (const [key, action] of [["outbox.retry", app.outbox.retry],
+    // 修改: back into the report form (report.js), to be corrected and sent again.
+    for (const [key, action] of [["outbox.edit", app.report.edit],
+                                 ["outbox.retry", app.outbox.retry],
                                  ["outbox.delete", app.outbox.remove]]) {
       const button = element("button", t(key));
       button.type = "button";

@@ -6,13 +6,17 @@
  * removes the report from the queue and lists it as sent with its incident number; no
  * network, a 5xx or a login to renew leaves it queued for the next try, with the same
  * key, so the server stores it once however often it is sent. A refusal (4xx) stays in
- * the queue as failed, with the server's detail, until the worker retries or deletes it.
+ * the queue as failed, with the server's problem in words, until the worker corrects it
+ * (report.js `edit`, then `update`: the same key, as a refusal stored nothing), retries or
+ * deletes it.
  *
  *   const outbox = create({store, session, user: () => "username",
  *                                        onChange: () => redraw()});
  *   await outbox.add(body, {category: "暴露垃圾"});   // queued, then sent when possible
  *   await outbox.flush();                                // one pass over the queue
+ *   await outbox.update(key, correctedBody, label);      // a refused one, corrected
  */
+import * as i18n from "../i18n.js";
 import {LoginRequired} from "../session.js";
 import * as fieldStore from "./store.js";
 
@@ -29,6 +33,7 @@ function create({store, session, user, onChange}) {
     pending: () => mine(outbox, "outbox"),
     sent: () => mine(outbox, "sent"),
     retry: (key) => retry(outbox, key),
+    update: (key, body, label) => update(outbox, key, body, label),
     remove: async (key) => { await store.remove("outbox", key); onChange(); },
     // For a test or a support call: put a record back as it was (same key).
     requeue: async (record) => { await store.put("outbox", record); onChange(); },
@@ -58,6 +63,22 @@ async function retry(outbox, key) {
   await outbox.store.put("outbox", {...record, status: "pending", error: null});
   outbox.onChange();
   await flush(outbox);
+}
+
+// A refused report, corrected: its new body under the same key (the refusal stored
+// nothing), queued again as pending and sent. A key the server says was used for another
+// report is replaced by a new one.
+async function update(outbox, key, body, label) {
+  const record = await outbox.store.get("outbox", key);
+  if (!record) return null;
+  const fresh = record.code === "idempotency_key_reused" ? fieldStore.newKey() : key;
+  const corrected = {...record, key: fresh, body, label, status: "pending", error: null,
+                     code: null, http_status: null, corrected_at: new Date().toISOString()};
+  await outbox.store.put("outbox", corrected);
+  if (fresh !== key) await outbox.store.remove("outbox", key);
+  outbox.onChange();
+  await flush(outbox);
+  return corrected;
 }
 
 // One pass at a time: a second call while one runs waits for that one and starts no other.
@@ -100,13 +121,14 @@ async function sendOne(outbox, record) {
     return "sent";
   }
   const problem = await response.json().catch(() => ({}));
-  const detail = problem.detail || `${response.status} ${response.statusText}`;
+  // In the worker's words: the problem's code translated where the pages know it.
+  const detail = i18n.problem(problem, `${response.status} ${response.statusText}`);
   if (response.status >= 500 || response.status === 408 || response.status === 429) {
     await outbox.store.put("outbox", {...tried, error: detail});
     return "stop";
   }
   await outbox.store.put("outbox", {...tried, status: "failed", error: detail,
-                                    http_status: response.status});
+                                    code: problem.code || null, http_status: response.status});
   return "failed";
 }
 

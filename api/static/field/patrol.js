@@ -28,7 +28,8 @@ const WORST_ACCURACY_M = 100;
 
 function create(app) {
   const panel = document.querySelector("[data-panel=patrol]");
-  const patrol = {app, panel, active: null, watch: null, track: [], syncing: null, again: null,
+  const patrol = {app, panel, active: null, finished: null, watch: null, track: [],
+                  syncing: null, again: null,
                   line: L.polyline([], {color: "#c1121f", weight: 4}).addTo(app.map)};
   panel.querySelector(".field-patrol-toggle").addEventListener("click", () => toggle(patrol));
   window.addEventListener("online", () => sync(patrol));
@@ -56,6 +57,7 @@ function toggle(patrol) {
 }
 
 async function start(patrol) {
+  patrol.finished = null;
   patrol.active = {client_key: fieldStore.newKey(), user: patrol.app.user(),
                    started_at: new Date().toISOString(), ended_at: null, id: null,
                    end_sent: false};
@@ -72,6 +74,7 @@ async function stop(patrol) {
   patrol.watch = null;
   const ended = {...patrol.active, ended_at: new Date().toISOString()};
   patrol.active = null;
+  patrol.finished = ended;  // its figures stay on show until the next patrol starts
   await patrol.app.store.put("patrols", ended);
   showStats(patrol);
   await sync(patrol);
@@ -218,11 +221,19 @@ function showStats(patrol) {
   panel.querySelector(".field-patrol-points").textContent = patrol.track.length;
   panel.querySelector(".field-patrol-unsent").textContent =
     patrol.track.filter((point) => point.sent === 0).length;
-  const started = patrol.active && Date.parse(patrol.active.started_at);
-  const seconds = started ? Math.max(0, Math.round((Date.now() - started) / 1000)) : 0;
-  panel.querySelector(".field-patrol-duration").textContent =
-    `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+  panel.querySelector(".field-patrol-duration").textContent = duration(patrol);
   if (patrol.active) status(patrol, patrol.lastStatus || t("patrol.on"));
+}
+
+// The running patrol's time so far; after 结束巡查, the time it took (not 0:00).
+function duration(patrol) {
+  const shown = patrol.active || patrol.finished;
+  if (!shown) return "0:00";
+  const end = shown.ended_at ? Date.parse(shown.ended_at) : Date.now();
+  const seconds = Math.max(0, Math.round((end - Date.parse(shown.started_at)) / 1000));
+  const minutes = Math.floor(seconds / 60);
+  const clock = `${minutes % 60}:${String(seconds % 60).padStart(2, "0")}`;
+  return minutes >= 60 ? `${Math.floor(minutes / 60)}:${clock.padStart(5, "0")}` : clock;
 }
 
 function status(patrol, text) {

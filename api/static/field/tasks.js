@@ -2,11 +2,15 @@
  * those dispatched to him or to a unit of his to handle (`queue=tasks`, the unit named on
  * the card), with their before photos (the report's
  * and 处理前) and after photos (处理后). Verify, or send back to rework with a reason; accept
- * and report handled. The lists come network-first through the service worker, so the last
- * ones fetched show offline (marked so); the moves themselves need the network.
+ * and report handled (处理完成: a note of what was done and the after photos, sent with the
+ * move in one request). Each card shows the deadline, the address and a link that opens the
+ * phone's map app at the point (a geo: URI). The lists come network-first through the
+ * service worker, so the last ones fetched show offline (marked so); the moves themselves
+ * need the network.
  */
 import * as i18n from "../i18n.js";
 import {element, ApiError, LoginRequired} from "../session.js";
+import {photoPicker} from "./photos.js";
 
 const t = i18n.t;
 i18n.add({
@@ -28,6 +32,14 @@ i18n.add({
   "action.rework": {zh: "返工", en: "Rework"},
   "action.accept": {zh: "签收", en: "Accept"},
   "action.handle": {zh: "处理完成", en: "Handled"},
+  "tasks.due": {zh: "处理期限：{when}", en: "Due: {when}"},
+  "tasks.noDue": {zh: "无处理期限", en: "No deadline"},
+  "tasks.address": {zh: "地址：{address}", en: "Address: {address}"},
+  "tasks.navigate": {zh: "导航前往", en: "Navigate"},
+  "tasks.handleNote": {zh: "处理情况", en: "What was done"},
+  "tasks.afterPhotos": {zh: "处理后照片", en: "Photos after"},
+  "tasks.needAfter": {zh: "请拍摄处理后照片", en: "Take a photo of the result"},
+  "tasks.cancel": {zh: "取消", en: "Cancel"},
 });
 
 const QUEUES = ["verify", "tasks"];
@@ -86,8 +98,7 @@ function card(tasks, incident) {
   const state = element("span", incident.state_label);
   state.className = `field-state field-deadline-${incident.deadline}`;
   const text = element("p", incident.description);
-  const when = element("small", new Date(incident.reported_at).toLocaleString(
-    i18n.currentLang() === "zh" ? "zh-CN" : "en"));
+  const when = element("small", formatTime(incident.reported_at));
   const photos = element("button", t("tasks.photos"));
   photos.type = "button";
   photos.className = "field-task-photos-button";
@@ -106,7 +117,7 @@ function card(tasks, incident) {
   const message = element("p", "");
   message.className = "field-task-message";
   message.setAttribute("role", "status");
-  item.append(title, state, text, when);
+  item.append(title, state, text, when, due(incident), place(incident));
   if (incident.handler_unit) {
     const unit = element("small", t("tasks.unit", {name: incident.handler_unit.name}));
     unit.className = "field-task-unit";
@@ -114,6 +125,35 @@ function card(tasks, incident) {
   }
   item.append(photos, gallery, moves, message);
   return item;
+}
+
+function formatTime(value) {
+  return new Date(value).toLocaleString(i18n.currentLang() === "zh" ? "zh-CN" : "en",
+                                        {timeZone: "Asia/Shanghai", dateStyle: "short",
+                                         timeStyle: "short"});
+}
+
+// The step's deadline, coloured as the incident's (green, yellow, red).
+function due(incident) {
+  const node = element("p", incident.step_due_at
+    ? t("tasks.due", {when: formatTime(incident.step_due_at)}) : t("tasks.noDue"));
+  node.className = `field-task-due field-deadline-${incident.deadline}`;
+  return node;
+}
+
+// The address (the grid's name when the report gave none) and a link that opens the
+// phone's map app there: a geo: URI (RFC 5870), WGS84, as the app's point is.
+function place(incident) {
+  const [lon, lat] = incident.location.coordinates;
+  const box = document.createElement("p");
+  box.className = "field-task-place";
+  const address = incident.address || incident.grid?.name || "";
+  const go = element("a", t("tasks.navigate"));
+  go.className = "field-task-navigate";
+  const label = encodeURIComponent(`#${incident.id} ${address}`.trim());
+  go.href = `geo:${lat.toFixed(6)},${lon.toFixed(6)}?q=${lat.toFixed(6)},${lon.toFixed(6)}(${label})`;
+  box.append(element("span", t("tasks.address", {address})), go);
+  return box;
 }
 
 // --- photos ----------------------------------------------------------------------------
@@ -163,6 +203,11 @@ async function act(tasks, incident, move, item) {
     }
     body.reason = reason;
   }
+  if (move === "handle") {
+    const report = await askHandled(tasks, item);
+    if (report === null) return;
+    Object.assign(body, report);
+  }
   item.querySelectorAll(".field-task-moves button").forEach((b) => { b.disabled = true; });
   try {
     await tasks.app.session.postJSON(`/incidents/${incident.id}/actions/${move}`, body);
@@ -175,6 +220,47 @@ async function act(tasks, incident, move, item) {
       : t("tasks.needNetwork");
     item.querySelectorAll(".field-task-moves button").forEach((b) => { b.disabled = false; });
   }
+}
+
+// 处理完成: what was done (the move's note) and the after photos (处理后, at least one),
+// in an inline form under the card; resolves to {reason, photos}, or null when cancelled.
+function askHandled(tasks, item) {
+  item.querySelector(".field-task-handled")?.remove();
+  const options = tasks.app.options;
+  return new Promise((resolve) => {
+    const form = document.createElement("form");
+    form.className = "field-task-handled";
+    const note = document.createElement("textarea");
+    Object.assign(note, {name: "reason", rows: 2, maxLength: 2000,
+                         placeholder: t("tasks.handleNote")});
+    note.setAttribute("aria-label", t("tasks.handleNote"));
+    const photos = document.createElement("div");
+    photos.className = "field-task-after";
+    photos.append(element("span", t("tasks.afterPhotos")));
+    const picker = photoPicker(photos, {maxBytes: options.photoMaxBytes,
+                                        maxCount: options.photoMaxCount});
+    const error = element("p", "");
+    error.className = "field-task-message";
+    const ok = element("button", t("action.handle"));
+    ok.type = "submit";
+    const cancel = element("button", t("tasks.cancel"));
+    cancel.type = "button";
+    form.append(note, photos, error, ok, cancel);
+    photos.addEventListener("change", () => { error.textContent = ""; });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const after = picker.photos();
+      if (!after.length) {
+        error.textContent = t("tasks.needAfter");
+        return;
+      }
+      form.remove();
+      resolve({reason: note.value.trim() || null, photos: after});
+    });
+    cancel.addEventListener("click", () => { form.remove(); resolve(null); });
+    item.append(form);
+    note.focus();
+  });
 }
 
 // An inline form under the card: resolves to the reason, or null when cancelled.

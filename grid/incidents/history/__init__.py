@@ -7,8 +7,8 @@ applied as the runner applies it, with the step clock of core/workflow/clocks.py
 working calendar; sweeps.py: the sweep and the hand-offs replayed as time passes. A move
 that would come after `now` does not happen, so recent incidents are caught mid-way.
 Everything is written in bulk (write.py): incidents, hand-offs, reporters, step clocks
-(case_clock), links, the timeline and the audit. world.py reads the city once; records.py
-holds the simulated rows.
+(case_clock), links, the timeline and the audit; and their photos (photos.py). world.py
+reads the city once; records.py holds the simulated rows.
 """
 
 import random
@@ -23,6 +23,7 @@ from core.db import next_ids
 from core.progress import StageProgress
 from core.settings import Settings
 
+from .photos import write_photos
 from .plan import place_reports, plan_reports
 from .story import Story
 from .world import World
@@ -40,6 +41,7 @@ class HistoryCounts:
     audit_events: int = 0
     by_state: dict[str, int] = field(default_factory=dict)
     clocks: int = 0
+    photos: int = 0
 
 
 def generate_history(session: Session, *, city_code: str, days: int, per_day: int, seed: int,
@@ -66,7 +68,8 @@ def generate_history(session: Session, *, city_code: str, days: int, per_day: in
         if progress and (done % 500 == 0 or done == total):
             progress("history", done, total)
     write(session, story, plans, progress=progress)
+    photos = write_photos(session, story.photos, media_dir=settings.media_dir, seed=seed)
     by_state = Counter(str(incident.state) for incident in plans)
     return HistoryCounts(len(plans), len(story.events), len(story.handoffs),
                          len(story.reporters), len(story.audits), dict(sorted(by_state.items())),
-                         len(story.clocks))
+                         len(story.clocks), photos)

@@ -21,6 +21,7 @@ from core.workflow.durations import Unit
 from core.workflow.kernel import Actor, ClockOp, Decision, decide
 from grid.incidents.case_type import mirror_step
 from grid.incidents.enums import FINAL
+from grid.incidents.photos import PHOTO_KINDS as PHOTO_MOVES
 from grid.incidents.workflow import INCIDENT_WORKFLOW
 
 from .records import Clock, Incident
@@ -87,6 +88,8 @@ class Rules(Sweeps):
             after["reason"] = reason
         self._audit(incident, at, actor.username, f"incident.{name}", before=before,
                     after=after)
+        if name in PHOTO_MOVES:  # 处理反馈 comes with its 处理后 photo
+            self.photos.append((at, incident, PHOTO_MOVES[name], actor.user_id))
 
     # -- the step clock (runner.run_clocks, with core/workflow/clocks.py's arithmetic)
 

@@ -56,6 +56,8 @@ UNITS = {
 FALLBACK_UNITS = (TOWNSHIP_CENTRE, VILLAGE_CENTRE)
 # Who keys in a report that no grid worker made: the desk of the centre at this level.
 SOURCE_LEVEL = {Source.hotline: 6, Source.patrol: 9, Source.citizen_app: 12}
+# Reports made on the spot come with a photo (a hotline call has none).
+PHOTOGRAPHED = frozenset({Source.grid_worker, Source.patrol, Source.citizen_app})
 
 DESCRIPTIONS = ("巡查发现{name}，请处理", "群众反映{name}，影响周边居民", "{name}，位置见定位",
                 "{name}，已拍照留存", "{name}问题反复出现，请尽快处置")
@@ -293,6 +295,9 @@ class Story(Rules):
                                None))
         incident.last_at = incident.reported_at
         self._open_case(incident, Step.filing, incident.reported_at)
+        if incident.source in PHOTOGRAPHED:  # taken on the spot, with the phone's camera
+            self.photos.append((incident.reported_at, incident, "report",
+                                incident.reporter.user_id))
         actor = incident.reporter.username
         self._event(incident, incident.reported_at, actor, "report", to_state=State.reported,
                     data={"accuracy_m": None, "duplicates": [d.id for d in incident.duplicates]})

@@ -40,6 +40,7 @@ class Sweeps:
         self.clocks: list[Clock] = []
         self.reporters: list[tuple] = []  # (incident, user id, reported_at, via incident)
         self.links: list[tuple] = []  # (at, incident, into, actor): 并单's case_link rows
+        self.photos: list[tuple] = []  # (at, incident, kind, user id): photos.py's rows
         self.seq = 0
 
     def _catch_up(self, incident: Incident, until: datetime) -> None:

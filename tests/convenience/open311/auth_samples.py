@@ -66,6 +66,18 @@ def _listed(url: str, **seed):
     return build
 
 
+def _exported(ctx, inside: bool):
+    """The export: the seeded order's number is in the CSV inside, absent outside."""
+    from convenience.open311.models import number_of
+
+    order = _seed_order(ctx, inside)
+
+    def check(body):
+        assert (number_of(order) in body) is inside, (order, inside)
+    return _call("GET", f"{BASE}/export", params={"format": "csv", "state": "registered"},
+                 check=check)
+
+
 def _take_call(ctx, inside: bool):
     if not inside:
         return None  # the order is held where the operator sits: nothing outside to name
@@ -129,6 +141,7 @@ def _link(ctx, inside: bool):
 AUTH_SAMPLES = {
     ("POST", BASE): ("NOT_TERRITORIAL", _take_call),
     ("GET", BASE): ("FILTERED", _listed(BASE)),
+    ("GET", f"{BASE}/export"): ("FILTERED", _exported),
     ("GET", f"{BASE}/supervision"): ("FILTERED", _listed(
         f"{BASE}/supervision", state="handling", overdue=True)),
     ("GET", f"{BASE}/callbacks"): ("FILTERED", _listed(f"{BASE}/callbacks", state="replied")),

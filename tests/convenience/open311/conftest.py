@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from convenience.open311.keys import create_key
+from tests.geo.layers.conftest import inside, outside, township  # noqa: F401  (fixtures)
 
 
 @dataclass(frozen=True)

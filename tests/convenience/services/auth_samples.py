@@ -278,6 +278,15 @@ def _update_item(ctx):
     return _call("PUT", f"{BASE}/items/{item.id}", json=data, check=check)
 
 
+def _takes_reports(ctx):
+    item = _seed_item(ctx)
+
+    def check(body):
+        assert (body["takes_reports"], body["version"]) == (True, 2)
+    return _call("PUT", f"{BASE}/items/{item.id}/takes-reports", check=check,
+                 json={"takes_reports": True, "version": 1})
+
+
 def _get_point(ctx):
     unit = _seed_point(ctx, ctx.actor.inside)
 
@@ -373,7 +382,7 @@ def _refusal_reports(ctx, inside: bool):
 
 # --- KPIs: the caller's area or one inside it; an area outside is 404 ----------------------
 
-def _kpis(url: str, *, json_rows: bool = False):
+def _kpis(url: str, *, json_rows: bool = False, **params):
     """Inside: the figures by service point hold the inside point, not the outside one."""
     def build(ctx, inside: bool):
         ours = None if _grid_worker(ctx) else _seed_application(ctx, True)
@@ -384,7 +393,7 @@ def _kpis(url: str, *, json_rows: bool = False):
             assert str(theirs.intake_unit_id) not in points, "an outside point's figures"
             if ours is not None:
                 assert str(ours.intake_unit_id) in points
-        return _call("GET", url, params={"area": _area(ctx, inside)},
+        return _call("GET", url, params={"area": _area(ctx, inside), **params},
                      check=check if json_rows else None)
     return build
 
@@ -650,6 +659,8 @@ AUTH_SAMPLES = {
     ("GET", f"{P}/items/{{item_id}}"): ("NOT_TERRITORIAL", _everywhere(_get_item)),
     ("POST", f"{P}/items"): ("NOT_TERRITORIAL", _everywhere(_create_item)),
     ("PUT", f"{P}/items/{{item_id}}"): ("NOT_TERRITORIAL", _everywhere(_update_item)),
+    ("PUT", f"{P}/items/{{item_id}}/takes-reports"): ("NOT_TERRITORIAL",
+                                                      _everywhere(_takes_reports)),
     ("GET", f"{P}/points/{{unit_id}}"): ("NOT_TERRITORIAL", _everywhere(_get_point)),
     ("GET", f"{P}/bundle-types"): ("NOT_TERRITORIAL", _everywhere(_bundle_types)),
     ("POST", f"{P}/bundle-types"): ("NOT_TERRITORIAL", _everywhere(_create_bundle_type)),
@@ -666,14 +677,14 @@ AUTH_SAMPLES = {
     # KPIs: of the caller's area or one inside it (an outside area: 404)
     ("GET", f"{P}/kpis"): ("NOT_FOUND", _kpis(f"{P}/kpis", json_rows=True)),
     ("GET", f"{P}/kpis/export"): ("NOT_FOUND", _kpis(f"{P}/kpis/export")),
-    ("GET", f"{P}/kpis/weekly-ranking.xlsx"): ("NOT_FOUND",
-                                               _kpis(f"{P}/kpis/weekly-ranking.xlsx")),
-    ("GET", f"{P}/kpis/weekly-ranking.pdf"): ("NOT_FOUND",
-                                              _kpis(f"{P}/kpis/weekly-ranking.pdf")),
-    ("GET", f"{P}/kpis/monthly-bulletin.xlsx"): ("NOT_FOUND",
-                                                 _kpis(f"{P}/kpis/monthly-bulletin.xlsx")),
-    ("GET", f"{P}/kpis/monthly-bulletin.pdf"): ("NOT_FOUND",
-                                                _kpis(f"{P}/kpis/monthly-bulletin.pdf")),
+    ("GET", f"{P}/kpis/weekly-ranking"): ("NOT_FOUND", _kpis(f"{P}/kpis/weekly-ranking")),
+    ("GET", f"{P}/kpis/monthly-bulletin"): ("NOT_FOUND", _kpis(
+        f"{P}/kpis/monthly-bulletin", format="pdf")),
+    # the old per-format paths: redirects (followed) to the routes above
+    ("GET", f"{P}/kpis/weekly-ranking.{{format}}"): ("NOT_FOUND", _kpis(
+        f"{P}/kpis/weekly-ranking.pdf")),
+    ("GET", f"{P}/kpis/monthly-bulletin.{{format}}"): ("NOT_FOUND", _kpis(
+        f"{P}/kpis/monthly-bulletin.xlsx")),
     # a point's data, written by an admin of its territory
     ("PUT", f"{P}/points/{{unit_id}}"): ("NOT_FOUND", _inside_only_for_cases(_put_point)),
     ("PUT", f"{P}/points/{{unit_id}}/windows"): ("NOT_FOUND",

@@ -110,3 +110,20 @@ def point_items(session, items, places) -> None:
         points.upsert_point(session, place.id, address="测试地址", phone="0731-1234567",
                             opening_hours=points.DEFAULT_HOURS)
         points.set_items(session, place.id, [item.id for item in items.values()])
+
+
+@pytest.fixture
+def finished(session, settings, items, places, clerk, admin):
+    """An application taken the Thursday before and finished the same day (its ratings)."""
+    from datetime import timedelta
+
+    from convenience.services import applications
+
+    application = applications.intake(session, principal=clerk, settings=settings,
+                                      now=MONDAY - timedelta(days=3),
+                                      data=application_data(items["county"], places["centre"]))
+    for name, data in (("review", {}), ("decide", {"result": "approved"}), ("finish", {})):
+        applications.act(session, application, name, principal=admin, settings=settings,
+                         now=MONDAY - timedelta(days=3),
+                         data={"version": application.version, **data})
+    return application

@@ -173,16 +173,26 @@ def test_staff_api_intake_and_kpis(client, session, items, places):
     assert figures.status_code == 200
     market = next(f for f in figures.json() if f["key"] == "market")
     assert market["volume"] >= 1
-    for path in ("/api/v1/convenience/kpis/export?format=csv",
-                 "/api/v1/convenience/kpis/weekly-ranking.xlsx",
-                 "/api/v1/convenience/kpis/monthly-bulletin.xlsx",
-                 "/api/v1/convenience/kpis/weekly-ranking.pdf"):
-        assert client.get(path).status_code == 200, path
+    for path, magic in (("/api/v1/convenience/kpis/export?format=csv", b""),
+                        ("/api/v1/convenience/kpis/weekly-ranking", b"PK"),
+                        ("/api/v1/convenience/kpis/monthly-bulletin?format=xlsx", b"PK"),
+                        ("/api/v1/convenience/kpis/weekly-ranking?format=pdf", b"%PDF")):
+        got = client.get(path)
+        assert got.status_code == 200 and got.content.startswith(magic), path
+    # The old per-format paths: a permanent redirect to the one route, the query kept.
+    moved = client.get("/api/v1/convenience/kpis/weekly-ranking.pdf",
+                       params={"week": "2026-11-30"}, follow_redirects=False)
+    assert moved.status_code == 308
+    assert moved.headers["location"] == ("/api/v1/convenience/kpis/weekly-ranking"
+                                         "?format=pdf&week=2026-11-30")
+    assert client.get("/api/v1/convenience/kpis/monthly-bulletin.xlsx").content[:2] == b"PK"
+    assert client.get("/api/v1/convenience/kpis/weekly-ranking",
+                      params={"format": "docx"}).status_code == 422
     from pypdf import PdfReader
 
     month = MONDAY.date().replace(day=1).isoformat()
-    bulletin = client.get("/api/v1/convenience/kpis/monthly-bulletin.pdf",
-                          params={"month": month})
+    bulletin = client.get("/api/v1/convenience/kpis/monthly-bulletin",
+                          params={"month": month, "format": "pdf"})
     assert bulletin.status_code == 200 and bulletin.content.startswith(b"%PDF")
     text_of = "".join(page.extract_text() for page in
                       PdfReader(__import__("io").BytesIO(bulletin.content)).pages)
@@ -220,7 +230,7 @@ def test_the_demo_catalogue(session, demo_city):
         "SELECT state, count(*) FROM svc_application GROUP BY state")).all())
     assert states.get("done", 0) > 0
     from convenience.services import kpis
-    from convenience.services.router import _period
+    from convenience.services.routes.kpis import _period
     from tests.convenience.services.conftest import SH
 
     since, until = _period(None, None, SH)

@@ -172,6 +172,56 @@ def _workflow(ctx, inside: bool):
     return _call("GET", f"{BASE}/workflow", check=check)
 
 
+def _seed_decided(ctx, inside: bool) -> int:
+    """A case decided three days ago (a fine of 500 元) in a unit where the actor, inside,
+    is a 承办人."""
+    unit = _seed_unit(ctx, inside)
+    if inside:
+        _join(ctx, ctx.actor.user_id, unit, "handler")
+    case = _seed_case(ctx, inside, unit=unit)
+    ctx.session.execute(text(
+        "UPDATE enforcement_case SET state = 'served', outcome = 'penalty', "
+        "penalty_types = '{fine}', fine_fen = 50000, decided_at = now() - interval '3 days', "
+        "served_at = now() - interval '2 days' WHERE id = :id"), {"id": case})
+    return case
+
+
+def _yesterday() -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return (datetime.now(ZoneInfo("Asia/Shanghai")).date() - timedelta(days=1)).isoformat()
+
+
+def _file_appeal(ctx, inside: bool):
+    """行政复议 against the decision, recorded by a member of the case's unit."""
+    case = _seed_decided(ctx, inside)
+    version = ctx.session.scalar(text("SELECT version FROM enforcement_case WHERE id = :id"),
+                                 {"id": case})
+
+    def check(body):
+        assert (body["kind"], body["in_time"], body["outcome"]) == ("reconsideration", True,
+                                                                   None)
+    return _call("POST", f"{BASE}/cases/{case}/appeals", check=check, json={
+        "version": version, "kind": "reconsideration", "body": "矩阵区人民政府",
+        "filed_on": _yesterday()})
+
+
+def _appeal_outcome(ctx, inside: bool):
+    """The 复议 decision (维持) on an appeal on file."""
+    case = _seed_decided(ctx, inside)
+    appeal = ctx.session.scalar(text(
+        "INSERT INTO enforcement_appeal (case_id, kind, body, filed_on, in_time, recorded_by, "
+        "recorded_at) VALUES (:case, 'reconsideration', '矩阵区人民政府', :day, true, "
+        "'matrix', now()) RETURNING id"), {"case": case, "day": _yesterday()})
+
+    def check(body):
+        assert (body["id"], body["outcome"], body["corrects"]) == (appeal, "upheld", False)
+    return _call("POST", f"{BASE}/cases/{case}/appeals/{appeal}/outcome", check=check, json={
+        "version": 1, "outcome": "upheld", "decided_on": _yesterday(),
+        "document_title": "行政复议决定书"})
+
+
 # --- matters and rules: one catalogue for every scope ------------------------------------
 
 def _seed_matter(ctx) -> str:
@@ -265,6 +315,9 @@ AUTH_SAMPLES = {
     ("GET", f"{BASE}/cases/{{case_id}}"): ("NOT_FOUND", _get_case),
     ("POST", f"{BASE}/cases/{{case_id}}/actions/{{name}}"): ("NOT_FOUND", _act),
     ("POST", f"{BASE}/cases/{{case_id}}/evidence"): ("NOT_FOUND", _add_evidence),
+    ("POST", f"{BASE}/cases/{{case_id}}/appeals"): ("NOT_FOUND", _file_appeal),
+    ("POST", f"{BASE}/cases/{{case_id}}/appeals/{{appeal_id}}/outcome"):
+        ("NOT_FOUND", _appeal_outcome),
     ("POST", f"{BASE}/conflicts"): ("NOT_TERRITORIAL", _declare_conflict),
     ("GET", f"{BASE}/workflow"): ("NOT_TERRITORIAL", _workflow),
     ("GET", f"{BASE}/matters"): ("NOT_TERRITORIAL", _list_matters),

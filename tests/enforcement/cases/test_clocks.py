@@ -169,3 +169,44 @@ def test_the_sweep_turns_an_overdue_step_red_on_the_case_once(session, settings,
     assert session.execute(text(
         "SELECT escalated FROM case_clock WHERE subject_type = 'enforcement_case' "
         "AND subject_id = :id AND name = 'step'"), {"id": case.id}).scalar_one()
+
+
+def test_a_public_notice_before_the_decision_stops_the_decision_clock(session, settings, desk):
+    # Filed Wed 6/3: +90 days is Tue 9/1. 公告 from 6/10 10:00 to 7/10 10:00 (30 days) moves
+    # the period's end to Thu 10/1, inside National Day (10/1–10/7) → the end of Thu 10/8.
+    case = open_clue(session, settings, desk, now=at("2026-06-02 10:00"))
+    move(session, settings, desk, case, "file", now=at("2026-06-03 10:00"),
+         matter_code="TEST-CG-0001")
+    assert due_of(session, case, "decision") == day_end("2026-09-01")
+    move(session, settings, desk, case, "announce", "officer_a", now=at("2026-06-10 10:00"),
+         reason="当事人下落不明，公告查找")
+    assert case.state == "announcing" and case.suspended_from == "investigating"
+    detail = case_detail(session, case, desk.people["head"], settings=settings)
+    decision = next(c for c in detail["clocks"] if c["name"] == "decision")
+    assert decision["paused"]
+    # The publication's own 30 days (民事诉讼法第九十五条): Fri 7/10.
+    assert due_of(session, case) == day_end("2026-07-10")
+    with pytest.raises(Conflict) as not_now:  # no decision while the notice runs
+        move(session, settings, desk, case, "conclude", "officer_a", now=at("2026-06-11 10:00"))
+    assert not_now.value.code == "move_not_allowed_now"
+    move(session, settings, desk, case, "end_announcement", "officer_a",
+         now=at("2026-07-10 10:00"))
+    assert case.state == "investigating" and case.suspended_from is None
+    assert due_of(session, case, "decision") == day_end("2026-10-08")
+
+
+def test_the_notice_served_by_publication_restarts_the_hearing_request_days(session,
+                                                                             settings, desk):
+    # Filed Tue 9/1: +90 days is Mon 11/30. The 事先告知书 is published Mon 9/14 11:00 and the
+    # publication ends Wed 10/14 11:00: 30 days more → Wed 12/30. The 5 working days to ask
+    # for a hearing count from 10/14: 10/15, 10/16, 10/19, 10/20, Wed 10/21.
+    case = _to_notice(session, settings, desk, filed="2026-09-01 10:00",
+                      notified="2026-09-14 10:00")
+    move(session, settings, desk, case, "announce", "officer_a", now=at("2026-09-14 11:00"),
+         reason="事先告知书无法直接送达，公告送达")
+    assert due_of(session, case) == day_end("2026-10-14")
+    move(session, settings, desk, case, "end_announcement", "officer_a",
+         now=at("2026-10-14 11:00"))
+    assert case.state == "notified"
+    assert due_of(session, case) == at("2026-10-21 17:30")
+    assert due_of(session, case, "decision") == day_end("2026-12-30")

@@ -92,11 +92,12 @@ def inside(session, township) -> Spot:
 
 @pytest.fixture
 def outside(session, township) -> Spot:
-    """A grid of another county whose z14 tile does not touch the township at all."""
+    """A grid of another county whose tiles down to z9 do not touch the township at all
+    (a z9 tile here is ~70 km a side, ~100 km across)."""
     code = session.scalar(text("""
         SELECT g.code FROM area g, area t
         WHERE t.code = :t AND g.level = 'grid' AND substr(g.code, 1, 6) <> substr(:t, 1, 6)
-          AND ST_Distance(g.geom::geography, t.geom::geography) > 20000
+          AND ST_Distance(g.geom::geography, t.geom::geography) > 100000
         ORDER BY g.code LIMIT 1"""), {"t": township.principal.scope_code})
     return spot(session, code)
 

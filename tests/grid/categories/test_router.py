@@ -1,11 +1,15 @@
 """/api/v1/categories over HTTP: the tree for readers, edits for admins, errors as 7807."""
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from core.audit import AuditEvent
 from grid.categories.models import Category
 from tests.conftest import bearer
+
+# The tokens name committed accounts, whose scope is an area of the demo city.
+pytestmark = pytest.mark.usefixtures("demo_city")
 
 PROBLEM = "application/problem+json"
 STEPS = ("filing", "dispatch", "handling", "verification")

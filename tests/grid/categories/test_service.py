@@ -1,7 +1,7 @@
 """The category services: resolving a 小类 and its limits, creating and editing."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core.audit import AuditEvent
 from core.errors import Conflict, InvalidInput, NotFound
@@ -158,3 +158,29 @@ def test_an_update_that_changes_nothing_writes_nothing(session):
     road = service.update_category(session, code="S0104", data={"name": "道路不洁"},
                                    version=1, actor="t")
     assert road.version == 1 and not audit_rows(session, "category.update", "S0104")
+
+
+def _minor_in_sql(session, code: str) -> Category:
+    """`get_minor`'s rule as the report's placing statement asks it."""
+    value = session.scalar(text(f"SELECT {service.ACTIVE_MINOR_JSON_SQL}"),
+                           {"category_code": code})
+    return service.minor_of(value, code=code)
+
+
+def test_the_report_statements_minor_follows_get_minors_rule(session):
+    """The report reads its 小类 inside its placing statement (grid/incidents/service.py):
+    the same answer as `get_minor` for an active 小类, and the same 422 otherwise."""
+    found, expected = _minor_in_sql(session, "S0102"), service.get_minor(session, code="S0102")
+    assert (found.id, found.code, found.name, found.standard, found.time_limits) == (
+        expected.id, expected.code, expected.name, expected.standard, expected.time_limits)
+    assert service.time_limit(found, urgency="critical", step="handling") == \
+        Duration(2, Unit.hours)
+    for code in ["S9999", "S01", "", "X0101"]:
+        with pytest.raises(InvalidInput, match="unknown category"):
+            _minor_in_sql(session, code)
+    service.update_category(session, code="S0102", data={"active": False}, version=1,
+                            actor="t")
+    service.update_category(session, code="S05", data={"active": False}, version=1, actor="t")
+    for code in ["S0102", "S0501"]:
+        with pytest.raises(InvalidInput, match="unknown category"):
+            _minor_in_sql(session, code)

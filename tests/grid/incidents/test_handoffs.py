@@ -42,7 +42,8 @@ def test_escalate_sign_escalate_return(client, people, place, minor):
     assert incident["id"] not in queue_ids(client, village)
     assert incident["id"] in queue_ids(client, township)
     # Another hand-off while one awaits a signature is refused.
-    assert hand_off(client, township, incident["id"], 2, kind="escalate").status_code == 409
+    assert hand_off(client, township, incident["id"], 2, kind="escalate",
+                    reason="需上级协调").status_code == 409
     # Only the receiving centre signs.
     assert answer(client, village, incident["id"], up.json()["id"], "sign").status_code == 403
     signed = answer(client, township, incident["id"], up.json()["id"], "sign")
@@ -64,7 +65,7 @@ def test_escalate_sign_escalate_return(client, people, place, minor):
 def test_assign_down_to_a_village_inside(client, session, people, place, minor, units):
     village, township = people["village_staff"], people["township_staff"]
     incident = report(client, place.worker, report_body(place, minor)).json()
-    up = hand_off(client, village, incident["id"], 1, kind="escalate").json()
+    up = hand_off(client, village, incident["id"], 1, kind="escalate", reason="需上级协调").json()
     answer(client, township, incident["id"], up["id"], "sign")
     elsewhere = session.scalar(text(
         "SELECT id FROM unit WHERE kind = 'centre' AND seat_code LIKE :t || '%' "
@@ -123,14 +124,16 @@ def test_a_stale_version_and_a_finished_incident_cannot_be_handed_off(client, pe
                                                                       minor):
     village = people["village_staff"]
     incident = report(client, place.worker, report_body(place, minor)).json()
-    assert hand_off(client, village, incident["id"], 7, kind="escalate").status_code == 409
+    assert hand_off(client, village, incident["id"], 7, kind="escalate",
+                    reason="需上级协调").status_code == 409
     client.post(f"/api/v1/incidents/{incident['id']}/actions/void",
                 json={"version": 1, "reason": "误报"}, headers=village.headers)
-    done = hand_off(client, village, incident["id"], 2, kind="escalate")
+    done = hand_off(client, village, incident["id"], 2, kind="escalate", reason="需上级协调")
     assert done.status_code == 409 and done.json()["current_state"] == "void"
 
 
 def test_grid_workers_cannot_hand_off(client, place, minor):
     incident = report(client, place.worker, report_body(place, minor)).json()
-    refused = hand_off(client, place.worker, incident["id"], 1, kind="escalate")
+    refused = hand_off(client, place.worker, incident["id"], 1, kind="escalate",
+                       reason="需上级协调")
     assert refused.status_code == 403

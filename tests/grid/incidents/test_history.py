@@ -653,3 +653,55 @@ def test_open_incidents_leave_no_final_state_behind(history):
         SELECT count(*) FROM incident WHERE id > :after AND state IN
         ({", ".join(f"'{s}'" for s in FINAL)}, 'verified') AND step IS NOT NULL""")
     assert leftovers == 0
+
+
+# --- photos and names (issue 12 §9) -----------------------------------------------------
+
+def test_reports_made_on_the_spot_and_handled_ones_carry_photos(history, settings):
+    """A report by a worker, a patrol or the citizen app has its 上报照片, a hotline call
+    none; every 处理反馈 its 处理后 photo, by whoever handled it; real, servable JPEGs."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    counts = history.counts
+    photos = history.rows("""
+        SELECT a.kind, a.subject_id, a.uploaded_by, a.path, a.thumbnail_path, a.sha256,
+               a.bytes, a.content_type, i.source, i.reporter_id
+        FROM attachment a JOIN incident i ON i.id = a.subject_id
+        WHERE a.subject_type = 'incident' AND a.subject_id > :after""")
+    assert len(photos) == counts.photos > 0
+    reported = {p.subject_id for p in photos if p.kind == "report"}
+    on_the_spot = {row.id for row in history.rows(
+        "SELECT id FROM incident WHERE id > :after AND source <> 'hotline'")}
+    assert reported == on_the_spot
+    assert all(p.uploaded_by == p.reporter_id for p in photos if p.kind == "report")
+    handlers = dict(history.rows(
+        "SELECT e.subject_id, u.id FROM timeline_event e JOIN app_user u ON u.username = e.actor "
+        "WHERE e.subject_type = 'incident' AND e.subject_id > :after AND e.action = 'handle'"))
+    after = [p for p in photos if p.kind == "after"]
+    assert {p.subject_id for p in after} == set(handlers)
+    assert all(handlers[p.subject_id] == p.uploaded_by for p in after)
+    # A handful of files serve them all, each its own thumbnail, under the media folder.
+    files = {p.path for p in photos}
+    assert 2 <= len(files) <= 12 and all(p.thumbnail_path == p.path for p in photos)
+    for path in files:
+        raw = (Path(settings.media_dir) / path).read_bytes()
+        with Image.open(Path(settings.media_dir) / path) as image:
+            assert image.format == "JPEG" and max(image.size) <= 320
+        assert len(raw) < 20_000
+
+
+def test_timeline_actors_are_named_people(history):
+    """Every actor of the history's timeline is an account with a person's name (or the
+    sweep, 系统), so that the pages show names, not user names."""
+    from core.workflow.timeline import with_actor_names
+
+    actors = {row.actor for row in history.rows(
+        "SELECT DISTINCT actor FROM timeline_event WHERE subject_type = 'incident' "
+        "AND subject_id > :after")}
+    named = with_actor_names(history.session, [{"actor": actor} for actor in actors])
+    nameless = [e["actor"] for e in named if not e["actor_name"]]
+    assert nameless == []
+    people = [e["actor_name"] for e in named if e["actor"] != "system"]
+    assert people and all(2 <= len(name) <= 4 and not name.isascii() for name in people)

@@ -54,7 +54,8 @@ def test_the_sign_queue_holds_what_waits_for_my_signature(client, people, place,
     assert incident["id"] not in {i["id"] for i in listing(client, township, queue="sign",
                                                              limit=500)["items"]}
     up = client.post(f"/api/v1/incidents/{incident['id']}/handoffs",
-                     json={"version": 1, "kind": "escalate"}, headers=village.headers).json()
+                     json={"version": 1, "kind": "escalate", "reason": "需乡镇协调"},
+                     headers=village.headers).json()
     waiting = {i["id"] for i in listing(client, township, queue="sign", limit=500)["items"]}
     assert incident["id"] in waiting
     assert incident["id"] not in {i["id"] for i in listing(client, village, queue="sign",

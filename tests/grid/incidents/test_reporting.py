@@ -114,6 +114,10 @@ def test_a_grid_worker_reports_only_inside_his_grids(client, session, place, min
     response = report(client, place.worker, report_body(place, minor) | {
         "location": {"type": "Point", "coordinates": list(other)}})
     assert response.status_code == 422 and "outside your territory" in response.json()["detail"]
+    assert response.json()["code"] == "point_outside_territory"  # the pages' Chinese for it
+    far = report(client, place.worker, report_body(place, minor) | {
+        "location": {"type": "Point", "coordinates": [116.4, 39.9]}})
+    assert (far.status_code, far.json()["code"]) == (422, "point_outside_grids")
 
 
 def test_photos_are_stored_once_and_served(client, session, place, minor, settings):

@@ -33,10 +33,11 @@ def test_the_page_is_a_public_shell_with_local_assets(anonymous, demo_city):
     # No data: no area's name or code (the figures come from the API after login).
     assert "4302" not in html and not [a.name for a in areas[:10] if a.name in html]
     urls = _asset_urls(html)
-    assert {"/static/vendor/chartjs/chart.umd.js", "/static/kpis.js",
-            "/static/kpis.css"} <= set(urls)
-    # The page's module imports the login shared with the other pages.
-    assert "/static/session.js" in module_graph(anonymous, [start_call(html)[0]])
+    assert {"/static/kpis.js", "/static/kpis.css"} <= set(urls)
+    assert not [url for url in urls if "chartjs" in url]  # SVG charts of the app's own
+    # The page's module imports the login shared with the other pages, and the charts.
+    modules = module_graph(anonymous, [start_call(html)[0]])
+    assert {"/static/session.js", "/static/charts.js"} <= set(modules)
     for url in urls:
         assert url.startswith("/static/"), url
         assert anonymous.get(url).status_code == 200, url
@@ -87,18 +88,17 @@ def _percent(rate: float) -> float:
 
 
 def _chart_data(page, name: str) -> list[list]:
-    return page.evaluate("""(name) => Chart.getChart(document.getElementById(`kpi-${name}`))
-        .data.datasets.map((dataset) => dataset.data)""", name)
+    return page.evaluate("""(name) => [...document.querySelectorAll(
+        `#kpi-${name} .chart-series`)].map((group) => JSON.parse(group.dataset.values))""", name)
 
 
 def _drawn(page, name: str) -> bool:
-    """Whether the chart's canvas has pixels on it (a blank canvas of its size has none)."""
+    """Whether the chart's SVG has marks of a size on it (bars, lines or points)."""
     return page.evaluate("""(name) => {
-        const canvas = document.getElementById(`kpi-${name}`);
-        const blank = document.createElement("canvas");
-        blank.width = canvas.width;
-        blank.height = canvas.height;
-        return canvas.width > 0 && canvas.height > 0 && canvas.toDataURL() !== blank.toDataURL();
+        const svg = document.querySelector(`#kpi-${name} svg`);
+        const box = svg && svg.getBoundingClientRect();
+        return Boolean(box && box.width > 0 && box.height > 0 && svg.querySelector(
+            ".chart-series rect, .chart-series polyline, .chart-series circle"));
     }""", name)
 
 
@@ -146,17 +146,17 @@ def test_an_admin_sees_the_kpis_as_charts(live_server, tab, settings, engine, co
     child_filed, child_closed, _ = _chart_data(page, "children")
     assert child_filed == [c["figures"]["filed"] for c in children]
     assert child_closed == [c["figures"]["closed"] for c in children]
-    expect(page.locator(".kpi-children-table tbody tr")).to_have_count(9)
+    expect(page.locator(".kpi-table tbody tr")).to_have_count(9)
     page.screenshot(path=str(artefacts / "kpis-city.png"), full_page=True)
 
     # Down to a district from the table: its townships, and the way back up.
     county = next(c for c in children if c["code"] == committed[0])
-    page.locator(".kpi-children-table a", has_text=county["name"]).click()
+    page.locator(".kpi-table a", has_text=county["name"]).click()
     expect(page.locator("body")).to_have_attribute("data-loaded", f"area:{county['code']}")
     expect(page.locator(".kpi-card[data-kpi=filed] strong")).to_have_text(
         f"{county['figures']['filed']:,}")
     townships = [a for a in areas if a.level == "township" and a.code.startswith(county["code"])]
-    expect(page.locator(".kpi-children-table tbody tr")).to_have_count(len(townships))
+    expect(page.locator(".kpi-table tbody tr")).to_have_count(len(townships))
     assert f"area={county['code']}" in page.url
     expect(page.locator(".kpi-map-link")).to_have_attribute("href", f"/map/{county['code']}")
     page.screenshot(path=str(artefacts / "kpis-county.png"), full_page=True)

@@ -285,19 +285,23 @@ def _qualify(ctx, inside: bool):
 
 
 def _conflict(ctx, inside: bool):
-    """回避 of a person for an entity of the scope (another territory's entity: 404)."""
-    entity, _ = _entity(ctx, inside)
+    """回避 of a person of the scope for an entity of the scope; the person of another
+    territory (scoped there, no unit here): 404 user_not_found, as the users routes answer."""
+    entity, _ = _entity(ctx, True)
+    user = ctx.actor.inside_user if inside else ctx.actor.outside_user
 
     def check(body):
-        assert (body["entity_id"], body["user_id"]) == (entity, ctx.actor.inside_user)
+        assert (body["entity_id"], body["user_id"]) == (entity, user)
     return _call("POST", f"{BASE}/conflicts", check=check, json={
-        "user_id": ctx.actor.inside_user, "entity_id": entity, "reason": "近亲属任法定代表人"})
+        "user_id": user, "entity_id": entity, "reason": "近亲属任法定代表人"})
 
 
 # --- plans and tasks -----------------------------------------------------------------------
 
 def _create_plan(ctx, inside: bool):
-    area, _, _ = _side(ctx, inside)
+    """A plan over the scope, by a unit seated in it or in another territory (422
+    unit_outside_scope)."""
+    area, _, _ = _side(ctx, True)
     unit = _office(ctx, inside)
 
     def check(body):
@@ -307,7 +311,10 @@ def _create_plan(ctx, inside: bool):
 
 
 def _create_task(ctx, inside: bool):
-    planned = _planned(ctx, inside)
+    """A task of the scope's plan implemented by the plan's office, jointly with a second
+    office seated in the scope or in another territory (422 unit_outside_scope)."""
+    planned = _planned(ctx, True)
+    joint = _office(ctx, inside)
     code = f"MATRIX-NT-{next(_SERIAL)}"
 
     def check(body):
@@ -317,7 +324,7 @@ def _create_task(ctx, inside: bool):
         "plan_id": planned.plan, "code": code, "name": "矩阵新任务", "mode": "undirected",
         "area_code": planned.area, "starts_on": date.today().isoformat(),
         "ends_on": (date.today() + timedelta(days=30)).isoformat(),
-        "organising_unit_id": planned.unit, "implementing_unit_ids": [planned.unit],
+        "organising_unit_id": planned.unit, "implementing_unit_ids": [planned.unit, joint],
         "items": [planned.item_code]})
 
 
@@ -387,10 +394,10 @@ AUTH_SAMPLES = {
     ("GET", f"{BASE}/inspectors"): ("FILTERED", _list_inspectors),
     ("PUT", f"{BASE}/inspectors/{{membership_id}}/items"): ("NOT_FOUND", _qualify),
     ("POST", f"{BASE}/conflicts"): ("NOT_FOUND", _conflict),
-    ("POST", f"{BASE}/plans"): ("NOT_FOUND", _create_plan),
+    ("POST", f"{BASE}/plans"): ("REFUSED", _create_plan),
     ("GET", f"{BASE}/plans"): ("FILTERED", _listed(f"{BASE}/plans",
                                                    lambda ctx, inside: _planned(ctx, inside).plan)),
-    ("POST", f"{BASE}/tasks"): ("NOT_FOUND", _create_task),
+    ("POST", f"{BASE}/tasks"): ("REFUSED", _create_task),
     ("GET", f"{BASE}/tasks"): ("FILTERED", _listed(f"{BASE}/tasks",
                                                    lambda ctx, inside: _planned(ctx, inside).task)),
     ("GET", f"{BASE}/tasks/{{task_id}}"): ("NOT_FOUND", _get_task),

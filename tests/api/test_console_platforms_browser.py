@@ -1,0 +1,184 @@
+"""Each platform's console in Chromium (issue 12 §1, 13 §9, 14, 15 §7): the platform's demo
+account logs in at /console/{key}, opens a queue, opens a subject, makes one move from the
+buttons and form the workflow's description and the console's declaration draw, and sees
+the new state; with no host but the app's (the tab fails the test on any other request or
+a page error). The header links to the user's other consoles, from the API.
+
+What each journey needs is committed beforehand (the live server reads it) and removed
+after, memberships of the demo accounts first."""
+
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from tests.api.console_platforms_support import (
+    cleanup,
+    enforcement_clue,
+    market_submitted,
+    work_order,
+)
+from tests.browser import log_in
+
+
+def open_console(page, live_server, settings, key: str, username: str) -> None:
+    page.goto(f"{live_server.url}/console/{key}")
+    log_in(page, username, settings.demo_password)
+    page.wait_for_selector("body[data-queue-loaded]", state="attached")
+
+
+def open_subject(page, queue: str, subject_id: int) -> None:
+    from playwright.sync_api import expect
+
+    page.locator(f".console-tabs [data-queue={queue}]").click()
+    row = page.locator(f".console-list tbody tr[data-id='{subject_id}']")
+    expect(row).to_be_visible()
+    row.click()
+    expect(page.locator("body")).to_have_attribute(
+        "data-subject", re.compile(rf"^{subject_id}:"))
+
+
+def move(page, name: str, fill) -> None:
+    page.locator(f".console-actions .gridgov-move[data-action={name}]").click()
+    form = page.locator(f".gridgov-move-form-body[data-action={name}]")
+    fill(form)
+    form.locator("button[type=submit]").click()
+
+
+def see_state(page, subject_id: int, version: int, state: str, label: str, *,
+              in_queue: bool = True) -> None:
+    """The subject's new state in the detail, the outcome's words, and (if it stays in the
+    queue) its row read again."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("body")).to_have_attribute(
+        "data-subject", f"{subject_id}:{version}:{state}")
+    expect(page.locator(".console-incident-head .console-state")).to_have_text(label)
+    expect(page.locator(".console-result")).to_contain_text(label)
+    row = page.locator(f".console-list tbody tr[data-id='{subject_id}']")
+    if in_queue:
+        expect(row).to_contain_text(label)
+    else:
+        expect(row).to_have_count(0)
+
+
+@pytest.fixture
+def seeded(engine, settings, demo_city):
+    """Seeds with a committed session; what it made is removed after the test."""
+    made: list = []
+
+    def seed(build, **options):
+        with Session(engine) as session:
+            result = build(session, settings, **options)
+            session.commit()
+        made.append(result)
+        return result
+    yield seed
+    with Session(engine) as session:
+        for result in reversed(made):
+            cleanup(session, result)
+        session.commit()
+
+
+@pytest.mark.browser
+def test_an_officer_declines_a_clue_from_the_enforcement_console(live_server, tab, settings,
+                                                                 seeded, artefacts):
+    from playwright.sync_api import expect
+
+    case = seeded(enforcement_clue, username="demo_enforcement_officer")
+    page = tab.page
+    open_console(page, live_server, settings, "enforcement", "demo_enforcement_officer")
+    expect(page.locator(".console-title")).to_have_text("执法案件受理台")
+    # The header links to the consoles the server says he may use.
+    expect(page.locator(".console-others a[data-console=enforcement]")).to_have_attribute(
+        "aria-current", "page")
+    expect(page.locator(".console-others a[data-console=incident]")).to_have_attribute(
+        "href", "/console")
+    # The counts by step and by clock colour (the list's facets) set the filters.
+    verify = page.locator(".console-facet[data-facet=by_step] button[data-value=verify]")
+    expect(verify).to_contain_text("核查")
+    verify.click()
+    expect(verify).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".console-filters select[name=step]")).to_have_value("verify")
+    verify.click()  # pressed again: the filter is cleared
+    expect(page.locator(".console-filters select[name=step]")).to_have_value("")
+    open_subject(page, "mine", case.id)
+    # The detail as declared, with the step clock and its citation.
+    expect(page.locator(".console-fields dd[data-field=title]")).to_have_text(
+        "占道经营（控制台测试）")
+    expect(page.locator(".console-clocks tr[data-clock]").first).to_be_visible()
+
+    def decline(form):
+        form.locator("select[name=decline_reason]").select_option("minor_corrected")
+        form.locator("textarea[name=reason]").fill("当事人已当场改正")
+    move(page, "decline", decline)
+    see_state(page, case.id, case.version + 1, "not_filed", "不予立案")
+    page.screenshot(path=str(artefacts / "console-enforcement.png"), full_page=True)
+    expect(page.locator(".console-timeline li[data-action=decline]")).to_be_visible()
+    # The list as shown, exported (POST /api/v1/exports/table) and read back.
+    with page.expect_download() as download:
+        page.locator(".console-export[data-format=xlsx]").click()
+    sheet = load_workbook(io.BytesIO(download.value.path().read_bytes()), read_only=True).active
+    header, *rows = list(sheet.iter_rows(values_only=True))
+    assert header[:2] == ("编号", "案由")
+    assert (case.id, "占道经营（控制台测试）", "普通程序", "不予立案") in [r[:4] for r in rows]
+
+
+@pytest.mark.browser
+def test_a_reviewer_approves_an_inspection_from_the_market_console(live_server, tab, settings,
+                                                                   seeded, artefacts):
+    from playwright.sync_api import expect
+
+    inspection = seeded(market_submitted, username="demo_market_inspector")
+    page = tab.page
+    open_console(page, live_server, settings, "market", "demo_market_inspector")
+    expect(page.locator(".console-title")).to_have_text("市场监管检查受理台")
+    open_subject(page, "review", inspection.id)
+    expect(page.locator(".console-fields dd[data-field=entity_name]")).to_have_text(
+        inspection.entity_name)
+    # 录入 (the checklist) is the field app's: not offered at the desk.
+    expect(page.locator(".console-actions .gridgov-move[data-action=record]")).to_have_count(0)
+    move(page, "approve", lambda form: None)
+    see_state(page, inspection.id, inspection.version + 1, "approved", "待公示",
+              in_queue=False)  # reviewed: out of the 待审核 queue
+    page.screenshot(path=str(artefacts / "console-market.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_an_operator_voids_a_work_order_from_the_12345_console(live_server, tab, settings,
+                                                              seeded, artefacts):
+    from playwright.sync_api import expect
+
+    order = seeded(work_order, username="demo_county_dispatcher")
+    page = tab.page
+    open_console(page, live_server, settings, "workorders", "demo_county_dispatcher")
+    expect(page.locator(".console-title")).to_have_text("12345工单受理台")
+    # The list's own sort (`sort=-number`), both ways, and its own search.
+    header = page.locator(".console-list th[data-key=number]")
+    header.locator("button").click()
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    header.locator("button").click()
+    expect(header).to_have_attribute("aria-sort", "descending")
+    search = page.locator(".console-filters input[name=q]")
+    search.fill(order.description[-10:])
+    search.press("Enter")
+    expect(page.locator(".console-list tbody tr")).to_have_count(1)
+    # The platform's own export, with the same filters.
+    with page.expect_download() as download:
+        page.locator(".console-export[data-format=csv]").click()
+    exported = download.value.path().read_text(encoding="utf-8-sig")
+    assert order.description in exported and exported.count("\n") == 2, exported
+    open_subject(page, "territory", order.id)
+    expect(page.locator(".console-fields dd[data-field=description]")).to_have_text(
+        order.description)
+    move(page, "void", lambda form: form.locator("textarea[name=reason]").fill("重复来电"))
+    see_state(page, order.id, order.version + 1, "void", "作废")
+    page.screenshot(path=str(artefacts / "console-workorders.png"), full_page=True)
+    # The English switch redraws the page's own words and the subject (no page error).
+    page.locator(".console-lang").click()
+    expect(page.locator(".console-refresh")).to_have_text("Refresh")
+    expect(page.locator(".console-timeline-section h3")).to_have_text("Timeline")
+    page.locator(".console-lang").click()
+    expect(page.locator(".console-refresh")).to_have_text("刷新")

@@ -1,0 +1,28 @@
+"""The authorization matrix's samples for the KPI rankings (grid/kpis/router.py
+/kpis/units and /kpis/workers), merged by tests/api/test_authorization.py into its
+`SAMPLES`: an area inside the actor's territory answers, one outside is 404. No grants of
+its own (kpi:read is the grid's, in the matrix's core table)."""
+
+from typing import Any
+
+
+def _call(*args: Any, **kwargs: Any):
+    from tests.api.test_authorization import Call  # imported late (that module imports us)
+
+    return Call(*args, **kwargs)
+
+
+def _ranking(path: str):
+    def build(ctx, inside: bool):
+        code = ctx.actor.inside if inside else ctx.actor.outside
+
+        def check(body):
+            assert body["subject"]["code"] == code
+        return _call("GET", path, params={"area": code}, check=check)
+    return build
+
+
+AUTH_SAMPLES = {
+    ("GET", "/api/v1/kpis/units"): ("NOT_FOUND", _ranking("/api/v1/kpis/units")),
+    ("GET", "/api/v1/kpis/workers"): ("NOT_FOUND", _ranking("/api/v1/kpis/workers")),
+}
