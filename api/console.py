@@ -95,6 +95,11 @@ CONSOLE_BODY = """<header class="console-header">
 </div>"""
 
 
+def photo_limits(settings) -> dict:
+    """The attachments' limits, for the move forms' photo pickers (shrunk below them)."""
+    return {"photoMaxBytes": settings.photo_max_bytes, "photoMaxCount": settings.photo_max_count}
+
+
 @router.get("/console", response_class=HTMLResponse)
 def console_page(request: Request) -> HTMLResponse:
     """The centres' console (after login): the unit's queue, an incident's detail and the
@@ -102,7 +107,8 @@ def console_page(request: Request) -> HTMLResponse:
     settings = request.app.state.settings
     # A basemap only when one is configured: the intranet may reach no tile server.
     options = {"apiBase": API_BASE, "tileUrl": settings.tile_url,
-               "tileAttribution": settings.tile_attribution, "caseType": "incident"}
+               "tileAttribution": settings.tile_attribution, "caseType": "incident",
+               **photo_limits(settings)}
     return HTMLResponse(base_page(title="事件受理台", body=CONSOLE_BODY, entry=ENTRY,
                                   options=options, assets=ASSETS))
 
@@ -119,7 +125,7 @@ def platform_console(request: Request,
     settings = request.app.state.settings
     options = {"apiBase": API_BASE, "tileUrl": settings.tile_url,
                "tileAttribution": settings.tile_attribution, "caseType": console.case_type,
-               "console": console.as_options()}
+               "console": console.as_options(), **photo_limits(settings)}
     return HTMLResponse(base_page(title=console.title, body=PLATFORM_BODY,
                                   entry=PLATFORM_ENTRY, options=options,
                                   assets=PLATFORM_ASSETS))

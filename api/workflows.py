@@ -33,8 +33,12 @@ ROLE_LABELS = {
 # The form fields moves take, in words (each platform's workflow names its own).
 FIELD_LABELS = {
     "handler_unit_id": "处置单位", "handler_user_id": "承办人", "rating": "评分",
-    "into": "并入事件编号", "reason": "理由",
+    "into": "并入事件编号", "reason": "理由", "photos": "处理后照片",
 }
+# How the pages enter a field (text when not named): a photo picker that sends base64
+# photos as core/attachments takes them, a unit or a member picker, a number.
+FIELD_KINDS = {"photos": "photos", "handler_unit_id": "unit", "handler_user_id": "member",
+               "rating": "rating", "into": "int"}
 
 
 class StateOut(BaseModel):
@@ -53,6 +57,7 @@ class RoleOut(BaseModel):
 class FieldOut(BaseModel):
     name: str
     label: str
+    kind: str  # text, photos, unit, member, rating, int (FIELD_KINDS)
 
 
 class MoveOut(BaseModel):
@@ -98,7 +103,7 @@ def describe(case_type: CaseType) -> dict:
         "moves": [{"name": t.name, "label": t.label or t.name, "sources": sorted(t.sources),
                    "target": t.target, "roles": [_role(r) for r in sorted(t.roles)],
                    "needs_reason": t.needs_reason,
-                   "fields": [{"name": f, "label": FIELD_LABELS.get(f, f)} for f in t.fields]}
+                   "fields": [_field(f) for f in t.fields]}
                   for t in workflow.transitions],
         "final_states": sorted(workflow.final_states),
         "paused_states": sorted(workflow.paused_states),
@@ -106,6 +111,11 @@ def describe(case_type: CaseType) -> dict:
                       "needs_reason": kind in case_type.handoff_reasons}
                      for kind in handoffs.KINDS],
     }
+
+
+def _field(name: str) -> dict:
+    return {"name": name, "label": FIELD_LABELS.get(name, name),
+            "kind": FIELD_KINDS.get(name, "text")}
 
 
 def _role(role: Role) -> dict:

@@ -45,16 +45,17 @@ def level_counts(url: str) -> dict[str, int]:
     return dict(rows)
 
 
-def ensure(dataset: str, *, regenerate: bool = False) -> str:
+def ensure(dataset: str, *, regenerate: bool = False, database: str | None = None) -> str:
     """The dataset's database URL, migrated to head; created and loaded if missing,
-    incomplete or asked to."""
-    url = database_url(DATASETS[dataset])
+    incomplete or asked to (`database`: a bench's own copy, e.g. to measure a migration
+    edited since the shared one was built)."""
+    url = database_url(database or DATASETS[dataset])
     counts = level_counts(url)
     if not regenerate and _complete(dataset, counts):
         upgrade(url)  # a migration since the last run (e.g. 0002's grid-only index)
         return url
     if counts and not regenerate:
-        err.print(f"[yellow]{DATASETS[dataset]} is incomplete ({counts}): rebuilding[/]")
+        err.print(f"[yellow]{make_url(url).database} is incomplete ({counts}): rebuilding[/]")
     started = time.perf_counter()
     _recreate_database(url)
     if dataset == "city":
@@ -62,7 +63,7 @@ def ensure(dataset: str, *, regenerate: bool = False) -> str:
     else:
         _load_province(url)
     _vacuum_analyze(url)
-    err.print(f"{DATASETS[dataset]}: {level_counts(url)} in "
+    err.print(f"{make_url(url).database}: {level_counts(url)} in "
               f"{time.perf_counter() - started:.0f} s")
     return url
 

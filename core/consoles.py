@@ -65,12 +65,16 @@ class Facet:
 class Field:
     """A detail field (`key` a dotted path; `kind` as a Column's), or a move's form field
     (`key` the body's name; `kind`: text, int, fen (entered in 元, sent in 分), bool, ids
-    (comma-separated numbers), choice, choices (several), datetime)."""
+    (comma-separated numbers), choice, choices (several), datetime, instalments (a line
+    "date 元" each); unit, member, members:
+    picked from the units of `platform` (the console's if None) inside the caller's scope
+    (GET /units) and their members (GET /units/{id}/members), sent as ids)."""
 
     key: str
     label: str
     kind: str = "text"
     choices: tuple[tuple[str, str], ...] = ()
+    platform: str | None = None
 
 
 @dataclass(frozen=True)

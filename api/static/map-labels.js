@@ -22,13 +22,23 @@ function shapesOf(layer) {
   return features.filter((one) => one.getBounds);
 }
 
-function labelMarker(layer, className = "") {
+function labelMarker(layer, className = "", at = layer.getBounds().getCenter()) {
   const text = element("span", layer.feature.properties.name);  // Leaflet reads a string
   // as HTML: an element is shown as text.
   const icon = L.divIcon({className: `gridgov-area-label ${className}`, html: text,
                           iconSize: null});
-  return L.marker(layer.getBounds().getCenter(), {icon, interactive: false, keyboard: false,
-                                                  pane: "children"});
+  return L.marker(at, {icon, interactive: false, keyboard: false, pane: "children"});
+}
+
+// Where an area's name goes in the view: the middle of the part of its bounds in view (an
+// area larger than the view is named where it is seen), or null when it is not in view.
+function placeInView(shape, view) {
+  const box = shape.getBounds();
+  if (!box.intersects(view)) return null;
+  return L.latLngBounds(
+    [Math.max(box.getSouth(), view.getSouth()), Math.max(box.getWest(), view.getWest())],
+    [Math.min(box.getNorth(), view.getNorth()), Math.min(box.getEast(), view.getEast())],
+  ).getCenter();
 }
 
 // `childLayer` holds exactly the selection's children: its own layer, or at the start the
@@ -62,10 +72,11 @@ function drawFineLabels(page) {
     const layer = page.layers[level];
     if (!layer || !page.map.hasLayer(layer)) continue;
     for (const shape of shapesOf(layer)) {
-      const code = shape.feature.properties.code;
-      if (count >= MAX_LABELS || view.labelled?.has(code)
-          || !bounds.contains(shape.getBounds().getCenter())) continue;
-      labelMarker(shape, `gridgov-area-label-${level}`).addTo(group);
+      const at = placeInView(shape, bounds);
+      if (count >= MAX_LABELS || !at || view.labelled?.has(shape.feature.properties.code)) {
+        continue;
+      }
+      labelMarker(shape, `gridgov-area-label-${level}`, at).addTo(group);
       count += 1;
     }
   }

@@ -25,6 +25,8 @@ import {t} from "./i18n.js";
 import {ApiError, LoginRequired, element} from "./session.js";
 import * as H from "./handoff.js";
 import * as U from "./units.js";
+// The field tools' photo picker, shared (not copied) by every page that takes photos.
+import {photoPicker} from "./field/photos.js";
 
 const HANDOFFS = ["escalate", "assign", "refer"];
 
@@ -36,7 +38,8 @@ const WORDS = {
   "moves.confirm": ["确认{action}", "Confirm: {action}"], "moves.cancel": ["取消", "Cancel"],
   "moves.reason": ["理由/说明", "Reason / note"],
   "moves.reason-required": ["理由（必填）", "Reason (required)"],
-  "moves.rating": ["评分（1–5）", "Rating (1–5)"], "moves.into": ["并入事件编号", "Merge into no."],
+  "moves.rating": ["评分（1–5）", "Rating (1–5)"], "moves.photos": ["照片", "Photos"],
+  "moves.into": ["并入事件编号", "Merge into no."],
   "moves.done": ["已{action}：事件 #{id} 现为「{state}」（版本 {version}）",
                  "{action}: incident #{id} is now {state} (version {version})"],
   "moves.handoff": ["已{action}：事件 #{id}", "{action}: incident #{id}"],
@@ -146,9 +149,38 @@ const FIELD_WIDGETS = {
   },
 };
 
+// A field of kind "photos" (the workflow's description): the field tools' picker, shrunk
+// below the server's limit and sent as base64 (core/attachments); read back at submit.
+const PICKERS = new WeakMap();  // the picker's box → the picker
+
+function photosField(ctx, field) {
+  const box = document.createElement("div");
+  box.className = "gridgov-photos";
+  box.dataset.field = field.name;
+  const limits = ctx.limits || {};
+  PICKERS.set(box, photoPicker(box, {maxBytes: limits.photoMaxBytes || 2 * 1024 * 1024,
+                                     maxCount: limits.photoMaxCount || 9,
+                                     name: `${field.name}-files`}));
+  const label = document.createElement("div");
+  label.className = "gridgov-photos-field";
+  label.append(element("span", field.label || t("moves.photos")), box);
+  return [label];
+}
+
+// The photos picked in a form's photo fields, by field name (none picked: left out).
+function pickedPhotos(form) {
+  const out = {};
+  for (const box of form.querySelectorAll(".gridgov-photos")) {
+    const photos = PICKERS.get(box)?.photos() || [];
+    if (photos.length) out[box.dataset.field] = photos;
+  }
+  return out;
+}
+
 function moveFields(ctx, incident, move) {
   const fields = ctx.workflow.move(move)?.fields || [];
-  return fields.flatMap((field) => (ctx.subject?.widget(field) || FIELD_WIDGETS[field.name]
+  return fields.flatMap((field) => (field.kind === "photos" ? () => photosField(ctx, field)
+                                    : ctx.subject?.widget(field) || FIELD_WIDGETS[field.name]
                                     || (() => [
     labelled(`moves.field.${field.name}`, input(field.name)),
   ]))(ctx, incident));
@@ -190,7 +222,8 @@ function moveForm(ctx, incident, move, callbacks, close) {
     event.preventDefault();
     submit.disabled = true;
     try {
-      await send(ctx, incident, move, request(ctx, incident, move, new FormData(form)), error,
+      const [path, body] = request(ctx, incident, move, new FormData(form));
+      await send(ctx, incident, move, [path, {...body, ...pickedPhotos(form)}], error,
                  callbacks);
     } finally {
       submit.disabled = false;

@@ -113,7 +113,7 @@ def _consoles() -> tuple:
                 Field("dispatched_at", "派单时间", "time"),
                 Field("signed_at", "签收时间", "time"), Field("replied_at", "答复时间", "time"),
                 Field("closed_at", "办结时间", "time")),
-        move_fields=(Field("handler_unit_id", "承办单位编号（空：按派单目录）", "int"),
+        move_fields=(Field("handler_unit_id", "承办单位（空：按派单目录）", "unit"),
                      Field("service_code", "网格事件小类编码"),
                      Field("satisfaction", "满意度", "choice",
                            tuple((s, SATISFACTION_LABELS[s]) for s in SATISFACTION)),

@@ -166,7 +166,9 @@ def intake(session: Session, *, principal: Principal, data: Mapping[str, Any],
         consent_note=(data.get("consent_note") or "申请人书面授权代办") if proxy else None,
         deferred=deferred, promise_text=data.get("promise_text") if deferred else None,
         commitment=bool(data.get("commitment")), visits=int(data.get("visits", 1)),
-        received_at=now)
+        received_at=now,
+        # The field app's queued intake (convenience/services/keyed.py): its key, once.
+        idempotency_key=data.get("idempotency_key"), request_hash=data.get("request_hash"))
     session.add(application)
     session.flush()
     ctx = context(session, now=now, actor=principal.username, settings=settings)

@@ -227,6 +227,8 @@ class Application(Base):
                         "AND consent_at IS NOT NULL)", name="proxy_needs_consent"),
         Index("ix_svc_application_owner", "owner_code"),
         Index("ix_svc_application_received", "received_at"),
+        # The field app's queued intake (帮代办 offline), sent again, is taken once (0026).
+        UniqueConstraint("intake_unit_id", "idempotency_key", name="uq_svc_application_key"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -267,6 +269,8 @@ class Application(Base):
     on_time: Mapped[bool | None] = mapped_column(Boolean)
     result: Mapped[str | None] = mapped_column(String(16))  # approved / refused
     result_note: Mapped[str | None] = mapped_column(String(500))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Refusal(Base):

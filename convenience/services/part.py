@@ -11,6 +11,24 @@ TASK_MODULES: tuple[str, ...] = ("convenience.services.tasks",)
 # The supervisor map's part: the service points overlay (under /static).
 MAP_SCRIPTS: tuple[str, ...] = ("convenience/services/map-service-points.js",)
 
+
+
+def _field_tools() -> tuple:
+    """The proxy agent's field tool (/field, api/field_tools.py; issue 15 §3, §5): his
+    assigned applications, 帮代办 taken on a resident's doorstep with the consent signed or
+    recorded, and the trips he saved residents. Given to a 代办员 (the role), or to whoever
+    is a 代办员 of a convenience unit, with the permissions to read and to take."""
+    from core.platforms import FieldTool
+
+    return (FieldTool(key="convenience.proxy", label="帮代办", label_en="Proxy",
+                      module="convenience/field/proxy.js",
+                      roles=frozenset({"proxy_agent"}), positions=frozenset({"proxy_agent"}),
+                      permissions=("convenience:read", "convenience:act"),
+                      assets=("convenience/field/proxy-form.js",), order=60),)
+
+
+FIELD_TOOLS: tuple = _field_tools()
+
 # Answered without a token (residents have no account): the public API and pages. They
 # show no personal data; a status or a rating needs the application's number and phone.
 PUBLIC_PATHS: tuple[str, ...] = (

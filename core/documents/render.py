@@ -135,6 +135,9 @@ def _blocks(template: Template, body: dict[str, Any]):
         for field in section.fields:
             if field.key in inline or body.get(field.key) in (None, ""):
                 continue
+            if field.type == "signature":  # the image, under its label
+                yield "signature", f"{field.label}：", body[field.key]
+                continue
             yield "field", f"{field.label}：{_show(field, body[field.key])}", None
         if section.citation and not section.text:
             yield "citation", section.citation, None
@@ -232,12 +235,31 @@ def _block(pdf: FPDF, style: str, text: str, citation: str | None) -> None:
     if style == "citation":
         _citation(pdf, citation or text)
         return
+    if style == "signature":
+        _signature(pdf, text, citation or "")
+        return
     pdf.set_font(fonts.FAMILY, size=12)
     if style == "text":
         pdf.ln(1.5)  # a paragraph of the 文书's own words stands apart from the fields
     paragraph(pdf, text, line_height=7.5, indent=2 if style == "text" else 0)
     if citation:
         _citation(pdf, citation)
+
+
+SIGNATURE_HEIGHT = 18  # mm: a handwritten name at about its size on paper
+
+
+def _signature(pdf: FPDF, label: str, data_url: str) -> None:
+    """A signature field: its label, then the drawn PNG (templates.py checked it)."""
+    import base64
+
+    pdf.set_font(fonts.FAMILY, size=12)
+    pdf.multi_cell(0, 7.5, label, new_x="LMARGIN", new_y="NEXT")
+    png = base64.b64decode(data_url.split(",", 1)[1])
+    if pdf.get_y() + SIGNATURE_HEIGHT > pdf.page_break_trigger:
+        pdf.add_page()
+    pdf.image(io.BytesIO(png), x=pdf.l_margin + 4, h=SIGNATURE_HEIGHT)
+    pdf.ln(1)
 
 
 # Chinese line breaking (禁则, GB/T 15834 and common 排版 practice): these never begin a

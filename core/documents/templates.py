@@ -22,7 +22,8 @@ A section has a heading and labelled fields, or fixed legal text (with `{key}` p
 fields fill in) and its citation, or both. Field types: text (one line), paragraph, money
 (fen, an integer; printed in 元), date (ISO), id_number / credit_code / phone (printed
 whole on the PDF, masked in the API for viewers who may not see personal data), choice
-(one of `choices`). Platforms add their own kinds: `register_template(kind, template)`,
+(one of `choices`), signature (a PNG drawn on a phone, as a data: URL; printed as the
+image). Platforms add their own kinds: `register_template(kind, template)`,
 or `load_directory(path)` for a folder of them (in their `setup()`).
 """
 
@@ -40,13 +41,14 @@ from core.idnumbers import id_number_problem, phone_problem
 from core.uscc import uscc_problem
 
 FIELD_TYPES = ("text", "paragraph", "money", "date", "id_number", "credit_code", "phone",
-               "choice", "integer")
+               "choice", "integer", "signature")
 # Fields that name a person or an organisation's numbers: never on a public page, masked
 # in the API for viewers without core/users/enums.py SEES_PERSONAL_DATA.
 PERSONAL_TYPES = frozenset({"id_number", "phone"})
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,47}$")
 MAX_TEXT = {"text": 200, "paragraph": 5000, "id_number": 18, "credit_code": 18, "phone": 20,
-            "choice": 100, "date": 10}
+            "choice": 100, "date": 10, "signature": 400_000}
+SIGNATURE_PREFIX = "data:image/png;base64,"
 DIRECTORY = Path(__file__).with_name("templates")
 
 
@@ -243,6 +245,8 @@ def _check_value(spec: Field, value: Any) -> tuple[str | None, Any]:
             return None, date.fromisoformat(value).isoformat()
         except ValueError:
             return "not_a_date", None
+    if spec.type == "signature":
+        return _signature_problem(value), value
     if spec.type == "choice" and value not in spec.choices:
         return "not_a_choice", None
     if spec.type == "id_number" and id_number_problem(value):
@@ -252,3 +256,17 @@ def _check_value(spec: Field, value: Any) -> tuple[str | None, Any]:
     if spec.type == "phone" and phone_problem(value):
         return "bad_phone", None
     return None, value
+
+
+def _signature_problem(value: str) -> str | None:
+    """A signature is a PNG image (data: URL) the PDF can print, nothing else."""
+    import base64
+    import binascii
+
+    if not value.startswith(SIGNATURE_PREFIX):
+        return "not_a_png"
+    try:
+        raw = base64.b64decode(value[len(SIGNATURE_PREFIX):], validate=True)
+    except (binascii.Error, ValueError):
+        return "not_a_png"
+    return None if raw.startswith(b"\x89PNG\r\n\x1a\n") else "not_a_png"

@@ -8,6 +8,7 @@ racing each other meet at the unique index, and the loser returns the winner's r
 
 import hashlib
 import json
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,6 +16,7 @@ from sqlalchemy import ClauseElement, inspect, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.errors import InvalidInput
 
@@ -84,17 +86,44 @@ def insert_once(session: Session, row: Any, *, key_columns: tuple[str, ...]) -> 
     table = mapper.local_table
     values = {column.key: getattr(row, attr.key) for attr in mapper.column_attrs
               for column in attr.columns if column.table is table and attr.key in row.__dict__}
-    written = session.execute(insert(table).values(values)
-                              .on_conflict_do_nothing(index_elements=list(key_columns))
-                              .returning(*mapper.primary_key)).first()
+    # Plain values as parameters of a statement built once per table and key; only SQL
+    # expressions (a geometry from ST_MakePoint) are put into it each time.
+    expressions = {key: value for key, value in values.items()
+                   if isinstance(value, ClauseElement)}
+    statement = _insert_once_statement(table, tuple(key_columns))
+    if expressions:
+        statement = statement.values(expressions)
+    written = session.execute(statement, {key: value for key, value in values.items()
+                                          if key not in expressions}).first()
     if written is None:
         return False
     for column, value in zip(mapper.primary_key, written, strict=True):
         setattr(row, mapper.get_property_by_column(column).key, value)
-    computed = [attr.key for attr in mapper.column_attrs
-                if attr.key in row.__dict__ and isinstance(row.__dict__[attr.key], ClauseElement)]
     make_transient_to_detached(row)
     session.add(row)
-    if computed:  # e.g. a geometry from ST_MakePoint: the database's value, when asked
-        session.expire(row, computed)
+    if expressions:  # e.g. a geometry from ST_MakePoint: the database's value, when asked
+        session.expire(row, list(expressions))
+    _known_defaults(row, mapper)
     return True
+
+
+@lru_cache(maxsize=64)
+def _insert_once_statement(table, key_columns: tuple[str, ...]):
+    return (insert(table).on_conflict_do_nothing(index_elements=list(key_columns))
+            .returning(*table.primary_key.columns))
+
+
+def _known_defaults(row: Any, mapper) -> None:
+    """The columns the caller left unset hold what the INSERT gave them: NULL, or a
+    constant Python-side default. Known as loaded, so reading one (the 201's body reads
+    most) does not load the row again; a server default is read back when asked."""
+    for attr in mapper.column_attrs:
+        if attr.key in row.__dict__ or len(attr.columns) != 1:
+            continue
+        column = attr.columns[0]
+        if column.server_default is not None or column.primary_key:
+            continue
+        if column.default is None:
+            set_committed_value(row, attr.key, None)
+        elif column.default.is_scalar:
+            set_committed_value(row, attr.key, column.default.arg)

@@ -23,6 +23,7 @@ from core.settings import Settings, get_settings
 from core.uscc import make_uscc, organisation_check_character
 from core.users.enums import Role
 from enforcement.cases import flows, matters, service
+from enforcement.cases.demo_desks import SHARE, seat_demo_accounts
 from enforcement.cases.schemas import CaseIn
 
 log = logging.getLogger(__name__)
@@ -310,20 +311,27 @@ def load_demo(session: Session, *, city_code: str, seed: int = 0, stage=None,
     if not teams:
         return {"matters": len(catalogue), "cases": 0}
     _numbering(session, teams)
+    desk = seat_demo_accounts(session, city_code=city_code, teams=teams, today=now.date())
     made = 0
     for number in range(cases):
         team = rng.choice(teams)
+        if desk is not None and number % SHARE == 0:
+            team = desk  # the demo accounts' own queue (demo_desks.py)
         matter = rng.choice(catalogue)
         _one_case(session, settings, rng, team, matter, city_code, now)
         made += 1
         if stage and number % 25 == 0:
             stage("enforcement cases", number, cases)
+    from enforcement.cases.demo_remedies import add_remedies
+
+    remedies = add_remedies(session, settings, rng, principal_of=lambda team: _principal(
+        team, city_code), teams=[*teams, *([desk] if desk is not None else [])], now=now)
     _colour(session, now)
     if stage:
         stage("enforcement cases", cases, cases)
     log.info("demo enforcement cases of %s: %s matters, %s cases", city_code, len(catalogue),
              made)
-    return {"matters": len(catalogue), "cases": made}
+    return {"matters": len(catalogue), "cases": made, **remedies}
 
 
 def _numbering(session: Session, teams: list[dict]) -> None:

@@ -9,6 +9,8 @@ Templates are registered here as data (kind → title, 类别字, sections with 
 and its citation); the kernel renders them.
 """
 
+import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from core.workflow import runner
 from enforcement.cases.models import Case, Matter, Party
 
+DATA_TEMPLATES = Path(__file__).with_name("templates")
 # The parts every case document shares.
 _PARTY = {"heading": "当事人", "fields": [
     {"key": "party_name", "label": "当事人", "required": True, "personal": True},
@@ -116,6 +119,12 @@ def register_templates() -> None:
         register_template(kind, {"title": title, "category": category,
                                  "sections": [_PARTY, _CASE, *sections], "closing": closing,
                                  "closing_citation": citation, "label": title})
+    # Templates kept as data files (the 现场笔录, enforcement/cases/records.py): the party
+    # and the case first, as in every case document.
+    for path in sorted(DATA_TEMPLATES.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        register_template(data["kind"], {**data, "sections": [_PARTY, _CASE,
+                                                              *data["sections"]]})
 
 
 # --- filling in --------------------------------------------------------------------------

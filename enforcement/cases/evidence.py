@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from core.attachments import service as attachments
 from core.attachments.service import PDF, PHOTOS
-from core.errors import Conflict, Forbidden, InvalidInput
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.security import Principal
 from core.settings import Settings
-from core.workflow import timeline
+from core.workflow import idempotency, timeline
 from core.workflow.clocks import Subject
 from enforcement.cases.models import Case, Evidence
 from enforcement.cases.schemas import EvidenceIn
@@ -24,21 +24,53 @@ ACCEPT = (*PHOTOS, PDF)
 
 
 def add(session: Session, case: Case, data: EvidenceIn, *, principal: Principal,
-        settings: Settings) -> Evidence:
-    """Record one piece of evidence on an open case (a member of its unit)."""
+        settings: Settings, idempotency_key: str | None = None) -> tuple[Evidence, bool]:
+    """Record one piece of evidence on an open case (a member of its unit); with an
+    Idempotency-Key (the field app's queue), a replay returns the first piece and records
+    nothing: (the piece, whether it was a replay)."""
+    if idempotency_key is None:
+        _check_open(case, principal)
+        return record(session, case, data, principal=principal, settings=settings), False
+    _check_member(case, principal)
+    key = (idempotency.checked_key(idempotency_key), idempotency.fingerprint(data))
+    # The replay before the state: the first copy's answer stands even if the case has
+    # been closed since (the phone only lost the response).
+    if (first := _first(session, case, key)) is not None:
+        return first, True
+    _check_open(case, principal)
+    savepoint = session.begin_nested()
+    row = record(session, case, data, principal=principal, settings=settings, key=key)
+    if row is None:  # a concurrent copy won at the unique index: undo ours, answer its
+        savepoint.rollback()
+        return _first(session, case, key), True
+    savepoint.commit()
+    return row, False
+
+
+def _check_open(case: Case, principal: Principal) -> None:
     if case.state in FINAL:
         raise Conflict(f"case {case.id} is {case.state}: its file is closed",
                        code="case_final", current_state=case.state)
+    _check_member(case, principal)
+
+
+def _check_member(case: Case, principal: Principal) -> None:
     if case.owner_unit_id not in principal.unit_ids:
         raise Forbidden("evidence is recorded by the case unit's officers",
                         code="not_your_case")
-    return record(session, case, data, principal=principal, settings=settings)
+
+
+def _first(session: Session, case: Case, key: tuple[str, str]) -> Evidence | None:
+    return idempotency.replayed(session, Evidence, submitter_column="case_id",
+                                submitter=case.id, key=key[0], request_hash=key[1])
 
 
 def record(session: Session, case: Case, data: EvidenceIn, *, principal: Principal,
-           settings: Settings) -> Evidence:
+           settings: Settings, key: tuple[str, str] | None = None) -> Evidence | None:
     """Record it, the case's unit and state checked by the caller (`add`, or the opening
-    of a case that brings its evidence along: service.open_case)."""
+    of a case that brings its evidence along: service.open_case). With a `key` (the
+    Idempotency-Key and the request's fingerprint) None when that key is recorded already
+    (the unique index uq_enforcement_evidence_key: two copies meet there)."""
     if data.file is None and not data.content.strip():
         raise InvalidInput("evidence is a file or a text: give file or content",
                            code="evidence_empty")
@@ -52,8 +84,14 @@ def record(session: Session, case: Case, data: EvidenceIn, *, principal: Princip
     row = Evidence(case_id=case.id, kind=data.kind, title=data.title, content=data.content,
                    attachment_id=attachment_id, sha256=digest, recorded_by=principal.username,
                    recorded_at=now_utc())
-    session.add(row)
-    session.flush()
+    if key is None:
+        session.add(row)
+        session.flush()
+    else:
+        row.idempotency_key, row.request_hash = key
+        if not idempotency.insert_once(session, row,
+                                       key_columns=("case_id", "idempotency_key")):
+            return None
     timeline.add(session, subject_of(case), actor=principal.username, action="evidence",
                  note=data.title, data={"evidence": row.id, "kind": data.kind,
                                         "sha256": digest})
@@ -85,3 +123,15 @@ def carry_over(session: Session, case: Case, source: Subject, *, actor: str) -> 
         added += 1
     session.flush()
     return added
+
+
+def file_of(session: Session, case: Case, evidence_id: int, *, thumbnail: bool,
+            media_dir: str) -> tuple:
+    """The file of evidence `evidence_id` of `case` and its media type; 404 for another
+    case's evidence and for a text with no file."""
+    row = session.get(Evidence, evidence_id)
+    if row is None or row.case_id != case.id or row.attachment_id is None:
+        raise NotFound(f"no evidence file {evidence_id} in case {case.id}",
+                       code="evidence_not_found")
+    attachment = attachments.get(session, subject_of(case), row.attachment_id, noun="evidence")
+    return attachments.file_of(attachment, thumbnail=thumbnail, media_dir=media_dir)

@@ -301,7 +301,10 @@ class Evidence(Base):
     trigger of the migration refuses UPDATE and DELETE."""
 
     __tablename__ = "enforcement_evidence"
-    __table_args__ = (CheckConstraint(f"kind IN ({_in(EVIDENCE_KINDS)})", name="kind_known"),)
+    __table_args__ = (CheckConstraint(f"kind IN ({_in(EVIDENCE_KINDS)})", name="kind_known"),
+                      # A phone's queued piece, sent again, is recorded once (migration 0026).
+                      UniqueConstraint("case_id", "idempotency_key",
+                                       name="uq_enforcement_evidence_key"))
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(
@@ -316,3 +319,5 @@ class Evidence(Base):
     from_subject_id: Mapped[int | None] = mapped_column(BigInteger)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))

@@ -63,6 +63,8 @@ def _consoles() -> tuple:
         list_url="/enforcement/cases", detail_url="/enforcement/cases/{id}",
         move_url="/enforcement/cases/{id}/actions/{move}",
         roles=frozenset({"enforcement_officer", "county_dispatcher"}),
+        # The team on a map, evidence, payment plans, 复议/诉讼 (enforcement/static/console).
+        extra_module="enforcement/console/case.js",
         queues=(Queue("mine", "本单位案件", (("mine", "true"),)),
                 Queue("clue", "待核查线索", (("state", "clue"),)),
                 Queue("overdue", "超期案件", (("clock", "red"),)),
@@ -89,7 +91,7 @@ def _consoles() -> tuple:
                 Field("decided_at", "决定时间", "time"), Field("fine_fen", "罚款", "fen"),
                 Field("closed_at", "结案时间", "time")),
         move_fields=(
-            Field("officer_ids", "执法人员（用户编号，逗号分隔）", "ids"),
+            Field("officer_ids", "执法人员", "members"),
             Field("matter_code", "执法事项编码"), Field("major", "重大案件", "bool", yes_no),
             Field("legal_review_required", "需法制审核", "bool", yes_no),
             Field("decline_reason", "不予立案理由", "choice",
@@ -109,10 +111,12 @@ def _consoles() -> tuple:
                                                    ("investigation_report", "调查报告"),
                                                    ("items_list", "涉案物品清单"),
                                                    ("test_report", "检测报告"))),
-            Field("police_answer", "公安机关答复"), Field("officer_id", "执法人员编号", "int"),
+            Field("police_answer", "公安机关答复"), Field("officer_id", "执法人员", "member"),
             Field("recusal_id", "回避申请编号", "int"),
             Field("granted", "准予回避", "bool", yes_no),
-            Field("extend_by", "延长（如 15d、30cd）")),
+            Field("extend_by", "延长（如 15d、30cd）"),
+            Field("instalments", "缴纳计划（每行：日期 金额元）", "instalments"),
+            Field("plan_id", "暂缓（分期）申请编号", "int")),
     ),)
 
 

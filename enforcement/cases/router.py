@@ -3,13 +3,23 @@
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import FileResponse
 
 from core.deps import Requires, SessionDep
 from core.errors import InvalidInput
 from core.scope import Scope
 from core.security import Principal
 from core.workflow.kernel import Workflow
-from enforcement.cases import appeals, evidence, flows, lists, matters, rules, service
+from enforcement.cases import (
+    appeals,
+    evidence,
+    flows,
+    lists,
+    matters,
+    records,
+    rules,
+    service,
+)
 from enforcement.cases.models import DeclaredConflict
 from enforcement.cases.permissions import CasePermission
 from enforcement.cases.schemas import (
@@ -136,13 +146,52 @@ def record_appeal_outcome(case_id: Annotated[int, Path(ge=1, le=2**62)],
 
 @router.post("/cases/{case_id}/evidence", status_code=201)
 def add_evidence(case_id: Annotated[int, Path(ge=1, le=2**62)], data: EvidenceIn,
-                 principal: Actor, session: SessionDep, request: Request) -> dict:
+                 principal: Actor, session: SessionDep, request: Request, response: Response,
+                 idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
+                                                               max_length=128)] = None) -> dict:
     """证据 of one of the eight kinds: a file (photo, video frame, PDF; SHA-256, GPS, time
-    and device kept) or a text; immutable once recorded."""
+    and device kept) or a text; immutable once recorded. With an Idempotency-Key (the
+    field app's queue) a replay answers with the first piece (`Idempotent-Replayed`)."""
     case = service.get_case(session, case_id=case_id, scope=Scope.of(principal))
-    row = evidence.add(session, case, data, principal=principal,
-                       settings=request.app.state.settings)
+    row, replayed = evidence.add(session, case, data, principal=principal,
+                                 settings=request.app.state.settings,
+                                 idempotency_key=idempotency_key)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return service.evidence_dict(row)
+
+
+@router.post("/cases/{case_id}/records", status_code=201)
+def create_record(case_id: Annotated[int, Path(ge=1, le=2**62)], data: records.RecordIn,
+                  principal: Actor, session: SessionDep, request: Request, response: Response,
+                  idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key",
+                                                                max_length=128)] = None
+                  ) -> dict:
+    """现场笔录 signed on the phone (enforcement/cases/records.py): recorded once per
+    Idempotency-Key (a replay answers the first, `Idempotent-Replayed`), locked into a
+    numbered PDF with the signatures; a refusal to sign needs a witness (422
+    `refusal_needs_witness`)."""
+    case = service.get_case(session, case_id=case_id, scope=Scope.of(principal))
+    answer, replayed = records.create(session, case, data, principal=principal,
+                                      settings=request.app.state.settings,
+                                      idempotency_key=idempotency_key)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer
+
+
+@router.get("/cases/{case_id}/evidence/{evidence_id}/file")
+def evidence_file(case_id: Annotated[int, Path(ge=1, le=2**62)],
+                  evidence_id: Annotated[int, Path(ge=1, le=2**62)], principal: Reader,
+                  session: SessionDep, request: Request, thumbnail: bool = False
+                  ) -> FileResponse:
+    """The file of a piece of evidence (its thumbnail once made): 404 outside the caller's
+    territory, for evidence of another case and for a text (a 笔录's content) with no file."""
+    case = service.get_case(session, case_id=case_id, scope=Scope.of(principal))
+    path, media_type = evidence.file_of(session, case, evidence_id, thumbnail=thumbnail,
+                                        media_dir=request.app.state.settings.media_dir)
+    return FileResponse(path, media_type=media_type,
+                        headers={"Cache-Control": "private, max-age=86400, immutable"})
 
 
 @router.post("/conflicts", status_code=201)

@@ -298,7 +298,10 @@ def evidence_dict(row: Evidence) -> dict:
             "sha256": row.sha256, "from": ({"type": row.from_subject_type,
                                             "id": row.from_subject_id}
                                            if row.from_subject_type else None),
-            "recorded_by": row.recorded_by, "recorded_at": row.recorded_at}
+            "recorded_by": row.recorded_by, "recorded_at": row.recorded_at,
+            # Where the console opens the file (the case's evidence route), if one.
+            "url": (f"/api/v1/enforcement/cases/{row.case_id}/evidence/{row.id}/file"
+                    if row.attachment_id else None)}
 
 
 # --- reading -----------------------------------------------------------------------------

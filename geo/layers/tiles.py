@@ -128,7 +128,7 @@ def summary_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
     where, params = conditions(layer, scope=scope, selection=Selection())
     level = min((level for level in summary.levels if level >= z), default=None)
     level = level if level is not None else max(summary.levels)
-    shift = level - z  # ≥ 0 below the finest level; < 0 never reaches here (z < below)
+    shift = level - z  # ≥ 0: clusters_sql sends finer zooms to the points
     span, n = rule.cells << shift, rule.cells
     x0, y0 = x * span, (2**z - 1 - y) * span  # the tile's first cell, at the level
     sums = "".join(f", sum({column}) AS {name}" for name, column in summary.sums)
@@ -157,7 +157,8 @@ def summary_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
 def clusters_sql(layer: Layer, *, scope: Scope, z: int, x: int, y: int,
                  filters: tuple, budget: int) -> tuple[str, dict]:
     rule = layer.cluster
-    if rule.summary is not None and not filters:
+    # A summary serves its own levels and the zooms below them; a finer zoom counts points.
+    if rule.summary is not None and not filters and z <= max(rule.summary.levels):
         return summary_sql(layer, scope=scope, z=z, x=x, y=y, budget=budget)
     where, params = conditions(layer, scope=scope, selection=Selection(filters=filters))
     source, where = _spatial_source(layer, rule.source or layer.tile_source,

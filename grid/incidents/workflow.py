@@ -134,7 +134,8 @@ INCIDENT_WORKFLOW = Workflow(
                    needs_reason=True, guards=[_the_handler], effect=_returned,
                    notify=_tell_owner_returned),
         transition("handle", [S.handling, S.rework], S.handled, HANDLERS, label="处理反馈",
-                   guards=[_the_handler], effect=_handled, notify=_tell_verifiers),
+                   guards=[_the_handler], effect=_handled, notify=_tell_verifiers,
+                   fields=["photos"]),  # 处理后 photos (grid/incidents/photos.py)
         transition("verify", [S.handled], S.verified, VERIFIERS, label="核查通过",
                    effect=_verified),
         transition("rework", [S.handled], S.rework, VERIFIERS, label="返工", needs_reason=True,

@@ -76,6 +76,7 @@ def _consoles() -> tuple:
         list_url="/market/inspections", detail_url="/market/inspections/{id}",
         move_url="/market/inspections/{id}/actions/{move}",
         roles=frozenset({"market_inspector", "supervisor"}), heading="entity_name",
+        extra_module="market_supervision/console/inspection.js",  # checklist and photos
         queues=(Queue("mine", "我的检查", (("queue", "mine"),)),
                 Queue("review", "待审核", (("queue", "review"),)),
                 Queue("publish", "待公示", (("queue", "publish"),)),
@@ -97,7 +98,8 @@ def _consoles() -> tuple:
                 Field("rectify_due_at", "整改期限", "time"),
                 Field("publish_due_at", "公示期限", "time"),
                 Field("published_at", "公示时间", "time"), Field("summary", "检查情况")),
-        move_fields=(Field("to_unit_id", "接收执法单位编号（可空）", "int"),),
+        move_fields=(Field("to_unit_id", "接收执法单位（可空）", "unit",
+                           platform="enforcement"),),
         clocks=(("publish", SEED["publish"][1]), ("withdraw", SEED["withdraw"][1]),
                 ("rectify", "责令限期改正期限")),
         options={"fieldOnly": ["record"]},

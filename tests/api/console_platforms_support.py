@@ -101,6 +101,56 @@ def enforcement_clue(session: Session, settings, *, username: str) -> Made:
                 rows=[("unit", unit.id)], memberships=memberships)
 
 
+def enforcement_clue_two_officers(session: Session, settings, *, username: str) -> Made:
+    """The demo officer's 线索, his team joined by a second officer with a 执法证 (the demo's
+    生态环境 officer, 吴振华): two to assign (行政处罚法第四十二条)."""
+    made = enforcement_clue(session, settings, username=username)
+    unit = session.get(Unit, made.rows[0][1])
+    made.memberships.append(join(session, unit, user_id(session, "demo_ecology_officer"),
+                                 "handler", credential=True))
+    return made
+
+
+def enforcement_dispatchable(session: Session, settings, *, username: str) -> Made:
+    """A 线索 with a location, of a team (the demo officer's) on duty 300-odd metres away
+    and qualified for 城管 work: the nearest team the dispatcher is offered on the map."""
+    from datetime import UTC, datetime
+
+    from enforcement.cases import service
+    from enforcement.cases.schemas import CaseIn
+    from enforcement.teams import positions
+
+    uid = user_id(session, username)
+    township = first_township(session, principal(session, uid).scope_code)
+    grid = first_grid(session, township)
+    lon, lat = session.execute(text("SELECT ST_X(ST_PointOnSurface(geom)), "
+                                    "ST_Y(ST_PointOnSurface(geom)) FROM area WHERE code = :g"),
+                               {"g": grid}).one()
+    team = unit_at(session, kind="enforcement_team", platform="enforcement",
+                   department="chengguan", seat=township, name="控制台派遣测试中队")
+    session.execute(text("UPDATE unit SET location = ST_SetSRID(ST_MakePoint(:x, :y), 4326) "
+                         "WHERE id = :id"), {"x": lon + 0.003, "y": lat + 0.001, "id": team.id})
+    memberships = [join(session, team, uid, position, credential=True)
+                   for position in ("head", "handler")]
+    now = datetime.now(UTC)
+    session.execute(text("""
+        INSERT INTO enforcement_roster (team_id, user_id, shift, starts_at, ends_at, created_by)
+        VALUES (:team, :user, '白班', :start, :end, 'console-test')"""),
+        {"team": team.id, "user": uid, "start": now - timedelta(hours=1),
+         "end": now + timedelta(hours=11)})
+    session.execute(text("INSERT INTO enforcement_team_qualification (team_id, department_code) "
+                         "VALUES (:team, 'chengguan')"), {"team": team.id})
+    data = CaseIn(procedure="ordinary", unit_id=team.id, source="patrol",
+                  title="占道经营（派遣测试）", facts="在人行道上摆摊", area_code=grid,
+                  location={"type": "Point", "coordinates": [lon, lat]})
+    case, _ = service.open_case(session, principal=principal(session, uid), data=data,
+                                settings=settings)
+    session.flush()
+    positions.refresh(session, now=now, team_ids=[team.id])
+    return Made(case.id, case.version, "enforcement_case", "enforcement_case", case.state,
+                rows=[("unit", team.id)], memberships=memberships)
+
+
 # --- market: a submitted inspection for the demo inspector to review ----------------------
 
 def market_submitted(session: Session, settings, *, username: str) -> Made:

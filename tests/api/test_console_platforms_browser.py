@@ -12,15 +12,21 @@ import re
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.api.console_platforms_support import (
     cleanup,
     enforcement_clue,
+    enforcement_clue_two_officers,
+    enforcement_dispatchable,
     market_submitted,
     work_order,
 )
 from tests.browser import log_in
+from tests.grid.incidents.conftest import committed
+
+__all__ = ["committed"]  # a fixture, imported for the grid console's journey
 
 
 def open_console(page, live_server, settings, key: str, username: str) -> None:
@@ -182,3 +188,132 @@ def test_an_operator_voids_a_work_order_from_the_12345_console(live_server, tab,
     expect(page.locator(".console-timeline-section h3")).to_have_text("Timeline")
     page.locator(".console-lang").click()
     expect(page.locator(".console-refresh")).to_have_text("刷新")
+
+
+@pytest.mark.browser
+def test_the_dispatcher_dispatches_the_nearest_team_from_the_map(live_server, tab, settings,
+                                                                 seeded, engine, artefacts):
+    """The case's point and the nearest qualified teams on a Leaflet map, with their
+    distance and availability; 派遣 makes the team busy on this case."""
+    from playwright.sync_api import expect
+
+    case = seeded(enforcement_dispatchable, username="demo_enforcement_officer")
+    team = case.rows[0][1]
+    page = tab.page
+    open_console(page, live_server, settings, "enforcement", "demo_county_dispatcher")
+    open_subject(page, "all", case.id)
+    section = page.locator(".console-teams-section")
+    row = section.locator(f".console-teams tr[data-team='{team}']")
+    expect(row).to_contain_text("控制台派遣测试中队")
+    expect(row).to_contain_text("空闲")
+    expect(row).to_contain_text(" 米")
+    # The case and the teams drawn on the map (vendored Leaflet: no other host).
+    expect(section.locator(".console-team-map path.leaflet-interactive")).to_have_count(
+        1 + section.locator(".console-teams tr[data-team]").count())
+    page.screenshot(path=str(artefacts / "console-enforcement-teams.png"), full_page=True)
+    row.locator("button.console-dispatch").click()
+    expect(page.locator(".console-result")).to_contain_text("已派遣「控制台派遣测试中队」")
+    row = page.locator(f".console-teams tr[data-team='{team}']")
+    expect(row).to_have_attribute("data-status", "busy")
+    expect(row).to_contain_text("已派遣本案")
+    expect(row.locator("button.console-dispatch")).to_have_count(0)
+    with Session(engine) as session:
+        state = session.execute(text(
+            "SELECT status, subject_type, subject_id FROM enforcement_team_state "
+            "WHERE team_id = :t"), {"t": team}).one()
+    assert tuple(state) == ("busy", "enforcement_case", case.id)
+
+
+@pytest.mark.browser
+def test_officers_are_picked_by_name_for_assign_officers(live_server, tab, settings, seeded,
+                                                         engine):
+    """指派执法人员 offers the units of the platform in the caller's scope and their members
+    by name (pickers.js), and sends their user ids."""
+    from playwright.sync_api import expect
+
+    case = seeded(enforcement_clue_two_officers, username="demo_enforcement_officer")
+    page = tab.page
+    open_console(page, live_server, settings, "enforcement", "demo_enforcement_officer")
+    open_subject(page, "mine", case.id)
+    with Session(engine) as session:
+        unit_id = session.scalar(text("SELECT owner_unit_id FROM enforcement_case "
+                                      "WHERE id = :id"), {"id": case.id})
+        officers = sorted(session.scalars(text(
+            "SELECT id FROM app_user WHERE username IN ('demo_enforcement_officer', "
+            "'demo_ecology_officer')")))
+
+    def assign(form):
+        form.locator("select[name=officer_ids__unit]").select_option(str(unit_id))
+        people = form.locator(".console-people")
+        expect(people).to_contain_text("刘志强")
+        expect(people).to_contain_text("吴振华")
+        for officer in officers:
+            form.locator(f"input[name=officer_ids][value='{officer}']").check()
+    move(page, "assign_officers", assign)
+    see_state(page, case.id, case.version + 1, "clue", "待核查")
+    with Session(engine) as session:
+        assert sorted(session.scalar(text(
+            "SELECT officer_ids FROM enforcement_case WHERE id = :id"), {"id": case.id})) \
+            == officers
+
+
+@pytest.mark.browser
+def test_a_photo_goes_with_handle_from_the_grid_console(live_server, tab, settings, engine,
+                                                        committed, tmp_path, artefacts):
+    """处理反馈 takes 处理后 photos (the workflow describes the field, kind photos): picked in
+    the form, shrunk in the page and sent as base64 with the move; stored as `after`."""
+    import base64
+
+    import httpx
+    from playwright.sync_api import expect
+
+    from tests.factories import delete_incidents
+    from tests.grid.incidents.conftest import new_key, png_base64, report_body
+
+    people, place, category = committed
+    village = people["village_staff"]
+    api = f"{live_server.url}/api/v1/incidents"
+    made = httpx.post(api, json=report_body(place, category),
+                      headers={**place.worker.headers, "Idempotency-Key": new_key()})
+    assert made.status_code == 201, made.text
+    incident = made.json()
+    try:
+        with Session(engine) as session:
+            centre = session.scalar(text("SELECT id FROM unit WHERE kind = 'centre' AND "
+                                         "seat_code = :s AND is_active"),
+                                    {"s": village.principal.scope_code})
+        version = incident["version"]
+        for action, fields in (("file", {}), ("dispatch", {"handler_unit_id": centre}),
+                               ("accept", {})):
+            moved = httpx.post(f"{api}/{incident['id']}/actions/{action}",
+                               json={"version": version, **fields}, headers=village.headers)
+            assert moved.status_code == 200, moved.text
+            version = moved.json()["version"]
+        photo = tmp_path / "after.png"
+        photo.write_bytes(base64.b64decode(png_base64((30, 160, 60), (320, 240))))
+        page = tab.page
+        page.goto(f"{live_server.url}/console?incident={incident['id']}")
+        log_in(page, "demo_village_staff", settings.demo_password)
+        body = page.locator("body")
+        expect(body).to_have_attribute("data-incident", f"{incident['id']}:{version}:handling")
+        page.locator(".console-action-buttons button[data-action='handle']").click()
+        form = page.locator(".console-action-form form[data-action='handle']")
+        expect(form.locator(".gridgov-photos-field")).to_contain_text("处理后照片")
+        form.locator(".gridgov-photos input[type=file]").set_input_files(str(photo))
+        expect(form.locator(".field-photo-previews img")).to_have_count(1)
+        form.locator("textarea[name=reason]").fill("已清运垃圾")
+        page.screenshot(path=str(artefacts / "console-handle-photo.png"), full_page=True)
+        form.locator("button[type=submit]").click()
+        expect(body).to_have_attribute("data-incident",
+                                       f"{incident['id']}:{version + 1}:handled")
+        expect(page.locator(".console-thumb")).to_have_count(1 + len(
+            incident.get("photos") or []))
+        with Session(engine) as session:
+            stored = session.execute(text(
+                "SELECT content_type FROM attachment WHERE subject_type = 'incident' "
+                "AND subject_id = :id AND kind = 'after'"), {"id": incident["id"]}).scalars()
+            assert list(stored) == ["image/jpeg"]  # shrunk in the page, as JPEG
+    finally:
+        with Session(engine) as session:
+            delete_incidents(session, [incident["id"]])
+            session.commit()

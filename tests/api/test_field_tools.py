@@ -1,7 +1,7 @@
 """The field app's tools follow the user (api/field_tools.py): `GET /api/v1/field/tools`
 lists what the caller's role and memberships grant — a grid worker his report, tasks and
 patrol; an enforcement officer his cases, 当场处罚 and team with his 执法证; a market
-inspector his inspections; a clerk or a proxy agent nothing yet — and the service worker
+inspector his inspections; a proxy agent his 帮代办; a clerk nothing yet — and the service worker
 precaches every tool's module and everything it imports.
 """
 
@@ -43,7 +43,7 @@ def _keys(answer: dict) -> list[str]:
 def test_each_demo_role_gets_its_own_tools(anonymous, settings, session, demo_city):
     expected = {"grid_worker": GRID, "village_staff": GRID[:2], "township_staff": GRID[:2],
                 "enforcement_officer": OFFICER, "market_inspector": INSPECTOR,
-                "service_clerk": [], "proxy_agent": []}
+                "service_clerk": [], "proxy_agent": ["convenience.proxy"]}
     for suffix, keys in expected.items():
         answer = _tools_of(anonymous, settings, _demo(session, f"demo_{suffix}"))
         assert (_keys(answer), answer["role"]) == (keys, suffix)

@@ -268,10 +268,4 @@ def test_the_grids_are_named_at_street_zoom(live_server, tab, settings, engine,
     lon, lat = scene.points[0]
     page.evaluate("([lon, lat]) => { const c = document.querySelector('.folium-map');"
                   " window[c.id].setView([lat, lon], 16, {animate: false}); }", [lon, lat])
-    page.wait_for_timeout(3000)
-    print("DEBUG", page.evaluate("""() => { const c = document.querySelector('.folium-map');
-      const m = window[c.id]; return [m.getZoom(), document.querySelectorAll('.gridgov-area-label').length,
-      document.querySelectorAll('.gridgov-area-label-grid').length,
-      document.querySelectorAll('.leaflet-areas-grid-pane path').length, m.getBounds().toBBoxString(),
-      [...document.querySelectorAll('.gridgov-area-label')].slice(0, 5).map((n) => n.className + ':' + n.textContent)]; }"""), tab.errors)
     expect(page.locator(".gridgov-area-label-grid", has_text=grid_name)).to_be_visible()

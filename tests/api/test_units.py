@@ -55,13 +55,20 @@ def test_departments_for_every_role(client, settings):
     assert names["chengguan"] == "城市管理" and names["ecology"] == "生态环境"
 
 
-def test_a_township_desk_sees_the_units_serving_it_and_no_other_countys(client, settings):
+def test_a_township_desk_sees_the_units_serving_it_and_no_other_countys(client, session,
+                                                                       settings):
     response = client.get("/api/v1/units", params={"platform": "enforcement", "limit": 1000},
                           headers=as_role(settings, "township_staff", TOWNSHIP))
     assert response.status_code == 200
     codes = {unit["code"] for unit in response.json()["items"]}
+    # The 城管 squadron covering the township (a squadron covers several townships).
+    squadron = session.scalar(text(
+        "SELECT u.code FROM unit u JOIN unit_area ua ON ua.unit_id = u.id "
+        "WHERE u.kind = 'squadron' AND u.department_code = 'chengguan' "
+        "AND ua.area_code = :t"), {"t": TOWNSHIP})
+    assert squadron is not None
     assert {f"{COUNTY}-brigade-chengguan", f"{COUNTY}-brigade-ecology",
-            f"{TOWNSHIP}-enforcement_team", f"{COUNTY}-squadron-chengguan-1"} <= codes
+            f"{TOWNSHIP}-enforcement_team", squadron} <= codes
     assert not any(code.startswith(OTHER_COUNTY) for code in codes)
 
 
@@ -98,11 +105,12 @@ def test_serving_a_grid_lists_exactly_the_units_that_cover_it(client, session, s
     assert {u["id"] for u in desk.json()["items"]} == covering
 
 
-def test_an_admin_creates_edits_and_deactivates_a_unit(client):
+def test_an_admin_creates_edits_and_deactivates_a_unit(client, session):
     created = new_unit(client)
     assert created.status_code == 201, created.text
     unit = created.json()
-    assert (unit["area_codes"], unit["seat"], unit["version"]) == ([TOWNSHIP], "林霞街道", 1)
+    seat = session.scalar(text("SELECT name FROM area WHERE code = :t"), {"t": TOWNSHIP})
+    assert (unit["area_codes"], unit["seat"], unit["version"]) == ([TOWNSHIP], seat, 1)
     edited = client.patch(f"/api/v1/units/{unit['id']}",
                           json={"version": 1, "name": "接口测试第二中队"})
     assert edited.status_code == 200 and edited.json()["version"] == 2
@@ -202,7 +210,9 @@ def test_the_jurisdiction_as_geojson(client, session):
     assert response.status_code == 200
     body = response.json()
     assert body["type"] == "FeatureCollection"
-    assert [f["properties"]["level"] for f in body["features"]] == ["township"]
+    covered = session.scalar(text("SELECT count(*) FROM unit_area WHERE unit_id = :u"),
+                             {"u": unit})
+    assert [f["properties"]["level"] for f in body["features"]] == ["township"] * covered
 
 
 # --- the command line -------------------------------------------------------------------

@@ -6,7 +6,7 @@ import * as moves from "../moves.js";
 
 function context(page) {
   return {session: page.session, me: page.me, workflow: page.workflow,
-          receiving: page.receiving};
+          receiving: page.receiving, limits: page.options};
 }
 
 function render(page, incident, container) {

@@ -2,9 +2,11 @@
  * workflow's description; the controls of the fields a move takes, and how their values go
  * into the body, are the console's declaration (core/consoles.py `move_fields`: text, int,
  * fen entered in 元 and sent in 分, bool, ids, choice, choices, datetime). A field the
- * declaration does not name is a text box labelled with the server's words.
+ * declaration does not name is a text box labelled with the server's words. Units and
+ * people are chosen from lists (pickers.js: kinds unit, member, members), not typed.
  */
 import {element} from "../session.js";
+import * as P from "./pickers.js";
 
 function labelled(words, control) {
   const label = document.createElement("label");
@@ -44,14 +46,21 @@ function control(field) {
   if (kind === "int") Object.assign(input, {type: "number", min: 1, step: 1});
   else if (kind === "fen") Object.assign(input, {type: "number", min: 0, step: 0.01});
   else if (kind === "datetime") input.type = "datetime-local";
+  else if (kind === "instalments") {
+    const area = document.createElement("textarea");
+    Object.assign(area, {name: key, rows: 3, maxLength: 2000,
+                         placeholder: "2027-01-15 500\n2027-02-15 500"});
+    return area;
+  }
   else input.maxLength = 2000;
   return input;
 }
 
 // The builder moves.js asks for a workflow field ({name, label}): the declared one, or text.
-function widget(declared, field) {
+function widget(declared, field, session, platform) {
   const known = declared.get(field.name) || {key: field.name, label: field.label,
                                               kind: "text", choices: []};
+  if (P.KINDS.has(known.kind)) return () => P.picker(session, known, platform);
   return () => [labelled(known.label, control(known))];
 }
 
@@ -60,16 +69,27 @@ function shanghai(local) {
   return new Date(`${local}:00+08:00`).toISOString();
 }
 
+// 暂缓/分期缴纳: one line per instalment, "date amount-in-元" → [{due_on, amount_fen}]; a
+// line that does not read so is sent as it is, for the server to refuse in words (422).
+function instalments(raw) {
+  return raw.split(/\n+/).map((line) => line.trim()).filter(Boolean).map((line) => {
+    const [due, amount] = line.split(/[\s,，]+/);
+    return {due_on: due, amount_fen: Math.round(Number(amount) * 100)};
+  });
+}
+
 function value(kind, data, key) {
-  if (kind === "choices") return data.getAll(key);
+  if (kind === "choices" || kind === "members") return data.getAll(key).map(
+    (got) => (kind === "members" ? Number(got) : got));
   const raw = String(data.get(key) ?? "").trim();
   if (!raw) return undefined;
   switch (kind) {
-    case "int": return Number(raw);
+    case "int": case "unit": case "member": return Number(raw);
     case "fen": return Math.round(Number(raw) * 100);
     case "bool": return raw === "true";
     case "ids": return raw.split(/[,，\s]+/).filter(Boolean).map(Number);
     case "datetime": return shanghai(raw);
+    case "instalments": return instalments(raw);
     default: return raw;
   }
 }
@@ -86,7 +106,7 @@ function body(declared, workflow, move, data) {
 }
 
 // moves.js's `ctx.subject` for a console: its moves, their URL, fields and bodies.
-function subjectOf(console_, workflow) {
+function subjectOf(console_, workflow, session) {
   const declared = new Map(console_.move_fields.map((field) => [field.key, field]));
   const fieldOnly = new Set(console_.options.fieldOnly || []);
   const names = (subject) => (subject[console_.actions_key] || [])
@@ -97,7 +117,7 @@ function subjectOf(console_, workflow) {
     allowed: names,
     url: (subject, move) => console_.move_url.replace("{id}", subject.id)
       .replace("{move}", encodeURIComponent(move)),
-    widget: (field) => widget(declared, field),
+    widget: (field) => widget(declared, field, session, console_.platform),
     body: (move, data) => body(declared, workflow, move, data),
   };
 }

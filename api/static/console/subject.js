@@ -79,7 +79,7 @@ async function render(page, subject) {
   article.replaceChildren(...parts);
   article.hidden = false;
   moves.render({session: page.session, me: page.me, workflow: page.workflow,
-                subject: page.movesOf}, subject, actions, {
+                subject: page.movesOf, limits: page.options}, subject, actions, {
     onDone: async (text) => {
       page.result = {text};
       await page.afterMove(subject.id);
@@ -238,7 +238,7 @@ function timeline(subject) {
 }
 
 function movesFor(page) {
-  return F.subjectOf(page.config, page.workflow);
+  return F.subjectOf(page.config, page.workflow, page.session);
 }
 
 export {open, clear, render, movesFor};

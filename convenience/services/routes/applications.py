@@ -3,12 +3,13 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from convenience.services import (
     applications,
     bundles,
     desks,
+    keyed,
 )
 from convenience.services.routes.deps import (
     APPLICATION_MOVES,
@@ -37,13 +38,22 @@ router = APIRouter()
 
 @router.post("/applications", status_code=201)
 def take_application(data: ApplicationIn, principal: Actor, session: SessionDep,
-                     request: Request) -> dict:
+                     request: Request, response: Response,
+                     idempotency_key: Annotated[str | None, Header(
+                         alias="Idempotency-Key", max_length=128)] = None) -> dict:
     """受理 at a window, a station, online or by proxy (帮代办: `consent` recorded first);
     `missing` materials on a written promise (容缺); `commitment` (告知承诺); `refuse`
-    for 不予受理 with its reason."""
-    body = data.model_dump(exclude={"materials"})
-    application = applications.intake(session, principal=principal, data=body,
-                                      files=data.materials, settings=_settings(request))
+    for 不予受理 with its reason. With an Idempotency-Key (the field app's queue) a replay
+    answers with the first application (`Idempotent-Replayed`)."""
+    if idempotency_key is not None:
+        application, replayed = keyed.take(session, principal=principal, data=data,
+                                           key=idempotency_key, settings=_settings(request))
+        if replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+    else:
+        body = data.model_dump(exclude={"materials"})
+        application = applications.intake(session, principal=principal, data=body,
+                                          files=data.materials, settings=_settings(request))
     out = applications.application_dict(session, application)
     out["notice"] = getattr(application, "_notice", None)
     return out

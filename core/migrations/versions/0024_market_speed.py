@@ -9,7 +9,10 @@
   with the sums of the projected coordinates, so that a low-zoom tile is summed from a
   few thousand rows instead of counting up to 500,000 points, with the same counts and
   centres. Kept current by statement-level triggers on market_entity (transition tables:
-  one aggregate per statement, a 500,000-row import included).
+  one aggregate per statement). A bulk import sets `SET LOCAL gridgov.bulk = on` for its
+  upsert: the triggers then do nothing, and the import adds the difference itself from its
+  narrow staging tables (market_entity_cell_add(table, sign): the rows before, −1, and
+  after, +1), instead of aggregating the wide transition tables of every row it wrote.
 
 Revision ID: 0024
 Revises: 0023
@@ -73,9 +76,22 @@ def _apply(rows: str, sign: str) -> str:
     return APPLY.format(contribution=CONTRIBUTION.format(rows=rows, sign=sign))
 
 
+# A transaction-local switch, not session_replication_role (which silences every trigger
+# and foreign-key check of the session): only these summaries, only while the import that
+# set it adds its own difference (market_supervision/register/imports.py).
+BULK = "current_setting('gridgov.bulk', true) = 'on'"
+
+
 def _function(name: str, body: str) -> str:
     return (f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-            f"BEGIN\n{body};\nRETURN NULL;\nEND $$")
+            f"BEGIN\nIF {BULK} THEN RETURN NULL; END IF;\n{body};\nRETURN NULL;\nEND $$")
+
+
+# The same difference for any table of (area_code, location, last_result, risk_class), the
+# bulk import's: `rows` a table, `sign` +1 (rows added) or −1 (rows as they were).
+ADD_FUNCTION = ("CREATE FUNCTION market_entity_cell_add(rows regclass, sign int) RETURNS void "
+                "LANGUAGE plpgsql AS $fn$\nBEGIN\nEXECUTE format($q$"
+                + _apply("%1$s", "%2$s") + "$q$, rows, sign);\nEND $fn$")
 
 
 def upgrade() -> None:
@@ -110,6 +126,7 @@ def upgrade() -> None:
         op.execute(f"CREATE TRIGGER market_entity_cell_{event.lower()} AFTER {event} ON "
                    f"market_entity REFERENCING {rows} FOR EACH STATEMENT "
                    f"EXECUTE FUNCTION market_entity_cell_{event.lower()}()")
+    op.execute(ADD_FUNCTION)
     op.execute(_apply("market_entity", "1"))
 
 
@@ -117,9 +134,29 @@ def downgrade() -> None:
     for event in ("insert", "delete", "update"):
         op.execute(f"DROP TRIGGER market_entity_cell_{event} ON market_entity")
         op.execute(f"DROP FUNCTION market_entity_cell_{event}()")
+    op.execute("DROP FUNCTION market_entity_cell_add(regclass, int)")
     op.drop_table("market_entity_cell")
+    # Without the foreign keys (upgrade) a pairing keeps its copy of the inspector after the
+    # membership or the account is deleted; the keys cannot come back over such rows. The
+    # pairing's own copy (name, 执法证) stays: only the dangling reference is dropped, or,
+    # where the column may not be null, the pairing (it named someone who no longer exists).
+    for column, table in (("user_id", "app_user"), ("membership_id", "membership")):
+        _orphans(column, table)
     op.create_foreign_key("fk_market_draw_target_inspector_user_id_app_user",
                           "market_draw_target_inspector", "app_user", ["user_id"], ["id"])
     op.create_foreign_key("fk_market_draw_target_inspector_membership_id_membership",
                           "market_draw_target_inspector", "membership", ["membership_id"],
                           ["id"])
+
+
+def _orphans(column: str, table: str) -> None:
+    nullable = op.get_bind().scalar(sa.text(
+        "SELECT is_nullable = 'YES' FROM information_schema.columns "
+        "WHERE table_name = 'market_draw_target_inspector' AND column_name = :c"),
+        {"c": column})
+    orphan = (f"{column} IS NOT NULL AND NOT EXISTS "
+              f"(SELECT 1 FROM {table} t WHERE t.id = market_draw_target_inspector.{column})")
+    if nullable:
+        op.execute(f"UPDATE market_draw_target_inspector SET {column} = NULL WHERE {orphan}")
+    else:
+        op.execute(f"DELETE FROM market_draw_target_inspector WHERE {orphan}")

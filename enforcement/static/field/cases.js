@@ -1,8 +1,9 @@
 /* The officer's cases on the phone (综合执法, issue 13 §9): his 执法证 on top, his units'
  * cases (GET /api/v1/enforcement/cases?mine=true&sort=deadline: overdue first, soonest
  * due next; offline, the service worker's last answer), and one case opened with its
- * clocks (each with its citation), parties and evidence; photos of evidence are taken and
- * sent from here (视听资料, with GPS and time) while the case is open.
+ * clocks (each with its citation), parties and evidence; photos of evidence are taken here
+ * (视听资料, with GPS and time) while the case is open, and queued on the phone with an
+ * Idempotency-Key each, recorded once when the network allows.
  */
 import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
@@ -24,10 +25,19 @@ i18n.add({
   "cases.send": {zh: "上传证据", en: "Upload"},
   "cases.sent": {zh: "已上传 {n} 份证据", en: "{n} pieces uploaded"},
   "cases.photoTitle": {zh: "现场照片", en: "Photo"},
+  "cases.queued": {zh: "{n} 份证据已保存，等待上传", en: "{n} pieces saved; waiting to upload"},
+  "cases.pendingLabel": {zh: "#{id} {title} · 现场照片", en: "#{id} {title} · photo"},
+  "cases.pending": {zh: "待上传的证据", en: "Evidence waiting"},
+  "cases.waiting": {zh: "等待上传", en: "Waiting"},
+  "cases.offlineWait": {zh: "离线，联网后自动上传", en: "Offline: sent when the network returns"},
+  "cases.failed": {zh: "被退回：{detail}", en: "Refused: {detail}"},
+  "cases.retry": {zh: "重试", en: "Retry"},
+  "cases.delete": {zh: "删除", en: "Delete"},
   "cases.back": {zh: "返回列表", en: "Back"},
   "cases.loadFailed": {zh: "加载失败：{detail}", en: "Could not load: {detail}"},
 });
 
+const TOOL = "enforcement.cases";
 const COLOURS = {green: "正常", yellow: "临期", red: "超期"};
 
 function when(value) {
@@ -48,8 +58,15 @@ async function mount(app, panel, {memberships}) {
   const reload = element("button", t("cases.reload"));
   reload.type = "button";
   reload.addEventListener("click", () => load(view));
-  panel.append(element("h2", t("cases.mine")), view.status, view.list, reload, view.detail);
-  return {open: () => load(view)};
+  view.pendingTitle = element("h2", t("cases.pending"));
+  view.pending = document.createElement("ul");
+  view.pending.className = "field-tool-pending";
+  panel.append(element("h2", t("cases.mine")), view.status, view.list, reload, view.detail,
+               view.pendingTitle, view.pending);
+  app.queue.listen(TOOL, () => recorded(view));
+  drawPending(view);
+  const stop = app.queue.watch(() => drawPending(view));
+  return {open: () => load(view), unmount: stop};
 }
 
 async function load(view) {
@@ -111,7 +128,9 @@ async function open(view, id) {
   evidenceForm(view, detail);
 }
 
-// Photos as 视听资料 of an open case, sent now (evidence is recorded once, so not queued).
+// Photos as 视听资料 of an open case, each queued on the phone (field/queue.js) with its
+// Idempotency-Key: the server records a replayed piece once (enforcement/cases/evidence.py),
+// so a photo taken without signal is recorded once when the network returns.
 function evidenceForm(view, detail) {
   const box = document.createElement("fieldset");
   box.append(element("legend", t("cases.addPhotos")));
@@ -119,29 +138,56 @@ function evidenceForm(view, detail) {
                                    maxCount: view.app.options.photoMaxCount});
   const message = element("p", "");
   message.setAttribute("role", "status");
+  view.message = message;
   const send = element("button", t("cases.send"));
   send.type = "button";
   send.addEventListener("click", async () => {
+    const photos = picker.photos();
+    if (!photos.length) return;
     const fix = await currentFix();
-    let sent = 0;
-    for (const photo of picker.photos()) {
-      const response = await view.app.session.api(`/enforcement/cases/${detail.id}/evidence`, {
-        method: "POST", headers: {"Content-Type": "application/json"},
-        body: JSON.stringify({kind: "audiovisual", title: t("cases.photoTitle"), file: {
-          ...photo, taken_at: new Date().toISOString(),
-          ...(fix ? {lon: fix.lon, lat: fix.lat} : {})}})}).catch(() => null);
-      if (!response || !response.ok) {
-        const problem = response ? await response.json().catch(() => ({})) : null;
-        message.textContent = problemText(problem, {fallback: t("cases.offline")});
-        return;
-      }
-      sent += 1;
-    }
     picker.clear();
-    message.textContent = t("cases.sent", {n: sent});
+    message.textContent = t("cases.queued", {n: photos.length});
+    for (const photo of photos) {
+      await view.app.queue.add({
+        tool: TOOL, path: `/enforcement/cases/${detail.id}/evidence`,
+        label: t("cases.pendingLabel", {id: detail.id, title: detail.title}),
+        body: {kind: "audiovisual", title: t("cases.photoTitle"), file: {
+          ...photo, taken_at: new Date().toISOString(),
+          ...(fix ? {lon: fix.lon, lat: fix.lat} : {})}}});
+    }
   });
   box.append(send, message);
   view.detail.append(box);
+}
+
+// The pieces waiting on the phone (every case's), a refusal in words with 重试 / 删除.
+async function drawPending(view) {
+  const records = await view.app.queue.pending(TOOL);
+  view.pendingTitle.hidden = !records.length;
+  view.pending.replaceChildren(...records.map((record) => {
+    const item = document.createElement("li");
+    item.dataset.status = record.status;
+    const state = record.status === "failed"
+      ? t("cases.failed", {detail: problemText(record.problem,
+                                               {fallback: String(record.http_status)})})
+      : record.offline ? t("cases.offlineWait") : t("cases.waiting");
+    item.append(element("strong", record.label), element("small", state));
+    if (record.status === "failed") {
+      for (const [key, action] of [["cases.retry", view.app.queue.retry],
+                                   ["cases.delete", view.app.queue.remove]]) {
+        const button = element("button", t(key));
+        button.type = "button";
+        button.addEventListener("click", () => action(record.key));
+        item.append(button);
+      }
+    }
+    return item;
+  }));
+}
+
+function recorded(view) {
+  view.sent = (view.sent || 0) + 1;
+  if (view.message) view.message.textContent = t("cases.sent", {n: view.sent});
 }
 
 export {mount};

@@ -153,6 +153,46 @@ def _add_evidence(ctx, inside: bool):
         "kind": "statement", "title": "询问笔录", "content": "当事人承认在人行道摆摊"})
 
 
+def _site_record(ctx, inside: bool):
+    """A 现场笔录 signed on the phone (records.py), by a member of the case's unit."""
+    from tests.factories import png_base64
+
+    unit = _seed_unit(ctx, inside)
+    if inside:
+        _join(ctx, ctx.actor.user_id, unit, "handler")
+    case = _seed_case(ctx, inside, unit=unit)
+    signature = "data:image/png;base64," + png_base64((3, 3, 3))
+
+    def check(body):
+        assert body["evidence"]["kind"] == "inspection_record"
+    return _call("POST", f"{BASE}/cases/{case}/records", check=check,
+                 headers={"Idempotency-Key": f"matrix-{next(_SERIAL)}"}, json={
+                     "record": "当事人在人行道摆摊", "recorded_at": "2026-12-01T10:00:00+08:00",
+                     "place": "人民路", "party_signature": signature,
+                     "officer_signature": signature})
+
+
+def _evidence_file(ctx, inside: bool):
+    """A photo recorded as evidence of a case (the console opens it through this route)."""
+    from types import SimpleNamespace
+
+    from core.security import Principal
+    from enforcement.cases import evidence
+    from enforcement.cases.models import Case
+    from enforcement.cases.schemas import EvidenceIn
+    from tests.factories import png_base64
+
+    case = ctx.session.get(Case, _seed_case(ctx, inside))
+    recorder = Principal(ctx.actor.user_id, "matrix-recorder", Role.enforcement_officer,
+                         case.area_code, ())
+    data = EvidenceIn.model_construct(kind="audiovisual", title="现场照片", content="",
+                                      file=SimpleNamespace(content_type="image/png",
+                                                           data=png_base64(
+                                                               (next(_SERIAL) % 255, 7, 7))))
+    row = evidence.record(ctx.session, case, data, principal=recorder, settings=ctx.settings)
+    return _call("GET", f"{BASE}/cases/{case.id}/evidence/{row.id}/file")
+
+
 def _declare_conflict(ctx, inside: bool):
     if not inside:
         return None  # the caller's own declaration: there is no one else's to make
@@ -315,6 +355,9 @@ AUTH_SAMPLES = {
     ("GET", f"{BASE}/cases/{{case_id}}"): ("NOT_FOUND", _get_case),
     ("POST", f"{BASE}/cases/{{case_id}}/actions/{{name}}"): ("NOT_FOUND", _act),
     ("POST", f"{BASE}/cases/{{case_id}}/evidence"): ("NOT_FOUND", _add_evidence),
+    ("POST", f"{BASE}/cases/{{case_id}}/records"): ("NOT_FOUND", _site_record),
+    ("GET", f"{BASE}/cases/{{case_id}}/evidence/{{evidence_id}}/file"):
+        ("NOT_FOUND", _evidence_file),
     ("POST", f"{BASE}/cases/{{case_id}}/appeals"): ("NOT_FOUND", _file_appeal),
     ("POST", f"{BASE}/cases/{{case_id}}/appeals/{{appeal_id}}/outcome"):
         ("NOT_FOUND", _appeal_outcome),
