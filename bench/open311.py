@@ -7,11 +7,13 @@ INSERT ... ST_Intersects of the incident at the same concurrency in the same pro
 
 Each request is a resident's report as an app sends it: form-encoded, the app's api_key,
 a 小类 as service_code, a random point strictly inside one grid of the demo city, a
-description. The path is all of it: the key's hash looked up, the service found through
-the kernel's intake registry, the attributes checked, the request row, the incident (the
+description. The POST's path: the key's hash looked up, the service found through the
+kernel's intake registry, the attributes checked, the point located in a grid, the request
+row, its audit event, the outbox message of the filing task, the commit. The filing (the
 grid's report path: locate, 小类 and time limit, the working-calendar clock, duplicates,
-timeline, audit, outbox), the kernel link, the request's audit event, the commit. Each
-200's request is checked to have become an incident in the grid the point was drawn in.
+timeline, audit, outbox; the kernel link) runs after the answer (convenience/open311/
+filing.py); this bench runs it in-process after the timed run, untimed, and checks each
+200's request became an incident.
 
 Baseline: bench/intake.py's bare INSERT of an incident (one psycopg connection per
 thread, autocommit, prepared) on the same points. Besides, the grid's own report route
@@ -90,6 +92,23 @@ def http_methods(base: str, key: str, created: list[int]):
     return connect, send, lambda client: client.close()
 
 
+def file_accepted(url: str, request_ids: list[int]) -> int:
+    """File the accepted requests here, after the timed run: the POST answers once the
+    request is stored, and the server of this bench runs no Celery worker (the filing
+    task's work is convenience/open311/filing.py's `file_pending`)."""
+    from convenience.open311.filing import file_pending
+
+    engine, filed = create_engine(url), 0
+    try:
+        for request_id in request_ids:
+            with Session(engine) as session:
+                filed += file_pending(session, request_id, settings=get_settings())
+                session.commit()
+    finally:
+        engine.dispose()
+    return filed
+
+
 def became_incidents(admin: psycopg.Connection, request_ids: list[int]) -> int:
     """How many of these requests are linked to an incident (in their transaction)."""
     return admin.execute(
@@ -144,6 +163,7 @@ def run(*, clients: list[int], requests: int, server_workers: int, regenerate: b
                                            intake.make_jobs(ref, warm_n, rng),
                                            *http_methods(server.base, key, created),
                                            CpuMeter(url, admin, server.process.pid)))
+                file_accepted(url, created)  # not timed: the background's work
                 runs[-1].audited = (became_incidents(admin, created), len(created))
                 # The grid's own report route on the same points: what Open311 adds to it.
                 reported: list[int] = []

@@ -65,7 +65,8 @@ async def report(body: ReportIn, session: SessionDep, request: Request) -> dict:
     """随手拍: the same path as an Open311 POST (channel "page", no api_key: this app is
     the client). Answers the request's number, to follow it on the page. The one door
     without an identity: counted per client address in the `reports` bucket (429 past
-    `rate_limit_reports_per_minute`, core/ratelimit.py)."""
+    `rate_limit_reports_per_minute`, core/ratelimit.py). Filed in the background like a
+    POST, except with photos, which are filed here (the outbox carries no image data)."""
     limiter = getattr(request.app.state, "rate_limiter", None)
     address = request.client.host if request.client else "unknown"
     data = service.RequestIn(
@@ -78,7 +79,8 @@ async def report(body: ReportIn, session: SessionDep, request: Request) -> dict:
         if limiter is not None:
             limiter.hit(bucket="reports", user_id=f"page:{address}")
         created = service.create_request(session, data=data, api_key_id=None,
-                                         channel=service.CHANNEL_PAGE, settings=settings)
+                                         channel=service.CHANNEL_PAGE, settings=settings,
+                                         defer=not data.photos)
         return {"service_request_id": str(created.id), "token": created.token,
                 "service_notice": created.service_notice}
 

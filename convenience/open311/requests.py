@@ -6,8 +6,10 @@ source 市民随手拍 on the grid's normal workflow. A request with only an add
 (address_string / address_id), or about a catalogue item that takes reports, becomes a
 12345 work order that an operator locates (if need be) and dispatches. Either way the
 request and its subject are linked (core/workflow/links.py); what the subject does flows
-back (convenience/open311/status.py). The services are convenience/open311/services.py,
-the reading convenience/open311/reading.py. Citations are to sections of GeoReport_v2.md.
+back (convenience/open311/status.py). The POST answers once the request is stored and
+checked; the filing runs right after, in the background (convenience/open311/filing.py).
+The services are convenience/open311/services.py, the reading
+convenience/open311/reading.py. Citations are to sections of GeoReport_v2.md.
 """
 
 import secrets
@@ -15,21 +17,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from convenience.open311 import status
+from convenience.open311 import filing
 from convenience.open311.models import REQUEST_SUBJECT, ServiceRequest
 from convenience.open311.reading import now_utc, parse_datetime
 from convenience.open311.services import attributes_of, find_service, is_catalogue_service
 from core import audit
 from core.errors import InvalidInput
-from core.workflow import intake, links
+from core.workflow import intake
 from core.workflow.clocks import Subject
 from core.workflow.intake import CitizenReport, OfferedService
 
 DESCRIPTION_MAX = 4000  # POST Service Request: description "limited to 4,000 characters"
 CHANNEL_OPEN311, CHANNEL_PAGE = "open311", "page"
+ACCEPTED_NOTE = "已受理，正在分派"  # status_notes until it is filed
 
 
 @dataclass
@@ -143,23 +145,37 @@ def _attribute_value(attribute: dict, values: list) -> Any:
 
 
 def create_request(session: Session, *, data: RequestIn, api_key_id: int | None,
-                   channel: str, settings: Any, now: datetime | None = None
-                   ) -> ServiceRequest:
-    """POST Service Request: store it, and file it where it belongs (see the module doc),
-    in the caller's transaction: nothing stays if any part fails."""
+                   channel: str, settings: Any, now: datetime | None = None,
+                   defer: bool = True) -> ServiceRequest:
+    """POST Service Request: check everything that could make it invalid, store it, and
+    file it where it belongs (see the module doc). Deferred (the default): the request is
+    stored "accepted, being filed" with an outbox message whose task files it once this
+    transaction commits (convenience/open311/filing.py); the POST answers without the
+    grid's report path. `defer=False` files it in this transaction (the 随手拍 page's
+    photos, which the outbox does not carry)."""
     data = check_request(data)
     service = find_service(session, data.service_code)
     attributes = check_attributes(session, service, data.attributes)
-    # A savepoint: a refusal after the first insert (a point outside every grid) leaves
-    # nothing behind even where the caller's transaction goes on (the 随手拍 page's).
+    catalogue = is_catalogue_service(session, service.code)
+    filing.check_fileable(session, lat=None if catalogue else data.lat,
+                          lon=None if catalogue else data.long)
+    # A savepoint: a refusal after the first insert leaves nothing behind even where the
+    # caller's transaction goes on (the 随手拍 page's).
     with session.begin_nested():
-        return _create(session, data, service, attributes, api_key_id=api_key_id,
-                       channel=channel, settings=settings, now=now or now_utc())
+        request = _accept(session, data, service, attributes, api_key_id=api_key_id,
+                          channel=channel, now=now or now_utc(),
+                          notice=_notice_of(catalogue, data.lat))
+        if defer:
+            filing.enqueue(session, request.id)
+        else:
+            filing.file_accepted(session, request, data, service, settings=settings)
+        return request
 
 
-def _create(session: Session, data: RequestIn, service: OfferedService, attributes: dict,
-            *, api_key_id: int | None, channel: str, settings: Any, now: datetime
+def _accept(session: Session, data: RequestIn, service: OfferedService, attributes: dict,
+            *, api_key_id: int | None, channel: str, now: datetime, notice: str
             ) -> ServiceRequest:
+    """The request stored, not yet filed: open, no subject, no expected time."""
     request = ServiceRequest(
         token=secrets.token_hex(16), api_key_id=api_key_id, channel=channel,
         service_code=service.code, service_name=service.name[:100],
@@ -168,26 +184,19 @@ def _create(session: Session, data: RequestIn, service: OfferedService, attribut
         email=data.email, device_id=data.device_id, account_id=data.account_id,
         first_name=data.first_name, last_name=data.last_name, phone=data.phone,
         media_url=data.media_url, attributes=attributes, status="open",
+        status_notes=ACCEPTED_NOTE, service_notice=notice,
         requested_at=now, updated_at=now)
-    # The id first, the row once it knows what it became: one INSERT, no UPDATE after.
-    request.id = session.scalar(select(func.nextval("open311_request_id_seq")))
-    subject = _file(session, request, data, service, settings=settings)
-    request.subject_type, request.subject_id = subject.type, subject.id
-    request.service_notice = _notice(subject)
-    request.expected_at = status.expected_of(session, subject)
     session.add(request)
     session.flush()
-    links.link(session, Subject(REQUEST_SUBJECT, request.id), subject, kind="became",
-               actor=f"open311:{channel}", note=request.media_url)
     audit.record(session, actor=f"open311:{channel}", action="open311.request",
                  subject_type=REQUEST_SUBJECT, subject_id=request.id,
-                 after={"service_code": service.code, "api_key_id": api_key_id,
-                        "subject": {"type": subject.type, "id": subject.id}})
+                 after={"service_code": service.code, "api_key_id": api_key_id})
     return request
 
 
-def _file(session: Session, request: ServiceRequest, data: RequestIn,
-          service: OfferedService, *, settings: Any) -> Subject:
+def file_subject(session: Session, request: ServiceRequest, data: RequestIn,
+                 service: OfferedService, *, settings: Any) -> Subject:
+    """What the request becomes: an incident or a 12345 work order (module doc)."""
     from convenience.open311.workorders import register_from_request
 
     if is_catalogue_service(session, service.code):
@@ -205,9 +214,7 @@ def _file(session: Session, request: ServiceRequest, data: RequestIn,
     return register_from_request(session, request, settings=settings)
 
 
-def _notice(subject: Subject) -> str:
-    if subject.type == "work_order":
+def _notice_of(catalogue: bool, lat: float | None) -> str:
+    if catalogue or lat is None:
         return "已转12345热线工单，工作人员将核实地址后派单办理"
     return "已进入网格化管理平台，将按时限立案、派遣、处置"
-
-

@@ -1,7 +1,14 @@
-"""Open311's beat task: the status of open requests from what they became."""
+"""Open311's tasks: filing an accepted request, and (beat) the status of open requests
+from what they became."""
+
+import logging
 
 from core.celery_app import celery_app
 from core.db import session_scope
+from core.errors import DomainError
+from core.settings import get_settings
+
+log = logging.getLogger(__name__)
 
 
 @celery_app.task(name="open311.sync")
@@ -13,3 +20,21 @@ def sync_open_requests() -> int:
     now = now_utc()
     with session_scope() as session:
         return sync(session, open_within=(now - 2 * WINDOW, now))
+
+
+@celery_app.task(name="open311.file", autoretry_for=(Exception,),
+                 dont_autoretry_for=(DomainError,), retry_backoff=True,
+                 retry_backoff_max=300, max_retries=50)
+def file_request(request_id: int) -> bool:
+    """File an accepted request (convenience/open311/filing.py): exactly once, by the row
+    lock; the database or the broker failing retries with backoff. A domain refusal cannot
+    follow the POST's checks: if one does, it is logged and the request waits for a
+    person (it stays "已受理，正在分派")."""
+    from convenience.open311.filing import file_pending
+
+    try:
+        with session_scope() as session:
+            return file_pending(session, request_id, settings=get_settings())
+    except DomainError:
+        log.exception("open311: request %s could not be filed", request_id)
+        return False

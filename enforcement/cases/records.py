@@ -14,10 +14,10 @@ enf_site_record (its template: templates/enf_site_record.json) locked into a num
 with the signatures printed, when the unit has its 机关代字.
 """
 
-from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from enforcement.cases.schemas import EvidenceIn
 from enforcement.cases.service import subject_of
 
 KIND = "enf_site_record"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 SIGNATURE = Field(None, max_length=400_000, description="a PNG as a data: URL")
 
 
@@ -42,7 +43,7 @@ class RecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     record: str = Field(min_length=1, max_length=5000, description="笔录内容")
-    recorded_at: datetime = Field(description="the moment on the phone, with its offset")
+    recorded_at: AwareDatetime = Field(description="the moment on the phone, with its offset")
     place: str = Field(min_length=1, max_length=200)
     lon: float | None = Field(None, ge=-180, le=180)
     lat: float | None = Field(None, ge=-90, le=90)
@@ -57,6 +58,13 @@ class RecordIn(BaseModel):
 def check_signatures(data: RecordIn) -> None:
     """The party signs, or refuses: then the refusal is noted and a witness signs (the
     template's 签名 section, its citation)."""
+    from core.documents.templates import _signature_problem
+
+    bad = [name for name in ("party_signature", "witness_signature", "officer_signature")
+           if getattr(data, name) and _signature_problem(getattr(data, name))]
+    if bad:  # checked before anything is written: a PDF prints only a real PNG
+        raise InvalidInput("a signature is a PNG image (data:image/png;base64,…): "
+                           + ", ".join(bad), code="signature_invalid", fields=bad)
     if data.party_signature and data.refused:
         raise InvalidInput("a record is either signed by the party or noted as refused",
                            code="record_signed_and_refused")
@@ -125,7 +133,8 @@ def _fields(session: Session, piece: Evidence, data: RecordIn, principal: Princi
     officer = session.get(User, principal.user_id)
     gps = f"{data.lon:.6f}，{data.lat:.6f}" if data.lon is not None and data.lat is not None \
         else None
-    return {"recorded_at": data.recorded_at.strftime("%Y年%m月%d日 %H:%M"),
+    local = data.recorded_at.astimezone(SHANGHAI)  # the 文书's time is Beijing time
+    return {"recorded_at": local.strftime("%Y年%m月%d日 %H:%M"),
             "place": data.place, "gps": gps, "evidence_id": piece.id,
             "officers": (officer.full_name if officer and officer.full_name
                          else principal.username),

@@ -9,6 +9,8 @@ three map layers (layers.py), the positions' refresh on the beat (tasks.py) and 
 
 MODELS: tuple[str, ...] = ("enforcement.teams.models",)
 TASK_MODULES: tuple[str, ...] = ("enforcement.teams.tasks",)
+# Public, no login: the KPI charts' page is a shell, its data from the authenticated API.
+PUBLIC_PATHS: tuple[str, ...] = ("/enforcement/kpis",)
 
 
 def _field_tools() -> tuple:
@@ -19,7 +21,7 @@ def _field_tools() -> tuple:
 
     officers = frozenset({"enforcement_officer"})
     handlers = frozenset({"handler"})
-    shared = ("enforcement/field/common.js",)
+    shared = ("enforcement/field/common.js", "enforcement/field/record.js")
     return (
         FieldTool(key="enforcement.cases", label="执法办案", label_en="Cases",
                   module="enforcement/field/cases.js", roles=officers, positions=handlers,
@@ -37,9 +39,10 @@ FIELD_TOOLS: tuple = _field_tools()
 
 
 def routers() -> tuple:
+    from enforcement.teams.kpi_page import router as kpi_page
     from enforcement.teams.router import router
 
-    return (router,)
+    return (router, kpi_page)
 
 
 def setup() -> None:

@@ -75,16 +75,31 @@ def load_demo(session: Session, *, city_code: str, seed: int = 1,
     rng = random.Random(seed)
     reviewers: dict[int, Principal | None] = {}
     people: dict[int, Principal] = {}
+    desk = _desk_inspection(session, opened[len(FATES):], bounds)
     for done, inspection_id in enumerate(opened, 1):
         inspection = session.get(Inspection, inspection_id)
         # Every fate once first (a small demo still shows every state), then by share.
         fate = FATES[done - 1] if done <= len(FATES) else \
             rng.choices(FATES, weights=[f[2] for f in FATES])[0]
+        if inspection_id == desk:
+            fate = FATES[0]  # left 待录入: the demo inspector's own queue is not empty
         _live(session, settings, inspection, fate, rng, reviewers, people)
         if stage and (done % 50 == 0 or done == len(opened)):
             stage("inspections", done, len(opened))
     session.flush()
     return len(opened)
+
+
+def _desk_inspection(session: Session, opened: list[int], bounds: dict) -> int | None:
+    """The first of `opened` drawn to the city's demo 检查员 account (core/users/demo.py),
+    which the demo leaves to him to record ("我的检查" is then not empty at login)."""
+    return session.scalar(text(
+        "SELECT x.inspection_id FROM market_inspection_inspector x "
+        "JOIN app_user u ON u.id = x.user_id WHERE x.inspection_id = ANY(:ids) "
+        "AND u.username ~ '^demo[0-9]*_market_inspector$' "
+        "AND u.scope_code >= :low AND u.scope_code < :high "
+        "ORDER BY array_position(CAST(:ids AS bigint[]), x.inspection_id) LIMIT 1"),
+        {"ids": opened, **bounds}) if opened else None
 
 
 def _opened_at(session: Session, draw_id: int) -> datetime:

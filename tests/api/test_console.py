@@ -64,8 +64,11 @@ def test_a_tile_url_in_settings_reaches_the_script(app, anonymous, settings):
         update={"tile_url": TILE_URL, "tile_attribution": "<b>© Example</b>"})
     html = _page(anonymous, "/console")
     _, options = start_call(html)
+    # The photo limits: the move forms' pickers shrink photos below them (处理反馈).
     assert options == {"apiBase": "/api/v1", "tileUrl": TILE_URL,
-                       "tileAttribution": "<b>© Example</b>", "caseType": "incident"}
+                       "tileAttribution": "<b>© Example</b>", "caseType": "incident",
+                       "photoMaxBytes": settings.photo_max_bytes,
+                       "photoMaxCount": settings.photo_max_count}
     assert "<b>" not in html  # escaped inside the script: it cannot close the tag
     assert _absolute_urls(html) == {TILE_URL}
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from core import platforms
-from core.units.service import grants_of
 from core.security import Principal
+from core.units.service import grants_of
 from core.users.enums import Role
 
 

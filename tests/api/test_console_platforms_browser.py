@@ -115,6 +115,9 @@ def test_an_officer_declines_a_clue_from_the_enforcement_console(live_server, ta
     expect(page.locator(".console-fields dd[data-field=title]")).to_have_text(
         "占道经营（控制台测试）")
     expect(page.locator(".console-clocks tr[data-clock]").first).to_be_visible()
+    # The enforcement console's own sections: the team map (no point here) and evidence.
+    expect(page.locator(".console-teams-section")).to_contain_text("案件没有位置")
+    expect(page.locator(".console-evidence-section")).to_be_visible()
 
     def decline(form):
         form.locator("select[name=decline_reason]").select_option("minor_corrected")
@@ -144,6 +147,8 @@ def test_a_reviewer_approves_an_inspection_from_the_market_console(live_server, 
     open_subject(page, "review", inspection.id)
     expect(page.locator(".console-fields dd[data-field=entity_name]")).to_have_text(
         inspection.entity_name)
+    # The market's own section (extra_module): the checklist's lines as recorded.
+    expect(page.locator(".console-inspection-checks li").first).to_be_visible()
     # 录入 (the checklist) is the field app's: not offered at the desk.
     expect(page.locator(".console-actions .gridgov-move[data-action=record]")).to_have_count(0)
     move(page, "approve", lambda form: None)

@@ -36,8 +36,14 @@ PREFIX = "/api/v1/convenience"  # convenience/services/router.py
 Group = Literal["point", "department", "item"]
 
 
+def _today(tz) -> date:
+    """The office's day, not the server's UTC date: from 16:00 UTC Shanghai is already on
+    the next day, and that day's applications would fall outside a period ending today."""
+    return datetime.now(tz).date()
+
+
 def _period(since: date | None, until: date | None, tz) -> tuple[datetime, datetime]:
-    end = until or date.today() + timedelta(days=1)
+    end = until or _today(tz) + timedelta(days=1)
     start = since or end - timedelta(days=30)
     return (datetime.combine(start, datetime.min.time(), tz),
             datetime.combine(end, datetime.min.time(), tz))
@@ -78,10 +84,10 @@ def weekly_ranking(principal: KpiReader, session: SessionDep, request: Request,
                    ) -> Response:
     """周排名: service points ranked by the mean of 按期办结率, 一次办成率 and 好评率, as
     xlsx or PDF (`format`); the week holding `week` (default: last week)."""
-    day = week or date.today() - timedelta(days=7)
+    tz = zone(_settings(request).timezone)
+    day = week or _today(tz) - timedelta(days=7)
     build, respond = _WEEKLY[format]
-    return respond(build(session, area_code=_area(principal, area), week=day,
-                         tz=zone(_settings(request).timezone)),
+    return respond(build(session, area_code=_area(principal, area), week=day, tz=tz),
                    f"weekly-ranking-{day}.{format}")
 
 
@@ -92,10 +98,10 @@ def monthly_bulletin(principal: KpiReader, session: SessionDep, request: Request
                      ) -> Response:
     """月通报: the month by service point, department and item (the xlsx adds the overdue
     list), as xlsx or PDF (`format`); the month holding `month` (default: last month)."""
-    day = month or (date.today().replace(day=1) - timedelta(days=1))
+    tz = zone(_settings(request).timezone)
+    day = month or (_today(tz).replace(day=1) - timedelta(days=1))
     build, respond = _MONTHLY[format]
-    return respond(build(session, area_code=_area(principal, area), month=day,
-                         tz=zone(_settings(request).timezone)),
+    return respond(build(session, area_code=_area(principal, area), month=day, tz=tz),
                    f"monthly-bulletin-{day:%Y-%m}.{format}")
 
 

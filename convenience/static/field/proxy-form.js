@@ -183,12 +183,13 @@ function consent(form, node) {
   form.pad = signaturePad(padBox);
   form.note = input("consent_note", {tag: "textarea", rows: 2, maxLength: 300});
   const noteLabel = labelled("proxy.consentNote", form.note);
-  noteLabel.hidden = true;
   form.how = () => node.querySelector("input[name=consent_how]:checked")?.value || "signed";
+  // style, not `hidden`: the field app's CSS gives labels a display of their own.
   form.showHow = () => {
-    padBox.hidden = form.how() !== "signed";
-    noteLabel.hidden = form.how() !== "recorded";
+    padBox.style.display = form.how() === "signed" ? "" : "none";
+    noteLabel.style.display = form.how() === "recorded" ? "" : "none";
   };
+  form.showHow();
   how.addEventListener("change", form.showHow);
   box.append(agreed, how, padBox, noteLabel);
   node.append(box);

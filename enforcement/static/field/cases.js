@@ -9,6 +9,7 @@ import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
 import {currentFix, photoPicker} from "../../field/photos.js";
 import {credentialCard, enforcementMemberships, problemText, yuan} from "./common.js";
+import {mountRecords} from "./record.js";  // 现场笔录 signed on the phone
 
 const t = i18n.t;
 i18n.add({
@@ -66,7 +67,8 @@ async function mount(app, panel, {memberships}) {
   app.queue.listen(TOOL, () => recorded(view));
   drawPending(view);
   const stop = app.queue.watch(() => drawPending(view));
-  return {open: () => load(view), unmount: stop};
+  view.records = mountRecords(app, panel);
+  return {open: () => load(view), unmount: () => { stop(); view.records.unmount(); }};
 }
 
 async function load(view) {
@@ -126,6 +128,7 @@ async function open(view, id) {
     element("h3", t("cases.evidence", {n: (detail.evidence || []).length})));
   // A closed file refuses evidence (`case_final`): the server says so, in words below.
   evidenceForm(view, detail);
+  view.records.form(view.detail, detail);
 }
 
 // Photos as 视听资料 of an open case, each queued on the phone (field/queue.js) with its
@@ -137,6 +140,7 @@ function evidenceForm(view, detail) {
   const picker = photoPicker(box, {maxBytes: view.app.options.photoMaxBytes,
                                    maxCount: view.app.options.photoMaxCount});
   const message = element("p", "");
+  message.className = "field-evidence-message";
   message.setAttribute("role", "status");
   view.message = message;
   const send = element("button", t("cases.send"));

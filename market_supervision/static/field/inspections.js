@@ -8,7 +8,9 @@
  *
  * A record and a confirmation are queued on the phone (field/queue.js) and sent with their
  * Idempotency-Key (the backend stores a replay once), so an inspection done where there is
- * no signal is recorded once when the network returns.
+ * no signal is recorded once when the network returns. A reviewed inspection with failed
+ * lines (审核通过, 公示) is listed too: 复查 (reinspect) and 移送执法 (refer, with its
+ * reason) are queued the same way, when the server's `actions` allow them.
  */
 import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
@@ -46,6 +48,14 @@ i18n.add({
   "insp.retry": {zh: "重试", en: "Retry"},
   "insp.delete": {zh: "删除", en: "Delete"},
   "insp.loadFailed": {zh: "加载失败：{detail}", en: "Could not load: {detail}"},
+  "insp.followable": {zh: "已审核的检查（可复查、移送执法）", en: "Reviewed (re-inspect, refer)"},
+  "insp.reinspect": {zh: "复查", en: "Re-inspect"},
+  "insp.refer": {zh: "移送执法", en: "Refer to enforcement"},
+  "insp.referReason": {zh: "移送理由", en: "Why it is referred"},
+  "insp.needReason": {zh: "请填写移送理由", en: "Give the reason"},
+  "insp.referred": {zh: "已移送执法", en: "Referred"},
+  "problem.code.nothing_to_reinspect": {zh: "没有需要复查的不合格项", en: "Nothing to re-inspect"},
+  "problem.code.reinspection_open": {zh: "已有未完成的复查", en: "A re-inspection is open already"},
   "problem.code.checklist_incomplete": {zh: "检查表还有未填写的项目", en: "The checklist is incomplete"},
   "problem.code.rectify_deadline_required": {zh: "不合格且未当场整改的，须填写整改期限",
                                              en: "Failed lines need a deadline"},
@@ -73,8 +83,14 @@ async function mount(app, panel) {
   const reload = element("button", t("insp.reload"));
   reload.type = "button";
   reload.addEventListener("click", () => load(view));
-  panel.append(element("h2", t("insp.mine")), view.status, view.list, reload, view.detail,
-               element("h2", t("insp.pending")), view.pending);
+  // Reviewed inspections (审核通过, 公示): a failed one is re-inspected (复查) or its
+  // finding referred to 综合执法 (移送执法) from here.
+  view.followTitle = element("h2", t("insp.followable"));
+  view.followable = document.createElement("ul");
+  view.followable.className = "field-task-list field-inspections-followable";
+  panel.append(element("h2", t("insp.mine")), view.status, view.list, view.followTitle,
+               view.followable, reload, view.detail, element("h2", t("insp.pending")),
+               view.pending);
   app.queue.listen(TOOL, (record, body) => sent(view, body));
   const stop = app.queue.watch(() => drawPending(view));
   drawPending(view);
@@ -91,6 +107,23 @@ async function load(view) {
     view.list.replaceChildren(...body.items.map((item) => listItem(view, item)));
   } catch (error) {
     view.status.textContent = t("insp.loadFailed", {detail: error.message});
+  }
+  loadFollowable(view);
+}
+
+async function loadFollowable(view) {
+  view.followable.hidden = view.followTitle.hidden = false;
+  try {
+    const {body} = await view.app.fetchJSON("/market/inspections?state=approved"
+      + "&state=published&sort=inspected_at&order=desc&limit=30");
+    // Only those with a failed line and a move left for me (the server's `actions`).
+    const items = body.items.filter((item) => item.failed_count > 0
+      && (item.actions.includes("reinspect") || item.actions.includes("refer")));
+    view.followTitle.hidden = !items.length;
+    view.followable.replaceChildren(...items.map((item) => listItem(view, item)));
+  } catch (error) {
+    view.followTitle.hidden = true;
+    view.followable.replaceChildren();
   }
 }
 
@@ -114,7 +147,7 @@ async function open(view, id) {
     view.status.textContent = t("insp.loadFailed", {detail: error.message});
     return;
   }
-  view.list.hidden = true;
+  view.list.hidden = view.followable.hidden = view.followTitle.hidden = true;
   view.detail.hidden = false;
   view.detail.dataset.inspectionId = String(id);
   const back = element("button", t("insp.back"));
@@ -135,6 +168,55 @@ async function open(view, id) {
     view.detail.append(results(detail));
   }
   if (detail.actions.includes("confirm")) view.detail.append(confirmButton(view, detail));
+  view.detail.append(followUps(view, detail));
+}
+
+// 复查 and 移送执法 (the moves the server allows me: `actions`), queued like the record,
+// each under its own Idempotency-Key.
+function followUps(view, detail) {
+  const box = document.createElement("div");
+  box.className = "field-inspection-followups";
+  const label = (key) => `${detail.entity_name || detail.id} · ${t(key)}`;
+  if (detail.actions.includes("reinspect")) {
+    const button = element("button", t("insp.reinspect"));
+    button.type = "button";
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      await view.app.queue.add({tool: TOOL, label: label("insp.reinspect"),
+                                path: `/market/inspections/${detail.id}/actions/reinspect`,
+                                body: {version: detail.version}});
+    });
+    box.append(button);
+  }
+  if (detail.actions.includes("refer")) box.append(referForm(view, detail, label));
+  if (detail.referral) box.append(element("p", t("insp.referred")));
+  return box;
+}
+
+function referForm(view, detail, label) {
+  const form = document.createElement("form");
+  form.className = "field-refer";
+  const reason = document.createElement("textarea");
+  Object.assign(reason, {name: "reason", rows: 2, maxLength: 500});
+  const caption = document.createElement("label");
+  caption.append(element("span", t("insp.referReason")), reason);
+  const error = element("p", "");
+  error.className = "field-tool-error";
+  const submit = element("button", t("insp.refer"));
+  submit.type = "submit";
+  form.append(caption, error, submit);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!reason.value.trim()) {
+      error.textContent = t("insp.needReason");
+      return;
+    }
+    const body = {version: detail.version, reason: reason.value.trim()};
+    form.replaceChildren(element("p", t("insp.queued")));
+    await view.app.queue.add({tool: TOOL, label: label("insp.refer"), body,
+                              path: `/market/inspections/${detail.id}/actions/refer`});
+  });
+  return form;
 }
 
 // --- the checklist -------------------------------------------------------------------------

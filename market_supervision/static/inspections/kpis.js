@@ -7,6 +7,8 @@
  * The page holds no data of its own, and no risk class: the KPIs have none.
  */
 import {drawChart} from "/static/charts.js";
+import {asked as fromAddress, download as fetchFile, fillTable, navigate as go, percent, query,
+        sizeFor} from "/static/kpi-page.js";
 import {create as createSession, renderAccount} from "/static/session.js";
 
 const RATES = ["completion_rate", "problem_rate", "rectification_rate",
@@ -15,7 +17,6 @@ const COUNTS = [["opened", "抽查数", "#6c757d"], ["done", "已完成", "#1d35
                 ["problems", "发现问题", "#c1121f"]];
 const RATE_COLOUR = "#2a9d8f";
 const GROUPS = ["unit", "area", "item", "inspector"];
-const percent = (value) => `${Math.round(value * 1000) / 10}%`;
 
 function start(options) {
   const page = {options, ticket: 0, table: null,
@@ -40,17 +41,7 @@ async function open(page) {
 // --- the address: group and period -----------------------------------------------------
 
 function asked() {
-  const address = new URLSearchParams(window.location.search);
-  const group = GROUPS.includes(address.get("group")) ? address.get("group") : "unit";
-  return {group, since: address.get("since") || "", until: address.get("until") || ""};
-}
-
-function query(wanted, extra = {}) {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries({...wanted, ...extra})) {
-    if (value) params.set(key, value);
-  }
-  return params.toString();
+  return fromAddress({group: GROUPS, since: null, until: null});
 }
 
 function listen(page) {
@@ -70,8 +61,7 @@ function listen(page) {
 }
 
 function navigate(page, wanted) {
-  window.history.pushState(null, "", `${window.location.pathname}?${query(wanted)}`);
-  load(page);
+  go(wanted, () => load(page));
 }
 
 // --- loading and drawing ---------------------------------------------------------------
@@ -116,40 +106,24 @@ function draw(table) {
 function canvas(kpi) {
   const figure = document.querySelector(`.mk-chart[data-kpi="${kpi}"] .mk-canvas`);
   // A horizontal chart grows with its rows, so that every label stays readable.
-  figure.style.height = `${Math.max(160, 40 + 26 * (kpi === "counts" ? 8 : rowsShown()))}px`;
+  figure.style.height = sizeFor(kpi === "counts" ? 8 : rowsShown());
   return figure;
 }
 
 function rowsShown() {
-  return Math.max(document.querySelectorAll(".mk-table tbody tr").length, 4);
+  return document.querySelectorAll(".mk-table tbody tr").length;
 }
 
 function drawTable(table) {
   const head = ["名称", "抽查数", "已完成", "发现问题", ...RATES.map((r) => table.labels[r])];
-  const row = (cells, tag) => {
-    const tr = document.createElement("tr");
-    for (const value of cells) {
-      const cell = document.createElement(tag);
-      cell.textContent = value;  // names come from the database: text, never markup
-      tr.append(cell);
-    }
-    return tr;
-  };
-  document.querySelector(".mk-table thead").replaceChildren(row(head, "th"));
-  document.querySelector(".mk-table tbody").replaceChildren(...table.rows.map((r) => row([
+  fillTable(document.querySelector(".mk-table"), head, table.rows.map((r) => [
     r.name || r.key, r.counts.opened, r.counts.done, r.counts.problems,
-    ...RATES.map((rate) => (r[rate] == null ? "—" : percent(r[rate])))], "td")));
+    ...RATES.map((rate) => percent(r[rate]))]));
 }
 
-async function download(page, format) {
+function download(page, format) {
   const url = `${page.options.apiBase}/market/kpis?${query(asked(), {format})}`;
-  const link = document.createElement("a");
-  link.href = await page.session.objectURL(url);
-  link.download = `市场检查指标.${format}`;
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  return fetchFile(page.session, url, `市场检查指标.${format}`);
 }
 
 export {start};

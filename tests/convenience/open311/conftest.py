@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import text
 
+from convenience.open311 import filing
 from convenience.open311.keys import create_key
 from tests.geo.layers.conftest import inside, outside, township  # noqa: F401  (fixtures)
 
@@ -40,3 +41,13 @@ def minor(session, demo_city) -> str:
 def api_key(session) -> str:
     _, key = create_key(session, app_name="测试市民通", actor="test")
     return key
+
+
+@pytest.fixture
+def file_pending(session, settings):
+    """The filing task's work (convenience/open311/filing.py) run here, in the test's
+    transaction: deterministic, no worker. Returns the ids it filed."""
+    def run() -> list[int]:
+        return [request_id for request_id in filing.pending_ids(session)
+                if filing.file_pending(session, request_id, settings=settings)]
+    return run

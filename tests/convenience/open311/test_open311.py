@@ -118,7 +118,7 @@ def test_a_revoked_key_is_refused(anonymous, session, api_key, place, minor):
 # --- POST: an incident, and its status flowing back ------------------------------------------
 
 def test_a_request_with_a_location_becomes_an_incident_whose_moves_flow_back(
-        anonymous, session, settings, api_key, place, minor):
+        anonymous, session, settings, api_key, place, minor, file_pending):
     response = _post(anonymous, api_key=api_key, service_code=minor, lat=place.lat,
                      long=place.lon, description="井盖缺失，夜间危险", email="a@example.com",
                      first_name="三", last_name="张", phone="13800000000",
@@ -128,6 +128,18 @@ def test_a_request_with_a_location_becomes_an_incident_whose_moves_flow_back(
     created = response.json()[0]
     assert "token" not in created  # realtime: the id, not a token
     request_id = int(created["service_request_id"])
+    # Accepted, not yet filed: GET shows it open, being dispatched, with no expectation.
+    accepted = anonymous.get(f"{BASE}/requests/{request_id}.json").json()[0]
+    assert (accepted["status"], accepted["status_notes"]) == ("open", "已受理，正在分派")
+    assert accepted["expected_datetime"] is None
+    listed = anonymous.get(f"{BASE}/requests.json",
+                           params={"service_request_id": request_id}).json()
+    assert [r["status_notes"] for r in listed] == ["已受理，正在分派"]
+    assert session.execute(text("SELECT count(*) FROM case_link WHERE a_type = "
+                                "'open311_request' AND a_id = :r"), {"r": request_id}
+                           ).scalar_one() == 0
+    assert file_pending() == [request_id]
+    assert file_pending() == []  # filed once: a repeated task finds it linked
     row = session.execute(text(
         "SELECT subject_type, subject_id, api_key_id, attributes FROM open311_request "
         "WHERE id = :id"), {"id": request_id}).one()
@@ -189,11 +201,12 @@ def test_post_in_xml(anonymous, api_key, place, minor):
 
 
 def test_an_address_only_request_becomes_a_12345_work_order(anonymous, session, api_key,
-                                                               minor):
+                                                               minor, file_pending):
     response = _post(anonymous, api_key=api_key, service_code=minor,
                      address_string="芦淞区建设路 12 号附近", phone="13900000000")
     assert response.status_code == 200, response.text
     request_id = int(response.json()[0]["service_request_id"])
+    assert file_pending() == [request_id]
     subject = session.execute(text("SELECT subject_type, subject_id FROM open311_request "
                                    "WHERE id = :id"), {"id": request_id}).one()
     assert subject.subject_type == "work_order"
@@ -224,13 +237,15 @@ def test_bad_posts_are_400_or_404_and_write_nothing(anonymous, session, api_key,
         fields, code = {"service_code": minor}, 400
     elif code == 400 and fields and "service_code" not in fields:
         fields["service_code"] = minor
-    before = _count(session, "open311_request"), _count(session, "incident")
+    tables = ("open311_request", "incident", "outbox_message")
+    before = [_count(session, table) for table in tables]
     response = _post(anonymous, api_key=api_key, **fields)
     assert response.status_code == code, response.text
     body = response.json()
     assert isinstance(body, list) and body[0]["description"]
     assert "application/problem+json" not in response.headers["content-type"]
-    assert (_count(session, "open311_request"), _count(session, "incident")) == before
+    # Refused before acceptance: no request, no incident, no filing task.
+    assert [_count(session, table) for table in tables] == before
 
 
 # --- GET requests: filters, the 90-day window, the 1,000 limit, tokens -----------------------

@@ -26,11 +26,12 @@ def _post(client, fmt: str = "json", **fields):
 
 
 def test_an_incidents_expected_datetime_is_its_clocks_due_time(anonymous, session, api_key,
-                                                               place, minor):
+                                                               place, minor, file_pending):
     response = _post(anonymous, api_key=api_key, service_code=minor, lat=place.lat,
                      long=place.lon, description="路灯不亮")
     assert response.status_code == 200, response.text
     request_id = response.json()[0]["service_request_id"]
+    assert file_pending() == [int(request_id)]
     due = session.execute(text("""
         SELECT c.due_at FROM open311_request r JOIN case_clock c
           ON c.subject_type = r.subject_type AND c.subject_id = r.subject_id
@@ -47,10 +48,11 @@ def test_an_incidents_expected_datetime_is_its_clocks_due_time(anonymous, sessio
 
 
 def test_a_work_orders_expected_datetime_follows_its_dispatch_and_extension(
-        anonymous, session, settings, api_key, minor):
+        anonymous, session, settings, api_key, minor, file_pending):
     response = _post(anonymous, api_key=api_key, service_code=minor,
                      address_string="建设路 12 号附近")
     request_id = response.json()[0]["service_request_id"]
+    assert file_pending() == [int(request_id)]
     # Waiting for dispatch: no clock runs, nothing to expect ("May not be returned").
     got = anonymous.get(f"{BASE}/requests/{request_id}.json").json()[0]
     assert got["expected_datetime"] is None
@@ -71,7 +73,7 @@ def test_a_work_orders_expected_datetime_follows_its_dispatch_and_extension(
 
 
 def test_catalogue_items_are_services_only_when_they_take_reports(
-        anonymous, session, settings, api_key, place, demo_city):
+        anonymous, session, settings, api_key, place, demo_city, file_pending):
     item = catalogue.create_item(session, item_data("0009000", "测试餐饮服务许可"))
     session.flush()
     code = item.impl_code
@@ -109,6 +111,7 @@ def test_catalogue_items_are_services_only_when_they_take_reports(
                      address_string="区政务服务中心", description="窗口说材料不全但不讲缺什么")
     assert accepted.status_code == 200, accepted.text
     request_id = int(accepted.json()[0]["service_request_id"])
+    assert file_pending() == [request_id]
     order = session.execute(text("""
         SELECT w.description, w.state FROM open311_request r
         JOIN work_order w ON w.id = r.subject_id AND r.subject_type = 'work_order'

@@ -234,7 +234,8 @@ def test_public_status_by_number_and_phone(session, settings, desk, place, anony
     assert "http://" not in page.text and "https://" not in page.text
 
 
-def test_the_suishoupai_page_reports_through_the_open311_path(session, anonymous, place, minor):
+def test_the_suishoupai_page_reports_through_the_open311_path(session, anonymous, place, minor,
+                                                              file_pending):
     page = anonymous.get("/convenience/suishoupai")
     assert page.status_code == 200 and "随手拍" in page.text
     assert "http://" not in page.text and "https://" not in page.text
@@ -243,6 +244,7 @@ def test_the_suishoupai_page_reports_through_the_open311_path(session, anonymous
         "description": "路灯不亮", "phone": "13700000000"})
     assert response.status_code == 201, response.text
     request_id = int(response.json()["service_request_id"])
+    assert file_pending() == [request_id]  # filed in the background, like a POST
     row = session.execute(text("SELECT channel, api_key_id, subject_type FROM open311_request "
                                "WHERE id = :id"), {"id": request_id}).one()
     assert tuple(row) == ("page", None, "incident")

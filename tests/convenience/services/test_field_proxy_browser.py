@@ -118,6 +118,12 @@ def test_a_proxy_agent_takes_an_application_with_the_residents_consent(
     form.get_by_role("button", name="提交代办").click()
     expect(form.locator(".field-proxy-error")).to_have_text("帮代办须先取得申请人授权")
     form.locator("input[name=consent]").check()
+    # Signed on the screen (the default): no note asked for; recorded otherwise: a note.
+    expect(form.locator("textarea[name=consent_note]")).to_be_hidden()
+    form.get_by_label("已以其他方式授权（书面、电话等）").check()
+    expect(form.locator("textarea[name=consent_note]")).to_be_visible()
+    expect(form.locator("canvas.field-signature")).to_be_hidden()
+    form.get_by_label("申请人在手机上签名").check()
     _sign(form.locator("canvas.field-signature"))
     photo = tmp_path / "id-card.png"
     photo.write_bytes(base64.b64decode(png_base64((30, 90, 160), size=(64, 48))))

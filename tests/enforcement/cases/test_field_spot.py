@@ -3,12 +3,14 @@ logs in to /field and gets his tools (执法办案, 当场处罚, 我的队伍),
 report form; shows his 执法证; files a 当场处罚 decision with the party's signature drawn
 on the screen, offline, filed once when the network returns (with the signature as
 evidence and a numbered decision); and a
-fine above the simple procedure's ceiling is refused with the limit named in Chinese.
+fine above the simple procedure's ceiling is refused with the limit named in Chinese; a
+photo of evidence added to the case offline is recorded once when the network returns.
 
 The officer and his brigade are committed for the live server, in a unit of their own, so
 what the test files lies apart from every other test's data.
 """
 
+import base64
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from core.units.models import Membership, Unit, UnitArea
 from tests.browser import close_tab, log_in, open_tab
-from tests.factories import make_user
+from tests.factories import make_user, png_base64
 
 MARK = f"field-spot-{uuid.uuid4().hex[:8]}"
 CITIZEN_ID = "11010519491231002X"  # GB 11643's own example
@@ -168,6 +170,28 @@ def test_an_officer_files_a_decision_on_the_spot_and_one_over_the_limit_is_refus
     page.get_by_role("button", name="执法办案").click()
     expect(page.locator(f'[data-panel="enforcement.cases"] [data-case-id="{case.id}"]')
            ).to_contain_text(title)
+
+    # A photo of evidence taken with no signal: kept on the phone, recorded once (with its
+    # Idempotency-Key) when the network returns.
+    cases = page.locator('[data-panel="enforcement.cases"]')
+    cases.locator(f'[data-case-id="{case.id}"] button').click()
+    photo = artefacts / "evidence.png"
+    photo.write_bytes(base64.b64decode(png_base64((120, 60, 30), size=(64, 48))))
+    cases.locator(".field-case-detail input[type=file]").set_input_files(str(photo))
+    expect(cases.locator(".field-photo-previews img")).to_have_count(1)
+    phone.context.set_offline(True)
+    cases.get_by_role("button", name="上传证据").click()
+    expect(cases.locator(".field-tool-pending li")).to_contain_text("离线，联网后自动上传")
+    phone.context.set_offline(False)
+    expect(cases.locator(".field-evidence-message")).to_contain_text(
+        "已上传 1 份证据", timeout=60000)
+    expect(cases.locator(".field-tool-pending li")).to_have_count(0)
+    with engine.connect() as connection:
+        keyed = connection.execute(text(
+            "SELECT count(*) FROM enforcement_evidence WHERE case_id = :c "
+            "AND kind = 'audiovisual' AND idempotency_key IS NOT NULL"),
+            {"c": case.id}).scalar_one()
+    assert keyed == 1
 
     # His team: the brigade is no team (no duty roster of its own); his phone's position
     # is kept as his newest fix (it places a team he is on duty with).

@@ -90,10 +90,12 @@ def test_a_record_needs_its_key_and_a_real_signature(session, settings, desk, an
     client = as_(anonymous, settings, desk, "officer_a")
     case = client.post(BASE, json=_body(session, desk)).json()
     url = f"{BASE}/{case['id']}/records"
+    before = _counts(session, case["id"])
     keyless = client.post(url, json=_record())
     assert keyless.status_code == 422 and keyless.json()["code"] == "idempotency_key_missing"
     forged = client.post(url, json=_record(officer_signature="data:image/png;base64,AAAA"),
                          headers={"Idempotency-Key": "r4"})
     assert forged.status_code == 422
-    assert forged.json()["code"] == "document_fields_invalid"
-    assert _counts(session, case["id"])[1] == 0
+    assert forged.json()["code"] == "signature_invalid"
+    assert forged.json()["fields"] == ["officer_signature"]
+    assert _counts(session, case["id"]) == before

@@ -229,3 +229,25 @@ def test_an_inspector_records_the_checklist_and_the_other_confirms_it(
     expect(panel.locator("[role=status]").first).to_contain_text("已提交：待审核", timeout=60000)
     confirmed = _state(engine, field.inspection_id)
     assert confirmed.state == "submitted" and len(confirmed.confirmed_by) == 2
+
+    # Reviewed (审核通过: the reviewer's desk, not this phone's), a failed line found: the
+    # first inspector refers the finding to 综合执法 from his phone, queued with its key.
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE market_inspection SET state = 'approved' "
+                                "WHERE id = :id"), {"id": field.inspection_id})
+    panel = first.locator('[data-panel="market.inspections"]')
+    panel.get_by_role("button", name="刷新").click()
+    followable = panel.locator(".field-inspections-followable")
+    followable.locator(f'[data-inspection-id="{field.inspection_id}"] button').click()
+    refer = panel.locator("form.field-refer")
+    refer.get_by_role("button", name="移送执法").click()
+    expect(refer.locator(".field-tool-error")).to_have_text("请填写移送理由")
+    refer.locator("textarea[name=reason]").fill("从业人员健康证明过期，涉嫌违反食品安全法")
+    refer.get_by_role("button", name="移送执法").click()
+    expect(panel.locator(".field-inspection-followups")).to_contain_text("已移送执法",
+                                                                         timeout=60000)
+    with engine.connect() as connection:
+        referrals = connection.execute(text(
+            "SELECT count(*) FROM market_referral WHERE inspection_id = :id"),
+            {"id": field.inspection_id}).scalar_one()
+    assert referrals == 1

@@ -109,3 +109,64 @@ def test_a_tile_outside_the_territory_sums_nothing(session, register):
         "SELECT code FROM area WHERE level = 'county' AND code <> :c ORDER BY code LIMIT 1"),
         {"c": register.county})
     assert _clusters(session, ENTITIES, 11, x, y, Scope.of_areas([elsewhere])) == {}
+
+
+def test_a_bulk_import_adds_its_own_difference(session, register):
+    """The import's upsert runs with the triggers standing aside (gridgov.bulk) and adds
+    the rows before (−) and after (+) itself: an existing entity moved to another grid,
+    with its result and class kept, and new ones, counted as a trigger would count them;
+    afterwards the triggers count again."""
+    import csv
+    import io
+
+    from market_supervision.register.codes import issue_code
+    from market_supervision.register.imports import import_entities
+
+    township, ids = register.township, register.entity_ids
+    session.execute(text("UPDATE market_entity SET last_result = 'fail' WHERE id = ANY(:ids)"),
+                    {"ids": ids[:3]})
+    moved = session.execute(text(
+        "SELECT uscc, area_code FROM market_entity WHERE id = ANY(:ids) ORDER BY id"),
+        {"ids": ids[:3]}).all()
+    grid, lon, lat = session.execute(text(
+        "SELECT code, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM area "
+        "WHERE level = 'grid' AND code LIKE :t || '%' AND code <> ALL(:taken) ORDER BY code "
+        "LIMIT 1"), {"t": township, "taken": [a for _, a in moved]}).one()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["统一社会信用代码", "名称", "类型", "地址", "经度", "纬度", "行业"])
+    rows = [(uscc, "迁入商户", "公司", "新址", lon, lat, "F52") for uscc, _ in moved]
+    rows += [(issue_code("individual", register.county, 70_000 + i), f"新商户{i}",
+              "个体工商户", "新路", lon, lat, "F52") for i in range(4)]
+    writer.writerows(rows)
+    result = import_entities(session, principal=register.manager, filename="名录.csv",
+                             data=buffer.getvalue().encode("utf-8-sig"))
+    assert (result.created, result.updated) == (4, 3)
+    assert session.scalar(text("SELECT count(*) FROM market_entity WHERE area_code = :g "
+                               "AND last_result = 'fail'"), {"g": grid}) == 3
+    assert _totals(session, township) == _expected(session, township)
+    # the switch was for the import's upsert only: the triggers count the next write
+    assert session.scalar(text("SELECT current_setting('gridgov.bulk', true)")) == "off"
+    session.execute(text("DELETE FROM market_entity_risk WHERE entity_id = ANY(:ids)"),
+                    {"ids": ids[-2:]})
+    session.execute(text("DELETE FROM market_entity WHERE id = ANY(:ids)"), {"ids": ids[-2:]})
+    assert _totals(session, township) == _expected(session, township)
+    cells = session.execute(text(
+        "SELECT level, gx, gy, n, sx, sy FROM market_entity_cell WHERE area_code = :g AND n <> 0 "
+        "ORDER BY 1, 2, 3"), {"g": grid}).all()
+    counted = session.execute(text(f"""
+        SELECT level, gx, gy, n, sx, sy FROM (
+            SELECT l.level, floor((x + {HALF!r}) / ({2 * HALF!r} / 2 ^ (5 + l.level)))::int gx,
+                   floor((y + {HALF!r}) / ({2 * HALF!r} / 2 ^ (5 + l.level)))::int gy,
+                   count(*)::int n, sum(x) sx, sum(y) sy
+            FROM (SELECT ST_X(location) * {HALF / 180!r} x,
+                         ln(tan(radians(45 + ST_Y(location) / 2))) * 6378137.0 y
+                  FROM market_entity WHERE area_code = :g) p
+            CROSS JOIN unnest(ARRAY[10, 11, 12, 13]) l(level) GROUP BY 1, 2, 3) c
+        ORDER BY 1, 2, 3"""), {"g": grid}).all()
+    assert [c[:4] for c in cells] == [c[:4] for c in counted]
+    assert all(math.isclose(a[4], b[4]) and math.isclose(a[5], b[5])
+               for a, b in zip(cells, counted, strict=True))
+
+
+HALF = 20037508.342789244  # geo/layers/tiles.py MERCATOR_HALF
