@@ -12,7 +12,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
 
-from api.console_pages import PLATFORM_ASSETS, PLATFORM_BODY, PLATFORM_ENTRY, consoles_for, find
+from api.console_pages import (
+    HEADER_END,
+    PAGER,
+    PLATFORM_ASSETS,
+    PLATFORM_BODY,
+    PLATFORM_ENTRY,
+    QUEUE_BUTTONS,
+    consoles_for,
+    find,
+)
 from api.pages import API_BASE, base_page
 from core.deps import Requires
 from core.errors import NotFound
@@ -27,17 +36,12 @@ ENTRY = "console/console.js"
 ASSETS = ("vendor/leaflet/leaflet.css", "session.css", "console/console.css",
           "vendor/leaflet/leaflet.js")
 
-CONSOLE_BODY = """<header class="console-header">
+CONSOLE_BODY = f"""<header class="console-header">
   <h1 data-i18n="console.title">事件受理台</h1>
   <nav class="console-nav">
     <a href="/console" aria-current="page" data-i18n="nav.console">受理台</a>
     <span class="console-others" data-console="incident"></span>
-    <a href="/map" class="console-map-link" data-i18n="nav.map">地图</a>
-    <a href="/kpis" class="console-kpi-link" data-i18n="nav.kpis">考核指标</a>
-  </nav>
-  <button type="button" class="console-lang" data-i18n-switch>English</button>
-  <div class="console-account"></div>
-</header>
+{HEADER_END}
 <main class="console-main">
   <section class="console-queue">
     <div class="console-tabs" role="tablist">
@@ -59,11 +63,7 @@ CONSOLE_BODY = """<header class="console-header">
       <label><span data-i18n="filter.since">上报日期从</span>
         <input type="date" name="since"></label>
       <label><span data-i18n="filter.until">至</span> <input type="date" name="until"></label>
-      <button type="button" class="console-refresh" data-i18n="queue.refresh">刷新</button>
-      <button type="button" class="console-export" data-format="xlsx"
-              data-i18n="queue.export-xlsx">导出Excel</button>
-      <button type="button" class="console-export" data-format="csv"
-              data-i18n="queue.export-csv">导出CSV</button>
+{QUEUE_BUTTONS}
     </form>
     <div class="console-counts" data-i18n-aria-label="queue.counts" aria-label="各状态数量"></div>
     <p class="console-queue-status" role="status"></p>
@@ -78,11 +78,7 @@ CONSOLE_BODY = """<header class="console-header">
       </tr></thead>
       <tbody></tbody>
     </table>
-    <div class="console-pager">
-      <button type="button" class="console-prev" data-i18n="pager.prev">上一页</button>
-      <span class="console-page-text"></span>
-      <button type="button" class="console-next" data-i18n="pager.next">下一页</button>
-    </div>
+{PAGER}
   </section>
   <section class="console-detail" aria-live="polite">
     <p class="console-detail-empty" data-i18n="detail.empty">从左侧队列选择一件事件</p>

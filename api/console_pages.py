@@ -48,26 +48,40 @@ def consoles_for(principal: Principal) -> list[dict]:
     return mine
 
 
-PLATFORM_BODY = """<header class="console-header">
-  <h1 class="console-title"></h1>
-  <nav class="console-nav">
-    <span class="console-others"></span>
+# The pieces of the page that the grid's console (api/console.py) and the platforms' show
+# alike, written once: the header's links to the map and the KPIs, the language switch and
+# the account; the queue's refresh and export buttons; the pager.
+HEADER_END = """\
     <a href="/map" class="console-map-link" data-i18n="nav.map">地图</a>
     <a href="/kpis" class="console-kpi-link" data-i18n="nav.kpis">考核指标</a>
   </nav>
   <button type="button" class="console-lang" data-i18n-switch>English</button>
   <div class="console-account"></div>
-</header>
+</header>"""
+QUEUE_BUTTONS = """\
+      <button type="button" class="console-refresh" data-i18n="queue.refresh">刷新</button>
+      <button type="button" class="console-export" data-format="xlsx"
+              data-i18n="queue.export-xlsx">导出Excel</button>
+      <button type="button" class="console-export" data-format="csv"
+              data-i18n="queue.export-csv">导出CSV</button>"""
+PAGER = """\
+    <div class="console-pager">
+      <button type="button" class="console-prev" data-i18n="pager.prev">上一页</button>
+      <span class="console-page-text"></span>
+      <button type="button" class="console-next" data-i18n="pager.next">下一页</button>
+    </div>"""
+
+PLATFORM_BODY = f"""<header class="console-header">
+  <h1 class="console-title"></h1>
+  <nav class="console-nav">
+    <span class="console-others"></span>
+{HEADER_END}
 <main class="console-main">
   <section class="console-queue">
     <div class="console-tabs" role="tablist"></div>
     <form class="console-filters">
       <span class="console-filter-fields"></span>
-      <button type="button" class="console-refresh" data-i18n="queue.refresh">刷新</button>
-      <button type="button" class="console-export" data-format="xlsx"
-              data-i18n="queue.export-xlsx">导出Excel</button>
-      <button type="button" class="console-export" data-format="csv"
-              data-i18n="queue.export-csv">导出CSV</button>
+{QUEUE_BUTTONS}
     </form>
     <div class="console-facets"></div>
     <p class="console-queue-status" role="status"></p>
@@ -75,11 +89,7 @@ PLATFORM_BODY = """<header class="console-header">
       <thead><tr></tr></thead>
       <tbody></tbody>
     </table>
-    <div class="console-pager">
-      <button type="button" class="console-prev" data-i18n="pager.prev">上一页</button>
-      <span class="console-page-text"></span>
-      <button type="button" class="console-next" data-i18n="pager.next">下一页</button>
-    </div>
+{PAGER}
   </section>
   <section class="console-detail" aria-live="polite">
     <p class="console-detail-empty"></p>

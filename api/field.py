@@ -46,7 +46,9 @@ PAGE_ASSETS = ("vendor/leaflet/leaflet.css", "session.css", "field/field.css",
 MODULES = ("i18n.js", "session.js", "bell.js", "leaflet-words.js", "field/gps.js",
            "field/store.js", "field/outbox.js",
            "field/report.js", "field/tasks.js", "field/patrol.js", "field/queue.js",
-           "field/tools.js", "field/photos.js", ENTRY)
+           "field/tools.js", "field/photos.js", ENTRY,
+           # not the entry's: the platforms' tools import it (their queued list, inputs)
+           "field/pending.js")
 ICONS = ("field/icon-192.png", "field/icon-512.png")
 # Everything the page loads from /static.
 ASSETS = (*PAGE_ASSETS, *MODULES, "favicon.svg")

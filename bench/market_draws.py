@@ -283,6 +283,16 @@ def _profile_steps() -> None:
     Session.execute = execute
 
 
+def _per_statement_cells() -> None:
+    """The import's upsert as before the bulk switch: market_entity's statement triggers
+    aggregate its transition tables (for an A/B against imports.upsert)."""
+    from market_supervision.register import imports
+
+    def upsert(session: Session) -> int:
+        return sum(1 for row in session.execute(text(imports.UPSERT)) if row[-1])
+    imports.upsert = upsert
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entities", type=int, default=500_000)
@@ -294,7 +304,11 @@ def main() -> int:
     parser.add_argument("--import-only", action="store_true",
                         help="the import alone (no draw, no tiles)")
     parser.add_argument("--database", help="a database of its own for the bench city")
+    parser.add_argument("--per-statement-cells", action="store_true",
+                        help="A/B: the upsert without gridgov.bulk (the triggers count)")
     args = parser.parse_args()
+    if args.per_statement_cells:
+        _per_statement_cells()
     if args.profile:
         _profile_steps()
     rng = np.random.default_rng(14)

@@ -120,3 +120,30 @@ def wait_for_map_still(page, frames: int = 5) -> None:
     """Wait until the page's Leaflet map (a folium page) has stopped moving: before a click
     at a map position or a screenshot, instead of sleeping for an animation's length."""
     page.wait_for_function(_MAP_STILL, arg=frames, polling="raf")
+
+
+# A phone as the field tools are used on it (390×844, touch, the service worker allowed:
+# the tools queue their submissions offline); a test adds what it needs (a GPS fix).
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2, "service_workers": "allow"}
+
+_SIGN = """(pad) => {
+    const box = pad.getBoundingClientRect();
+    const at = (i) => ({clientX: box.left + 20 + i * 25,
+                        clientY: box.top + box.height / 2 + (i % 2 ? 15 : -15),
+                        pointerId: 7, pointerType: "touch", bubbles: true});
+    pad.dispatchEvent(new PointerEvent("pointerdown", at(0)));
+    for (let i = 1; i < 12; i += 1) pad.dispatchEvent(new PointerEvent("pointermove", at(i)));
+    pad.dispatchEvent(new PointerEvent("pointerup", at(12)));
+}"""
+
+
+def open_phone(browser, **context_options) -> Tab:
+    """A tab on a phone (PHONE), with the context's further options."""
+    return open_tab(browser, **PHONE, **context_options)
+
+
+def sign(canvas) -> None:
+    """A signature drawn with a finger on a signature pad (field/photos.js signaturePad):
+    the pointer events a touch screen sends."""
+    canvas.evaluate(_SIGN)

@@ -159,16 +159,18 @@ def create_request(session: Session, *, data: RequestIn, api_key_id: int | None,
     catalogue = is_catalogue_service(session, service.code)
     filing.check_fileable(session, lat=None if catalogue else data.lat,
                           lon=None if catalogue else data.long)
-    # A savepoint: a refusal after the first insert leaves nothing behind even where the
-    # caller's transaction goes on (the 随手拍 page's).
+    notice = _notice_of(catalogue, data.lat)
+    if defer:  # nothing can refuse it after the checks: no savepoint needed
+        request = _accept(session, data, service, attributes, api_key_id=api_key_id,
+                          channel=channel, now=now or now_utc(), notice=notice)
+        filing.enqueue(session, request.id)
+        return request
+    # Filed here: a refusal of the filing (a photo) leaves nothing behind even where the
+    # caller's transaction goes on (the 随手拍 page's), hence the savepoint.
     with session.begin_nested():
         request = _accept(session, data, service, attributes, api_key_id=api_key_id,
-                          channel=channel, now=now or now_utc(),
-                          notice=_notice_of(catalogue, data.lat))
-        if defer:
-            filing.enqueue(session, request.id)
-        else:
-            filing.file_accepted(session, request, data, service, settings=settings)
+                          channel=channel, now=now or now_utc(), notice=notice)
+        filing.file_accepted(session, request, data, service, settings=settings)
         return request
 
 

@@ -12,6 +12,7 @@ import {localise} from "../leaflet-words.js";
 import * as moves from "../moves.js";
 import * as U from "../units.js";
 import * as C from "./parts.js";
+import {result as resultLine, section, versionAndPrint, timeline} from "./sections.js";
 
 
 // --- opening one ---------------------------------------------------------------------
@@ -63,10 +64,7 @@ function clear(page) {
 function render(page, incident) {
   page.incident = incident;
   const article = page.nodes.incident;
-  const result = element("p", page.result ? page.result.text() : "");
-  result.className = "console-result";
-  result.setAttribute("role", "status");
-  if (page.result && page.result.error) result.classList.add("console-error");
+  const result = resultLine(page);
   const actions = document.createElement("section");
   actions.className = "console-actions";
   const mapNode = mapNodeFor(page, incident);
@@ -80,7 +78,7 @@ function render(page, incident) {
     section("section.links", C.clocks.links(page, incident)),
     section("section.photos", photos(page, incident)),
     section("section.duplicates", duplicates(page, incident)),
-    section("section.timeline", timeline(incident)),
+    section("section.timeline", timeline(incident.timeline)),
     section("section.handoffs", handoffTable(incident)));
   article.hidden = false;
   C.actions.render(page, incident, actions);
@@ -88,15 +86,6 @@ function render(page, incident) {
   else drawMap(page, incident, mapNode);
   // For the tests and the screenshots: which incident, at which version, is shown.
   document.body.dataset.incident = `${incident.id}:${incident.version}:${incident.state}`;
-}
-
-function section(titleKey, body) {
-  const node = document.createElement("section");
-  node.className = `console-${titleKey.split(".")[1]}-section`;
-  const title = element("h3", t(titleKey));
-  title.dataset.i18n = titleKey;
-  node.append(title, body);
-  return node;
 }
 
 function head(incident) {
@@ -107,18 +96,12 @@ function head(incident) {
   state.dataset.state = incident.state;
   const deadline = element("span", t(`deadline.${incident.deadline}`));
   deadline.className = `console-deadline console-${incident.deadline}`;
-  const version = element("span", t("detail.version", {v: incident.version}));
-  version.className = "console-version";
-  const print = element("button", t("detail.print"));
-  print.type = "button";
-  print.className = "console-print";
-  print.addEventListener("click", () => window.print());
   const onMap = element("a", t("detail.map-link"));
   onMap.className = "console-on-map";
   // The map opens at its grid with its card (map-panel.js: ?incident=).
   onMap.href = `/map/${incident.grid.code}?incident=${incident.id}`;
   node.append(element("h2", `#${incident.id} ${incident.category.name}（${incident.category.code}）`),
-              state, deadline, version, print, onMap);
+              state, deadline, ...versionAndPrint(incident.version), onMap);
   return node;
 }
 
@@ -215,32 +198,6 @@ function duplicates(page, incident) {
       page.openIncident(id);
     });
     list.append(link, " ");
-  }
-  return list;
-}
-
-function eventLabel(action) {
-  for (const prefix of ["action.", "event."]) {
-    if (t(`${prefix}${action}`) !== `${prefix}${action}`) return t(`${prefix}${action}`);
-  }
-  return action;
-}
-
-function timeline(incident) {
-  const list = document.createElement("ol");
-  list.className = "console-timeline";
-  for (const event of incident.timeline) {
-    const item = document.createElement("li");
-    item.dataset.action = event.action;
-    const moved = event.from_state && event.to_state
-      ? `${t(`state.${event.from_state}`)} → ${t(`state.${event.to_state}`)}`
-      : event.to_state ? `→ ${t(`state.${event.to_state}`)}` : "";
-    const when = element("time", C.formatTime(event.at));
-    when.dateTime = event.at;
-    item.append(when, element("strong", eventLabel(event.action)),
-                element("span", event.actor_name || event.actor), element("span", moved));
-    if (event.note) item.append(element("q", event.note));
-    list.append(item);
   }
   return list;
 }

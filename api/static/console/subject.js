@@ -11,6 +11,7 @@ import * as moves from "../moves.js";
 import * as F from "./forms.js";
 import * as V from "./values.js";
 import {formatTime} from "./strings.js";
+import {result as resultLine, section, versionAndPrint, timeline} from "./sections.js";
 
 async function open(page, id) {
   const ticket = ++page.detailTicket;
@@ -47,35 +48,24 @@ function clear(page) {
   delete document.body.dataset.subject;
 }
 
-function section(titleKey, body, name) {
-  const node = document.createElement("section");
-  node.className = `console-${name}-section`;
-  const title = element("h3", t(titleKey));
-  node.append(title, body);
-  return node;
-}
-
 async function render(page, subject) {
   page.subject = subject;
   const article = page.nodes.subject;
-  const result = element("p", page.result ? page.result.text() : "");
-  result.className = "console-result";
-  result.setAttribute("role", "status");
-  if (page.result && page.result.error) result.classList.add("console-error");
+  const result = resultLine(page);
   const actions = document.createElement("section");
   actions.className = "console-actions";
-  const parts = [head(page, subject), result, section("section.actions", actions, "actions"),
-                 section("pconsole.fields", fields(page, subject), "fields")];
+  const parts = [head(page, subject), result, section("section.actions", actions),
+                 section("pconsole.fields", fields(page, subject))];
   const extra = page.extra ? page.extra.section(page, subject) : null;
   if (extra) parts.push(extra);
   if (subject.clocks) {
-    parts.push(section("section.clocks", clocks(subject.clocks, page.config.clocks), "clocks"));
+    parts.push(section("section.clocks", clocks(subject.clocks, page.config.clocks)));
   }
   if (subject.documents) {
-    parts.push(section("pconsole.documents", documents(subject.documents), "documents"));
+    parts.push(section("pconsole.documents", documents(subject.documents)));
   }
-  if (subject.links) parts.push(section("section.links", links(subject.links), "links"));
-  if (subject.timeline) parts.push(section("section.timeline", timeline(subject), "timeline"));
+  if (subject.links) parts.push(section("section.links", links(subject.links)));
+  if (subject.timeline) parts.push(section("section.timeline", timeline(subject.timeline)));
   article.replaceChildren(...parts);
   article.hidden = false;
   moves.render({session: page.session, me: page.me, workflow: page.workflow,
@@ -106,13 +96,7 @@ function head(page, subject) {
   if (subject.deadline && !page.workflow.isFinal(subject.state)) {
     node.append(V.node("span", subject.deadline, "deadline"));
   }
-  const version = element("span", t("detail.version", {v: subject.version}));
-  version.className = "console-version";
-  const print = element("button", t("detail.print"));
-  print.type = "button";
-  print.className = "console-print";
-  print.addEventListener("click", () => window.print());
-  node.append(version, print);
+  node.append(...versionAndPrint(subject.version));
   return node;
 }
 
@@ -209,32 +193,6 @@ function links(list) {
     items.append(item);
   }
   return items;
-}
-
-function eventLabel(action) {
-  for (const prefix of ["action.", "event."]) {
-    if (t(`${prefix}${action}`) !== `${prefix}${action}`) return t(`${prefix}${action}`);
-  }
-  return action;
-}
-
-function timeline(subject) {
-  const list = document.createElement("ol");
-  list.className = "console-timeline";
-  for (const event of subject.timeline) {
-    const item = document.createElement("li");
-    item.dataset.action = event.action;
-    const moved = event.from_state && event.to_state && event.from_state !== event.to_state
-      ? `${t(`state.${event.from_state}`)} → ${t(`state.${event.to_state}`)}`
-      : event.to_state ? `→ ${t(`state.${event.to_state}`)}` : "";
-    const when = element("time", formatTime(event.at));
-    when.dateTime = event.at;
-    item.append(when, element("strong", eventLabel(event.action)),
-                element("span", event.actor_name || event.actor), element("span", moved));
-    if (event.note) item.append(element("q", event.note));
-    list.append(item);
-  }
-  return list;
 }
 
 function movesFor(page) {

@@ -11,6 +11,7 @@
 import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
 import {photoPicker, signaturePad} from "../../field/photos.js";
+import {input, labelled} from "../../field/pending.js";
 
 const t = i18n.t;
 i18n.add({
@@ -44,19 +45,6 @@ i18n.add({
 });
 
 const SEARCH_DELAY_MS = 300;
-
-function labelled(key, control) {
-  const label = document.createElement("label");
-  label.append(element("span", t(key)), control);
-  return label;
-}
-
-function input(name, attributes = {}) {
-  const node = document.createElement(attributes.tag || "input");
-  node.name = name;
-  for (const [key, value] of Object.entries(attributes)) if (key !== "tag") node[key] = value;
-  return node;
-}
 
 function choice(name, value, key, checked = false) {
   const label = document.createElement("label");

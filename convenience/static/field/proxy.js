@@ -11,6 +11,7 @@
  */
 import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
+import {drawQueued} from "../../field/pending.js";
 import {buildForm} from "./proxy-form.js";
 
 const t = i18n.t;
@@ -49,6 +50,9 @@ i18n.add({
   "problem.code.idempotency_key_reused": {zh: "该提交已被修改，请删除后重新填写",
                                           en: "This submission changed: delete and redo it"},
 });
+// The queued applications' words (field/pending.js draws the list).
+const WORDS = {queued: "proxy.queued", offline: "proxy.offlineWait", failed: "proxy.failed",
+               retry: "proxy.retry", remove: "proxy.delete"};
 
 function when(value) {
   return value ? new Date(value).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai",
@@ -154,25 +158,7 @@ function filed(view, body) {
 }
 
 async function drawPending(view) {
-  const records = await view.app.queue.pending(TOOL);
-  view.pending.replaceChildren(...records.map((record) => {
-    const item = document.createElement("li");
-    item.dataset.status = record.status;
-    const state = record.status === "failed"
-      ? t("proxy.failed", {detail: i18n.problem(record.problem, String(record.http_status))})
-      : record.offline ? t("proxy.offlineWait") : t("proxy.queued");
-    item.append(element("strong", record.label), element("small", state));
-    if (record.status === "failed") {
-      for (const [key, action] of [["proxy.retry", view.app.queue.retry],
-                                   ["proxy.delete", view.app.queue.remove]]) {
-        const button = element("button", t(key));
-        button.type = "button";
-        button.addEventListener("click", () => action(record.key));
-        item.append(button);
-      }
-    }
-    return item;
-  }));
+  drawQueued(view.pending, await view.app.queue.pending(TOOL), view.app.queue, WORDS);
 }
 
 export {mount};

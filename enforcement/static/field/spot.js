@@ -13,6 +13,7 @@
 import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
 import {currentFix, photoPicker, sendFix, signaturePad} from "../../field/photos.js";
+import {drawQueued, input, labelled} from "../../field/pending.js";
 import {credentialCard, enforcementMemberships, fenOf, problemText, yuan} from "./common.js";
 
 const t = i18n.t;
@@ -62,6 +63,12 @@ i18n.add({
   "spot.retry": {zh: "重试", en: "Retry"},
   "spot.delete": {zh: "删除", en: "Delete"},
 });
+// The queued decisions' words (field/pending.js draws the list); a refusal over the
+// simple procedure's ceiling names the limit against the decision's fine.
+const WORDS = {queued: "spot.queued", offline: "spot.offline", failed: "spot.failed",
+               retry: "spot.retry", remove: "spot.delete",
+               detail: (record) => problemText(record.problem, {
+                 fineFen: record.body.penalty.fine_fen, fallback: String(record.http_status)})};
 
 async function mount(app, panel, {memberships}) {
   const units = enforcementMemberships(memberships);
@@ -87,19 +94,6 @@ async function mount(app, panel, {memberships}) {
 }
 
 // --- the form ----------------------------------------------------------------------------
-
-function labelled(key, control) {
-  const label = document.createElement("label");
-  label.append(element("span", t(key)), control);
-  return label;
-}
-
-function input(name, attributes = {}) {
-  const node = document.createElement(attributes.tag || "input");
-  node.name = name;
-  for (const [key, value] of Object.entries(attributes)) if (key !== "tag") node[key] = value;
-  return node;
-}
 
 function buildForm(spot, usable) {
   const form = document.createElement("form");
@@ -260,26 +254,7 @@ function filed(spot, body) {
 }
 
 async function drawPending(spot) {
-  const records = await spot.app.queue.pending(TOOL);
-  spot.pending.replaceChildren(...records.map((record) => {
-    const item = document.createElement("li");
-    item.dataset.status = record.status;
-    const state = record.status === "failed"
-      ? t("spot.failed", {detail: problemText(record.problem, {
-        fineFen: record.body.penalty.fine_fen, fallback: String(record.http_status)})})
-      : record.offline ? t("spot.offline") : t("spot.queued");
-    item.append(element("strong", record.label), element("small", state));
-    if (record.status === "failed") {
-      for (const [key, action] of [["spot.retry", spot.app.queue.retry],
-                                   ["spot.delete", spot.app.queue.remove]]) {
-        const button = element("button", t(key));
-        button.type = "button";
-        button.addEventListener("click", () => action(record.key));
-        item.append(button);
-      }
-    }
-    return item;
-  }));
+  drawQueued(spot.pending, await spot.app.queue.pending(TOOL), spot.app.queue, WORDS);
 }
 
 export {mount};

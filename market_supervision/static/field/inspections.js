@@ -15,6 +15,7 @@
 import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
 import {currentFix, photoPicker} from "../../field/photos.js";
+import {drawQueued} from "../../field/pending.js";
 
 const t = i18n.t;
 const TOOL = "market.inspections";
@@ -66,6 +67,9 @@ i18n.add({
   "problem.code.already_confirmed": {zh: "您已确认过，须由另一名检查人员确认",
                                      en: "You confirmed already: another inspector confirms"},
 });
+// The queued records' and confirmations' words (field/pending.js draws the list).
+const WORDS = {queued: "insp.queued", offline: "insp.offlineWait", failed: "insp.failed",
+               retry: "insp.retry", remove: "insp.delete"};
 
 const RESULTS = ["pass", "fail", "na"];
 
@@ -345,25 +349,7 @@ function sent(view, body) {
 }
 
 async function drawPending(view) {
-  const records = await view.app.queue.pending(TOOL);
-  view.pending.replaceChildren(...records.map((record) => {
-    const item = document.createElement("li");
-    item.dataset.status = record.status;
-    const state = record.status === "failed"
-      ? t("insp.failed", {detail: i18n.problem(record.problem, String(record.http_status))})
-      : record.offline ? t("insp.offlineWait") : t("insp.queued");
-    item.append(element("strong", record.label), element("small", state));
-    if (record.status === "failed") {
-      for (const [key, action] of [["insp.retry", view.app.queue.retry],
-                                   ["insp.delete", view.app.queue.remove]]) {
-        const button = element("button", t(key));
-        button.type = "button";
-        button.addEventListener("click", () => action(record.key));
-        item.append(button);
-      }
-    }
-    return item;
-  }));
+  drawQueued(view.pending, await view.app.queue.pending(TOOL), view.app.queue, WORDS);
 }
 
 export {mount};

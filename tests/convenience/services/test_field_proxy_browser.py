@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from convenience.services import catalogue, desks
 from core.units.models import Membership, Unit
-from tests.browser import close_tab, log_in, open_tab
+from tests.browser import close_tab, log_in, open_phone, sign
 from tests.convenience.services.conftest import item_data
 from tests.factories import make_user, png_base64
 
@@ -61,23 +61,9 @@ def agent(engine, demo_city) -> Agent:
 
 @pytest.fixture
 def phone(chromium) -> Iterator:
-    opened = open_tab(chromium, viewport={"width": 390, "height": 844}, is_mobile=True,
-                      has_touch=True, device_scale_factor=2, service_workers="allow")
+    opened = open_phone(chromium)
     yield opened
     close_tab(opened)
-
-
-def _sign(canvas) -> None:
-    """A signature drawn with a finger: the pointer events a touch screen sends."""
-    canvas.evaluate("""(pad) => {
-        const box = pad.getBoundingClientRect();
-        const at = (i) => ({clientX: box.left + 20 + i * 25,
-                            clientY: box.top + box.height / 2 + (i % 2 ? 15 : -15),
-                            pointerId: 7, pointerType: "touch", bubbles: true});
-        pad.dispatchEvent(new PointerEvent("pointerdown", at(0)));
-        for (let i = 1; i < 12; i += 1) pad.dispatchEvent(new PointerEvent("pointermove", at(i)));
-        pad.dispatchEvent(new PointerEvent("pointerup", at(12)));
-    }""")
 
 
 def _taken(engine, user_id: int) -> list:
@@ -124,7 +110,7 @@ def test_a_proxy_agent_takes_an_application_with_the_residents_consent(
     expect(form.locator("textarea[name=consent_note]")).to_be_visible()
     expect(form.locator("canvas.field-signature")).to_be_hidden()
     form.get_by_label("申请人在手机上签名").check()
-    _sign(form.locator("canvas.field-signature"))
+    sign(form.locator("canvas.field-signature"))
     photo = tmp_path / "id-card.png"
     photo.write_bytes(base64.b64decode(png_base64((30, 90, 160), size=(64, 48))))
     form.locator("input[type=file]").set_input_files(str(photo))

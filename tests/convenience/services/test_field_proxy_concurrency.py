@@ -6,19 +6,17 @@ answers with its number. The agent, his station and the item are committed under
 of their own."""
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from convenience.services import catalogue
 from core.units.models import Membership, Unit
+from tests.concurrency import assert_stored_once, post_copies
 from tests.conftest import bearer
 from tests.convenience.services.conftest import item_data
 from tests.factories import make_user, png_base64
 
-CONCURRENT = 8
 MARK = f"proxy-race-{uuid.uuid4().hex[:8]}"
 
 
@@ -45,14 +43,8 @@ def test_concurrent_copies_take_one_application(live_server, settings, engine, d
             "applicant_name": "赵六", "applicant_phone": "13800138000", "consent": True,
             "consent_note": "申请人书面授权代办",
             "materials": [{"content_type": "image/png", "data": png_base64((5, 5, 5))}]}
-    with httpx.Client(base_url=live_server.url, timeout=120) as client, \
-            ThreadPoolExecutor(CONCURRENT) as pool:
-        answers = list(pool.map(lambda _: client.post(
-            "/api/v1/convenience/applications", json=body, headers=headers),
-            range(CONCURRENT)))
-    assert [a.status_code for a in answers] == [201] * CONCURRENT, answers[0].text
-    assert len({a.json()["number"] for a in answers}) == 1
-    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == CONCURRENT - 1
+    assert_stored_once(post_copies(live_server.url, "/api/v1/convenience/applications", body,
+                                   headers), field="number")
     with engine.connect() as connection:
         taken, files = connection.execute(text(
             "SELECT count(DISTINCT a.id), count(t.id) FROM svc_application a "

@@ -123,3 +123,15 @@ def due_of(session, case, name: str = "step"):
         "SELECT due_at FROM case_clock WHERE subject_type = 'enforcement_case' "
         "AND subject_id = :id AND name = :n AND stopped_at IS NULL"),
         {"id": case.id, "n": name}).scalar_one().astimezone(TZ)
+
+
+def live_handler(session) -> tuple[int, str, int, str]:
+    """A demo 城管 handler with a valid scope over his unit's seat, for the tests against the
+    live server (their rows committed): (unit id, seat code, user id, username)."""
+    return tuple(session.execute(text("""
+        SELECT u.id, u.seat_code, a.id, a.username FROM membership m
+        JOIN unit u ON u.id = m.unit_id JOIN app_user a ON a.id = m.user_id
+        WHERE u.platform = 'enforcement' AND u.department_code = 'chengguan'
+          AND m.position = 'handler' AND a.role = 'enforcement_officer' AND m.is_active
+          AND a.scope_code <= u.seat_code AND u.seat_code LIKE a.scope_code || '%'
+        ORDER BY a.id LIMIT 1""")).one())

@@ -4,7 +4,6 @@ case version make one appeal and seven 409s; eight recording its outcome from th
 appeal version make one outcome and seven 409s. What the test committed is deleted at its
 end (the audit log is append-only and keeps its rows)."""
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,9 +12,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.concurrency import CONCURRENT, all_at_once
 from tests.conftest import bearer
+from tests.enforcement.cases.conftest import live_handler
 
-CONCURRENT = 8
 BASE = "/api/v1/enforcement/cases"
 
 
@@ -23,13 +23,7 @@ BASE = "/api/v1/enforcement/cases"
 def decided_case(engine):
     """A demo 城管 handler and a case of his unit decided three days ago, committed."""
     with Session(engine) as session:
-        unit, seat, user, name = session.execute(text("""
-            SELECT u.id, u.seat_code, a.id, a.username FROM membership m
-            JOIN unit u ON u.id = m.unit_id JOIN app_user a ON a.id = m.user_id
-            WHERE u.platform = 'enforcement' AND u.department_code = 'chengguan'
-              AND m.position = 'handler' AND a.role = 'enforcement_officer' AND m.is_active
-              AND a.scope_code <= u.seat_code AND u.seat_code LIKE a.scope_code || '%'
-            ORDER BY a.id LIMIT 1""")).one()
+        unit, seat, user, name = live_handler(session)
         case = session.scalar(text("""
             INSERT INTO enforcement_case (procedure, state, version, owner_unit_id,
                 owner_code, owner_platform, area_code, source, title, outcome,
@@ -48,8 +42,7 @@ def decided_case(engine):
 
 
 def _all_at_once(send) -> list[int]:
-    with ThreadPoolExecutor(CONCURRENT) as pool:
-        return sorted(pool.map(lambda _: send(), range(CONCURRENT)))
+    return sorted(all_at_once(send))
 
 
 def test_concurrent_filings_and_outcomes(live_server, settings, engine, decided_case):

@@ -6,29 +6,22 @@ answers with it. Evidence is immutable (its trigger refuses DELETE), so the case
 under a title of its own."""
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.concurrency import assert_stored_once, post_copies
 from tests.conftest import bearer
+from tests.enforcement.cases.conftest import live_handler
 from tests.factories import png_base64
 
-CONCURRENT = 8
 BASE = "/api/v1/enforcement/cases"
 
 
 def _open_case(engine) -> tuple[int, int, str]:
     """A demo 城管 handler's unit's open case, committed."""
     with Session(engine) as session:
-        unit, seat, user, name = session.execute(text("""
-            SELECT u.id, u.seat_code, a.id, a.username FROM membership m
-            JOIN unit u ON u.id = m.unit_id JOIN app_user a ON a.id = m.user_id
-            WHERE u.platform = 'enforcement' AND u.department_code = 'chengguan'
-              AND m.position = 'handler' AND a.role = 'enforcement_officer' AND m.is_active
-              AND a.scope_code <= u.seat_code AND u.seat_code LIKE a.scope_code || '%'
-            ORDER BY a.id LIMIT 1""")).one()
+        unit, seat, user, name = live_handler(session)
         case = session.scalar(text("""
             INSERT INTO enforcement_case (procedure, state, version, owner_unit_id,
                 owner_code, owner_platform, area_code, source, title, opened_at)
@@ -45,13 +38,7 @@ def test_concurrent_copies_of_one_piece_record_it_once(live_server, settings, en
     headers = bearer(settings, user_id=user, username=name) | {"Idempotency-Key": "ev-race"}
     piece = {"kind": "audiovisual", "title": "现场照片",
              "file": {"content_type": "image/png", "data": png_base64((90, 10, 200))}}
-    with httpx.Client(base_url=live_server.url, timeout=120) as client, \
-            ThreadPoolExecutor(CONCURRENT) as pool:
-        answers = list(pool.map(lambda _: client.post(f"{BASE}/{case}/evidence", json=piece,
-                                                      headers=headers), range(CONCURRENT)))
-    assert [a.status_code for a in answers] == [201] * CONCURRENT, answers[0].text
-    assert len({a.json()["id"] for a in answers}) == 1
-    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == CONCURRENT - 1
+    assert_stored_once(post_copies(live_server.url, f"{BASE}/{case}/evidence", piece, headers))
     with engine.connect() as connection:
         pieces, files = connection.execute(text(
             "SELECT (SELECT count(*) FROM enforcement_evidence WHERE case_id = :c), "

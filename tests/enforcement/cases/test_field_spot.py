@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.units.models import Membership, Unit, UnitArea
-from tests.browser import close_tab, log_in, open_tab
+from tests.browser import close_tab, log_in, open_phone, sign
 from tests.factories import make_user, png_base64
 
 MARK = f"field-spot-{uuid.uuid4().hex[:8]}"
@@ -67,26 +67,11 @@ def officer(engine, demo_city) -> Officer:
 
 @pytest.fixture
 def phone(chromium, officer) -> Iterator:
-    opened = open_tab(chromium, viewport={"width": 390, "height": 844}, is_mobile=True,
-                      has_touch=True, device_scale_factor=2, service_workers="allow",
-                      permissions=["geolocation"],
-                      geolocation={"longitude": officer.lon, "latitude": officer.lat,
-                                   "accuracy": 10})
+    opened = open_phone(chromium, permissions=["geolocation"],
+                        geolocation={"longitude": officer.lon, "latitude": officer.lat,
+                                     "accuracy": 10})
     yield opened
     close_tab(opened)
-
-
-def _sign(canvas) -> None:
-    """A signature drawn with a finger: the pointer events a touch screen sends."""
-    canvas.evaluate("""(pad) => {
-        const box = pad.getBoundingClientRect();
-        const at = (i) => ({clientX: box.left + 20 + i * 25,
-                            clientY: box.top + box.height / 2 + (i % 2 ? 15 : -15),
-                            pointerId: 7, pointerType: "touch", bubbles: true});
-        pad.dispatchEvent(new PointerEvent("pointerdown", at(0)));
-        for (let i = 1; i < 12; i += 1) pad.dispatchEvent(new PointerEvent("pointermove", at(i)));
-        pad.dispatchEvent(new PointerEvent("pointerup", at(12)));
-    }""")
 
 
 def _fill(form, *, name: str, title: str, fine: str) -> None:
@@ -137,7 +122,7 @@ def test_an_officer_files_a_decision_on_the_spot_and_one_over_the_limit_is_refus
     form = panel.locator("form.field-spot")
     title = f"{MARK} 占道经营"
     _fill(form, name="张三", title=title, fine="200")
-    _sign(form.locator("canvas.field-signature"))
+    sign(form.locator("canvas.field-signature"))
     phone.context.set_offline(True)
     form.get_by_role("button", name="作出当场处罚决定").click()
     waiting = panel.locator(".field-tool-pending li")

@@ -1,0 +1,61 @@
+/* The pieces the platforms' field tools draw alike (convenience/field/proxy.js,
+ * market_supervision/field/inspections.js, enforcement/field/spot.js): the list of their
+ * submissions still on the phone (field/queue.js), and the form's labelled inputs. Written
+ * once, so that a submission waiting, offline or refused reads the same in every tool.
+ *
+ *   drawQueued(listNode, await queue.pending(TOOL), queue,
+ *               {queued: "x.queued", offline: "x.offline", failed: "x.failed",
+ *                retry: "x.retry", remove: "x.delete", detail: (record) => "…"});
+ */
+import * as i18n from "../i18n.js";
+import {element} from "../session.js";
+
+const t = i18n.t;
+
+// The server's problem in words; a tool may name its own (detail) to say more (a limit).
+function problemDetail(record) {
+  return i18n.problem(record.problem, String(record.http_status));
+}
+
+function stateText(record, words) {
+  if (record.status === "failed") {
+    return t(words.failed, {detail: (words.detail || problemDetail)(record)});
+  }
+  return t(record.offline ? words.offline : words.queued);
+}
+
+// A refused submission keeps the server's words until the user retries or deletes it.
+function pendingItem(record, queue, words) {
+  const item = document.createElement("li");
+  item.dataset.status = record.status;
+  item.append(element("strong", record.label), element("small", stateText(record, words)));
+  if (record.status !== "failed") return item;
+  for (const [key, action] of [[words.retry, queue.retry], [words.remove, queue.remove]]) {
+    const button = element("button", t(key));
+    button.type = "button";
+    button.addEventListener("click", () => action(record.key));
+    item.append(button);
+  }
+  return item;
+}
+
+function drawQueued(list, records, queue, words) {
+  list.replaceChildren(...records.map((record) => pendingItem(record, queue, words)));
+}
+
+// A control with its words above it.
+function labelled(key, control) {
+  const label = document.createElement("label");
+  label.append(element("span", t(key)), control);
+  return label;
+}
+
+// An <input> (or the `tag` given: select, textarea) named for the form's body.
+function input(name, attributes = {}) {
+  const node = document.createElement(attributes.tag || "input");
+  node.name = name;
+  for (const [key, value] of Object.entries(attributes)) if (key !== "tag") node[key] = value;
+  return node;
+}
+
+export {drawQueued, labelled, input};
