@@ -3,14 +3,24 @@
  * submissions still on the phone (field/queue.js), and the form's labelled inputs. Written
  * once, so that a submission waiting, offline or refused reads the same in every tool.
  *
- *   drawQueued(listNode, await queue.pending(TOOL), queue,
- *               {queued: "x.queued", offline: "x.offline", failed: "x.failed",
- *                retry: "x.retry", remove: "x.delete", detail: (record) => "…"});
+ *   drawQueued(listNode, await queue.pending(TOOL), queue, {queued: "x.queued"});
+ *
+ * The words are the tool's own where it says more (`queued`: what was saved; `offline`,
+ * `failed`, `retry`, `remove`: keys that replace the common ones below; `detail(record)`:
+ * the refusal in the tool's terms, a limit named).
  */
 import * as i18n from "../i18n.js";
 import {element} from "../session.js";
 
 const t = i18n.t;
+i18n.add({
+  "pending.offline": {zh: "离线，联网后自动提交", en: "Offline: sent when the network returns"},
+  "pending.failed": {zh: "被退回：{detail}", en: "Refused: {detail}"},
+  "pending.retry": {zh: "重试", en: "Retry"},
+  "pending.delete": {zh: "删除", en: "Delete"},
+});
+const COMMON = {offline: "pending.offline", failed: "pending.failed", retry: "pending.retry",
+                remove: "pending.delete"};
 
 // The server's problem in words; a tool may name its own (detail) to say more (a limit).
 function problemDetail(record) {
@@ -39,7 +49,8 @@ function pendingItem(record, queue, words) {
   return item;
 }
 
-function drawQueued(list, records, queue, words) {
+function drawQueued(list, records, queue, toolWords) {
+  const words = {...COMMON, ...toolWords};
   list.replaceChildren(...records.map((record) => pendingItem(record, queue, words)));
 }
 

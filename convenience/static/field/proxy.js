@@ -32,12 +32,8 @@ i18n.add({
   "proxy.noUnit": {zh: "您不在任何便民服务站点任代办员，无法受理代办",
                    en: "You are an agent at no service point"},
   "proxy.queued": {zh: "已保存，等待提交", en: "Saved; waiting to be sent"},
-  "proxy.offlineWait": {zh: "离线，联网后自动提交", en: "Offline: sent when the network returns"},
   "proxy.filed": {zh: "已受理，办件编号 {number}", en: "Taken: application {number}"},
-  "proxy.failed": {zh: "被退回：{detail}", en: "Refused: {detail}"},
   "proxy.pending": {zh: "待提交的代办", en: "Waiting to be sent"},
-  "proxy.retry": {zh: "重试", en: "Retry"},
-  "proxy.delete": {zh: "删除", en: "Delete"},
   "problem.code.consent_required": {zh: "帮代办须先取得申请人授权（代办授权）",
                                     en: "The resident's consent comes first"},
   "problem.code.item_not_by_proxy": {zh: "该事项不可代办", en: "This item is not done by proxy"},
@@ -51,8 +47,7 @@ i18n.add({
                                           en: "This submission changed: delete and redo it"},
 });
 // The queued applications' words (field/pending.js draws the list).
-const WORDS = {queued: "proxy.queued", offline: "proxy.offlineWait", failed: "proxy.failed",
-               retry: "proxy.retry", remove: "proxy.delete"};
+const WORDS = {queued: "proxy.queued"};
 
 function when(value) {
   return value ? new Date(value).toLocaleString("zh-CN", {timeZone: "Asia/Shanghai",

@@ -50,7 +50,6 @@ i18n.add({
   "spot.queued": {zh: "已保存，等待提交", en: "Saved; waiting to be filed"},
   "spot.pending": {zh: "待提交的决定", en: "Decisions waiting"},
   "spot.offline": {zh: "离线，联网后自动提交", en: "Offline: filed when the network returns"},
-  "spot.failed": {zh: "被退回：{detail}", en: "Refused: {detail}"},
   "spot.filed": {zh: "已作出当场处罚决定：{number}", en: "Decided on the spot: {number}"},
   "spot.filedCase": {zh: "案件 #{id}", en: "case #{id}"},
   "spot.signatureTitle": {zh: "当场处罚决定书·当事人签名", en: "Signature on the decision"},
@@ -60,13 +59,10 @@ i18n.add({
   "spot.noFix": {zh: "无法定位，按本人辖区登记", en: "No position: filed at your territory"},
   "spot.notLocated": {zh: "已定位，但无法确定所在网格（{reason}），按本人辖区登记",
                       en: "Located, but no grid found ({reason}): filed at your territory"},
-  "spot.retry": {zh: "重试", en: "Retry"},
-  "spot.delete": {zh: "删除", en: "Delete"},
 });
 // The queued decisions' words (field/pending.js draws the list); a refusal over the
 // simple procedure's ceiling names the limit against the decision's fine.
-const WORDS = {queued: "spot.queued", offline: "spot.offline", failed: "spot.failed",
-               retry: "spot.retry", remove: "spot.delete",
+const WORDS = {queued: "spot.queued", offline: "spot.offline",
                detail: (record) => problemText(record.problem, {
                  fineFen: record.body.penalty.fine_fen, fallback: String(record.http_status)})};
 

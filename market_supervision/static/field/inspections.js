@@ -43,11 +43,7 @@ i18n.add({
   "insp.needDays": {zh: "不合格且未当场整改的，须填写整改期限", en: "Give the days to correct"},
   "insp.queued": {zh: "已保存，等待提交", en: "Saved; waiting to be sent"},
   "insp.sent": {zh: "已提交：{state}", en: "Sent: {state}"},
-  "insp.offlineWait": {zh: "离线，联网后自动提交", en: "Offline: sent when the network returns"},
-  "insp.failed": {zh: "被退回：{detail}", en: "Refused: {detail}"},
   "insp.pending": {zh: "待提交", en: "Waiting"},
-  "insp.retry": {zh: "重试", en: "Retry"},
-  "insp.delete": {zh: "删除", en: "Delete"},
   "insp.loadFailed": {zh: "加载失败：{detail}", en: "Could not load: {detail}"},
   "insp.followable": {zh: "已审核的检查（可复查、移送执法）", en: "Reviewed (re-inspect, refer)"},
   "insp.reinspect": {zh: "复查", en: "Re-inspect"},
@@ -68,8 +64,7 @@ i18n.add({
                                      en: "You confirmed already: another inspector confirms"},
 });
 // The queued records' and confirmations' words (field/pending.js draws the list).
-const WORDS = {queued: "insp.queued", offline: "insp.offlineWait", failed: "insp.failed",
-               retry: "insp.retry", remove: "insp.delete"};
+const WORDS = {queued: "insp.queued"};
 
 const RESULTS = ["pass", "fail", "na"];
 
