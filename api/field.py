@@ -47,8 +47,8 @@ MODULES = ("i18n.js", "session.js", "bell.js", "leaflet-words.js", "field/gps.js
            "field/store.js", "field/outbox.js",
            "field/report.js", "field/tasks.js", "field/patrol.js", "field/queue.js",
            "field/tools.js", "field/photos.js", ENTRY,
-           # not the entry's: the platforms' tools import it (their queued list, inputs)
-           "field/pending.js")
+           # not the entry's: the platforms' tools import them (their queued list, inputs)
+           "field/pending.js", "inputs.js")
 ICONS = ("field/icon-192.png", "field/icon-512.png")
 # Everything the page loads from /static.
 ASSETS = (*PAGE_ASSETS, *MODULES, "favicon.svg")

@@ -15,7 +15,8 @@ was and other benchmarks never see these rows. In that transaction:
    spread over the grids by population) is imported by `imports.import_entities`
    (the CSV parsed by PostgreSQL into a temporary table, core/imports.py copy_csv; every
    code checked per GB 32100 and the other columns in SQL, import_sql.py; staged; every
-   point located in its grid; upsert; the low-zoom summary kept by the table's triggers).
+   point located in its grid; upsert; the low-zoom cells added once by the import, or by
+   the table's triggers with `--per-statement-cells`).
    Baseline: the same CSV by bare COPY into a plain table and one INSERT … SELECT into a
    table LIKE market_entity INCLUDING ALL (its indexes, not its foreign keys; no check,
    no locating).

@@ -61,10 +61,10 @@ class FieldTool:
 def compose(name: str, label: str, parts: Iterable[str], **fields: Any) -> Platform:
     """A platform built of parts that different people own: each part module (e.g.
     `enforcement.cases.part`) may define MODELS, PUBLIC_PATHS, TASK_MODULES, MAP_SCRIPTS,
-    MAP_PLUGINS, CONSOLES and `routers()`, `setup()`, `beat(settings)`, `demo(session, **options)`,
-    `demo_remove(session, **options)`, `commands()`, FIELD_TOOLS (FieldTool); the platform
-    is their sum, in the
-    order given. Pages and scripts go in `<package>/static/`, served at `/static/<name>/`."""
+    MAP_PLUGINS, CONSOLES (core/consoles.py), FIELD_TOOLS (FieldTool) and `routers()`,
+    `setup()`, `beat(settings)`, `demo(session, **options)`, `demo_remove(session,
+    **options)`, `commands()`; the platform is their sum, in the order given. Pages and
+    scripts go in `<package>/static/`, served at `/static/<name>/`."""
     modules = [importlib.import_module(part) for part in parts]
 
     def gather(attr: str) -> tuple:

@@ -27,6 +27,7 @@ import * as H from "./handoff.js";
 import * as U from "./units.js";
 // The field tools' photo picker, shared (not copied) by every page that takes photos.
 import {photoPicker} from "./field/photos.js";
+import {input, labelled} from "./inputs.js";
 
 const HANDOFFS = ["escalate", "assign", "refer"];
 
@@ -110,21 +111,6 @@ function render(ctx, incident, container, callbacks) {
 }
 
 // --- one move's form ---------------------------------------------------------------------
-
-function labelled(key, control) {
-  const label = document.createElement("label");
-  const text = element("span", t(key));
-  text.dataset.i18n = key;
-  label.append(text, control);
-  return label;
-}
-
-function input(name, attributes = {}) {
-  const node = document.createElement(attributes.tag || "input");
-  node.name = name;
-  for (const [key, value] of Object.entries(attributes)) if (key !== "tag") node[key] = value;
-  return node;
-}
 
 function datalist(id, values) {
   const list = document.createElement("datalist");

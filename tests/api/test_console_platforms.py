@@ -6,8 +6,8 @@ consoles his role and memberships may use (the headers' links)."""
 import pytest
 
 from api.console_pages import declared, find
-from tests.api.pages_support import module_graph, start_call
 from tests.api.console_platforms_support import work_order
+from tests.api.pages_support import module_graph, start_call
 from tests.api.test_console_platforms_browser import seeded
 from tests.conftest import bearer
 from tests.enforcement.cases.conftest import desk

@@ -1,7 +1,7 @@
 /* The pieces the platforms' field tools draw alike (convenience/field/proxy.js,
  * market_supervision/field/inspections.js, enforcement/field/spot.js): the list of their
- * submissions still on the phone (field/queue.js), and the form's labelled inputs. Written
- * once, so that a submission waiting, offline or refused reads the same in every tool.
+ * submissions still on the phone (field/queue.js). Written once, so that a submission
+ * waiting, offline or refused reads the same in every tool.
  *
  *   drawQueued(listNode, await queue.pending(TOOL), queue, {queued: "x.queued"});
  *
@@ -54,19 +54,4 @@ function drawQueued(list, records, queue, toolWords) {
   list.replaceChildren(...records.map((record) => pendingItem(record, queue, words)));
 }
 
-// A control with its words above it.
-function labelled(key, control) {
-  const label = document.createElement("label");
-  label.append(element("span", t(key)), control);
-  return label;
-}
-
-// An <input> (or the `tag` given: select, textarea) named for the form's body.
-function input(name, attributes = {}) {
-  const node = document.createElement(attributes.tag || "input");
-  node.name = name;
-  for (const [key, value] of Object.entries(attributes)) if (key !== "tag") node[key] = value;
-  return node;
-}
-
-export {drawQueued, labelled, input};
+export {drawQueued};

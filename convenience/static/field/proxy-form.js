@@ -11,7 +11,7 @@
 import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
 import {photoPicker, signaturePad} from "../../field/photos.js";
-import {input, labelled} from "../../field/pending.js";
+import {input, labelled} from "../../inputs.js";
 
 const t = i18n.t;
 i18n.add({

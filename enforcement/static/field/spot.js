@@ -13,7 +13,8 @@
 import * as i18n from "../../i18n.js";
 import {element} from "../../session.js";
 import {currentFix, photoPicker, sendFix, signaturePad} from "../../field/photos.js";
-import {drawQueued, input, labelled} from "../../field/pending.js";
+import {drawQueued} from "../../field/pending.js";
+import {input, labelled} from "../../inputs.js";
 import {credentialCard, enforcementMemberships, fenOf, problemText, yuan} from "./common.js";
 
 const t = i18n.t;

@@ -8,7 +8,6 @@ from core.uscc import uscc_problem
 from market_supervision.register import drawing
 from market_supervision.register.demo import load_demo, remove_demo
 
-
 DRAWS_SQL = "SELECT id FROM market_draw WHERE area_code LIKE '4302%' ORDER BY id"
 
 
