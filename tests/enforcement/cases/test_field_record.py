@@ -19,8 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.units.models import Membership, Unit, UnitArea
-from tests.browser import close_tab, log_in, open_tab
-from tests.enforcement.cases.test_field_spot import _sign
+from tests.browser import close_tab, log_in, open_tab, sign
 from tests.factories import make_user
 
 MARK = f"field-record-{uuid.uuid4().hex[:8]}"
@@ -102,11 +101,11 @@ def test_a_record_signed_on_the_phone_offline_is_recorded_once(
     # The party refuses: without a witness the phone says what is missing.
     form.locator("input[name=refused]").check()
     form.locator("input[name=refusal]").fill("当事人拒绝签名，已现场录像")
-    _sign(form.locator('[data-signature="officer"] canvas'))
+    sign(form.locator('[data-signature="officer"] canvas'))
     form.get_by_role("button", name="保存现场笔录").click()
     expect(form.locator(".field-record-message")).to_contain_text("见证人签名")
     form.locator("input[name=witness_name]").fill("王五")
-    _sign(form.locator('[data-signature="witnessSign"] canvas'))
+    sign(form.locator('[data-signature="witnessSign"] canvas'))
 
     phone.context.set_offline(True)
     form.get_by_role("button", name="保存现场笔录").click()
