@@ -61,6 +61,14 @@ def pytest_configure(config) -> None:
     get_settings.cache_clear()
 
 
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Tests that read the demo city exactly as it was loaded (`pristine_demo`: every unit
+    staffed, counted against the areas, removable) run before any test commits rows of
+    its own into the city, as browser journeys must for the live server to see them. The
+    sort is stable: every other test keeps its place."""
+    items.sort(key=lambda item: item.get_closest_marker("pristine_demo") is None)
+
+
 def pytest_unconfigure(config) -> None:
     if getattr(config, "gridgov_redis", None) is not None:
         config.gridgov_redis.release()

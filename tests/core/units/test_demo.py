@@ -14,7 +14,7 @@ from core.units.demo import (
 from core.units.memberships import today
 from core.units.service import grants_of
 
-pytestmark = pytest.mark.usefixtures("demo_city")
+pytestmark = [pytest.mark.usefixtures("demo_city"), pytest.mark.pristine_demo]
 CITY = "430200"
 
 
