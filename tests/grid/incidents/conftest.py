@@ -87,7 +87,10 @@ def units(session, place) -> dict[str, int]:
         FROM unit WHERE is_active AND (
             (kind = 'centre' AND seat_code IN (:village, :township))
             OR (kind = 'enforcement_team' AND seat_code = :township)
-            OR (kind = 'brigade' AND department_code = 'chengguan' AND seat_code = :county))"""),
+            OR (kind = 'brigade' AND department_code = 'chengguan' AND seat_code = :county
+                -- The officer's own 大队: other tests commit more 城管 brigades at this seat.
+                AND id IN (SELECT m.unit_id FROM membership m JOIN app_user u ON u.id = m.user_id
+                           WHERE u.username = 'demo_enforcement_officer' AND m.is_active)))"""),
         {"village": place.grid_code[:12], "township": place.grid_code[:9],
          "county": place.grid_code[:6]}).all()
     return {row.role: row.id for row in rows}
