@@ -17,6 +17,7 @@ from api.calendar import router as calendar_router
 from api.console import router as console_router
 from api.field import router as field_router
 from api.inbox import router as inbox_router
+from api.kpi_pages import router as kpi_pages_router
 from api.pages import STATIC_DIR
 from api.pages import router as pages_router
 from api.units import router as units_router
@@ -155,6 +156,7 @@ def _add_pages(app: FastAPI) -> None:
                       name=f"static-{platform.name}")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages_router)
+    app.include_router(kpi_pages_router())  # the platforms' KPI charts pages (declared)
     app.include_router(field_router)
     app.include_router(console_router)
     app.include_router(admin_pages_router)

@@ -41,6 +41,7 @@ UPLOAD_ROUTES = frozenset({
     ("POST", "/api/v1/convenience/applications/{application_id}/materials"),
     ("POST", "/api/v1/convenience/bundles"),
     ("POST", "/api/v1/convenience/items/import"),
+    ("POST", "/api/v1/convenience/public/reports"),  # 随手拍: up to 3 photos
 })
 _UPLOAD_PATTERNS = [(method, re.compile(re.sub(r"\{[^}]+\}", "[^/]+", template)))
                     for method, template in UPLOAD_ROUTES]

@@ -133,6 +133,7 @@ KPI_BODY = """<header class="kpi-header">
   <a class="kpi-up" href="#" hidden data-i18n="kpi.up">上一级</a>
   <a class="kpi-map-link" href="/map" data-i18n="kpi.map">地图</a>
   <button type="button" class="kpi-print" data-i18n="kpi.print">打印报表</button>
+  <button type="button" class="kpi-pdf" data-i18n="kpi.pdf">下载PDF报表</button>
   <button type="button" class="kpi-lang" data-i18n-switch>English</button>
   <div class="kpi-account"></div>
 </header>

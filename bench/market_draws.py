@@ -15,16 +15,18 @@ was and other benchmarks never see these rows. In that transaction:
    spread over the grids by population) is imported by `imports.import_entities`
    (the CSV parsed by PostgreSQL into a temporary table, core/imports.py copy_csv; every
    code checked per GB 32100 and the other columns in SQL, import_sql.py; staged; every
-   point located in its grid; upsert; the low-zoom cells added once by the import, or by
-   the table's triggers with `--per-statement-cells`).
+   point located in its grid; upsert, the low-zoom cells counted by the table's
+   statement triggers).
    Baseline: the same CSV by bare COPY into a plain table and one INSERT … SELECT into a
    table LIKE market_entity INCLUDING ALL (its indexes, not its foreign keys; no check,
    no locating).
 2. draw — a 不定向 task over the whole city, committed and drawn by
-   `drawing.commit_and_draw` (the candidate list, its hashes, the pool, the seeds, every
-   score, the pairings, the stored targets), then `drawing.verify`. Baseline: one SQL
-   statement that takes ⌈ratio·n⌉ entities per class by md5(seed ‖ code) — a draw nobody
-   can check, without inspectors.
+   `drawing.commit_and_draw` (the candidate list, its hashes, the pool, the seeds, the
+   selection, the targets' scores, the pairings, the stored targets), then
+   `drawing.verify`; and a second task drawn under gridgov-draw/1 (every candidate
+   scored, as draws before 2026-12-07), the A/B of the selection in one process.
+   Baseline: one SQL statement that takes ⌈ratio·n⌉ entities per class by
+   md5(seed ‖ code) — a draw nobody can check, without inspectors.
 3. tiles — `--tiles` tiles per zoom 10–16 centred on entities, rendered by
    geo/layers/tiles.py for the `market_entities` layer (clustered below z14, summed from
    market_entity_cell there) as the city's admin. Baseline: a bare ST_AsMVT of the
@@ -124,8 +126,9 @@ def bench_import(session: Session, admin: Principal, data: bytes) -> dict:
     return {"rows": result.rows, "seconds": seconds, "bare": bare}
 
 
-def _prepare_draw(session: Session, admin: Principal, rng: np.random.Generator) -> int:
-    """Risk classes, a market office with 40 qualified inspectors, a plan and a task."""
+def _prepare_draw(session: Session, admin: Principal, rng: np.random.Generator) -> list[int]:
+    """Risk classes, a market office with 40 qualified inspectors, a plan and two tasks
+    (one drawn under the current algorithm, one under gridgov-draw/1)."""
     from datetime import date, timedelta
 
     from market_supervision.register import items, plans
@@ -155,12 +158,12 @@ def _prepare_draw(session: Session, admin: Principal, rng: np.random.Generator) 
         set_qualifications(session, membership_id=membership, item_codes=[item.code])
     plan = plans.create_plan(session, principal=admin, year=date.today().year, name="基准计划",
                              unit_id=unit, area_code=admin.scope_code)
-    task = plans.create_task(session, principal=admin, plan_id=plan.id, code="BENCH-T",
-                             name="基准任务", mode="undirected", area_code=admin.scope_code,
-                             ratio_scheme="general", starts_on=date.today(),
-                             ends_on=date.today(), organising_unit_id=unit,
-                             implementing_unit_ids=[unit], item_codes=[item.code])
-    return task.id
+    return [plans.create_task(session, principal=admin, plan_id=plan.id, code=f"BENCH-T{i}",
+                              name="基准任务", mode="undirected", area_code=admin.scope_code,
+                              ratio_scheme="general", starts_on=date.today(),
+                              ends_on=date.today(), organising_unit_id=unit,
+                              implementing_unit_ids=[unit], item_codes=[item.code]).id
+            for i in range(2)]
 
 
 BARE_DRAW = """
@@ -174,14 +177,17 @@ SELECT r.id FROM ranked r JOIN market_ratio_rule q
 WHERE r.n <= ceil(q.ratio * r.size)"""
 
 
-def bench_draw(session: Session, admin: Principal, task_id: int) -> dict:
-    from market_supervision.register import drawing
+def bench_draw(session: Session, admin: Principal, task_ids: list[int]) -> dict:
+    """The draw as a unit runs it (commit and draw, the current algorithm), its verify,
+    and the same register drawn under gridgov-draw/1 (every candidate scored), which
+    older draws keep: the A/B of the selection step, in one process."""
+    from market_supervision.register import drawing, draws
 
     started = time.perf_counter()
     bare_targets = len(session.execute(text(BARE_DRAW), {"seed": "bench"}).all())
     bare = time.perf_counter() - started
     started = time.perf_counter()
-    draw = drawing.commit_and_draw(session, principal=admin, task_id=task_id)
+    draw = drawing.commit_and_draw(session, principal=admin, task_id=task_ids[0])
     session.flush()
     seconds = time.perf_counter() - started
     started = time.perf_counter()
@@ -189,9 +195,16 @@ def bench_draw(session: Session, admin: Principal, task_id: int) -> dict:
     verify_seconds = time.perf_counter() - started
     targets = session.scalar(text("SELECT count(*) FROM market_draw_target WHERE draw_id = :d"),
                              {"d": draw.id})
+    started = time.perf_counter()
+    first = drawing.commit(session, principal=admin, task_id=task_ids[1])
+    first.algorithm = draws.FIRST
+    drawing.perform(session, principal=admin, draw_id=first.id)
+    session.flush()
+    first_seconds = time.perf_counter() - started
     return {"candidates": draw.candidates_count, "targets": targets,
             "bare_targets": bare_targets, "seconds": seconds, "bare": bare,
-            "verify": verify_seconds, "matches": verified.matches}
+            "verify": verify_seconds, "matches": verified.matches,
+            "first_version": first_seconds}
 
 
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -284,16 +297,6 @@ def _profile_steps() -> None:
     Session.execute = execute
 
 
-def _per_statement_cells() -> None:
-    """The import's upsert as before the bulk switch: market_entity's statement triggers
-    aggregate its transition tables (for an A/B against imports.upsert)."""
-    from market_supervision.register import imports
-
-    def upsert(session: Session) -> int:
-        return sum(1 for row in session.execute(text(imports.UPSERT)) if row[-1])
-    imports.upsert = upsert
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entities", type=int, default=500_000)
@@ -305,11 +308,7 @@ def main() -> int:
     parser.add_argument("--import-only", action="store_true",
                         help="the import alone (no draw, no tiles)")
     parser.add_argument("--database", help="a database of its own for the bench city")
-    parser.add_argument("--per-statement-cells", action="store_true",
-                        help="A/B: the upsert without gridgov.bulk (the triggers count)")
     args = parser.parse_args()
-    if args.per_statement_cells:
-        _per_statement_cells()
     if args.profile:
         _profile_steps()
     rng = np.random.default_rng(14)
@@ -329,9 +328,9 @@ def main() -> int:
         imported = bench_import(session, admin, data)
         if args.import_only:
             return report(imported, None, [], markdown=args.markdown)
-        task_id = _prepare_draw(session, admin, rng)
+        task_ids = _prepare_draw(session, admin, rng)
         console.print("drawing …")
-        drawn = bench_draw(session, admin, task_id)
+        drawn = bench_draw(session, admin, task_ids)
         console.print("tiles …")
         tiles = [] if args.skip_tiles else bench_tiles(session, admin, args.tiles, rng)
     finally:
@@ -359,6 +358,8 @@ def report(imported: dict, drawn: dict | None, tiles: list[dict], *, markdown: b
         ("draw", f"{drawn['candidates']:,} candidates → {drawn['targets']:,} targets",
          drawn["seconds"], drawn["bare"], GOALS["draw"]),
         ("verify", "re-run and compare", drawn["verify"], drawn["bare"], None),
+        ("draw, gridgov-draw/1", "the same register, every candidate scored",
+         drawn["first_version"], drawn["bare"], None),
     ]
     table = Table(title="市场监管 register (one transaction, rolled back)")
     for column in ("what", "size", "seconds", "bare SQL s", "ratio", "goal"):

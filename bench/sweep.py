@@ -90,7 +90,9 @@ PARTS = [
     ("calendar_year", "working calendar"),
     ("calendar_day", "working calendar"),
     ("WITH stale AS", "expired hand-offs (CTE)"),
+    ("SELECT case_type, id, subject_id FROM case_clock", "find due clocks (SELECT)"),
     ("SELECT id, subject_id FROM case_clock", "find due clocks (SELECT)"),
+    ("SELECT DISTINCT subject_type FROM handoff", "expired hand-offs (which case types)"),
     ("FOR UPDATE SKIP LOCKED", "lock subjects (SELECT … FOR UPDATE SKIP LOCKED)"),
     ("colour AS was", "re-read the locked subjects' clocks (SELECT)"),
     ("WITH changed AS", "incident hook (CTE: mirror, escalate, insert hand-offs)"),
@@ -98,6 +100,14 @@ PARTS = [
     ("INSERT INTO timeline_event", "timeline rows"),
     ("INSERT INTO outbox_message", "outbox messages"),
 ]
+# The sweep's idle path before one find served every case type (bench/README.md, sweep:
+# the second sweep regressed to 0.28 s with 11 case types): one find and one expiry of
+# hand-offs per registered case type. Timed beside the second sweep, in its transaction.
+OLD_FIND = """
+        SELECT id, subject_id FROM case_clock
+        WHERE case_type = :case_type AND stopped_at IS NULL AND paused_at IS NULL
+          AND ((colour = 'green' AND warn_at <= :now) OR (colour <> 'red' AND due_at <= :now)
+               OR (colour = 'red' AND NOT escalated))"""
 SET_BASED = ("find due clocks (SELECT)", "lock subjects (SELECT … FOR UPDATE SKIP LOCKED)",
              "re-read the locked subjects' clocks (SELECT)",
              "incident hook (CTE: mirror, escalate, insert hand-offs)",
@@ -257,9 +267,31 @@ def _cpu_of(connection) -> CPU:
     return CPU(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
 
 
-def time_sweeps(engine: Engine, settings: Settings, log: StatementLog, now: datetime
-                ) -> dict:
-    """First and second sweep in one transaction, rolled back."""
+def old_idle_sweep(session: Session, settings: Settings, now: datetime) -> int:
+    """What the sweep did when nothing was due, before one find served every case type:
+    lock, calendar, then a find and an expiry of hand-offs per registered case type (the
+    same statements; with nothing found it went no further). Returns the statements run."""
+    from core.workflow.calendar_store import load_calendar
+    from core.workflow.durations import parse_duration
+    from core.workflow.sweep import SWEEP_LOCK, _expire_handoffs
+
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK})
+    session.execute(text("SET LOCAL jit = off"))
+    sign_by = load_calendar(session, settings=settings).due(
+        now, parse_duration(settings.handoff_sign_limit))
+    kinds = case_types.registered()
+    for case_type in kinds:
+        if session.execute(text(OLD_FIND), {"case_type": case_type.code, "now": now}).all():
+            raise RuntimeError(f"the old find of {case_type.code} found work after a sweep")
+    for case_type in kinds:
+        _expire_handoffs(session, case_type, now=now, sign_by=sign_by)
+    return 2 * len(kinds)
+
+
+def time_sweeps(engine: Engine, settings: Settings, log: StatementLog, now: datetime,
+                *, old_first: bool = False) -> dict:
+    """First and second sweep in one transaction, rolled back; beside the second, in the
+    same transaction, the old idle sweep (before it when `old_first`, to even out caches)."""
     with Session(engine) as session:
         cpu = _cpu_of(session.connection())  # connection checked out and ready
         log.rows.clear()
@@ -269,17 +301,30 @@ def time_sweeps(engine: Engine, settings: Settings, log: StatementLog, now: date
         first = sweep(session, now=now, settings=settings)
         t1, c1 = time.perf_counter(), cpu.now()
         statements, audit_seconds = list(log.rows), log.audit_seconds
+        log.on = False
+        old = _time_old_idle(session, settings, now, cpu) if old_first else None
         log.rows.clear()
-        t2 = time.perf_counter()
+        log.on = True
+        c2, t2 = cpu.now(), time.perf_counter()
         second = sweep(session, now=now, settings=settings)
         t3, c3 = time.perf_counter(), cpu.now()
         log.on = False
         idle = list(log.rows)
+        if old is None:
+            old = _time_old_idle(session, settings, now, cpu)
         session.rollback()
     return {"first_s": t1 - t0, "second_s": t3 - t2, "first": first.as_dict(),
             "second": second.as_dict(), "statements": statements, "idle": idle,
             "audit_s": audit_seconds, "first_cpu_s": CPU.between(c0, c1),
-            "second_cpu_s": CPU.between(c1, c3)}
+            "second_cpu_s": CPU.between(c2, c3), "old_second_s": old[0],
+            "old_second_cpu_s": old[1], "old_second_statements": old[2]}
+
+
+def _time_old_idle(session: Session, settings: Settings, now: datetime, cpu: CPU
+                   ) -> tuple[float, float | None, int]:
+    c0, t0 = cpu.now(), time.perf_counter()
+    statements = old_idle_sweep(session, settings, now)
+    return time.perf_counter() - t0, CPU.between(c0, cpu.now()), statements
 
 
 def time_bare(engine: Engine, statement: str) -> tuple[float, int, float | None]:
@@ -381,7 +426,7 @@ def run(*, count: int, overdue_share: float, other_share: float, repeats: int,
             vacuum(url)
             sweeps.append(time_sweeps(engine, settings, log, now))
         else:
-            sweeps.append(time_sweeps(engine, settings, log, now))
+            sweeps.append(time_sweeps(engine, settings, log, now, old_first=True))
             vacuum(url)
             bares.append(time_bare(engine, BARE_UPDATE))
         vacuum(url)
@@ -390,7 +435,9 @@ def run(*, count: int, overdue_share: float, other_share: float, repeats: int,
         s["load"] = (load_before, loadavg())
         err.print(f"  run {k + 1}: first sweep {s['first_s']:.3f} s (CPU {_s(s['first_cpu_s'])})"
                   f" {_did(s['first'])}, second {s['second_s']:.3f} s (CPU "
-                  f"{_s(s['second_cpu_s'])}), bare UPDATE {b[0]:.3f} s (CPU {_s(b[2])}, "
+                  f"{_s(s['second_cpu_s'])}; old idle sweep {s['old_second_s']:.3f} s, "
+                  f"{s['old_second_statements']} finds and expiries), "
+                  f"bare UPDATE {b[0]:.3f} s (CPU {_s(b[2])}, "
                   f"{b[1]:,} rows), old baseline {o[0]:.3f} s ({o[1]:,} rows); loadavg "
                   f"{s['load'][0]} → {s['load'][1]}")
     median = sorted(sweeps, key=lambda s: s["first_s"])[len(sweeps) // 2]
@@ -431,12 +478,17 @@ def _report(before: dict, sweeps: list[dict], bares: list[tuple[float, int]],
         table.add_column(column, justify="left" if column in ("what", "did") else "right")
     cpu = {"first": _median(s["first_cpu_s"] for s in sweeps),
            "second": _median(s["second_cpu_s"] for s in sweeps),
+           "old_second": _median(s["old_second_cpu_s"] for s in sweeps),
            "bare": _median(b[2] for b in bares), "old": _median(o[2] for o in olds)}
+    old_second = statistics.median(s["old_second_s"] for s in sweeps)
     rows = [
         ("first sweep", first, [s["first_s"] for s in sweeps], cpu["first"],
          _did(sweeps[0]["first"])),
         ("second sweep (nothing to do)", second, [s["second_s"] for s in sweeps],
          cpu["second"], _did(sweeps[0]["second"])),
+        ("old second sweep (a find and an expiry per case type)", old_second,
+         [s["old_second_s"] for s in sweeps], cpu["old_second"],
+         f"{sweeps[0]['old_second_statements']} statements"),
         ("bare UPDATE case_clock SET colour='red' (baseline)", bare, [b[0] for b in bares],
          cpu["bare"], f"red {bares[0][1]:,}"),
         ("old baseline: UPDATE incident SET deadline='red'", old, [o[0] for o in olds],
@@ -473,7 +525,8 @@ def _report(before: dict, sweeps: list[dict], bares: list[tuple[float, int]],
                   f"after the last")
     from bench.locate import machine, server_versions
 
-    report = {"data": before, "first_s": first, "second_s": second, "bare_s": bare,
+    report = {"data": before, "first_s": first, "second_s": second,
+              "old_second_s": old_second, "bare_s": bare,
               "old_bare_s": old, "cpu_s": cpu,
               "runs": [{k: v for k, v in s.items() if k not in ("statements", "idle")}
                        for s in sweeps],
@@ -494,6 +547,7 @@ def markdown(report: dict) -> str:
     cpu = report["cpu_s"]
     first_s = [r["first_s"] for r in runs]
     second_s = [r["second_s"] for r in runs]
+    old_second_s = [r["old_second_s"] for r in runs]
     bare_s = [b[0] for b in report["bare_runs"]]
     old_s = [o[0] for o in report["old_bare_runs"]]
     kinds = ", ".join(f"{t} {c['open']:,}" for t, c in d["by_case_type"].items())
@@ -502,11 +556,12 @@ def markdown(report: dict) -> str:
              f"case_clock; {report['when']}, median of {len(runs)}",
              "",
              "| run | /proc/loadavg before → after | first sweep | its CPU | second sweep "
-             "| bare UPDATE |",
-             "|---|---|--:|--:|--:|--:|"]
+             "| old second sweep | bare UPDATE |",
+             "|---|---|--:|--:|--:|--:|--:|"]
     for k, (r, b) in enumerate(zip(runs, report["bare_runs"], strict=True), 1):
         lines.append(f"| {k} | {r['load'][0]} → {r['load'][1]} | {r['first_s']:.3f} | "
-                     f"{_s(r['first_cpu_s'])} | {r['second_s']:.3f} | {b[0]:.3f} |")
+                     f"{_s(r['first_cpu_s'])} | {r['second_s']:.3f} | "
+                     f"{r['old_second_s']:.3f} | {b[0]:.3f} |")
 
     def row(what: str, seconds: float, values: list[float], cpu_s, did: str) -> str:
         return (f"| {what} | {seconds:.3f} | {min(values):.3f}–{max(values):.3f} | "
@@ -519,6 +574,9 @@ def markdown(report: dict) -> str:
                   _did(runs[0]["first"])),
               row("second sweep (nothing to do)", report["second_s"], second_s,
                   cpu["second"], _did(runs[0]["second"])),
+              row("old second sweep (a find and an expiry per case type)",
+                  report["old_second_s"], old_second_s, cpu["old_second"],
+                  f"{runs[0]['old_second_statements']} statements"),
               row("bare UPDATE case_clock (baseline)", bare, bare_s, cpu["bare"],
                   f"red {report['bare_runs'][0][1]:,}"),
               row("old baseline: UPDATE incident", report["old_bare_s"], old_s, cpu["old"],

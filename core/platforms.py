@@ -30,6 +30,7 @@ class Platform:
     map_scripts: tuple[str, ...] = ()  # the supervisor map's parts (under /static), in order
     map_plugins: tuple[str, ...] = ()  # the vendored Leaflet plugins those parts need
     consoles: tuple[Any, ...] = ()  # its desk consoles (core/consoles.py), at /console/{key}
+    kpi_pages: tuple[Any, ...] = ()  # its KPI charts pages (core/kpi_pages.py), at their path
     demo: Callable[..., Any] | None = None  # loads the platform's demo data
     demo_remove: Callable[..., Any] | None = None  # removes it (before the areas go)
     # `gridgov <name> …` command groups: (name, typer.Typer) pairs, built lazily.
@@ -61,10 +62,10 @@ class FieldTool:
 def compose(name: str, label: str, parts: Iterable[str], **fields: Any) -> Platform:
     """A platform built of parts that different people own: each part module (e.g.
     `enforcement.cases.part`) may define MODELS, PUBLIC_PATHS, TASK_MODULES, MAP_SCRIPTS,
-    MAP_PLUGINS, CONSOLES (core/consoles.py), FIELD_TOOLS (FieldTool) and `routers()`,
-    `setup()`, `beat(settings)`, `demo(session, **options)`, `demo_remove(session,
-    **options)`, `commands()`; the platform is their sum, in the order given. Pages and
-    scripts go in `<package>/static/`, served at `/static/<name>/`."""
+    MAP_PLUGINS, CONSOLES (core/consoles.py), KPI_PAGES (core/kpi_pages.py), FIELD_TOOLS
+    (FieldTool) and `routers()`, `setup()`, `beat(settings)`, `demo(session, **options)`,
+    `demo_remove(session, **options)`, `commands()`; the platform is their sum, in the
+    order given. Pages and scripts go in `<package>/static/`, served at `/static/<name>/`."""
     modules = [importlib.import_module(part) for part in parts]
 
     def gather(attr: str) -> tuple:
@@ -98,7 +99,7 @@ def compose(name: str, label: str, parts: Iterable[str], **fields: Any) -> Platf
                     public_paths=frozenset(gather("PUBLIC_PATHS")),
                     task_modules=gather("TASK_MODULES"), beat=beat, setup=setup,
                     map_scripts=gather("MAP_SCRIPTS"), map_plugins=gather("MAP_PLUGINS"),
-                    consoles=gather("CONSOLES"),
+                    consoles=gather("CONSOLES"), kpi_pages=gather("KPI_PAGES"),
                     demo=demo, demo_remove=demo_remove, commands=commands,
                     field_tools=gather("FIELD_TOOLS"), **fields)
 

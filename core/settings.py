@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def known_timezone(cls, name: str) -> str:
-        from core.workflow.calendar import zone
+        from core.workflow.calendar_setup import zone
 
         zone(name)  # ValueError for a zone the system does not know
         return name
@@ -91,13 +91,13 @@ class Settings(BaseSettings):
     @field_validator("office_hours")
     @classmethod
     def valid_office_hours(cls, text: str) -> str:
-        from core.workflow.calendar import parse_office_hours
+        from core.workflow.calendar_setup import parse_office_hours
 
         return ",".join(map(str, parse_office_hours(text)))  # normalised: 08:30-12:00,...
 
     def office_periods(self):
-        """The office hours parsed: a tuple of core.workflow.calendar.OfficePeriod."""
-        from core.workflow.calendar import parse_office_hours
+        """The office hours parsed: a tuple of core.workflow.calendar_setup.OfficePeriod."""
+        from core.workflow.calendar_setup import parse_office_hours
 
         return parse_office_hours(self.office_hours)
 

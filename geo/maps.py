@@ -30,6 +30,14 @@ LAYER_NAMES = {
     AreaLevel.village: "村（社区）",
     AreaLevel.grid: "网格",
 }
+# The same in the page's English mode (map.js titles the layer control in the page's
+# language, as it does the registered layers with their `title`).
+LAYER_NAMES_EN = {
+    AreaLevel.county: "Districts",
+    AreaLevel.township: "Townships and streets",
+    AreaLevel.village: "Villages and communities",
+    AreaLevel.grid: "Grids",
+}
 # Shown when the map opens, and so loaded at once when they lie below the area it opens
 # at; the others load the first time they are switched on (a city has thousands of
 # villages and grids).
@@ -95,6 +103,7 @@ class AreaDrillDown(JSCSSMixin):
             "levels": [str(level) for level in LEVELS],
             "eager": sorted(str(level) for level in EAGER_LEVELS),
             "layerNames": {str(level): LAYER_NAMES[level] for level in layers},
+            "layerNamesEn": {str(level): LAYER_NAMES_EN[level] for level in layers},
             "parts": [f"{static_base}/{path}" for path in _js(parts)],
         }
         self.entry = f"{static_base}/{ENTRY}"

@@ -143,6 +143,13 @@ def open_phone(browser, **context_options) -> Tab:
     return open_tab(browser, **PHONE, **context_options)
 
 
+def open_phone_at(browser, *, lon: float, lat: float, accuracy: float) -> Tab:
+    """A tab on a phone (PHONE) whose GPS fix is (lon, lat) within `accuracy` metres, the
+    pages allowed to read it."""
+    return open_phone(browser, permissions=["geolocation"],
+                      geolocation={"longitude": lon, "latitude": lat, "accuracy": accuracy})
+
+
 def sign(canvas) -> None:
     """A signature drawn with a finger on a signature pad (field/photos.js signaturePad):
     the pointer events a touch screen sends."""

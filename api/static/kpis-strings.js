@@ -50,6 +50,8 @@ i18n.add({
 // The views, tables, exports and the printed report.
 i18n.add({
   "kpi.print": {zh: "打印报表", en: "Print report"},
+  "kpi.pdf": {zh: "下载PDF报表", en: "Download PDF report"},
+  "kpi.pdfFailed": {zh: "PDF报表生成失败", en: "The PDF report failed"},
   "kpi.view.children": {zh: "下级区域", en: "Child areas"},
   "kpi.view.units": {zh: "处置单位", en: "Handling units"},
   "kpi.view.workers": {zh: "网格员", en: "Grid workers"},

@@ -143,26 +143,40 @@ async function exportTable(session, view, {format, title}) {
       return RATES.includes(key) ? round1(figure * 100) : figure;
     }),
   ]);
-  const filename = title.replace(/[/\\:*?"<>|\x00-\x1f]/g, "_").slice(0, 80);
+  const filename = safeName(title);
   const response = await session.api("/exports/table",
                                      session.jsonPost({filename, format, columns, rows}));
+  saveFile(await fileOf(response), `${filename}.${format}`);
+}
+
+// The file an API answer carries; refused, its problem in words.
+async function fileOf(response) {
   if (!response.ok) {
     const problem = await response.json().catch(() => ({}));
     throw Object.assign(new Error(i18n.problem(problem, `${response.status}`)),
                         {status: response.status});
   }
+  return response.blob();
+}
+
+// A file the API answered, saved under `filename` (a name safe on every system).
+function saveFile(blob, filename) {
   const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = `${filename}.${format}`;
+  link.href = URL.createObjectURL(blob);
+  link.download = filename;
   document.body.append(link);
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
 }
 
+function safeName(title) {
+  return title.replace(/[/\\:*?"<>|\x00-\x1f]/g, "_").slice(0, 80);
+}
+
 function round1(value) {
   return Math.round(value * 10) / 10;
 }
 
-export {renderTable, exportTable, sortRows, ranks, firstOrder, shown, round1, value,
-        COUNTS, RATES, FIGURES};
+export {renderTable, exportTable, fileOf, saveFile, safeName, sortRows, ranks, firstOrder, shown,
+        round1, value, COUNTS, RATES, FIGURES};

@@ -8,8 +8,8 @@
  */
 import * as i18n from "./i18n.js";
 import {drawChart} from "./charts.js";
-import {RATES, exportTable, firstOrder, renderTable, round1, sortRows,
-        value} from "./kpis-tables.js";
+import {RATES, exportTable, fileOf, firstOrder, renderTable, round1, safeName, saveFile,
+        sortRows, value} from "./kpis-tables.js";
 
 const t = i18n.t;
 const VIEWS = ["children", "units", "workers"];
@@ -108,4 +108,21 @@ async function exportShown(page, format) {
   }
 }
 
-export {exportShown, makeView, drawView, showView};
+// 下载PDF报表: the server's report of the subject and period shown (GET /kpis/report.pdf:
+// figures, charts and, for an area, its rankings), ranked on the column the table shown
+// is sorted on (the close rate when sorted by name or code).
+async function downloadReport(page) {
+  if (!page.shown) return;
+  const view = page.views[document.body.dataset.view];
+  const sort = view && !["name", "code"].includes(view.sort) ? view.sort : "close_rate";
+  const params = page.nav.query({...page.nav.subjectQuery(), sort});
+  try {
+    const response = await page.session.api(`/kpis/report.pdf?${params}`);
+    saveFile(await fileOf(response), `${safeName(`${t("kpi.report")}-${page.subjectName}`)}.pdf`);
+  } catch (error) {
+    page.nodes.status.textContent = `${t("kpi.pdfFailed")}: ${error.message}`;
+    page.nodes.status.classList.add("kpi-error");
+  }
+}
+
+export {downloadReport, exportShown, makeView, drawView, showView};

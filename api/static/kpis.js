@@ -1,7 +1,7 @@
 /* The KPI page (/kpis, api/pages.py): logs in (session.js), then draws the KPIs of an
  * area, a handling unit or a grid worker as SVG charts (charts.js) and ranked tables
- * (kpis-tables.js), exported as Excel or CSV and printed as a report (kpis.css @media
- * print).
+ * (kpis-tables.js), exported as Excel or CSV, printed as a report (kpis.css @media
+ * print) and downloaded as the server's PDF report (/kpis/report.pdf).
  *
  * What it shows comes from the address: /kpis?area=430202 (or unit=<id>, worker=<id>),
  * with since=YYYY-MM-DD and until=YYYY-MM-DD (excluded) for another period than the API's
@@ -21,7 +21,7 @@ import "./kpis-strings.js";
 import {drawChart} from "./charts.js";
 import {LoginRequired, create as createSession, element, renderAccount} from "./session.js";
 import {RATES, round1, shown} from "./kpis-tables.js";
-import {exportShown, makeView, drawView, showView} from "./kpis-views.js";
+import {downloadReport, exportShown, makeView, drawView, showView} from "./kpis-views.js";
 
 const t = i18n.t;
 const COUNTS = ["reported", "filed", "closed", "mean_handling_hours"];
@@ -81,6 +81,7 @@ function listen(page) {
     button.addEventListener("click", () => exportShown(page, button.dataset.format));
   }
   document.querySelector(".kpi-print").addEventListener("click", () => window.print());
+  document.querySelector(".kpi-pdf").addEventListener("click", () => downloadReport(page));
   window.addEventListener("beforeprint", () => {
     page.nodes.report.dataset.printed = t("kpi.printedAt", {
       at: new Date().toLocaleString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false})});

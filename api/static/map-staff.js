@@ -38,7 +38,7 @@ function open(page, view) {
   if (!view.me.permissions.includes("patrols:read") || view.me.user.role === "grid_worker") {
     return;
   }
-  page.control.addOverlay(page.staff.group, t("staff.tracks"));
+  mapPage.addOverlay(page, page.staff.group, () => t("staff.tracks"));
   page.staff.shown = true;
 }
 
@@ -48,7 +48,7 @@ function close(page) {
   state.ticket++;
   state.loaded = null;
   state.group.clearLayers();
-  if (state.shown) page.control.removeLayer(state.group);
+  if (state.shown) mapPage.removeOverlay(page, state.group);
   page.map.removeLayer(state.group);
   state.shown = false;
 }

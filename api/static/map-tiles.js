@@ -5,7 +5,8 @@
  * zoom a tile carries clusters (a count, and how many are overdue or warned), at street
  * zoom the incidents themselves (map-incidents.js then draws them as markers with cards).
  * The staff layer shows the grid workers' latest positions. Every layer is in the layer
- * control under its Chinese title; the tiles are asked with the user's token.
+ * control under its registered title, Chinese (`title_zh`) or, when the page is in
+ * English, English (`title`); the tiles are asked with the user's token.
  */
 import {t} from "./i18n.js";
 import * as i18n from "./i18n.js";
@@ -43,7 +44,8 @@ async function open(page, view) {
     const drawn = tileLayer(page, layer, workflow);
     if (!drawn) continue;
     page.tiles.layers.push(drawn);
-    page.control.addOverlay(drawn, layer.title_zh || layer.title);
+    // The registry's titles (geo/layers): Chinese, or English when the page is.
+    mapPage.addOverlay(page, drawn, mapPage.titled(layer.title_zh, layer.title));
     if (layer.name === "incidents") drawn.addTo(page.map);
   }
   document.body.dataset.tileLayers = String(page.tiles.layers.length);
@@ -51,7 +53,7 @@ async function open(page, view) {
 
 function close(page) {
   for (const layer of page.tiles?.layers || []) {
-    page.control.removeLayer(layer);
+    mapPage.removeOverlay(page, layer);
     page.map.removeLayer(layer);
   }
   if (page.tiles) page.tiles.layers = [];

@@ -72,6 +72,7 @@ async function start(map, layers, control, options) {
   for (const part of options.parts || []) await import(part);
   const page = {
     map, layers, control, options,
+    overlays: new Map(),  // layer -> its title in the page's language (see addOverlay)
     view: null,        // what one login sees: see newView
     select: (code) => page.view && select(page, page.view, code),
   };
@@ -99,8 +100,39 @@ async function start(map, layers, control, options) {
   page.session.start();
 }
 
+// --- the layer control, in the page's language ---------------------------------------
+
+// An overlay in the layer control, titled by `title()` (asked again after a language
+// switch): every part adds and removes its overlays here.
+function addOverlay(page, layer, title) {
+  page.overlays.set(layer, title);
+  page.control.addOverlay(layer, title());
+}
+
+function removeOverlay(page, layer) {
+  page.overlays.delete(layer);
+  page.control.removeLayer(layer);
+}
+
+// The title of a layer declared with a Chinese and an English one: the page's language.
+function titled(zh, en) {
+  return () => (i18n.currentLang() === "en" && en ? en : zh || en);
+}
+
+// Leaflet's layer control has no way to rename an entry: the titled entries of its list
+// (`_layers`, in the vendored Leaflet 1.9) get their new titles and the list is drawn
+// again, every entry in its place, on or off as it was.
+function relabel(page) {
+  for (const entry of page.control._layers) {
+    const title = page.overlays.get(entry.layer);
+    if (title) entry.name = title();
+  }
+  page.control._update();
+}
+
 // After a language switch: the panels drawn by script, in the new language.
 function redraw(page) {
+  relabel(page);
   const shown = page.view?.shown;
   if (shown?.chain) renderBreadcrumb(page, page.view, shown.chain);
   if (shown?.area) renderInfo(page, shown.area, shown.children);
@@ -209,14 +241,15 @@ async function openOwnGrids(page, view) {
 // `shown` are switched on (which loads them: see the overlayadd handler).
 function configureLayers(page, levels, shown) {
   for (const layer of Object.values(page.layers)) {
-    page.control.removeLayer(layer);
+    removeOverlay(page, layer);
     page.map.removeLayer(layer);
     layer.clearLayers();
   }
+  const {layerNames, layerNamesEn = {}} = page.options;
   for (const level of page.options.levels) {
     const layer = page.layers[level];
     if (!layer || !levels.includes(level)) continue;
-    page.control.addOverlay(layer, page.options.layerNames[level]);
+    addOverlay(page, layer, titled(layerNames[level], layerNamesEn[level]));
     if (shown.includes(level)) page.map.addLayer(layer);
   }
 }
@@ -382,4 +415,4 @@ function drawSelection(page, view, feature, children, layered) {
   page.map.fitBounds(view.selected.getBounds(), {padding: [16, 16]});
 }
 
-export {start, use, emit};
+export {start, use, emit, addOverlay, removeOverlay, titled};

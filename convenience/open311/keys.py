@@ -58,14 +58,26 @@ def revoke_key(session: Session, *, app_name: str, actor: str) -> ApiKey:
 def app_of_key(session: Session, key: str | None) -> ApiKey:
     """The app a POST's `api_key` belongs to; Forbidden (403) when missing, unknown or
     revoked (GeoReport v2, Errors: 403 - Missing or Invalid API Key)."""
+    require_key(key)
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
+    check_key(None if row is None else {"id": row.id, "revoked": row.revoked_at is not None})
+    return row
+
+
+def require_key(key: str | None) -> None:
+    """A POST without `api_key`: 403 before anything is read."""
     if not key:
         raise Forbidden("api_key is required to create a service request",
                         code="api_key_missing")
-    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))
-    if row is None or row.revoked_at is not None:
+
+
+def check_key(found: dict | None) -> int:
+    """The key's id from its row ({"id", "revoked"}, or None: no such key); 403 when
+    unknown or revoked."""
+    if found is None or found["revoked"]:
         raise Forbidden("invalid api_key received -- can't proceed with create_request",
                         code="api_key_invalid")
-    return row
+    return found["id"]
 
 
 def key_dict(row: ApiKey) -> dict:

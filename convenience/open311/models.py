@@ -31,6 +31,7 @@ from core.db import Base
 REQUEST_SUBJECT = "open311_request"
 WORK_ORDER_SUBJECT = "work_order"
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
+FILING_STATES = ("queued", "filed", "refused")
 
 
 def _values(values) -> str:
@@ -72,6 +73,10 @@ class ServiceRequest(Base):
               postgresql_where=text("subject_id IS NOT NULL")),
         Index("ix_open311_request_api_key_id", "api_key_id",
               postgresql_where=text("api_key_id IS NOT NULL")),
+        CheckConstraint(f"filing IN ({_values(FILING_STATES)})", name="filing_known"),
+        # The re-queue job's search: filings still queued, oldest first (migration 0029).
+        Index("ix_open311_request_queued", "queued_at",
+              postgresql_where=text("filing = 'queued'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -107,6 +112,12 @@ class ServiceRequest(Base):
     subject_id: Mapped[int | None] = mapped_column(BigInteger)
     # The subject's newest timeline event already turned into an update.
     last_event_id: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    # The filing (convenience/open311/filing.py): queued until its task files it (filed)
+    # or refuses it (refused: a person takes it from there); queued_at is when it was last
+    # sent, requeues how often the re-queue job sent it again.
+    filing: Mapped[str] = mapped_column(String(8), server_default="queued")
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    requeues: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
 
 class RequestUpdate(Base):

@@ -28,7 +28,9 @@ def routers() -> tuple:
     from convenience.open311.router import router as open311
     from convenience.open311.workorder_router import router as workorders
 
-    return (workorders, public, open311)
+    # Open311 first: an app routes a request by trying the routes in order (FastAPI), and
+    # the POST is the hottest of the part (/work/notes/bench_convenience.md).
+    return (open311, public, workorders)
 
 
 def setup() -> None:
@@ -42,10 +44,20 @@ def setup() -> None:
     register_layers()  # the work orders' map layer (layers.py)
 
 
+# The re-queue job's task (convenience/open311/tasks.py): the beat is built while the
+# Celery app is, so the task module cannot be imported here.
+REQUEUE_TASK = "open311.requeue_stuck"
+
+
 def beat(settings) -> dict:
     # Status flowing back from incidents and orders to the requests, for apps that poll
-    # servicerequestupdates (reads sync too: this keeps the idle ones current).
-    return {"open311-sync": {"task": "open311.sync", "schedule": 60.0}}
+    # servicerequestupdates (reads sync too: this keeps the idle ones current). Filings
+    # lost (retries exhausted, worker lost) sent again: each run reads from the table
+    # what has waited past the rule `filing_stuck_minutes` (filing.py); a run that could
+    # not start in time is replaced by the next one, not queued behind it.
+    return {"open311-sync": {"task": "open311.sync", "schedule": 60.0},
+            "open311-requeue-stuck": {"task": REQUEUE_TASK, "schedule": 60.0,
+                                      "options": {"expires": 55}}}
 
 
 def commands() -> tuple:

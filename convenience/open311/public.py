@@ -11,11 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
+from convenience.open311 import photos, workorders
 from convenience.open311 import requests as service
-from convenience.open311 import workorders
-from core.deps import SessionDep
+from core.deps import SessionDep, in_one_thread
 
 PAGES = Path(__file__).resolve().parents[1] / "static" / "open311"
 router = APIRouter(tags=["便民服务 public"])
@@ -61,30 +60,33 @@ def status_page() -> FileResponse:
 
 
 @router.post("/api/v1/convenience/public/reports", status_code=201)
-async def report(body: ReportIn, session: SessionDep, request: Request) -> dict:
+async def report(body: ReportIn, request: Request) -> dict:
     """随手拍: the same path as an Open311 POST (channel "page", no api_key: this app is
-    the client). Answers the request's number, to follow it on the page. The one door
-    without an identity: counted per client address in the `reports` bucket (429 past
-    `rate_limit_reports_per_minute`, core/ratelimit.py). Filed in the background like a
-    POST, except with photos, which are filed here (the outbox carries no image data)."""
+    the client). Answers that it is accepted, with the request's number to follow it on
+    the page; the photos are stored with the request first, and the filing task carries
+    them to the incident (or order) it becomes (convenience/open311/filing.py). The one
+    door without an identity: counted per client address in the `reports` bucket (429
+    past `rate_limit_reports_per_minute`, core/ratelimit.py)."""
     limiter = getattr(request.app.state, "rate_limiter", None)
     address = request.client.host if request.client else "unknown"
     data = service.RequestIn(
         service_code=body.service_code, lat=body.lat, long=body.long,
         address_string=body.address_string, description=body.description, phone=body.phone,
-        photos=tuple((p.content_type, p.data) for p in body.photos))
+        photos=tuple(body.photos))
     settings = request.app.state.settings
 
-    def create() -> dict:
+    def create(session) -> dict:
         if limiter is not None:
             limiter.hit(bucket="reports", user_id=f"page:{address}")
         created = service.create_request(session, data=data, api_key_id=None,
-                                         channel=service.CHANNEL_PAGE, settings=settings,
-                                         defer=not data.photos)
+                                         channel=service.CHANNEL_PAGE, settings=settings)
         return {"service_request_id": str(created.id), "token": created.token,
-                "service_notice": created.service_notice}
+                "status": "accepted", "status_notes": created.status_notes,
+                "service_notice": created.service_notice,
+                "photo_ids": [p.id for p in photos.of_request(session, created.id)]
+                if data.photos else []}
 
-    return await run_in_threadpool(create)
+    return await in_one_thread(request, create)  # one thread-pool hop (core/deps.py)
 
 
 @router.post("/api/v1/convenience/public/workorder-status")

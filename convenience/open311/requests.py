@@ -6,8 +6,9 @@ source 市民随手拍 on the grid's normal workflow. A request with only an add
 (address_string / address_id), or about a catalogue item that takes reports, becomes a
 12345 work order that an operator locates (if need be) and dispatches. Either way the
 request and its subject are linked (core/workflow/links.py); what the subject does flows
-back (convenience/open311/status.py). The POST answers once the request is stored and
-checked; the filing runs right after, in the background (convenience/open311/filing.py).
+back (convenience/open311/status.py). The POST answers once the request (and the 随手拍
+page's photos) is checked and stored; the filing runs right after, in the background
+(convenience/open311/filing.py), and carries the photos to what the request becomes.
 The services are convenience/open311/services.py, the reading
 convenience/open311/reading.py. Citations are to sections of GeoReport_v2.md.
 """
@@ -19,15 +20,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from convenience.open311 import filing
+from convenience.open311 import facts, filing, photos
+from convenience.open311.keys import check_key
 from convenience.open311.models import REQUEST_SUBJECT, ServiceRequest
 from convenience.open311.reading import now_utc, parse_datetime
-from convenience.open311.services import attributes_of, find_service, is_catalogue_service
+from convenience.open311.services import attributes_from, is_catalogue_service, resolve_service
 from core import audit
 from core.errors import InvalidInput
-from core.workflow import intake
+from core.workflow import intake, rows
 from core.workflow.clocks import Subject
 from core.workflow.intake import CitizenReport, OfferedService
+from core.workflow.rows import Row
 
 DESCRIPTION_MAX = 4000  # POST Service Request: description "limited to 4,000 characters"
 CHANNEL_OPEN311, CHANNEL_PAGE = "open311", "page"
@@ -52,7 +55,8 @@ class RequestIn:
     description: str | None = None
     media_url: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
-    photos: tuple[tuple[str, str], ...] = ()  # the 随手拍 page's own photos
+    # The 随手拍 page's own photos: objects with `content_type` and base64 `data`.
+    photos: tuple[Any, ...] = ()
 
 
 def _blank(value: str | None) -> str | None:
@@ -94,11 +98,12 @@ def check_request(data: RequestIn) -> RequestIn:
     return data
 
 
-def check_attributes(session: Session, service: OfferedService, sent: dict[str, Any]
+def check_attributes(attributes: list[dict], service: OfferedService, sent: dict[str, Any]
                      ) -> dict[str, Any]:
-    """attribute[code]=value against the service definition: required ones present, values
-    of their datatype, list values among the keys; unknown codes refused."""
-    defined = {a["code"]: a for a in attributes_of(session, service) if a["variable"]}
+    """attribute[code]=value against the service definition (`attributes`, services.py
+    `attributes_of`'s): required ones present, values of their datatype, list values among
+    the keys; unknown codes refused."""
+    defined = {a["code"]: a for a in attributes if a["variable"]}
     unknown = sorted(set(sent) - set(defined))
     if unknown:
         raise InvalidInput(f"unknown attribute {', '.join(unknown)} for service "
@@ -144,60 +149,65 @@ def _attribute_value(attribute: dict, values: list) -> Any:
     return value
 
 
-def create_request(session: Session, *, data: RequestIn, api_key_id: int | None,
+def create_request(session: Session, *, data: RequestIn, api_key_id: int | None = None,
                    channel: str, settings: Any, now: datetime | None = None,
-                   defer: bool = True) -> ServiceRequest:
-    """POST Service Request: check everything that could make it invalid, store it, and
-    file it where it belongs (see the module doc). Deferred (the default): the request is
-    stored "accepted, being filed" with an outbox message whose task files it once this
-    transaction commits (convenience/open311/filing.py); the POST answers without the
-    grid's report path. `defer=False` files it in this transaction (the 随手拍 page's
-    photos, which the outbox does not carry)."""
+                   api_key: str | None = None) -> ServiceRequest:
+    """POST Service Request: check everything that could make it invalid, store it (and
+    its photos), and queue its filing (see the module doc): the request is stored
+    "accepted, being filed" with an outbox message whose task files it once this
+    transaction commits (convenience/open311/filing.py). Nothing can refuse it after the
+    checks, so nothing is written before they have all passed. `api_key` (an app's, as
+    sent: 403 unless it is a live key) names the app; else `api_key_id` (None: the 随手拍
+    page). What the checks read is read in one statement (facts.py), the intake's service
+    in one more, and the rows are written in a third."""
     data = check_request(data)
-    service = find_service(session, data.service_code)
-    attributes = check_attributes(session, service, data.attributes)
-    catalogue = is_catalogue_service(session, service.code)
-    filing.check_fileable(session, lat=None if catalogue else data.lat,
-                          lon=None if catalogue else data.long)
-    notice = _notice_of(catalogue, data.lat)
-    if defer:  # nothing can refuse it after the checks: no savepoint needed
-        request = _accept(session, data, service, attributes, api_key_id=api_key_id,
-                          channel=channel, now=now or now_utc(), notice=notice)
-        filing.enqueue(session, request.id)
-        return request
-    # Filed here: a refusal of the filing (a photo) leaves nothing behind even where the
-    # caller's transaction goes on (the 随手拍 page's), hence the savepoint.
-    with session.begin_nested():
-        request = _accept(session, data, service, attributes, api_key_id=api_key_id,
-                          channel=channel, now=now or now_utc(), notice=notice)
-        filing.file_accepted(session, request, data, service, settings=settings)
-        return request
+    checked_photos = photos.check(data.photos, settings=settings)
+    known = facts.read(session, code=data.service_code, lon=data.long, lat=data.lat,
+                       api_key=api_key)
+    if api_key is not None:
+        api_key_id = check_key(known.api_key)
+    service, catalogue = resolve_service(session, data.service_code, item=known.item)
+    attributes = check_attributes(attributes_from(known.attributes, service), service,
+                                  data.attributes)
+    filing.check_fileable(lat=None if catalogue else data.lat,
+                          lon=None if catalogue else data.long, inside=known.inside,
+                          jurisdiction=known.jurisdiction)
+    request = _accept(session, data, service, attributes, known, api_key_id=api_key_id,
+                      channel=channel, now=now or now_utc(),
+                      notice=_notice_of(catalogue, data.lat))
+    photos.store(session, request.id, checked_photos, settings=settings)
+    return request
 
 
 def _accept(session: Session, data: RequestIn, service: OfferedService, attributes: dict,
-            *, api_key_id: int | None, channel: str, now: datetime, notice: str
-            ) -> ServiceRequest:
-    """The request stored, not yet filed: open, no subject, no expected time."""
+            known: facts.Facts, *, api_key_id: int | None, channel: str, now: datetime,
+            notice: str) -> ServiceRequest:
+    """The request stored, not yet filed (open, no subject, no expected time), with its
+    audit event and the filing task's outbox message: three rows in one statement
+    (core/workflow/rows.py), their ids drawn ahead (facts.py). The request returned is not
+    in the session: the caller reads its fields (the answer), nothing loads it again."""
     request = ServiceRequest(
-        token=secrets.token_hex(16), api_key_id=api_key_id, channel=channel,
-        service_code=service.code, service_name=service.name[:100],
+        id=known.request_id, token=secrets.token_hex(16), api_key_id=api_key_id,
+        channel=channel, service_code=service.code, service_name=service.name[:100],
         description=data.description or "", lat=data.lat, long=data.long,
         address_string=data.address_string or "", address_id=data.address_id or "",
         email=data.email, device_id=data.device_id, account_id=data.account_id,
         first_name=data.first_name, last_name=data.last_name, phone=data.phone,
         media_url=data.media_url, attributes=attributes, status="open",
         status_notes=ACCEPTED_NOTE, service_notice=notice,
-        requested_at=now, updated_at=now)
-    session.add(request)
-    session.flush()
-    audit.record(session, actor=f"open311:{channel}", action="open311.request",
-                 subject_type=REQUEST_SUBJECT, subject_id=request.id,
-                 after={"service_code": service.code, "api_key_id": api_key_id})
+        requested_at=now, updated_at=now, filing="queued", queued_at=now)
+    rows.write(session, [
+        Row.of_object(request),
+        audit.row(event_id=known.audit_id, actor=f"open311:{channel}",
+                  action="open311.request", subject_type=REQUEST_SUBJECT,
+                  subject_id=request.id,
+                  after={"service_code": service.code, "api_key_id": api_key_id}),
+        filing.enqueue_row(session, request.id)])
     return request
 
 
-def file_subject(session: Session, request: ServiceRequest, data: RequestIn,
-                 service: OfferedService, *, settings: Any) -> Subject:
+def file_subject(session: Session, request: ServiceRequest, service: OfferedService, *,
+                 settings: Any) -> Subject:
     """What the request becomes: an incident or a 12345 work order (module doc)."""
     from convenience.open311.workorders import register_from_request
 
@@ -209,8 +219,8 @@ def file_subject(session: Session, request: ServiceRequest, data: RequestIn,
             service_code=service.code,
             description=request.description or f"市民随手拍：{service.name}",
             lon=request.long, lat=request.lat, key=f"open311-{request.id}",
-            address=request.address_string, source="citizen_app", photos=data.photos,
-            data={"open311_request_id": request.id})
+            address=request.address_string, source="citizen_app",
+            data={"open311_request_id": request.id})  # photos: filing.py carries them
         return intake.take(session, report, settings=settings)
     # No point on the map: a 12345 work order, for an operator to locate and dispatch.
     return register_from_request(session, request, settings=settings)

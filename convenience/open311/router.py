@@ -13,20 +13,19 @@ would see it; unknown paths under /open311/v2 get the same body from the catch-a
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from convenience.open311 import reading, render
 from convenience.open311 import requests as service
 from convenience.open311 import services as offer
-from convenience.open311.keys import app_of_key
-from core.deps import SessionDep
-from core.errors import DomainError, Forbidden, NotFound
+from convenience.open311.keys import require_key
+from core.deps import SessionDep, in_one_thread
+from core.errors import DomainError, Forbidden, InvalidInput, NotFound
 
 Format = Literal["json", "xml"]
 
@@ -157,8 +156,58 @@ def _attributes(form) -> dict[str, Any]:
     return found
 
 
-_Text = Annotated[str | None, Form(max_length=4000)]
-_Short = Annotated[str | None, Form(max_length=400)]
+# The POST's form fields, as the OpenAPI documents them; read by `_request_in`, not by
+# FastAPI's Form parameters (sixteen of those cost ~1 ms of a POST's CPU:
+# /work/notes/bench_convenience.md). Lengths beyond these are 400 (check_request has the
+# finer limits).
+_TEXT_FIELDS = {"api_key": 400, "jurisdiction_id": 400, "service_code": 400,
+                "address_string": 400, "address_id": 400, "email": 400, "device_id": 400,
+                "account_id": 400, "first_name": 400, "last_name": 400, "phone": 400,
+                "description": 4000, "media_url": 2000}
+_NUMBER_FIELDS = {"lat": (-90, 90), "long": (-180, 180)}
+_FORM_SCHEMA = {"type": "object", "properties": {
+    **{name: {"type": "string", "maxLength": most} for name, most in _TEXT_FIELDS.items()},
+    **{name: {"type": "number", "minimum": low, "maximum": high}
+       for name, (low, high) in _NUMBER_FIELDS.items()}},
+    "additionalProperties": {"type": "string"},
+    "description": "attribute[code]=value (attribute[code][]=value for a multivaluelist)"}
+
+
+def _text(form, name: str) -> str | None:
+    value = form.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > _TEXT_FIELDS[name]:
+        raise InvalidInput(f"{name}: a text of at most {_TEXT_FIELDS[name]} characters",
+                           code="field_invalid")
+    return value
+
+
+def _number(form, name: str) -> float | None:
+    value = form.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        number = float(value) if isinstance(value, str) else None
+    except ValueError:
+        number = None
+    low, high = _NUMBER_FIELDS[name]
+    if number is None or not low <= number <= high:
+        raise InvalidInput(f"{name}: a number from {low} to {high}", code="lat_long_range")
+    return number
+
+
+def _request_in(form) -> tuple[str | None, service.RequestIn]:
+    """(api_key, the request's fields) from the form."""
+    # jurisdiction_id is checked and unused: one jurisdiction per deployment.
+    texts = {name: _text(form, name) for name in _TEXT_FIELDS}
+    return texts.pop("api_key"), service.RequestIn(
+        service_code=texts["service_code"], lat=_number(form, "lat"),
+        long=_number(form, "long"), address_string=texts["address_string"],
+        address_id=texts["address_id"], email=texts["email"], device_id=texts["device_id"],
+        account_id=texts["account_id"], first_name=texts["first_name"],
+        last_name=texts["last_name"], phone=texts["phone"], description=texts["description"],
+        media_url=texts["media_url"], attributes=_attributes(form))
 
 
 @router.post("/open311/v2/requests.{response_format}", response_class=Response,
@@ -166,31 +215,23 @@ _Short = Annotated[str | None, Form(max_length=400)]
                  "service_request_id": {"type": "string"}, "token": {"type": "string"},
                  "service_notice": _NULLABLE_STRING, "account_id": _NULLABLE_STRING}}),
                  errors=(400, 403, 404)),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/x-www-form-urlencoded": {"schema": _FORM_SCHEMA}}}},
              summary="POST Service Request")
-async def create_request(
-        response_format: Format, request: Request, session: SessionDep,
-        api_key: _Short = None, jurisdiction_id: _Short = None, service_code: _Short = None,
-        lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
-        long: Annotated[float | None, Form(ge=-180, le=180)] = None,
-        address_string: _Short = None, address_id: _Short = None, email: _Short = None,
-        device_id: _Short = None, account_id: _Short = None, first_name: _Short = None,
-        last_name: _Short = None, phone: _Short = None, description: _Text = None,
-        media_url: Annotated[str | None, Form(max_length=2000)] = None) -> Response:
-    form = await request.form()
-    data = service.RequestIn(
-        service_code=service_code, lat=lat, long=long, address_string=address_string,
-        address_id=address_id, email=email, device_id=device_id, account_id=account_id,
-        first_name=first_name, last_name=last_name, phone=phone, description=description,
-        media_url=media_url, attributes=_attributes(form))
+async def create_request(response_format: Format, request: Request) -> Response:
+    async with request.form() as form:
+        api_key, data = _request_in(form)
+    require_key(api_key)  # 403 before anything is read
     settings = request.app.state.settings
 
-    def create() -> dict:
-        app = app_of_key(session, api_key)
-        created = service.create_request(session, data=data, api_key_id=app.id,
+    def create(session) -> dict:
+        created = service.create_request(session, data=data, api_key=api_key,
                                          channel=service.CHANNEL_OPEN311, settings=settings)
         return reading.created_dict(created)
 
-    body = await run_in_threadpool(create)
+    # The checks, the store and the commit in one thread-pool hop (core/deps.py
+    # in_one_thread: the hottest write; a session dependency would take three).
+    body = await in_one_thread(request, create)
     return render.render(response_format, "service_requests", "request", [body])
 
 

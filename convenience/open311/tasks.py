@@ -1,8 +1,9 @@
 """Open311's tasks: filing an accepted request, and (beat) the status of open requests
-from what they became."""
+from what they became, and the filings that got lost, sent again."""
 
 import logging
 
+from convenience.open311.part import REQUEUE_TASK
 from core.celery_app import celery_app
 from core.db import session_scope
 from core.errors import DomainError
@@ -24,17 +25,30 @@ def sync_open_requests() -> int:
 
 @celery_app.task(name="open311.file", autoretry_for=(Exception,),
                  dont_autoretry_for=(DomainError,), retry_backoff=True,
-                 retry_backoff_max=300, max_retries=50)
+                 retry_backoff_max=300, max_retries=50, time_limit=120, soft_time_limit=100)
 def file_request(request_id: int) -> bool:
     """File an accepted request (convenience/open311/filing.py): exactly once, by the row
-    lock; the database or the broker failing retries with backoff. A domain refusal cannot
-    follow the POST's checks: if one does, it is logged and the request waits for a
-    person (it stays "已受理，正在分派")."""
-    from convenience.open311.filing import file_pending
+    lock and its `filing` state; the database or the broker failing retries with backoff,
+    and a task lost for good is sent again by `requeue_stuck_filings`. A domain refusal
+    cannot follow the POST's checks: if one does, it is logged and the request is marked
+    refused, for a person (it stays "已受理，正在分派", and is not sent again)."""
+    from convenience.open311.filing import file_pending, refuse
 
     try:
         with session_scope() as session:
             return file_pending(session, request_id, settings=get_settings())
-    except DomainError:
+    except DomainError as exc:
         log.exception("open311: request %s could not be filed", request_id)
+        with session_scope() as session:
+            refuse(session, request_id, reason=f"{exc.code}: {exc.detail}")
         return False
+
+
+@celery_app.task(name=REQUEUE_TASK, time_limit=120, soft_time_limit=100)
+def requeue_stuck_filings() -> int:
+    """(beat) Filings queued too long, sent again (convenience/open311/filing.py
+    `requeue_stuck`); how many."""
+    from convenience.open311.filing import requeue_stuck
+
+    with session_scope() as session:
+        return len(requeue_stuck(session))

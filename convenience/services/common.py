@@ -29,7 +29,7 @@ def new_number(session: Session, prefix: str, *, now: datetime, settings: Settin
 
 
 def _tz(settings: Settings):
-    from core.workflow.calendar import zone
+    from core.workflow.calendar_setup import zone
 
     return zone(settings.timezone)
 

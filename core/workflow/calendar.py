@@ -35,83 +35,34 @@ extension=more)` counts `limit + more` from the start, in one unit (`90cd` + `30
 `warn_at(start, limit, share)`: when `share` of the office time (working units) or of the
 natural time from start to due (periods) has passed.
 
+The calendar's time zone, office hours and special days are set up in
+core/workflow/calendar_setup.py (`zone`, `parse_office_hours`, `OfficePeriod`,
+`SpecialDay`, with `parse_instant` for typed instants).
+
 Datetimes in must be aware (naive: ValueError); datetimes out are in the calendar's zone.
 A due moment past the year 9999 is InvalidInput (code `due_out_of_range`).
 """
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from types import MappingProxyType
 from typing import NamedTuple
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import InvalidInput
+from core.workflow.calendar_setup import (
+    DEFAULT_OFFICE_HOURS,
+    DEFAULT_TIMEZONE,
+    OfficePeriod,
+    SpecialDay,
+    parse_office_hours,
+    zone,
+)
 from core.workflow.durations import Duration, Unit, last_day
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-DEFAULT_OFFICE_HOURS = "08:30-12:00,14:00-17:30"
 
 _US = 1_000_000  # microseconds in a second: all arithmetic is in whole microseconds
 _DAY_US = 86_400 * _US
 _ONE_DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class OfficePeriod:
-    """One stretch of office time in a day, e.g. 08:30–12:00."""
-
-    start: time
-    end: time
-
-    def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-
-@dataclass(frozen=True)
-class SpecialDay:
-    """A day the schedule sets: a holiday (workday False) or an adjusted workday (True)."""
-
-    day: date
-    workday: bool
-    name: str = ""
-
-
-_PERIOD = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
-
-
-def parse_office_hours(text: str) -> tuple[OfficePeriod, ...]:
-    """`08:30-12:00,14:00-17:30` → two periods, in order, not overlapping; ValueError else."""
-    periods = []
-    for part in (text or "").split(","):
-        match = _PERIOD.match(part)
-        if not match:
-            raise ValueError(f"office hours are HH:MM-HH:MM periods separated by commas, "
-                             f"like {DEFAULT_OFFICE_HOURS}: {part.strip()!r}")
-        h1, m1, h2, m2 = map(int, match.groups())
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-            raise ValueError(f"not a time of day in {part.strip()!r}")
-        period = OfficePeriod(time(h1, m1), time(h2, m2))
-        if period.end <= period.start:
-            raise ValueError(f"office period {period} ends before it starts")
-        if periods and period.start < periods[-1].end:
-            raise ValueError(f"office period {period} starts before {periods[-1]} ends: "
-                             f"list the periods in order, without overlap")
-        periods.append(period)
-    return tuple(periods)
-
-
-def zone(name: str | tzinfo) -> tzinfo:
-    """The time zone of a name like Asia/Shanghai (ValueError for an unknown one)."""
-    if isinstance(name, tzinfo):
-        return name
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (an IANA name like "
-                         f"{DEFAULT_TIMEZONE})") from None
 
 
 def _micro_of_day(moment: datetime) -> int:
@@ -120,16 +71,6 @@ def _micro_of_day(moment: datetime) -> int:
 
 def _time_us(t: time) -> int:
     return ((t.hour * 60 + t.minute) * 60 + t.second) * _US + t.microsecond
-
-
-def parse_instant(text: str) -> datetime:
-    """An ISO 8601 date and time (`2026-09-30T16:00+08:00`; the offset may be missing:
-    see `WorkingCalendar.localize`), or InvalidInput."""
-    try:
-        return datetime.fromisoformat((text or "").strip())
-    except ValueError:
-        raise InvalidInput(f"not an ISO 8601 date and time like 2026-09-30T16:00:00+08:00: "
-                           f"{text!r}", code="invalid_instant") from None
 
 
 def fallback_warning(year: int) -> str:

@@ -28,7 +28,8 @@ from core.audit import record
 from core.db import Base
 from core.errors import InvalidInput
 from core.settings import Settings
-from core.workflow.calendar import SpecialDay, WorkingCalendar
+from core.workflow.calendar import WorkingCalendar
+from core.workflow.calendar_setup import SpecialDay
 
 SOURCES = ("chinese-calendar", "file", "api")
 MIN_YEAR, MAX_YEAR = 2000, 2100

@@ -281,7 +281,16 @@ def deliver_pending(session: Session, *, channels: Sequence[Channel], batch: int
 
 def enqueue_task(session: Session, *, name: str, args: list[Any]) -> OutboxMessage:
     """A Celery task to run once this transaction commits (and only if it does)."""
-    return enqueue(session, topic=f"task:{name}", payload={"task": name, "args": args})
+    return enqueue(session, **_task_message(name, args))
+
+
+def task_row(session: Session, *, name: str, args: list[Any]) -> Row:
+    """`enqueue_task` as a row for `rows.write` (core/workflow/rows.py)."""
+    return row(session, **_task_message(name, args))
+
+
+def _task_message(name: str, args: list[Any]) -> dict[str, Any]:
+    return {"topic": f"task:{name}", "payload": {"task": name, "args": args}}
 
 
 def _deliver_one(session: Session, message: OutboxMessage, channels: Sequence[Channel]) -> None:

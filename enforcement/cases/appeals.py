@@ -87,7 +87,7 @@ def file(session: Session, case: Case, data: AppealIn, *, principal: Principal,
                  recorded_at=context.now)
     session.add(row)
     clocks.stop(session, subject, data.kind, now=context.now)
-    _touch(context, case, "appeal_filed", f"{KINDS[data.kind]}：{data.body}",
+    touch(context, case, "appeal_filed", f"{KINDS[data.kind]}：{data.body}",
            {"kind": data.kind, "filed_on": data.filed_on.isoformat(), "in_time": row.in_time})
     session.flush()
     return row
@@ -122,7 +122,7 @@ def record_outcome(session: Session, case: Case, appeal_id: int, data: AppealOut
     if data.note:
         row.note = (row.note + "\n" + data.note).strip()
     after_outcome(context, case, row)
-    _touch(context, case, "appeal_decided",
+    touch(context, case, "appeal_decided",
            f"{KINDS[row.kind]}结果：{OUTCOMES[row.outcome][0]}（{data.document_title}）",
            {"appeal_id": row.id, "outcome": row.outcome,
             "decided_on": data.decided_on.isoformat()})
@@ -175,8 +175,9 @@ def _check_version(case: Case, version: int) -> None:
                        code="stale_version", current_version=case.version)
 
 
-def _touch(context: runner.Context, case: Case, action: str, note: str, data: dict) -> None:
-    """On the case's timeline, and a new version: readers see the case changed."""
+def touch(context: runner.Context, case: Case, action: str, note: str, data: dict) -> None:
+    """On the case's timeline, and a new version: readers see the case changed (what is
+    recorded on a case outside its moves: appeals, 文书 issued on demand)."""
     before = {"version": case.version}
     case.version += 1
     subject = runner_subject(case)

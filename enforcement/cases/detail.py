@@ -42,7 +42,8 @@ SELECT
   {_rows('p', 'enforcement_party', 'p.case_id = :id', 'p.id')} AS parties,
   {_rows('r', 'enforcement_recusal', 'r.case_id = :id', 'r.id')} AS recusals,
   (SELECT coalesce(array_agg(DISTINCT user_id), '{{}}') FROM membership
-   WHERE unit_id = :unit AND user_id = ANY(:officers) AND is_active
+   WHERE unit_id = ANY(:units) AND user_id = ANY(:officers) AND is_active
+     AND credential_number IS NOT NULL
      AND credential_expires_on IS NOT NULL AND credential_expires_on >= :today)
      AS credentialed,
   (SELECT coalesce(array_agg(DISTINCT k.user_id), '{{}}') FROM enforcement_conflict k
@@ -82,7 +83,7 @@ SELECT
 def read(session: Session, case: Case, *, today: date) -> dict[str, Any]:
     """Every row the detail shows, in one statement."""
     row = session.execute(text(DETAIL_SQL), {
-        "id": case.id, "matter": case.matter_id, "unit": case.owner_unit_id,
+        "id": case.id, "matter": case.matter_id, "units": service.case_units(case),
         "officers": list(case.officer_ids or []), "today": today,
         "subject": SUBJECT}).mappings().one()
     return dict(row)
@@ -127,7 +128,7 @@ def case_detail(session: Session, case: Case, principal: Principal, *, settings:
         "location": service.point_of(session, case), "major": case.major,
         "legal_review_required": case.legal_review_required,
         "legal_review_passed": case.legal_review_passed, "discussed": case.discussed,
-        "officer_ids": list(case.officer_ids),
+        "officer_ids": list(case.officer_ids), "team_id": case.team_id,
         "valid_officers": _valid(case, rows, recusals),
         "offence_at": case.offence_at, "decline_reason": case.decline_reason,
         "notice": {"penalty_types": list(case.notice_penalty_types),
@@ -161,7 +162,8 @@ def case_detail(session: Session, case: Case, principal: Principal, *, settings:
 
 
 def _valid(case: Case, rows: dict, recusals: list[Recusal]) -> list[int]:
-    """service.valid_officers, from the rows read: a valid 执法证 in the case's unit today,
+    """service.valid_officers, from the rows read: a valid 执法证 in the case's unit (or
+    its dispatched team) today,
     no declared conflict with a party, no granted recusal (行政处罚法第四十二、四十三条)."""
     barred = set(rows["conflicted"]) | {r.officer_id for r in recusals
                                         if r.decision == "granted"}

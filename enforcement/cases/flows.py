@@ -18,6 +18,7 @@ from core.security import Principal
 from core.settings import Settings
 from core.workflow import clocks, events, links, runner
 from core.workflow.durations import last_day, parse_duration
+from core.workflow.kernel import Actor
 from enforcement.cases import documents, payments, rules
 from enforcement.cases.case_type import ENFORCEMENT_CASE
 from enforcement.cases.matters import get_matter
@@ -33,7 +34,7 @@ from enforcement.cases.service import (
     subject_of,
     valid_officers,
 )
-from enforcement.cases.workflow import DECISION_PAUSED, IN_PLACE
+from enforcement.cases.workflow import CASE_WORKFLOW, DECISION_PAUSED, IN_PLACE
 
 # Penalties that always carry the right to a hearing (行政处罚法第六十三条第一款第三、四项).
 HEAVY_PENALTIES = frozenset({"qualification_lower", "license_revoke", "production_suspend",
@@ -86,13 +87,16 @@ def facts_for(context: runner.Context, case: Case, name: str, fields: dict) -> d
     session, now = context.session, context.now
     today = now.astimezone(context.calendar.tz).date()
     facts: dict[str, Any] = {"now": now, "valid_officers": valid_officers(session, case,
-                                                                          today=today)}
+                                                                          today=today),
+                             "min_officers": int(rules.officers_min(session).value)}
     if name in IN_PLACE:
         facts["resume_state"] = case.state
     matter = _matter(session, case, fields)
     if matter is not None:
         facts |= {"new_matter_id": matter.id, "matter_fine_min_fen": matter.fine_min_fen,
-                  "matter_fine_max_fen": matter.fine_max_fen}
+                  "matter_fine_max_fen": matter.fine_max_fen,
+                  "matter_first_offence_exempt": matter.first_offence_exempt,
+                  "matter_minor_exempt": matter.minor_exempt}
     if name == "file":
         facts |= limitation(session, case, matter, today=today, tz=context.calendar.tz)
     if name == "notify":
@@ -166,6 +170,25 @@ def _check_officers(context, case, fields, principal) -> None:
         check_assignable(context.session, case, sorted(set(ids)), today=today)
 
 
+def _check_dispatch(context, case, fields, principal) -> None:
+    """派遣 (enforcement/teams/crews.py): the team in the caller's territory, free or on this
+    case, at the availability version read; the officers it sends — the dispatcher's
+    choice, checked, else every member who qualifies — become the move's officer_ids.
+    Whatever is refused is refused here, before anything is written."""
+    session, today = context.session, context.now.astimezone(context.calendar.tz).date()
+    if fields.get("team_id") is None or fields.get("team_version") is None or \
+            "dispatch" not in CASE_WORKFLOW.available(runner.facts_of(case),
+                                                       Actor.of(principal, today=today)):
+        return  # the runner refuses it, naming why (the role, the state, the position)
+    from enforcement.teams import crews
+
+    crews.check_free(session, principal=principal, team_id=fields["team_id"],
+                     version=fields["team_version"], case_id=case.id)
+    crew = crews.crew(session, case=case, team_id=fields["team_id"], today=today)
+    fields["officer_ids"] = crews.officers_for(crew, fields.get("officer_ids"))
+    fields["previous_team_id"] = case.team_id
+
+
 def _check_recusal_request(context, case, fields, principal) -> None:
     officer = fields.get("officer_id")
     if officer is not None and officer not in (case.officer_ids or []):
@@ -197,7 +220,8 @@ def _check_extension(context, case, fields, principal) -> None:
         parse_duration(fields["extend_by"])
 
 
-PREPARE = {"assign_officers": _check_officers, "request_recusal": _check_recusal_request,
+PREPARE = {"assign_officers": _check_officers, "dispatch": _check_dispatch,
+           "request_recusal": _check_recusal_request,
            "decide_recusal": _check_recusal_decision, "extend_verify": _check_extension,
            "extend_decision": _check_extension, "defer_payment": _check_extension,
            "apply_payment_plan": _check_schedule}
@@ -297,8 +321,12 @@ def _recusal_decided(context, case, fields, principal) -> None:
 
 
 def _concluded(context, case, fields, principal) -> None:
-    """A linked subject (the referred incident) hears what became of the case."""
+    """A linked subject (the referred incident) hears what became of the case; a team still
+    busy on it is free again."""
+    from enforcement.teams import crews
+
     report_back(context, case)
+    crews.release(context.session, case_id=case.id, actor=context.actor, now=context.now)
 
 
 def report_back(context: runner.Context, case: Case) -> None:
@@ -318,11 +346,20 @@ def _deferred(context, case, fields, principal) -> None:
     case.payment_due_at = case.step_due_at
 
 
+def _sent(context, case, fields, principal) -> None:
+    """The dispatched team made busy on the case (at the version read)."""
+    from enforcement.teams import crews
+
+    crews.send(context.session, principal=principal, case=case, team_id=fields["team_id"],
+               version=fields["team_version"], previous_team_id=fields["previous_team_id"],
+               now=context.now)
+
+
 def _paid(context, case, fields, principal) -> None:
     payments.settled_in_full(context, case)
 
 
-AFTER = {"file": _filed, "extend_verify": _extend("verify", "step"),
+AFTER = {"file": _filed, "dispatch": _sent, "extend_verify": _extend("verify", "step"),
          "defer_payment": _deferred, "apply_payment_plan": payments.applied,
          "decide_payment_plan": payments.decided, "pay_instalment": payments.instalment_paid,
          "pay": _paid,

@@ -3,7 +3,7 @@ those linked to a subject (an incident), a unit's own. One indexed query and a c
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.scope import Scope
@@ -22,7 +22,7 @@ class CaseFilter:
     procedure: str | None = None
     linked_type: str | None = None
     linked_id: int | None = None
-    mine: bool = False  # the cases of the units where the caller holds a position
+    mine: bool = False  # the cases of the units where the caller holds a position (or sent)
 
 
 def conditions(principal: Principal, filters: CaseFilter) -> list:
@@ -36,8 +36,9 @@ def conditions(principal: Principal, filters: CaseFilter) -> list:
         where.append(Case.step.is_not(None))
     if filters.procedure:
         where.append(Case.procedure == filters.procedure)
-    if filters.mine:
-        where.append(Case.owner_unit_id.in_(sorted(principal.unit_ids) or [-1]))
+    if filters.mine:  # the units' own cases, and those their teams were sent to (派遣)
+        units = sorted(principal.unit_ids) or [-1]
+        where.append(or_(Case.owner_unit_id.in_(units), Case.team_id.in_(units)))
     if filters.linked_type and filters.linked_id is not None:
         forward = select(CaseLink.b_id).where(
             CaseLink.a_type == filters.linked_type, CaseLink.a_id == filters.linked_id,

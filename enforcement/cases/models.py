@@ -102,7 +102,7 @@ class MatterBand(Base):
 
 # --- the procedure's limits and thresholds, as data ----------------------------------------
 
-RULE_KINDS = ("duration", "amount_fen", "per_mille", "text")
+RULE_KINDS = ("duration", "amount_fen", "per_mille", "text", "count")
 
 
 class Rule(Base):
@@ -111,7 +111,8 @@ class Rule(Base):
 
     `duration` rows hold a kernel duration (`15d`, `90cd`, `6mo`) and optionally the most it
     may be extended by and who approves it; `amount_fen` rows an amount in fen; `per_mille`
-    a rate in thousandths (3 % a day is 30)."""
+    a rate in thousandths (3 % a day is 30); `count` a number of people (执法人员不得少于
+    两人)."""
 
     __tablename__ = "enforcement_rule"
     __table_args__ = (CheckConstraint(f"kind IN ({_in(RULE_KINDS)})", name="kind_known"),)
@@ -155,6 +156,9 @@ class Case(Base):
         Index("ix_enforcement_case_step_clock", "step", "deadline", "area_code",
               postgresql_where=text("step IS NOT NULL")),
         Index("ix_enforcement_case_geom", "geom", postgresql_using="gist"),
+        # The cases a team was sent to (its members' "本单位案件" with their unit's own).
+        Index("ix_enforcement_case_team", "team_id", "id",
+              postgresql_where=text("team_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
@@ -183,6 +187,10 @@ class Case(Base):
     discussed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     # The officers on the case (行政处罚法第四十二条: at least two with 执法证).
     officer_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), server_default="{}")
+    # The team sent by 派遣 (a unit): its members' 执法证 count for the case as the case
+    # unit's own do (enforcement/cases/service.py valid_officers; migration 0031).
+    team_id: Mapped[int | None] = mapped_column(BigInteger,
+                                                ForeignKey("unit.id", ondelete="SET NULL"))
     # When the offence happened or ended (第三十六条: the limitation period).
     offence_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     decline_reason: Mapped[str | None] = mapped_column(String(32))

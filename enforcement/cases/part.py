@@ -65,6 +65,9 @@ def _consoles() -> tuple:
         roles=frozenset({"enforcement_officer", "county_dispatcher"}),
         # The team on a map, evidence, payment plans, 复议/诉讼 (enforcement/static/console).
         extra_module="enforcement/console/case.js",
+        # 派遣 is made from the team section (its map, the team's members, the team's
+        # status version read), not from the shared move forms.
+        options={"fieldOnly": ["dispatch"]},
         queues=(Queue("mine", "本单位案件", (("mine", "true"),)),
                 Queue("clue", "待核查线索", (("state", "clue"),)),
                 Queue("overdue", "超期案件", (("clock", "red"),)),

@@ -19,6 +19,7 @@ from enforcement.cases import (
     records,
     rules,
     service,
+    writings,
 )
 from enforcement.cases.models import DeclaredConflict
 from enforcement.cases.permissions import CasePermission
@@ -82,7 +83,8 @@ def list_cases(principal: Reader, session: SessionDep,
                offset: Annotated[int, Query(ge=0, le=10**7)] = 0) -> dict:
     """The dispatcher's queue: cases of the caller's territory, by state, step and the step
     clock's colour (`clock=red`: overdue); `incident=ID` those opened from that incident
-    (or `linked_type`+`linked_id` for any subject); `mine=true` the caller's units' own;
+    (or `linked_type`+`linked_id` for any subject); `mine=true` the caller's units' own
+    and those their teams were sent to (派遣);
     `sort=deadline` red first, then yellow, soonest due first; `facets=true` adds the
     counts by step and by clock colour. `sort=id|state|due|opened_at` with `order=asc|desc`
     sorts by that column (the console's headers)."""
@@ -142,6 +144,19 @@ def record_appeal_outcome(case_id: Annotated[int, Path(ge=1, le=2**62)],
     row = appeals.record_outcome(session, case, appeal_id, data, principal=principal,
                                  settings=request.app.state.settings)
     return appeals.appeal_dict(row)
+
+
+@router.post("/cases/{case_id}/documents", status_code=201)
+def issue_document(case_id: Annotated[int, Path(ge=1, le=2**62)], data: writings.WritingIn,
+                   principal: Actor, session: SessionDep, request: Request) -> dict:
+    """A 文书 issued on demand (询问通知书, 询问笔录, 责令改正通知书, 先行登记保存证据通知书,
+    查封（扣押）决定书, 听证笔录) with its own `fields` and the case's `version`; numbered
+    and locked when the unit has its 机关代字."""
+    case = service.get_case(session, case_id=case_id, scope=Scope.of(principal))
+    document = writings.issue(session, case, data, principal=principal,
+                              settings=request.app.state.settings)
+    return {"id": document.id, "kind": document.kind, "title": document.title,
+            "state": document.state, "number": document.number, "sha256": document.sha256}
 
 
 @router.post("/cases/{case_id}/evidence", status_code=201)

@@ -1,6 +1,7 @@
 """The procedure's limits and thresholds, read from `enforcement_rule` (seeded with their
 citations by migration 0016, editable by admins): the clocks' rules, the simple
-procedure's ceilings, the hearing threshold, the surcharge rate."""
+procedure's ceilings, the hearing threshold, the surcharge rate, the least number of
+officers."""
 
 from dataclasses import dataclass
 
@@ -58,6 +59,15 @@ def fen_value(session: Session, key: str) -> int:
     return int(rule(session, key).value)
 
 
+# 行政处罚法第四十二条: 执法人员不得少于两人 (the row `officers_min`, migration 0031).
+OFFICERS_MIN = "officers_min"
+
+
+def officers_min(session: Session) -> Limit:
+    """The least number of officers on a case, with its citation."""
+    return amount_fen(session, OFFICERS_MIN)
+
+
 def update_rule(session: Session, *, key: str, value: str, version: int,
                 citation: str | None = None) -> Rule:
     """An admin's edit of one rule, naming the version read (a stale edit is 409 through
@@ -79,8 +89,11 @@ def update_rule(session: Session, *, key: str, value: str, version: int,
 def _check_value(kind: str, value: str) -> None:
     if kind == "duration":
         parse_duration(value, units=KNOWN_UNITS)
-    elif kind in ("amount_fen", "per_mille") and (not value.isdigit() or len(value) > 15):
+    elif kind in ("amount_fen", "per_mille", "count") and (not value.isdigit()
+                                                           or len(value) > 15):
         raise InvalidInput(f"{kind} is a whole number: {value!r}", code="invalid_rule_value")
+    if kind == "count" and int(value) < 1:
+        raise InvalidInput("a count is 1 or more", code="invalid_rule_value")
 
 
 def yuan(fen: int) -> str:

@@ -106,6 +106,9 @@ class ActionIn(BaseModel):
     version: int = Field(ge=1, le=2**62)
     reason: str | None = Field(None, max_length=2000)
     officer_ids: list[Id] | None = Field(None, max_length=20)
+    # 派遣: the team and its availability's `status_version` as read (0: never set).
+    team_id: Id | None = None
+    team_version: int | None = Field(None, ge=0, le=2**62)
     matter_code: str | None = Field(None, max_length=40)
     major: bool | None = None
     legal_review_required: bool | None = None

@@ -25,7 +25,7 @@ from enforcement.cases.case_type import ENFORCEMENT_CASE, SUBJECT
 from enforcement.cases.matters import get_matter
 from enforcement.cases.models import Case, DeclaredConflict, Evidence, Party, Recusal
 from enforcement.cases.schemas import CaseIn, PartyIn
-from enforcement.cases.workflow import LABELS
+from enforcement.cases.workflow import CLOCK_STOPS, LABELS
 
 CLOCK_LABELS = {"step": "本环节时限", "decision": "作出处罚决定", "publication": "处罚决定公示",
                 "withdrawal": "撤回公示", "reconsideration": "申请行政复议",
@@ -101,17 +101,30 @@ def party_keys(session: Session, case_id: int) -> list[str]:
 
 # --- officers: 执法证 and 回避 -------------------------------------------------------------
 
+def case_units(case: Case) -> list[int]:
+    """The units whose 执法证 count on the case: its own, and the team sent by 派遣."""
+    return [unit for unit in (case.owner_unit_id, case.team_id) if unit is not None]
+
+
+def credentialed_on(session: Session, case: Case, officer_ids: list[int], *,
+                    today: date) -> set[int]:
+    """Who of `officer_ids` holds a 执法证 valid `today` in one of the case's units."""
+    return set(session.scalars(text("""
+        SELECT DISTINCT user_id FROM membership
+        WHERE unit_id = ANY(:units) AND user_id = ANY(:ids) AND is_active
+          AND credential_number IS NOT NULL
+          AND credential_expires_on IS NOT NULL AND credential_expires_on >= :today"""),
+        {"units": case_units(case), "ids": officer_ids, "today": today}))
+
+
 def valid_officers(session: Session, case: Case, *, today: date,
                    parties: list[Party] | None = None) -> list[int]:
-    """The case's officers who hold a valid 执法证 in its unit today and have not been
-    withdrawn (a granted recusal, a declared conflict with one of its parties)."""
+    """The case's officers who hold a valid 执法证 in its unit (or its dispatched team)
+    today and have not been withdrawn (a granted recusal, a declared conflict with one of
+    its parties)."""
     if not case.officer_ids:
         return []
-    credentialed = set(session.scalars(text("""
-        SELECT DISTINCT user_id FROM membership
-        WHERE unit_id = :unit AND user_id = ANY(:ids) AND is_active
-          AND credential_expires_on IS NOT NULL AND credential_expires_on >= :today"""),
-        {"unit": case.owner_unit_id, "ids": list(case.officer_ids), "today": today}))
+    credentialed = credentialed_on(session, case, list(case.officer_ids), today=today)
     barred = barred_officers(session, case, list(case.officer_ids), parties=parties)
     return [officer for officer in case.officer_ids
             if officer in credentialed and officer not in barred]
@@ -136,8 +149,8 @@ def barred_officers(session: Session, case: Case, officer_ids: list[int], *,
 
 def check_assignable(session: Session, case: Case, officer_ids: list[int], *,
                      today: date) -> None:
-    """Each named officer is a member of the case's unit with a valid 执法证 and no
-    declared conflict with a party: else 409 naming him."""
+    """Each named officer is a member of the case's unit (or its dispatched team) with a
+    valid 执法证 and no declared conflict with a party: else 409 naming him."""
     barred = barred_officers(session, case, officer_ids)
     if barred:
         officer, why = next(iter(barred.items()))
@@ -146,14 +159,10 @@ def check_assignable(session: Session, case: Case, officer_ids: list[int], *,
         raise Conflict(f"officer {officer} may not act on this case: {cause} "
                        "(行政处罚法第四十三条)", code="officer_recused", officer_id=officer,
                        cause=why)
-    credentialed = set(session.scalars(text("""
-        SELECT DISTINCT user_id FROM membership
-        WHERE unit_id = :unit AND user_id = ANY(:ids) AND is_active
-          AND credential_expires_on IS NOT NULL AND credential_expires_on >= :today"""),
-        {"unit": case.owner_unit_id, "ids": officer_ids, "today": today}))
+    credentialed = credentialed_on(session, case, officer_ids, today=today)
     missing = [o for o in officer_ids if o not in credentialed]
     if missing:
-        raise Conflict(f"officers {missing} hold no valid 执法证 in the case's unit "
+        raise Conflict(f"officers {missing} hold no valid 执法证 in the case's units "
                        "(行政处罚法第四十二条)", code="credential_required",
                        officer_ids=missing)
 
@@ -311,6 +320,7 @@ def clock_out(clock) -> dict:
             "limit": clock.limit, "extended_by": clock.extended_by, "due": clock.due_at,
             "colour": clock.colour, "citation": clock.citation,
             "started_at": clock.started_at, "paused": clock.paused_at is not None,
+            "stops": CLOCK_STOPS.get(clock.name),
             "stopped_at": clock.stopped_at, "late": clock.late}
 
 

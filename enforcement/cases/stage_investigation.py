@@ -38,6 +38,25 @@ def decline_reason_allowed(facts, actor, data) -> None:
                            allowed=list(DECLINE_REASONS))
 
 
+# The reasons that rest on a province's published list (首违不罚 / 轻微免罚清单): the
+# matter's flag that puts it on the list, and the list's name.
+EXEMPT_LISTS = {"first_minor": ("matter_first_offence_exempt", "首违不罚清单"),
+                "minor_corrected": ("matter_minor_exempt", "轻微违法免罚清单")}
+
+
+def exempt_listed(facts, actor, data) -> None:
+    """行政处罚法第三十三条第一款 as the provinces apply it: not punishing a first or minor
+    offence is for the matters on their published lists; a case whose matter is known and
+    not on the list may not be declined for that reason."""
+    listed = EXEMPT_LISTS.get(data.get("decline_reason"))
+    if listed is None or facts.get("matter_id") is None:
+        return
+    flag, name = listed
+    if not facts.get(flag):
+        raise Conflict(f"the case's matter is not on the {name} (行政处罚法第三十三条第一款)",
+                       code="matter_not_exempt", list=name)
+
+
 def reviewed_if_required(facts, actor, data) -> None:
     """行政处罚法第五十八条: 未经法制审核或者审核未通过的，不得作出决定."""
     if facts.get("legal_review_required") and not facts.get("legal_review_passed"):

@@ -64,6 +64,14 @@ PAUSED = frozenset({"suspended", "testing"})
 # 不计入案件办理期限).
 DECISION_PAUSED = frozenset({"suspended", "testing", "hearing_requested",
                              "hearing_scheduled", "announcing"})
+# What stops each clock, in words, for the dispatcher's console (issue 13 §9: every clock
+# with its citation and what stops it); the states above are the rule, this its reading.
+CLOCK_STOPS = {
+    "step": "中止、检测鉴定期间停止计算",
+    "decision": "中止、听证、公告和检测、鉴定的期间不计入（《市场监督管理行政处罚程序规定》"
+                "第六十四条）",
+    "reconsideration": "当事人申请行政复议后停止", "litigation": "当事人提起行政诉讼后停止",
+}
 OPEN = frozenset(LABELS) - FINAL
 BEFORE_DECISION = ("clue", "investigating", "investigated", "legal_review", "notified",
                    "hearing_requested", "hearing_scheduled", "heard", "announcing")
@@ -74,12 +82,18 @@ AFTER_DECISION = ("decided", "public_notice", "served", "paid", "urged", "court"
 
 # --- guards ------------------------------------------------------------------------------
 
-def _holds(*positions: str):
+def _units(facts, *, team: bool) -> tuple:
+    """The case's unit, and (for the officers' moves) the team sent to it by 派遣."""
+    return (facts.get("owner_unit_id"), facts.get("team_id")) if team else \
+        (facts.get("owner_unit_id"),)
+
+
+def _holds(*positions: str, team: bool = False):
     wanted = frozenset(positions)
 
     @about_the_actor
     def guard(facts, actor, data) -> None:
-        if not actor.holds(facts.get("owner_unit_id"), wanted):
+        if not any(actor.holds(unit, wanted) for unit in _units(facts, team=team)):
             names = "、".join(_POSITION_ZH[p] for p in positions)
             raise Forbidden(f"this move is for the case unit's {names}",
                             code="position_required", positions=sorted(wanted))
@@ -91,33 +105,44 @@ _POSITION_ZH = {"head": "负责人", "legal_reviewer": "法制审核员", "handl
                 "inspector": "检查员", "dispatcher": "派遣员"}
 HEAD = _holds(Position.head)
 LEGAL = _holds(Position.legal_reviewer)
-OFFICER = _holds(Position.handler, Position.inspector, Position.head)
+# The dispatched team's officers work the case with the unit's own (行政处罚法第四十二条);
+# deciding, reviewing and dispatching stay with the case's unit.
+OFFICER = _holds(Position.handler, Position.inspector, Position.head, team=True)
 DISPATCH = _holds(Position.dispatcher, Position.head)
 
 
 @about_the_actor
 def credentialed(facts, actor, data) -> None:
-    """行政处罚法第四十二条: the officer acting holds a valid 执法证 in the case's unit."""
-    if facts.get("owner_unit_id") not in actor.credentialed_units:
+    """行政处罚法第四十二条: the officer acting holds a valid 执法证 in the case's unit (or
+    in the team sent to it)."""
+    if not any(unit in actor.credentialed_units for unit in _units(facts, team=True)):
         raise Forbidden("this move needs a valid 执法证 in the unit that holds the case "
                         "(行政处罚法第四十二条)", code="credential_required")
 
 
 def two_officers(facts, actor, data) -> None:
-    """行政处罚法第四十二条: 执法人员不得少于两人 — two officers on the case with a valid
-    执法证 today and not withdrawn (`valid_officers` is counted by the flows)."""
-    valid = facts.get("valid_officers", ())
-    if len(valid) < 2:
-        raise Conflict(f"investigation needs at least two officers with a valid 执法证 on "
-                       f"the case (行政处罚法第四十二条); it has {len(valid)}",
-                       code="two_officers_required", valid_officers=list(valid))
+    """行政处罚法第四十二条: 执法人员不得少于两人 — `min_officers` (the rule row
+    officers_min, put in the facts by the flows) on the case with a valid 执法证 today and
+    not withdrawn (`valid_officers` is counted by the flows)."""
+    valid, least = facts.get("valid_officers", ()), facts["min_officers"]
+    if len(valid) < least:
+        raise Conflict(f"investigation needs at least {least} officers with a valid 执法证 "
+                       f"on the case (行政处罚法第四十二条); it has {len(valid)}",
+                       code="two_officers_required", valid_officers=list(valid),
+                       least=least)
 
 
 def officers_given(facts, actor, data) -> None:
-    ids = data.get("officer_ids")
-    if not isinstance(ids, list) or len(set(ids)) < 2:
-        raise InvalidInput("name at least two officers: officer_ids (行政处罚法第四十二条)",
-                           code="two_officers_required")
+    ids, least = data.get("officer_ids"), facts["min_officers"]
+    if not isinstance(ids, list) or len(set(ids)) < least:
+        raise InvalidInput(f"name at least {least} officers: officer_ids "
+                           "(行政处罚法第四十二条)", code="two_officers_required", least=least)
+
+
+def team_named(facts, actor, data) -> None:
+    if data.get("team_id") is None or data.get("team_version") is None:
+        raise InvalidInput("派遣 names the team and the availability version read: team_id, "
+                           "team_version", code="team_required")
 
 
 # --- effects -----------------------------------------------------------------------------
@@ -134,6 +159,12 @@ def _officers(facts, actor, data, now):
     return {"officer_ids": sorted(set(data["officer_ids"]))}
 
 
+def _dispatched(facts, actor, data, now):
+    """The team on the case, and its members named (the flows chose them: the dispatcher's
+    choice, else every member qualified, enforcement/teams/crews.py)."""
+    return {"team_id": data["team_id"], "officer_ids": sorted(set(data["officer_ids"]))}
+
+
 # --- the workflow ------------------------------------------------------------------------
 
 CASE_WORKFLOW = Workflow(
@@ -142,13 +173,17 @@ CASE_WORKFLOW = Workflow(
         transition("assign_officers", OPEN, None, DESK, label="指派执法人员",
                    guards=[DISPATCH, officers_given], effect=_officers,
                    fields=["officer_ids"]),
+        transition("dispatch", OPEN, None, DESK, label="派遣",
+                   guards=[DISPATCH, team_named, officers_given], effect=_dispatched,
+                   fields=["team_id", "team_version", "officer_ids"]),
         transition("extend_verify", ["clue"], None, OFFICERS, label="延长核查",
                    guards=[HEAD], needs_reason=True),
         transition("file", ["clue"], "investigating", OFFICERS, label="立案",
                    guards=[HEAD, inv.matter_named, inv.within_limitation], effect=inv.filed,
                    fields=["matter_code", "major", "legal_review_required"]),
         transition("decline", ["clue"], "not_filed", OFFICERS, label="不予立案",
-                   needs_reason=True, guards=[HEAD, inv.decline_reason_allowed],
+                   needs_reason=True, guards=[HEAD, inv.decline_reason_allowed,
+                                              inv.exempt_listed],
                    effect=inv.declined, fields=["decline_reason"]),
         transition("conclude", ["investigating"], "investigated", OFFICERS, label="调查终结",
                    guards=[OFFICER, credentialed, two_officers]),
@@ -165,6 +200,10 @@ CASE_WORKFLOW = Workflow(
                    guards=[OFFICER, credentialed, two_officers, inv.reviewed_if_required,
                            inv.discussed_if_major, inv.notice_complete],
                    effect=inv.notified, fields=["penalty_types", "fine_fen"]),
+        # 行政处罚法第四十五条: 当事人有权进行陈述和申辩; the authority hears and reviews
+        # (复核) what the party says: the statement and its review are the move's reason.
+        transition("record_defence", ["notified"], None, OFFICERS, label="记录陈述申辩",
+                   needs_reason=True, guards=[OFFICER]),
         transition("request_hearing", ["notified"], "hearing_requested", OFFICERS,
                    label="当事人申请听证",
                    guards=[OFFICER, inv.hearing_offered, inv.hearing_in_time]),
@@ -264,7 +303,8 @@ CASE_WORKFLOW = Workflow(
 
 # Moves with no fixed target that stay where the case is (the others with none return to
 # `suspended_from`: 恢复, 不批准移送, 公安机关不予立案).
-IN_PLACE = frozenset({"assign_officers", "extend_verify", "discuss", "extend_decision",
+IN_PLACE = frozenset({"assign_officers", "dispatch", "record_defence", "extend_verify",
+                      "discuss", "extend_decision",
                       "defer_payment", "apply_payment_plan", "decide_payment_plan",
                       "publish", "revoke", "withdraw_publication", "request_recusal",
                       "decide_recusal"})

@@ -18,7 +18,7 @@ from core.security import Principal
 from core.settings import Settings, get_settings
 from core.units.positions import record_fixes_from
 from core.users.enums import Role
-from core.workflow.calendar import zone
+from core.workflow.calendar_setup import zone
 from enforcement.teams import operations, positions, whistles
 from enforcement.teams.positions import TEAMS_SQL
 

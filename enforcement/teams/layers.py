@@ -69,7 +69,7 @@ _OVERDUE = ("(SELECT count(*) FROM enforcement_whistle_call c WHERE c.whistle_id
             "AND c.state IN ('called', 'responded', 'arrived') AND c.deadline = 'red')")
 
 WHISTLES = Layer(
-    name="enforcement_whistles", title="Whistles (吹哨报到)", title_zh="吹哨报到",
+    name="enforcement_whistles", title="Whistle calls", title_zh="吹哨报到",
     permission=TeamsPermission.whistles_read, geometry_type="Point",
     source="enforcement_whistle w", geom="w.geom", key="w.id", key_type=int,
     tile_id="w.id",

@@ -39,10 +39,19 @@ FIELD_TOOLS: tuple = _field_tools()
 
 
 def routers() -> tuple:
-    from enforcement.teams.kpi_page import router as kpi_page
     from enforcement.teams.router import router
 
-    return (router, kpi_page)
+    return (router,)
+
+
+def _kpi_pages() -> tuple:
+    """The KPI charts page (/enforcement/kpis), drawn by the shared KPI page."""
+    from enforcement.teams.kpi_page import PAGE
+
+    return (PAGE,)
+
+
+KPI_PAGES: tuple = _kpi_pages()
 
 
 def setup() -> None:

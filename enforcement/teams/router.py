@@ -10,13 +10,14 @@ from core.deps import Requires, SessionDep
 from core.exports import table_response
 from core.security import Principal
 from core.users.enums import Permission
-from core.workflow.calendar import zone
+from core.workflow.calendar_setup import zone
+from enforcement.teams import crews, operations, service, whistles
 from enforcement.teams import kpis as kpi_service
-from enforcement.teams import operations, service, whistles
 from enforcement.teams.permissions import TeamsPermission
 from enforcement.teams.schemas import (
     AvailabilityIn,
     CallActionIn,
+    CrewOut,
     LimitIn,
     LimitOut,
     NearestOut,
@@ -128,6 +129,16 @@ def set_roster(team_id: int, data: RosterIn, principal: TeamManager, session: Se
     return service.set_roster(session, principal=principal, team_id=team_id, day=data.day,
                               tz=_tz(request), shifts=[s.model_dump() for s in data.shifts],
                               now=_now())
+
+
+@router.get("/teams/{team_id}/crew", response_model=CrewOut)
+def get_crew(team_id: int, principal: TeamReader, session: SessionDep, request: Request,
+             case: Annotated[int, Query(ge=1, le=2**62, description="the case to send to")]):
+    """Who 派遣 would name the case's officers (行政处罚法第四十二条): the team's members, each
+    with whether he qualifies (a valid 执法证, the team qualified for the matter, no
+    conflict or recusal) and why not; `default`: those sent when none are chosen."""
+    return crews.crew_of(session, principal=principal, team_id=team_id, case_id=case,
+                         today=datetime.now(_tz(request)).date())
 
 
 @router.put("/teams/{team_id}/availability", response_model=TeamOut)

@@ -131,6 +131,26 @@ class ShiftOut(BaseModel):
     members: list[Member]
 
 
+class CrewMember(Member):
+    positions: list[str]
+    credential_expires_on: date | None
+    qualifies: bool
+    why_not: str | None  # credential_missing, credential_expired, declared_conflict …
+    why_not_label: str | None
+
+
+class CrewOut(BaseModel):
+    """Who a team would send to a case by 派遣 (行政处罚法第四十二条)."""
+
+    team_id: int
+    department_code: str | None
+    team_qualified: bool
+    least: int
+    citation: str
+    default: list[int]
+    members: list[CrewMember]
+
+
 class AvailabilityIn(Strict):
     status: Literal["free", "busy"]
     version: Version

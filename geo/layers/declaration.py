@@ -100,8 +100,8 @@ class Collection:
 @dataclass(frozen=True)
 class Layer:
     name: str
-    title: str
-    title_zh: str
+    title: str  # English: the OGC collection's, and the map's layer control in English
+    title_zh: str  # Chinese: the map's layer control (the pages speak Chinese first)
     permission: Permission  # besides areas_read, which every layer route needs
     geometry_type: str  # GeoJSON type of every feature
     source: str  # FROM ... JOIN ...

@@ -107,6 +107,9 @@ def _collections_of(layer: Layer) -> tuple[Collection, ...]:
 def _check(layer: Layer) -> None:
     """What the outputs rely on, checked once, so a bad declaration fails at start-up."""
     problems = []
+    # The map's layer control shows each title in the page's language (map-tiles.js).
+    if not layer.title_zh or any(_is_cjk(char) for char in layer.title):
+        problems.append("its title must be English and title_zh Chinese")
     if layer.zoom_filter is not None:
         chosen = layer.filters.get(layer.zoom_filter.name)
         if chosen is None or chosen.values is None:
@@ -123,3 +126,8 @@ def _check(layer: Layer) -> None:
             problems.append(f"collection {collection.id} fixes unknown filters {unknown}")
     if problems:
         raise LayerConflict(f"layer {layer.name!r}: {'; '.join(problems)}")
+
+
+def _is_cjk(char: str) -> bool:
+    """A Han character or CJK or full-width punctuation."""
+    return "\u3000" <= char <= "\u9fff" or "\uff00" <= char <= "\uffef"

@@ -8,21 +8,18 @@ password): the resident has no account, and his contact details stay with the fr
 that took the report (e.g. convenience's Open311 request), not on the incident.
 """
 
-from sqlalchemy import select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.errors import InvalidInput
 from core.security import Principal
 from core.users.enums import Role
-from core.users.models import User
+from core.users.system import CITIZEN_REPORTS, citizen_reports_account
 from core.workflow.clocks import Subject
 from core.workflow.intake import CitizenReport, Intake, OfferedService
 from grid.incidents.case_type import SUBJECT
 from grid.incidents.schemas import ReportIn
 from grid.incidents.service import report
 
-CITIZEN_ACCOUNT = "citizen_reports"  # 市民随手拍 (system account, cannot log in)
 DESCRIPTION_MAX = 2000  # ReportIn.description
 
 _SERVICES_SQL = """
@@ -54,7 +51,8 @@ def take_report(session: Session, data: CitizenReport, settings) -> Subject:
     """File a citizen report as an incident of its 小类 (source 市民随手拍 or 12345). The
     system account reports anywhere (scope "": every area), as a centre's desk would; a
     point outside every grid is the report path's own 422."""
-    principal = Principal(_citizen_account(session), CITIZEN_ACCOUNT, Role.village_staff, "")
+    principal = Principal(citizen_reports_account(session), CITIZEN_REPORTS[0],
+                          Role.village_staff, "")
     description = data.description.strip() or "市民随手拍"
     if len(description) > DESCRIPTION_MAX:
         description = description[:DESCRIPTION_MAX - 1] + "…"
@@ -64,24 +62,7 @@ def take_report(session: Session, data: CitizenReport, settings) -> Subject:
         "source": data.source, "address": data.address[:200],
         "photos": [{"content_type": kind, "data": body} for kind, body in data.photos]}),
         idempotency_key=data.key, settings=settings)
-    return Subject(SUBJECT, reported.incident.id)
-
-
-def _citizen_account(session: Session) -> int:
-    """The reporting account's id, made on first use (concurrent first uses: one row)."""
-    found = session.scalar(select(User.id).where(User.username == CITIZEN_ACCOUNT))
-    if found is not None:
-        return found
-    city = session.scalar(text("SELECT code FROM area WHERE level = 'city' ORDER BY code "
-                               "LIMIT 1"))
-    if city is None:
-        raise InvalidInput("no jurisdiction is loaded to take reports",
-                           code="jurisdiction_missing")
-    session.execute(insert(User).values(
-        username=CITIZEN_ACCOUNT, password_hash="!", full_name="市民随手拍",
-        role=str(Role.village_staff), scope_code=city, is_active=False)
-        .on_conflict_do_nothing(index_elements=["username"]))
-    return session.scalar(select(User.id).where(User.username == CITIZEN_ACCOUNT))
+    return Subject(SUBJECT, reported.incident_id)
 
 
 INTAKE = Intake(platform="grid", subject_type=SUBJECT, services=offered_services,

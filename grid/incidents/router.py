@@ -8,7 +8,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field, TypeAdapter
 
 from core.attachments.service import file_of
-from core.deps import Requires, SessionDep
+from core.deps import Requires, SessionDep, in_one_thread
 from core.exports import LIST_FORMATS, MEDIA_TYPES, table_response
 from core.scope import Scope
 from core.security import Principal
@@ -36,35 +36,40 @@ from grid.permissions import GridPermission
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 Reader = Annotated[Principal, Depends(Requires(GridPermission.incidents_read))]
-Reporter = Annotated[Principal, Depends(Requires(GridPermission.incidents_report))]
+# The report's rate limit is counted in the route's one thread (core/deps.py in_one_thread).
+Reporter = Annotated[Principal, Depends(Requires(GridPermission.incidents_report,
+                                                 count_in_thread=True))]
 Actor = Annotated[Principal, Depends(Requires(GridPermission.incidents_act))]
 HandsOff = Annotated[Principal, Depends(Requires(GridPermission.incidents_hand_off))]
 Receiver = Annotated[Principal, Depends(Requires(Permission.hand_offs_receive))]
 
 
 @router.post("", status_code=201, response_model=IncidentDetail)
-def report(data: ReportIn, principal: Reporter, session: SessionDep, request: Request,
-           response: Response,
-           idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None):
+async def report(data: ReportIn, principal: Reporter, request: Request,
+                 idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None
+                 ) -> Response:
     """上报: a point, a 小类, a description; the area chain and grid worker are resolved.
 
     Carry an `Idempotency-Key`: a replay returns the first result (with
     `Idempotent-Replayed: true`) and stores nothing new.
     """
-    done = service.report(session, principal=principal, data=data,
-                          idempotency_key=idempotency_key, settings=request.app.state.settings)
-    location = f"/api/v1/incidents/{done.incident.id}"
-    if done.body is not None:
-        # A new report's body, checked and serialised here, in the thread this route runs
-        # in: returned as data, FastAPI would check it against the model in one more
-        # thread-pool hop (bench/README.md, intake).
-        return Response(_DETAIL.dump_json(_DETAIL.validate_python(done.body)),
-                        status_code=201, media_type="application/json",
-                        headers={"Location": location})
-    if done.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = location
-    return service.incident_detail(session, done.incident, principal)
+    settings = request.app.state.settings
+
+    def work(session) -> Response:
+        done = service.report(session, principal=principal, data=data,
+                              idempotency_key=idempotency_key, settings=settings)
+        headers = {"Location": f"/api/v1/incidents/{done.incident_id}"}
+        if done.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        # A new report's body is built from what was written; a replay's is read back.
+        body = done.body if done.body is not None else service.incident_detail(
+            session, done.incident, principal)
+        return Response(_DETAIL.dump_json(_DETAIL.validate_python(body)), status_code=201,
+                        media_type="application/json", headers=headers)
+
+    # The report, its body (checked and serialised against the response model, as FastAPI
+    # would in one more hop) and the commit in one thread-pool hop (core/deps.py).
+    return await in_one_thread(request, work)
 
 
 _DETAIL = TypeAdapter(IncidentDetail)

@@ -4,38 +4,39 @@ Keyword-only functions on a sync session; they flush, the edge commits. The move
 reporting (transitions, hand-offs) are in grid/incidents/flows.py.
 """
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from functools import lru_cache
+from types import SimpleNamespace
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import and_, select, text
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.orm import Session
 
 from core import audit
 from core.codes import chain_codes, level_of_code
-from core.errors import InvalidInput, NotFound
+from core.errors import NotFound
 from core.scope import Scope
 from core.security import Principal
 from core.settings import Settings
 from core.units.service import unit_names
 from core.users.enums import Role
 from core.workflow import clocks, idempotency, links, notify, rows, timeline
-from core.workflow.calendar_store import VERSION_COLUMNS_SQL, load_calendar
+from core.workflow.calendar_store import load_calendar
 from core.workflow.clocks import Subject, clock_dict
 from core.workflow.handoffs import handoff_dict, handoffs_of
 from core.workflow.kernel import Actor, ClockOp, Notice
-from core.workflow.rows import Row
-from geo.locate import ChainLink, to_wgs84_point
-from grid.categories.service import ACTIVE_MINOR_JSON_SQL, minor_of
+from core.workflow.rows import Row, Sql
+from geo.locate import to_wgs84_point
+from grid.categories.service import minor_of
 from grid.incidents.case_type import SUBJECT, mirror_step, rule_of
 from grid.incidents.enums import LABELS_ZH, Source, State, Step
 from grid.incidents.models import Incident, IncidentReporter
 from grid.incidents.photos import check_photos, photo_dict, photos_of, store_photos
+from grid.incidents.placing import place_of
 from grid.incidents.schemas import ReportIn
 from grid.incidents.workflow import INCIDENT_WORKFLOW
 from grid.models import GridWorker, grid_assignment
-from grid.settings import grid_settings
 
 SOURCE_OF_ROLE = {Role.grid_worker: Source.grid_worker, Role.county_dispatcher: Source.hotline,
                   Role.enforcement_officer: Source.inspection,
@@ -44,9 +45,16 @@ SOURCE_OF_ROLE = {Role.grid_worker: Source.grid_worker, Role.county_dispatcher: 
 
 @dataclass(frozen=True)
 class Reported:
-    incident: Incident
+    incident_id: int
     replayed: bool  # True: the key was seen before, this is the first result again
     body: dict | None = None  # a new report's detail, built from what was written
+    session: Session | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def incident(self) -> Incident:
+        """The incident as the session holds it, loaded when asked: a new report is
+        written as data, not as an ORM object (the route needs only its id and body)."""
+        return self.session.get(Incident, self.incident_id)
 
 
 @dataclass(frozen=True)
@@ -112,48 +120,42 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
     fingerprint = idempotency.fingerprint(data)
     photos = check_photos(data.photos, settings=settings)
     lon, lat = to_wgs84_point(*data.location.coordinates, data.crs)
-    place = _place(session, principal=principal, lon=lon, lat=lat, category=data.category)
+    reported_at = now_utc()
+    place = place_of(session, principal=principal, lon=lon, lat=lat,
+                     category=data.category, reported_at=reported_at)
     category = minor_of(place.category, code=data.category)
-    incident = Incident(
-        category_id=category.id, urgency=data.urgency,
+    incident = _new_incident(
+        id=place.incident_id, category_id=category.id, urgency=data.urgency,
         source=data.source or SOURCE_OF_ROLE.get(principal.role, Source.patrol),
-        description=data.description, address=data.address,
-        geom=func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326),
+        description=data.description, address=data.address, geom=_POINT,
         grid_id=place.grid_id, grid_code=place.grid.code,
         responsible_worker_id=place.worker_id,
         reporter_id=principal.user_id, idempotency_key=key, request_hash=fingerprint,
-        state=State.reported, version=1, reported_at=now_utc(),
-    )
-    # The village's centre holds a new report; it is told.
-    incident.owner_unit_id, incident.owner_code = place.centre_id, place.village_code
-    # Duplicates before the insert: the row is written once, with them and its clock's
-    # mirror (each write of an incident is an entry in each of its indexes).
-    incident.duplicate_candidates = _duplicates(
-        session, category_id=category.id, lon=lon, lat=lat, reported_at=incident.reported_at)
+        state=State.reported, version=1, reported_at=reported_at,
+        # The village's centre holds a new report; it is told.
+        owner_unit_id=place.centre_id, owner_code=place.village_code,
+        # Found by the placing statement: the row is written once, with them and its
+        # clock's mirror (each write of an incident is an entry in each of its indexes).
+        duplicate_candidates=place.duplicates)
     calendar = load_calendar(session, settings=settings, version=place.calendar_version)
     step = clocks.start_detached(rule_of(category, urgency=data.urgency, step=Step.filing),
-                                 now=incident.reported_at, calendar=calendar,
+                                 now=reported_at, calendar=calendar,
                                  warn_share=settings.deadline_warn_share)
-    mirror_step(incident, step, ClockOp("start", step=Step.filing), incident.reported_at)
-    if not idempotency.insert_once(session, incident,
-                                   key_columns=("reporter_id", "idempotency_key")):
-        # A replay: the first report with this key, written before or concurrently.
-        return Reported(_replay(session, reporter_id=principal.user_id, key=key,
-                                fingerprint=fingerprint), replayed=True)
+    mirror_step(incident, step, ClockOp("start", step=Step.filing), reported_at)
     subject = Subject(SUBJECT, incident.id)
-    stored = store_photos(session, incident_id=incident.id, photos=photos, kind="report",
-                          user_id=principal.user_id, settings=settings)
     event = {"accuracy_m": data.accuracy_m, "duplicates": incident.duplicate_candidates}
-    # The kernel's rows around the new incident in one statement (core/workflow/rows.py):
-    # its clock, its reporter, its timeline event, the centre's notice and the audit event
-    # (unsealed, no lock: the beat seals the chain, core/audit.py; its id was drawn by
-    # the placing statement, since it is hashed).
-    rows.write(session, [
+    # The incident and the kernel's rows around it in one statement, written only if the
+    # key is new (core/workflow/rows.py write_once): its clock, its reporter, its timeline
+    # event, the centre's notice and the audit event (unsealed, no lock: the beat seals
+    # the chain, core/audit.py). Both ids were drawn by the placing statement: the rows
+    # refer to the incident, and the audit event's id is hashed.
+    written = rows.write_once(session, _row_of(incident), key_columns=INCIDENT_KEY, rows=[
         clocks.row_of(step, subject, case_type=SUBJECT),
-        Row.of_object(IncidentReporter(incident_id=incident.id, user_id=principal.user_id,
-                                       reported_at=incident.reported_at)),
+        Row(IncidentReporter.__table__, {"incident_id": incident.id,
+                                         "user_id": principal.user_id,
+                                         "reported_at": reported_at}),
         timeline.row(subject, actor=principal.username, action="report",
-                     to_state=State.reported, data=event, at=incident.reported_at),
+                     to_state=State.reported, data=event, at=reported_at),
         notify.row(session, subject, Notice("incident.reported",
                                             f"新上报事件 #{incident.id}：{category.name}",
                                             (incident.owner_unit_id,)),
@@ -161,128 +163,53 @@ def report(session: Session, *, principal: Principal, data: ReportIn, idempotenc
         audit.row(event_id=place.audit_id, actor=principal.username, action="incident.report",
                   subject_type="incident", subject_id=incident.id,
                   after={"state": incident.state, "grid": incident.grid_code,
-                         "category": category.code, "urgency": incident.urgency})])
+                         "category": category.code, "urgency": incident.urgency})],
+        params={"lon": lon, "lat": lat})
+    if written is None:
+        # A replay: the first report with this key, written before or concurrently.
+        first = _replay(session, reporter_id=principal.user_id, key=key,
+                        fingerprint=fingerprint)
+        return Reported(first.id, replayed=True, session=session)
+    stored = (store_photos(session, incident_id=incident.id, photos=photos, kind="report",
+                           user_id=principal.user_id, settings=settings) if photos else [])
     # The 201's body from what was just written, not read back (8 statements fewer on the
     # hottest write; tests/grid/incidents/test_reporting.py compares it with a GET).
     body = {**_incident_dict(incident, _Extra(lon, lat, category.code, category.name,
                                               place.chain[-2].name, place.centre_name, None),
                              [vars(link) for link in place.chain], principal),
             "timeline": [
-                {"at": incident.reported_at, "actor": principal.username, "action": "report",
+                {"at": reported_at, "actor": principal.username, "action": "report",
                  "from_state": None, "to_state": State.reported, "note": None,
                  "data": event,
                  "actor_name": timeline.actor_name(principal.username, place.reporter_name)}],
             "handoffs": [], "links": [], "clocks": [clock_dict(step)],
             "photos": [photo_dict(p) for p in stored], "reporters": [principal.user_id]}
-    return Reported(incident, replayed=False, body=body)
+    return Reported(incident.id, replayed=False, body=body, session=session)
+
+
+INCIDENT_KEY = ("reporter_id", "idempotency_key")  # its unique index: uq_incident_idempotency
+_INCIDENT_TABLE = Incident.__table__
+_NO_VALUES = dict.fromkeys(column.key for column in _INCIDENT_TABLE.columns)
+_POINT = Sql("ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)")
+
+
+def _new_incident(**values) -> SimpleNamespace:
+    """A new incident as data, every column an attribute (as a new ORM object reads:
+    None where unset, the columns' Python-side defaults), for `mirror_step`, the row and
+    the body; no ORM object, no unit of work (bench/README.md, intake)."""
+    return SimpleNamespace(**{**_NO_VALUES, **Row.new(_INCIDENT_TABLE, values).values})
+
+
+def _row_of(incident: SimpleNamespace) -> Row:
+    """The columns that hold a value (a NULL column has no server default to differ)."""
+    return Row(_INCIDENT_TABLE, {column: value for column, value in vars(incident).items()
+                                 if value is not None})
 
 
 def _replay(session: Session, *, reporter_id: int, key: str, fingerprint: str
-            ) -> Incident | None:
+            ) -> Incident:
     return idempotency.replayed(session, Incident, submitter_column="reporter_id",
                                 submitter=reporter_id, key=key, request_hash=fingerprint)
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a report lands: its grid and chain, the grid's worker, the village's centre."""
-
-    grid_id: int
-    chain: list[ChainLink]  # city first, grid last
-    worker_id: int | None  # the grid's worker (the first by staff number when several)
-    centre_id: int
-    centre_name: str
-    reporter_name: str | None  # the reporter's full name, for the timeline
-    category: dict | None  # the active 小类 asked for (grid.categories ACTIVE_MINOR_JSON_SQL)
-    calendar_version: tuple  # core/workflow/calendar_store VERSION_COLUMNS_SQL
-    audit_id: int  # the report's audit event's id, drawn ahead (core/audit.py NEXT_ID_SQL)
-
-    @property
-    def grid(self) -> ChainLink:
-        return self.chain[-1]
-
-    @property
-    def village_code(self) -> str:
-        return self.grid.code[:12]
-
-
-# One statement for what a report needs to know about its point. The grids under it come
-# from the GiST index (fenced by OFFSET 0, as in geo/locate.py); one in the reporter's
-# territory wins over one outside it where grids touch. The same statement reads what the
-# report needs besides (the reporter's name, the 小类, the calendar's version) and draws
-# its audit event's id: each was a statement of its own (bench/README.md, intake).
-PLACE_SQL = """
-    WITH hit AS (
-        SELECT g.id, g.code, ({scope}) AS in_scope FROM (
-            SELECT id, code FROM area
-            WHERE level = 'grid'
-              AND ST_Intersects(geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-            OFFSET 0) AS g
-        ORDER BY 3 DESC, g.code LIMIT 1)
-    SELECT hit.id, hit.code, hit.in_scope,
-        (SELECT w.id FROM grid_assignment ga JOIN grid_worker w ON w.id = ga.worker_id
-         WHERE ga.grid_id = hit.id ORDER BY w.staff_code LIMIT 1) AS worker_id,
-        c.id AS centre_id, c.name AS centre_name,
-        (SELECT json_agg(json_build_array(a.level, a.code, a.name) ORDER BY array_position(
-                    ARRAY['city', 'county', 'township', 'village', 'grid'], a.level::text))
-         FROM area a WHERE a.code IN (
-            substr(hit.code, 1, 4) || '00', substr(hit.code, 1, 6), substr(hit.code, 1, 9),
-            substr(hit.code, 1, 12), hit.code)) AS chain,
-        (SELECT full_name FROM app_user WHERE id = :reporter_id) AS reporter_name,
-        {minor} AS category, {calendar}, {audit_id} AS audit_id
-    FROM hit
-    LEFT JOIN unit c ON c.kind = 'centre' AND c.is_active AND c.seat_code = substr(hit.code, 1, 12)
-""".replace("{minor}", ACTIVE_MINOR_JSON_SQL).replace(
-    "{calendar}", VERSION_COLUMNS_SQL).replace("{audit_id}", audit.NEXT_ID_SQL)
-
-
-@lru_cache(maxsize=1024)
-def _place_statement(scope_sql: str):
-    return text(PLACE_SQL.replace("{scope}", scope_sql))
-
-
-def _place(session: Session, *, principal: Principal, lon: float, lat: float, category: str
-           ) -> Place:
-    """The grid under the point; 422 when outside every grid or the reporter's territory."""
-    scope = Scope.of(principal)
-    row = session.execute(_place_statement(scope.area_condition("g")),
-                          {"lon": lon, "lat": lat, "reporter_id": principal.user_id,
-                           "category_code": category, **scope.params}).first()
-    if row is None:
-        raise InvalidInput(f"({lon}, {lat}) lies outside every grid of the jurisdiction",
-                           code="point_outside_grids", lon=lon, lat=lat)
-    if not row.in_scope:
-        raise InvalidInput(f"({lon}, {lat}) lies in grid {row.code}, outside your territory",
-                           code="point_outside_territory", lon=lon, lat=lat)
-    if row.centre_id is None:
-        raise NotFound(f"no centre sits at area {row.code[:12]}")
-    return Place(grid_id=row.id, chain=[ChainLink(*link) for link in row.chain],
-                 worker_id=row.worker_id, centre_id=row.centre_id, centre_name=row.centre_name,
-                 reporter_name=row.reporter_name, category=row.category,
-                 calendar_version=(row.calendar_loaded_at, row.calendar_years,
-                                   row.calendar_days), audit_id=row.audit_id)
-
-
-def _duplicates(session: Session, *, category_id: int, lon: float, lat: float,
-                reported_at: datetime) -> list[int]:
-    """Open incidents of the same 小类 within the radius and the time window of a new
-    report at (lon, lat), nearest and then newest first. Metres on the geography; first
-    the GiST index on the geometry with a box of radius/60,000 degrees, which holds the
-    radius up to latitude 54° (Mohe): a degree of longitude there is 65 km."""
-    near = grid_settings()
-    since = reported_at - timedelta(hours=near.duplicate_window_hours)
-    rows = session.scalars(text("""
-        WITH n AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS geom)
-        SELECT o.id FROM incident o, n
-        WHERE o.category_id = :category_id
-          AND o.state NOT IN ('closed', 'evaluated', 'void', 'merged')
-          AND o.reported_at >= :since
-          AND ST_DWithin(o.geom, n.geom, :radius_m / 60000.0)
-          AND ST_DWithin(o.geom::geography, n.geom::geography, :radius_m)
-        ORDER BY ST_Distance(o.geom::geography, n.geom::geography), o.reported_at DESC, o.id
-        LIMIT 10"""), {"lon": lon, "lat": lat, "category_id": category_id, "since": since,
-                       "radius_m": near.duplicate_radius_m})
-    return list(rows)
 
 
 # --- timeline and notifications ----------------------------------------------------------

@@ -2,15 +2,17 @@
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from core.deps import Requires, SessionDep
+from core.exports import content_disposition
 from core.scope import Scope
 from core.security import Principal
 from grid.kpis import open as open_incidents
-from grid.kpis import ranking, service
+from grid.kpis import ranking, report, service
+from grid.kpis.report_pdf import report_pdf
 from grid.kpis.schemas import ChildrenOut, KpisOut, OpenOut, RankingOut, SeriesOut
 from grid.permissions import GridPermission
 
@@ -105,6 +107,30 @@ def by_worker(q: Query_, session: SessionDep):
     """The area's figures per grid worker (the worker of each incident's grid)."""
     return ranking.ranking(session, subject=q.subject, period=q.period, scope=q.scope,
                            by="worker")
+
+
+RankedBy = Literal["reported", "filed", "closed", "mean_handling_hours", "close_rate",
+                   "on_time_close_rate", "rework_rate", "valid_report_rate",
+                   "on_time_verification_rate"]
+
+
+@router.get("/report.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}},
+                             "description": "the report, A4, Chinese"}},
+            summary="The KPI report as a PDF", description=DEFINITIONS)
+def report_file(
+    q: Query_, session: SessionDep, request: Request,
+    sort: Annotated[RankedBy, Query(description="the figure an area's rankings rank on")
+                    ] = "close_rate",
+):
+    """考核指标报表: what the KPI page shows of the subject and period (the figures and how
+    each is counted, the rates and the daily series as charts, for an area the rankings of
+    its child areas, handling units and grid workers), as a PDF to send up."""
+    made = report.gather(session, subject=q.subject, period=q.period, scope=q.scope,
+                         sort=sort, now=datetime.now(q.period.tz))
+    return Response(report_pdf(made, settings=request.app.state.settings),
+                    media_type="application/pdf",
+                    headers={"Content-Disposition": content_disposition(report.filename(made))})
 
 
 @router.get("/open", response_model=OpenOut,

@@ -58,7 +58,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput, NotFound
 from core.scope import Scope, prefix_range, subtree_prefix_of
-from core.workflow.calendar import zone
+from core.workflow.calendar_setup import zone
 from grid.incidents.service import scope_sql
 
 TIMEZONE = "Asia/Shanghai"

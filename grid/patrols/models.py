@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     String,
     UniqueConstraint,
 )
@@ -31,6 +32,9 @@ class Patrol(Base):
         # The phone names its patrol before it is online: a replayed start is one patrol.
         UniqueConstraint("worker_id", "client_key", name="uq_patrol_client_key"),
         CheckConstraint("ended_at IS NULL OR ended_at >= started_at", name="ends_after_start"),
+        # A day's tracks of a whole county, newest first (tracks.py): a range of started_at
+        # read backwards, without scanning every patrol ever walked.
+        Index("ix_patrol_started_at", "started_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

@@ -75,7 +75,7 @@ def load_demo(session: Session, *, city_code: str, seed: int = 1,
     rng = random.Random(seed)
     reviewers: dict[int, Principal | None] = {}
     people: dict[int, Principal] = {}
-    desk = _desk_inspection(session, opened[len(FATES):], bounds)
+    desk = _desk_inspection(session, opened, bounds)
     for done, inspection_id in enumerate(opened, 1):
         inspection = session.get(Inspection, inspection_id)
         # Every fate once first (a small demo still shows every state), then by share.
@@ -92,14 +92,16 @@ def load_demo(session: Session, *, city_code: str, seed: int = 1,
 
 def _desk_inspection(session: Session, opened: list[int], bounds: dict) -> int | None:
     """The first of `opened` drawn to the city's demo 检查员 account (core/users/demo.py),
-    which the demo leaves to him to record ("我的检查" is then not empty at login)."""
+    which the demo leaves to him to record ("我的检查" is then not empty at login); one
+    after those that show each fate once, if he has one."""
     return session.scalar(text(
         "SELECT x.inspection_id FROM market_inspection_inspector x "
         "JOIN app_user u ON u.id = x.user_id WHERE x.inspection_id = ANY(:ids) "
         "AND u.username ~ '^demo[0-9]*_market_inspector$' "
         "AND u.scope_code >= :low AND u.scope_code < :high "
-        "ORDER BY array_position(CAST(:ids AS bigint[]), x.inspection_id) LIMIT 1"),
-        {"ids": opened, **bounds}) if opened else None
+        "ORDER BY array_position(CAST(:ids AS bigint[]), x.inspection_id) <= :shown, "
+        "array_position(CAST(:ids AS bigint[]), x.inspection_id) LIMIT 1"),
+        {"ids": opened, "shown": len(FATES), **bounds}) if opened else None
 
 
 def _opened_at(session: Session, draw_id: int) -> datetime:

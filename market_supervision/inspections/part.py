@@ -35,11 +35,20 @@ FIELD_TOOLS: tuple = _field_tools()
 
 
 def routers() -> tuple:
-    from market_supervision.inspections.kpi_page import router as kpi_page
     from market_supervision.inspections.public import router as public
     from market_supervision.inspections.router import router as inspections
 
-    return (inspections, public, kpi_page)
+    return (inspections, public)
+
+
+def _kpi_pages() -> tuple:
+    """The KPI charts page (/market/kpis), drawn by the shared KPI page."""
+    from market_supervision.inspections.kpi_page import PAGE
+
+    return (PAGE,)
+
+
+KPI_PAGES: tuple = _kpi_pages()
 
 
 def setup() -> None:

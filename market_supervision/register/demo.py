@@ -193,7 +193,9 @@ def _qualify_inspectors(session: Session, bounds: dict) -> int:
 
 def _declare_conflicts(session: Session, bounds: dict, rng: np.random.Generator) -> int:
     """In each township, its first inspector declares a conflict with two entities there
-    (近亲属、曾任职): the draws must never pair them."""
+    (近亲属、曾任职): the draws must never pair them. Not in the offices where a demo
+    检查员 sits: their own task (`_desk_tasks`) draws from their two inspectors alone, and
+    a conflict would leave one (a draw the law refuses: ≥ 2 inspectors a target)."""
     return session.execute(text("""
         INSERT INTO market_inspector_conflict (user_id, entity_id, reason)
         SELECT DISTINCT ON (first.user_id, e.id) first.user_id, e.id,
@@ -204,7 +206,10 @@ def _declare_conflicts(session: Session, bounds: dict, rng: np.random.Generator)
         CROSS JOIN LATERAL (SELECT id FROM market_entity WHERE area_code LIKE u.seat_code || '%'
                             ORDER BY uscc LIMIT 2) e
         WHERE u.kind = 'market_office' AND u.seat_code >= :low AND u.seat_code < :high
-        ON CONFLICT DO NOTHING"""), bounds).rowcount
+          AND NOT EXISTS (SELECT 1 FROM membership d JOIN app_user a ON a.id = d.user_id
+                          WHERE d.unit_id = u.id AND d.is_active
+                            AND a.username ~ :demo_inspector)
+        ON CONFLICT DO NOTHING"""), {**bounds, "demo_inspector": DEMO_INSPECTOR}).rowcount
 
 
 def _system_principal(session: Session, city_code: str) -> Principal:
@@ -215,6 +220,9 @@ def _system_principal(session: Session, city_code: str) -> Principal:
         {"city": city_code}).one()
     return Principal(row[0], row[1], Role.admin, row[2])
 
+
+DESK_TASK_SUFFIX = "05"
+DEMO_INSPECTOR = "^demo[0-9]*_market_inspector$"  # core/users/demo.py's 检查员 accounts
 
 # (code suffix, name, mode, scheme, filters, items, quarter)
 TASKS = (
@@ -259,7 +267,31 @@ def _plans_and_tasks(session: Session, bounds: dict, admin: Principal) -> int:
                               implementing_unit_ids=offices, item_codes=list(item_codes),
                               filters=filters)
             made += 1
+        made += _desk_tasks(session, admin, plan.id, code, year)
     return made
+
+
+def _desk_tasks(session: Session, admin: Principal, plan_id: int, county: str,
+                year: int) -> int:
+    """A 所's own 日常监督抽查 of its township, for each office where a demo 检查员 account
+    sits (core/users/demo.py): only that office's inspectors can be paired with its
+    targets, so the demo inspector has inspections of his own at login whatever a
+    county-wide draw happens to pair."""
+    offices = session.execute(text("""
+        SELECT DISTINCT u.id, u.seat_code FROM unit u
+        JOIN membership m ON m.unit_id = u.id AND m.is_active AND m.position = 'inspector'
+        JOIN app_user a ON a.id = m.user_id AND a.username ~ :demo_inspector
+        WHERE u.kind = 'market_office' AND u.is_active AND u.seat_code LIKE :c || '%'
+        ORDER BY u.seat_code"""), {"c": county, "demo_inspector": DEMO_INSPECTOR}).all()
+    quarter = (datetime.now(UTC).month + 2) // 3
+    for office, township in offices:
+        plans.create_task(session, principal=admin, plan_id=plan_id,
+                          code=f"{township}-{year}-{DESK_TASK_SUFFIX}", name="辖区日常监督抽查",
+                          mode="undirected", area_code=township, ratio_scheme="general",
+                          starts_on=date(year, 3 * quarter - 2, 1),
+                          ends_on=date(year, 3 * quarter, 28), organising_unit_id=office,
+                          implementing_unit_ids=[office], item_codes=["SC-GS-001"])
+    return len(offices)
 
 
 def _draws(session: Session, bounds: dict, admin: Principal,
@@ -267,9 +299,11 @@ def _draws(session: Session, bounds: dict, admin: Principal,
     """The first three tasks of each county drawn (the first two at once, the third in two
     steps with a public random source); the fourth stays planned. Their secret seeds come
     from the demo's seed: the same demo draws the same targets on every load."""
+    # The offices' own tasks first: their draws' inspections are the first the inspections
+    # demo opens (it opens at most a few hundred).
     tasks = session.execute(text(
         "SELECT id, code FROM market_task WHERE area_code >= :low AND area_code < :high "
-        "AND state = 'planned' ORDER BY code"), bounds).all()
+        "AND state = 'planned' ORDER BY length(area_code) DESC, code"), bounds).all()
     drawable = [(task_id, code) for task_id, code in tasks if not code.endswith("-04")]
     for done, (task_id, code) in enumerate(drawable, start=1):
         secret = hashlib.sha256(f"gridgov-demo-{seed}-{code}".encode()).hexdigest()

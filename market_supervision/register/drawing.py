@@ -167,7 +167,7 @@ def perform(session: Session, *, principal: Principal, draw_id: int,
         raise InvalidInput(f"请填写公开随机源“{draw.rules['entropy_source']}”的结果",
                            code="public_entropy_required")
     draw.public_entropy = (public_entropy or "").strip() or None
-    draw.seed = draws.final_seed(draw.secret_seed, draw.public_entropy)
+    draw.seed = draws.final_seed(draw.secret_seed, draw.public_entropy, draw.algorithm)
     try:
         result = rerun(draw)
     except draws.DrawImpossible as exc:
@@ -194,13 +194,16 @@ def candidate_text(draw: Draw) -> str:
     return gzip.decompress(draw.candidates).decode()
 
 
-def rerun(draw: Draw) -> draws.Result:
-    """The draw, computed again from its frozen inputs and revealed seed."""
-    if draw.algorithm != draws.ALGORITHM:
+def rerun(draw: Draw, listing: str | None = None) -> draws.Result:
+    """The draw, computed again from its frozen inputs and revealed seed, under the
+    algorithm it names (`listing`: its candidate text, when the caller has it already)."""
+    if draw.algorithm not in draws.ALGORITHMS:
         raise InvalidInput(f"unknown draw algorithm {draw.algorithm}", code="algorithm_unknown")
-    return draws.draw(candidates=draws.parse_candidates(candidate_text(draw)),
+    listing = candidate_text(draw) if listing is None else listing
+    return draws.draw(candidates=listing,
                       strata=strata_of(draw.rules), items=draw.rules["items"],
-                      pool=pool_of(draw.rules), seed=draw.seed, secret_seed=draw.secret_seed)
+                      pool=pool_of(draw.rules), seed=draw.seed, secret_seed=draw.secret_seed,
+                      algorithm=draw.algorithm)
 
 
 def _store(session: Session, draw: Draw, result: draws.Result) -> None:
@@ -256,26 +259,28 @@ def stored_targets(session: Session, draw_id: int) -> list[dict]:
 def verify(session: Session, *, principal: Principal | None, draw_id: int) -> Verification:
     """Check the commitment and re-run the draw; name every difference."""
     draw = get_draw(session, principal=principal, draw_id=draw_id)
-    differences = commitment_differences(draw)
+    listing = candidate_text(draw)
+    differences = commitment_differences(draw, listing)
     if draw.state != DrawState.drawn:
         return Verification(False, [*differences, "尚未抽取：只能核对承诺"])
     try:
-        result = rerun(draw)
+        result = rerun(draw, listing)
     except draws.DrawImpossible as exc:
         return Verification(False, [*differences, f"重新计算失败：{exc}"])
     differences += result_differences(result, stored_targets(session, draw.id))
     return Verification(not differences, differences)
 
 
-def commitment_differences(draw: Draw) -> list[str]:
+def commitment_differences(draw: Draw, listing: str | None = None) -> list[str]:
     found = []
-    listing = candidate_text(draw)
+    listing = candidate_text(draw) if listing is None else listing
     if draws.sha256_hex(listing) != draw.candidates_hash:
         found.append("候选名单与承诺的 candidates_hash 不符")
-    public = draws.public_candidates_text(uscc for uscc, _ in draws.parse_candidates(listing))
-    if draws.sha256_hex(public) != draw.public_candidates_hash:
+    # The public list is the listing's codes in its order: the listing matched its hash,
+    # so it is the sorted list committed (a tampered one fails the check above).
+    if draws.sha256_hex(draw_sets.public_listing(listing)) != draw.public_candidates_hash:
         found.append("候选名单与公布的 public_candidates_hash 不符")
-    if len(listing.splitlines()) != draw.candidates_count:
+    if listing.count("\n") != draw.candidates_count:
         found.append("候选名单户数与承诺不符")
     if draws.seed_hash(draw.secret_seed) != draw.seed_hash:
         found.append("揭示的种子与承诺的 seed_hash 不符")
@@ -286,8 +291,8 @@ def commitment_differences(draw: Draw) -> list[str]:
                         for uscc in member["conflicts"])
         if tokens != member["conflict_tokens"]:
             found.append(f"检查人员 {member['key']} 的回避记录与其令牌不符")
-    if draw.seed is not None and draws.final_seed(draw.secret_seed,
-                                                  draw.public_entropy) != draw.seed:
+    if draw.seed is not None and draws.final_seed(draw.secret_seed, draw.public_entropy,
+                                                  draw.algorithm) != draw.seed:
         found.append("种子不等于 SHA-256(算法‖秘密种子‖公开随机数)")
     return found
 

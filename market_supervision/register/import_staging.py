@@ -17,7 +17,7 @@ STAGING = """CREATE TEMP TABLE market_entity_staging (
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value: str) -> str:
+def copy_text(value: str) -> str:
     """A text value in COPY's text format (backslash, tab and line breaks escaped)."""
     return value.translate(_COPY_ESCAPES)
 
@@ -49,9 +49,9 @@ def _stage_rows(session: Session, clean: Clean, stage: StageProgress | None) -> 
         for done, (number, uscc, name, kind, person, address, lon, lat, industry, licences,
                    legacy) in enumerate(rows, start=1):
             chunk.append("\t".join((
-                str(number), _copy_text(uscc), _copy_text(name), kind,
-                "\\N" if person is None else _copy_text(person), _copy_text(address),
-                repr(lon), repr(lat), industry, _copy_text(licences), "t" if legacy else "f",
+                str(number), copy_text(uscc), copy_text(name), kind,
+                "\\N" if person is None else copy_text(person), copy_text(address),
+                repr(lon), repr(lat), industry, copy_text(licences), "t" if legacy else "f",
                 f"SRID=4326;POINT({lon!r} {lat!r})")))
             if done % 50_000 == 0:
                 copy.write("\n".join(chunk) + "\n")

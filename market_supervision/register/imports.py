@@ -79,49 +79,30 @@ FROM area g JOIN market_entity_staging s ON ST_Intersects(g.geom, s.point)
 WHERE g.level = 'grid' AND {scope}
 ORDER BY s.row, g.code"""
 
+# market_entity's statement triggers add the written rows to the low-zoom cells
+# (migration 0024), one aggregate for the statement: an import's upsert as any write.
 UPSERT = """
-INSERT INTO market_entity (uscc, name, type, legal_representative, address, location,
-                           area_code, industry, licences, legacy_code, source)
-SELECT s.uscc, s.name, s.type, s.legal_representative, s.address,
-       s.point, l.area_code, s.industry, s.licences, s.legacy, 'import'
-FROM market_entity_staging s JOIN market_entity_located l ON l.row = s.row
-ORDER BY s.uscc
-ON CONFLICT (uscc) DO UPDATE SET
-    name = EXCLUDED.name, type = EXCLUDED.type,
-    legal_representative = EXCLUDED.legal_representative, address = EXCLUDED.address,
-    location = EXCLUDED.location, area_code = EXCLUDED.area_code,
-    industry = EXCLUDED.industry, licences = EXCLUDED.licences,
-    legacy_code = EXCLUDED.legacy_code, version = market_entity.version + 1,
-    updated_at = now()
-RETURNING area_code, location, last_result, risk_class, (xmax = 0)"""
-
-# What the upsert changes in market_entity_cell, added once by the import (migration 0024):
-# the rows it rewrites as they were (locked, so no one changes them in between) and every
-# row as written, narrow tables of four columns. The table's statement triggers stand
-# aside for the upsert (gridgov.bulk, for this transaction only): they would aggregate
-# the wide transition tables of all 500,000 rows, INSERT's and UPDATE's both.
-BEFORE = """
-CREATE TEMP TABLE market_entity_before ON COMMIT DROP AS
-SELECT e.area_code, e.location, e.last_result, e.risk_class
-FROM market_entity e JOIN market_entity_staging s ON s.uscc = e.uscc
-FOR UPDATE OF e"""
-AFTER = """CREATE TEMP TABLE market_entity_after (area_code text, location geometry,
-    last_result text, risk_class text, created bool) ON COMMIT DROP"""
+WITH written AS (
+    INSERT INTO market_entity (uscc, name, type, legal_representative, address, location,
+                               area_code, industry, licences, legacy_code, source)
+    SELECT s.uscc, s.name, s.type, s.legal_representative, s.address,
+           s.point, l.area_code, s.industry, s.licences, s.legacy, 'import'
+    FROM market_entity_staging s JOIN market_entity_located l ON l.row = s.row
+    ORDER BY s.uscc
+    ON CONFLICT (uscc) DO UPDATE SET
+        name = EXCLUDED.name, type = EXCLUDED.type,
+        legal_representative = EXCLUDED.legal_representative, address = EXCLUDED.address,
+        location = EXCLUDED.location, area_code = EXCLUDED.area_code,
+        industry = EXCLUDED.industry, licences = EXCLUDED.licences,
+        legacy_code = EXCLUDED.legacy_code, version = market_entity.version + 1,
+        updated_at = now()
+    RETURNING xmax = 0 AS created)
+SELECT count(*) FILTER (WHERE created) FROM written"""
 
 
 def upsert(session: Session) -> int:
-    """The staged rows into market_entity (by code), the low-zoom cells with them; the
-    number created."""
-    session.execute(text("DROP TABLE IF EXISTS market_entity_before, market_entity_after"))
-    session.execute(text(BEFORE))
-    session.execute(text(AFTER))
-    session.execute(text("SELECT set_config('gridgov.bulk', 'on', true)"))
-    session.execute(text(f"WITH written AS ({UPSERT}) "
-                         "INSERT INTO market_entity_after SELECT * FROM written"))
-    session.execute(text("SELECT set_config('gridgov.bulk', 'off', true)"))
-    session.execute(text("SELECT market_entity_cell_add('market_entity_before', -1), "
-                         "market_entity_cell_add('market_entity_after', 1)"))
-    return session.scalar(text("SELECT count(*) FROM market_entity_after WHERE created"))
+    """The staged rows into market_entity (by code); the number created."""
+    return session.scalar(text(UPSERT))
 
 
 def import_entities(session: Session, *, principal: Principal, filename: str, data: bytes,

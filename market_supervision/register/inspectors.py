@@ -115,19 +115,6 @@ def pool(session: Session, *, unit_ids: list[int], on: date) -> list[PoolMember]
                        frozenset(r[6] or ())) for r in rows]
 
 
-def conflicts_among(session: Session, *, user_ids: list[int],
-                    entity_ids_sql: str, params: dict) -> dict[int, set[int]]:
-    """user id → the entity ids they declared a conflict with, among the candidates."""
-    rows = session.execute(text(
-        "SELECT c.user_id, c.entity_id FROM market_inspector_conflict c "
-        f"WHERE c.user_id = ANY(:users) AND c.entity_id IN ({entity_ids_sql})"),
-        {"users": list(user_ids), **params}).all()
-    found: dict[int, set[int]] = {}
-    for user_id, entity_id in rows:
-        found.setdefault(user_id, set()).add(entity_id)
-    return found
-
-
 def list_inspectors(session: Session, *, principal: Principal, on: date) -> list[dict]:
     """The register as a desk sees it: the inspectors of the market units in scope."""
     scope = Scope.of(principal)

@@ -2,8 +2,9 @@
 
 It shows the task, the rules (the ratio table's citation, not the classes' shares of the
 register), the commitment, the result (entities; inspectors' names and 执法证 numbers) and
-how to re-run it: the published inputs as a JSON file and a 60-line reference script. No
-risk class appears on it, nor in the file (tests/market_supervision/register/test_public.py).
+how to re-run it: the published inputs as a JSON file and a short standard-library
+reference script. No risk class appears on it, nor in the file
+(tests/market_supervision/register/test_public.py).
 """
 
 from html import escape
@@ -13,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from core.deps import SessionDep
-from market_supervision.register import drawing
+from market_supervision.register import drawing, draws
 from market_supervision.register.enums import DRAW_STATE_LABELS, TASK_MODE_LABELS, DrawState
 from market_supervision.register.models import Draw, Task
 from market_supervision.register.plans import task_units
@@ -97,6 +98,17 @@ def _targets(session: Session, draw: Draw) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
+# How each algorithm picks a stratum's ⌈比例×户数⌉ targets (market_supervision/register/draws.py).
+SELECTION = {
+    draws.FIRST: "各层内按分值（相同时按代码）从小到大取前 ⌈比例×户数⌉ 户",
+    draws.SAMPLED: (
+        "各层的候选主体按代码排序，依次编号 0 … n−1；对 i = 0 … k−1（k = ⌈比例×户数⌉）取 "
+        "HMAC-SHA256(种子, \"pick|\" + 层 + \"|\" + i) 的前 8 字节（大端整数）u，"
+        "j = i + u mod (n − i)，交换第 i 位与第 j 位（Fisher–Yates 洗牌的前 k 步），"
+        "前 k 位即该层抽中的主体；全部抽中主体按分值（相同时按代码）从小到大编号"),
+}
+
+
 def _how_to(draw: Draw) -> str:
     return f"""<h2>如何自行复核</h2>
 <ol>
@@ -108,7 +120,7 @@ def _how_to(draw: Draw) -> str:
 <code>python3 rerun.py draw-{draw.id}.json</code>。脚本核对：秘密种子与抽取前公布的哈希一致；
 种子 = SHA-256("{escape(draw.algorithm)}|" + 秘密种子 + "|" + 公开随机数)；候选名单与其哈希一致；
 每户分值 = HMAC-SHA256(种子, "entity|" + 代码)；每户检查人员按算法重新匹配后与公布结果一致。</li>
-<li>算法：各层内按分值（相同时按代码）从小到大取前 ⌈比例×户数⌉ 户；检查人员依次取
+<li>算法（{escape(draw.algorithm)}）：{SELECTION.get(draw.algorithm, "")}；检查人员依次取
 HMAC-SHA256(种子, "pair|" + 代码 + "|" + j) 的前 8 字节对名单长度取模，跳过已选、回避、无资格者，
 直至不少于两人且覆盖全部抽查事项（连续 64 次不中则在合格者中取模）。</li>
 <li>信用风险分类属内部信息，不予公开；分层抽取部分可由监督机关以内部数据用同一脚本复核。</li>

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Re-run a 双随机 draw of gridgov from its published inputs (algorithm gridgov-draw/1).
+"""Re-run a 双随机 draw of gridgov from its published inputs (algorithms gridgov-draw/1
+and gridgov-draw/2: the file names the one its draw used).
 
     python3 rerun.py draw-123.json
 
@@ -15,7 +16,7 @@ import json
 import sys
 from decimal import ROUND_CEILING, Decimal
 
-ALGORITHM = "gridgov-draw/1"
+ALGORITHMS = ("gridgov-draw/1", "gridgov-draw/2")
 
 
 def sha(text):
@@ -57,15 +58,36 @@ def team(key, secret, uscc, items, pool):
     return [p["key"] for p in chosen]
 
 
+def u64(key, message):
+    return int.from_bytes(hmac.digest(key, message.encode(), "sha256")[:8], "big")
+
+
+def score(key, uscc):
+    return hmac.digest(key, b"entity|" + uscc.encode(), "sha256").hex()
+
+
+def select(algorithm, key, name, members, k):
+    """One stratum's targets. /2: the first k steps of a Fisher-Yates shuffle of its codes
+    in code order; /1: the k smallest (score, code)."""
+    members = sorted(members)
+    if algorithm == "gridgov-draw/1":
+        return sorted(members, key=lambda c: (score(key, c), c))[:k]
+    for i in range(k):
+        j = i + u64(key, f"pick|{name}|{i}") % (len(members) - i)
+        members[i], members[j] = members[j], members[i]
+    return members[:k]
+
+
 def main(path):
     with open(path, encoding="utf-8") as file:
         data = json.load(file)
     problems = []
-    assert data["algorithm"] == ALGORITHM, f"this script runs {ALGORITHM} only"
+    algorithm = data["algorithm"]
+    assert algorithm in ALGORITHMS, f"this script runs {', '.join(ALGORITHMS)} only"
     secret, entropy = data["secret_seed"], data.get("public_entropy") or ""
     if sha(secret) != data["commitment"]["seed_hash"]:
         problems.append("the revealed secret seed does not match the published seed_hash")
-    seed = sha(f"{ALGORITHM}|{secret}|{entropy}")
+    seed = sha(f"{algorithm}|{secret}|{entropy}")
     if seed != data["seed"]:
         problems.append("seed != SHA-256(algorithm|secret|entropy)")
     key = bytes.fromhex(seed)
@@ -78,7 +100,7 @@ def main(path):
                         f"{','.join(sorted(p['conflicts']))}\n" for p in pool)
     if sha(pool_text) != data["commitment"]["pool_hash"]:
         problems.append("the inspector pool does not match pool_hash")
-    score = {c: hmac.digest(key, b"entity|" + c.encode(), "sha256").hex() for c in codes}
+    known = set(codes)
     items = set(data["items"])
     targets = data["targets"]
     if "strata" in data:  # the internal file: re-run the selection too
@@ -91,16 +113,16 @@ def main(path):
             if rule is None:
                 continue
             k = int((Decimal(rule["ratio"]) * len(members)).to_integral_value(ROUND_CEILING))
-            k = k if rule["cap"] is None else min(k, rule["cap"])
-            drawn += sorted(members, key=lambda c: (score[c], c))[:k]
-        drawn.sort(key=lambda c: (score[c], c))
+            k = max(0, min(k if rule["cap"] is None else min(k, rule["cap"]), len(members)))
+            drawn += select(algorithm, key, name, members, k)
+        drawn.sort(key=lambda c: (score(key, c), c))
         if drawn != [t["uscc"] for t in targets]:
             problems.append("the targets differ from the re-run selection")
     for t in targets:
-        if t["uscc"] not in score:
+        if t["uscc"] not in known:
             problems.append(f"target {t['uscc']} is not a candidate")
             continue
-        if t["score"] != score[t["uscc"]]:
+        if t["score"] != score(key, t["uscc"]):
             problems.append(f"target {t['uscc']}: score differs")
         if team(key, secret, t["uscc"], items, pool) != t["inspectors"]:
             problems.append(f"target {t['uscc']}: inspectors differ")

@@ -113,7 +113,9 @@ def enforcement_clue_two_officers(session: Session, settings, *, username: str) 
 
 def enforcement_dispatchable(session: Session, settings, *, username: str) -> Made:
     """A 线索 with a location, of a team (the demo officer's) on duty 300-odd metres away
-    and qualified for 城管 work: the nearest team the dispatcher is offered on the map."""
+    and qualified for 城管 work: the nearest team the dispatcher is offered on the map. The
+    demo's 生态环境 officer is its second member with a 执法证 (派遣 sends two, 行政处罚法
+    第四十二条) and the demo dispatcher its 派遣员 (派遣 is the case unit's move)."""
     from datetime import UTC, datetime
 
     from enforcement.cases import service
@@ -132,6 +134,10 @@ def enforcement_dispatchable(session: Session, settings, *, username: str) -> Ma
                          "WHERE id = :id"), {"x": lon + 0.003, "y": lat + 0.001, "id": team.id})
     memberships = [join(session, team, uid, position, credential=True)
                    for position in ("head", "handler")]
+    memberships += [join(session, team, user_id(session, "demo_ecology_officer"), "handler",
+                         credential=True),
+                    join(session, team, user_id(session, "demo_county_dispatcher"),
+                         "dispatcher")]
     now = datetime.now(UTC)
     session.execute(text("""
         INSERT INTO enforcement_roster (team_id, user_id, shift, starts_at, ends_at, created_by)

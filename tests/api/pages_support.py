@@ -6,6 +6,8 @@ import json
 import re
 from posixpath import dirname, join, normpath
 
+from tests.browser import log_in
+
 # `import … from "x"`, `import "x"`, `export … from "x"` and `import("x")` with a literal.
 _IMPORT = re.compile(r"""(?:^|;|\n)\s*(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']"""
                      r"""|(?:^|\n)\s*import\s*["']([^"']+)["']"""
@@ -59,3 +61,15 @@ def before_login(tab) -> list[str]:
     from urllib.parse import urlsplit
 
     return [urlsplit(url).path for url in tab.api_calls()]
+
+
+def open_and_log_in(tab, url: str, username: str, password: str) -> None:
+    """Open `url` in the tab and log in through the page's form, checking first that the
+    page's only API call before the login was the one try of the refresh cookie a login in
+    another tab would have left (session.js), refused here."""
+    from playwright.sync_api import expect
+
+    tab.page.goto(url)
+    expect(tab.page.locator(".gridgov-login form")).to_be_visible()
+    assert before_login(tab) == [REFRESH]
+    log_in(tab.page, username, password)

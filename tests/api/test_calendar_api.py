@@ -1,4 +1,4 @@
-"""/api/v1/calendar (api/calendar.py) and `gridgov calendar` (api/cli.py).
+"""/api/v1/calendar (api/calendar.py) and `gridgov calendar` (api/cli_calendar.py).
 
 The deadlines are worked out by hand in the comments (the 2026 facts are checked in
 tests/core/workflow/test_calendar.py and test_periods.py): National Day 1–7 Oct 2026 off,

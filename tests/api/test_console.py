@@ -18,8 +18,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.codes import chain_codes
-from tests.api.pages_support import REFRESH, before_login, module_graph, start_call
+from tests.api.pages_support import module_graph, open_and_log_in, start_call
 from tests.api.test_map_page import TILE_URL, _absolute_urls, _asset_urls, _page
+from tests.api.test_supervisor_map import _unit
 from tests.browser import log_in
 from tests.factories import delete_incidents
 from tests.grid.incidents.conftest import committed, new_key, png_base64, report_body
@@ -110,14 +111,6 @@ def _events(engine, incident_id: int) -> list[tuple[str, str]]:
             "AND subject_id = :id ORDER BY at, id"), {"id": incident_id})]
 
 
-def _unit(engine, kind: str, seat: str):
-    """The active unit of that kind seated at the area: (id, name)."""
-    with Session(engine) as session:
-        return session.execute(text("SELECT id, name FROM unit WHERE kind = :k AND "
-                                    "seat_code = :s AND is_active"),
-                               {"k": kind, "s": seat}).one()
-
-
 def _first_member(engine, unit_id: int):
     with Session(engine) as session:
         return session.execute(text(
@@ -156,6 +149,16 @@ def _act_in_page(page, action: str, **fields) -> None:
     form.locator("button[type=submit]").click()
 
 
+def _open_as(page, live_server, settings, username: str, incident_id: int, shown: str):
+    """The console opened at an incident, logged in as `username`, once it shows the incident
+    at `shown` ("version:state")."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server.url}/console?incident={incident_id}")
+    log_in(page, username, settings.demo_password)
+    expect(page.locator("body")).to_have_attribute("data-incident", f"{incident_id}:{shown}")
+
+
 DEADLINE_RANK = {"red": 0, "yellow": 1, "green": 2}
 BLOB_URL = re.compile(r"^blob:http://127\.0\.0\.1:\d+/")
 
@@ -170,12 +173,8 @@ def test_village_staff_file_and_dispatch_from_the_console(live_server, tab, sett
     incident = reported(photos=[{"content_type": "image/png", "data": png_base64()}])
     page = tab.page
 
-    page.goto(f"{live_server.url}/console")
-    expect(page.locator(".gridgov-login form")).to_be_visible()
-    # Before login, only the one try of the refresh cookie a login in another tab would
-    # have left (session.js): refused here.
-    assert before_login(tab) == [REFRESH]
-    log_in(page, "demo_village_staff", settings.demo_password)
+    open_and_log_in(tab, f"{live_server.url}/console", "demo_village_staff",
+                    settings.demo_password)
     expect(page.locator(".gridgov-login")).to_be_hidden()
     expect(page.locator("body")).to_have_attribute("data-queue-loaded", "1")
     expect(page.locator(".console-tabs [data-queue=mine]")).to_have_attribute(
@@ -285,10 +284,8 @@ def test_a_stale_version_shows_the_409_and_the_fresh_state(live_server, tab, set
     people, _, _ = committed
     incident = reported()
     page = tab.page
-    page.goto(f"{live_server.url}/console?incident={incident['id']}")
-    log_in(page, "demo_village_staff", settings.demo_password)
+    _open_as(page, live_server, settings, "demo_village_staff", incident["id"], "1:reported")
     body = page.locator("body")
-    expect(body).to_have_attribute("data-incident", f"{incident['id']}:1:reported")
 
     # Meanwhile the township centre files it.
     township = people["township_staff"]
@@ -315,9 +312,7 @@ def test_a_stale_version_shows_the_409_and_the_fresh_state(live_server, tab, set
     # An administrator reads the same incident and may do nothing with it.
     page.locator(".console-account button[data-i18n='account.logout']").click()  # log out
     expect(page.locator(".gridgov-login form")).to_be_visible()
-    page.goto(f"{live_server.url}/console?incident={incident['id']}")
-    log_in(page, "demo_admin", settings.demo_password)
-    expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:filed")
+    _open_as(page, live_server, settings, "demo_admin", incident["id"], "2:filed")
     expect(page.locator(".console-action-buttons")).to_have_text("当前没有您可办理的操作")
 
 
@@ -334,9 +329,7 @@ def test_an_escalation_is_signed_by_the_township(live_server, tab, settings, eng
     incident = reported()
     page = tab.page
     body = page.locator("body")
-    page.goto(f"{live_server.url}/console?incident={incident['id']}")
-    log_in(page, "demo_village_staff", settings.demo_password)
-    expect(body).to_have_attribute("data-incident", f"{incident['id']}:1:reported")
+    _open_as(page, live_server, settings, "demo_village_staff", incident["id"], "1:reported")
     page.locator(".console-action-buttons button[data-action='escalate']").click()
     # Nothing to choose: the centre one level up, named.
     expect(page.locator(".gridgov-handoff-target")).to_contain_text(centre_name)
@@ -351,9 +344,7 @@ def test_an_escalation_is_signed_by_the_township(live_server, tab, settings, eng
 
     page.locator(".console-account button[data-i18n='account.logout']").click()  # log out
     expect(page.locator(".gridgov-login form")).to_be_visible()
-    page.goto(f"{live_server.url}/console?incident={incident['id']}")
-    log_in(page, "demo_township_staff", settings.demo_password)
-    expect(body).to_have_attribute("data-incident", f"{incident['id']}:2:reported")
+    _open_as(page, live_server, settings, "demo_township_staff", incident["id"], "2:reported")
     expect(page.locator(".console-handoff-note")).to_have_text("流转待本单位签收")
     # Now in the township's own queue.
     expect(page.locator(f".console-list tbody tr[data-id='{incident['id']}']")).to_have_count(1)
@@ -378,9 +369,7 @@ def test_a_referral_by_platform_and_department_goes_to_the_most_local_unit(
     incident = reported()
     page = tab.page
     body = page.locator("body")
-    page.goto(f"{live_server.url}/console?incident={incident['id']}")
-    log_in(page, "demo_village_staff", settings.demo_password)
-    expect(body).to_have_attribute("data-incident", f"{incident['id']}:1:reported")
+    _open_as(page, live_server, settings, "demo_village_staff", incident["id"], "1:reported")
     page.locator(".console-action-buttons button[data-action='refer']").click()
     form = page.locator(".console-action-form form[data-action='refer']")
     department = form.locator("select[name=to_department]")

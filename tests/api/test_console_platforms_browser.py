@@ -216,7 +216,8 @@ def test_an_operator_voids_a_work_order_from_the_12345_console(live_server, tab,
 def test_the_dispatcher_dispatches_the_nearest_team_from_the_map(live_server, tab, settings,
                                                                  seeded, engine, artefacts):
     """The case's point and the nearest qualified teams on a Leaflet map, with their
-    distance and availability; 派遣 makes the team busy on this case."""
+    distance and availability; 派遣 offers the team's members (those with a valid 执法证
+    ticked), makes the team busy on this case and names them its officers."""
     from playwright.sync_api import expect
 
     case = seeded(enforcement_dispatchable, username="demo_enforcement_officer")
@@ -234,7 +235,13 @@ def test_the_dispatcher_dispatches_the_nearest_team_from_the_map(live_server, ta
         1 + section.locator(".console-teams tr[data-team]").count())
     page.screenshot(path=str(artefacts / "console-enforcement-teams.png"), full_page=True)
     row.locator("button.console-dispatch").click()
+    form = section.locator(f".console-dispatch-form[data-team='{team}']")
+    expect(form).to_contain_text("执法人员不得少于 2 人")
+    expect(form.locator("input[name=officer_ids]:checked")).to_have_count(2)
+    expect(form.locator("input[name=officer_ids]:disabled")).to_have_count(1)  # 派遣员
+    form.locator("button[type=submit]").click()
     expect(page.locator(".console-result")).to_contain_text("已派遣「控制台派遣测试中队」")
+    expect(page.locator(".console-result")).to_contain_text("吴振华")
     row = page.locator(f".console-teams tr[data-team='{team}']")
     expect(row).to_have_attribute("data-status", "busy")
     expect(row).to_contain_text("已派遣本案")
@@ -244,6 +251,14 @@ def test_the_dispatcher_dispatches_the_nearest_team_from_the_map(live_server, ta
             "SELECT status, subject_type, subject_id FROM enforcement_team_state "
             "WHERE team_id = :t"), {"t": team}).one()
     assert tuple(state) == ("busy", "enforcement_case", case.id)
+    with Session(engine) as session:
+        officers = session.execute(text(
+            "SELECT officer_ids, team_id FROM enforcement_case WHERE id = :id"),
+            {"id": case.id}).one()
+        expected = sorted(session.scalars(text(
+            "SELECT id FROM app_user WHERE username IN ('demo_enforcement_officer', "
+            "'demo_ecology_officer')")))
+    assert (sorted(officers.officer_ids), officers.team_id) == (expected, team)
 
 
 @pytest.mark.browser

@@ -6,7 +6,7 @@ import pytest
 
 from tests.api.console_platforms_support import enforcement_clue, market_submitted, work_order
 from tests.api.test_console_platforms_browser import open_console, open_subject, seeded
-from tests.api.test_pages_chinese import VISIBLE_TEXT, english_words
+from tests.api.test_pages_chinese import assert_no_english
 
 __all__ = ["seeded"]  # a fixture, imported for this module's tests
 
@@ -27,9 +27,4 @@ def test_a_platform_console_in_chinese_mode_shows_no_english(live_server, tab, s
     page = tab.page
     open_console(page, live_server, settings, key, username)
     open_subject(page, queue, subject.id)
-    page.wait_for_load_state("networkidle")
-    page.locator(".gridgov-bell").click()  # its list too
-    shown = page.evaluate(VISIBLE_TEXT)
-    found = english_words(shown)
-    assert found == [], [line for line in shown.splitlines()
-                         if any(word in line for word in found)]
+    assert_no_english(page)

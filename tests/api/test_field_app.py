@@ -21,9 +21,9 @@ from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.api.pages_support import REFRESH, before_login, module_graph, start_call
+from tests.api.pages_support import module_graph, open_and_log_in, start_call
 from tests.api.test_map_page import _absolute_urls, _asset_urls, _page
-from tests.browser import close_tab, log_in, open_tab
+from tests.browser import close_tab, open_phone_at
 from tests.grid.patrols.conftest import forget_patrols, walker_of
 
 MARK = "field-app-test"
@@ -114,11 +114,7 @@ def worker(engine, settings, demo_city):
 def phone(chromium, worker) -> Iterator:
     """A phone: 390×844, touch, GPS inside the worker's grid (±12 m), service workers on."""
     walker, _ = worker
-    opened = open_tab(chromium, viewport={"width": 390, "height": 844}, is_mobile=True,
-                      has_touch=True, device_scale_factor=2, service_workers="allow",
-                      permissions=["geolocation"],
-                      geolocation={"longitude": walker.lon, "latitude": walker.lat,
-                                   "accuracy": 12})
+    opened = open_phone_at(chromium, lon=walker.lon, lat=walker.lat, accuracy=12)
     yield opened
     close_tab(opened)
 
@@ -127,12 +123,8 @@ def _open_app(phone, live_server, settings) -> None:
     from playwright.sync_api import expect
 
     page = phone.page
-    page.goto(f"{live_server.url}/field")
-    expect(page.locator(".gridgov-login form")).to_be_visible()
-    # Before login, only the one try of the refresh cookie a login in another tab would
-    # have left (session.js): refused here.
-    assert before_login(phone) == [REFRESH]
-    log_in(page, "demo_grid_worker", settings.demo_password)
+    open_and_log_in(phone, f"{live_server.url}/field", "demo_grid_worker",
+                    settings.demo_password)
     expect(page.locator("body")).to_have_attribute("data-ready", "true")
     # The worker controls the page (clients.claim) once installed, and has been given
     # what the page fetched before.

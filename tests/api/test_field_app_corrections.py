@@ -20,7 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from tests.api.test_field_app import APP, MARK, _incidents, _open_app, phone, worker  # noqa: F401
-from tests.browser import close_tab, open_tab
+from tests.browser import close_tab, open_phone_at
 
 
 def _png(colour=(200, 30, 30)) -> str:
@@ -118,10 +118,7 @@ def test_a_refused_report_is_corrected_and_sent(live_server, phone, settings, en
 @pytest.fixture
 def far_phone(chromium, worker):  # noqa: F811
     """The worker's phone, its GPS far outside the city (Beijing)."""
-    opened = open_tab(chromium, viewport={"width": 390, "height": 844}, is_mobile=True,
-                      has_touch=True, device_scale_factor=2, service_workers="allow",
-                      permissions=["geolocation"],
-                      geolocation={"longitude": 116.4, "latitude": 39.9, "accuracy": 10})
+    opened = open_phone_at(chromium, lon=116.4, lat=39.9, accuracy=10)
     yield opened
     close_tab(opened)
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from tests.browser import close_tab, log_in, open_tab
+from tests.browser import close_tab, log_in, open_phone_at
 from tests.factories import delete_incidents
 from tests.grid.patrols.conftest import walker_of
 
@@ -47,10 +47,7 @@ def _delete_incidents(engine, pattern: str) -> None:
 
 @pytest.fixture
 def phone(chromium, walker) -> Iterator:
-    opened = open_tab(chromium, viewport={"width": 390, "height": 844}, is_mobile=True,
-                      has_touch=True, service_workers="allow", permissions=["geolocation"],
-                      geolocation={"longitude": walker.lon, "latitude": walker.lat,
-                                   "accuracy": 12})
+    opened = open_phone_at(chromium, lon=walker.lon, lat=walker.lat, accuracy=12)
     yield opened
     close_tab(opened)
 

@@ -17,36 +17,10 @@ import pytest
 from api.limits import UPLOAD_ROUTES
 from core import images
 from core.errors import ImageTooLarge
-from tests.api.hostile import (
-    active_minor,
-    patroller_of,
-    refused,
-    row_counts,
-    spot_of,
-    village_staff,
-)
-from tests.grid.incidents.conftest import Person, Place, report, report_body
-from tests.grid.patrols.conftest import Walker
+from tests.api.hostile import category, patroller, refused, row_counts, spot, staff
+from tests.grid.incidents.conftest import report, report_body
 
-
-@pytest.fixture
-def staff(demo_city, session, settings) -> Person:
-    return village_staff(session, settings)
-
-
-@pytest.fixture
-def spot(staff, session, settings) -> Place:
-    return spot_of(session, settings, staff)
-
-
-@pytest.fixture
-def category(demo_city, session) -> str:
-    return active_minor(session)
-
-
-@pytest.fixture
-def patroller(demo_city, session, settings) -> Walker:
-    return patroller_of(session, settings)
+__all__ = ["category", "patroller", "spot", "staff"]  # fixtures, imported for this module
 
 
 # --- images: pixels as well as bytes -----------------------------------------------------

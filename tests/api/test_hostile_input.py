@@ -11,40 +11,13 @@ import json
 
 import pytest
 
-from tests.api.hostile import (
-    PROBLEM,
-    active_minor,
-    patroller_of,
-    refused,
-    row_counts,
-    spot_of,
-    village_staff,
-)
-from tests.grid.incidents.conftest import Person, Place, new_key, report, report_body
-from tests.grid.patrols.conftest import Walker
+from tests.api.hostile import PROBLEM, category, patroller, refused, row_counts, spot, staff
+from tests.grid.incidents.conftest import new_key, report, report_body
+
+__all__ = ["category", "patroller", "spot", "staff"]  # fixtures, imported for this module
 
 HUGE = "19490857233094197248"  # > 2**64
 INT64_MAX = 2**63 - 1
-
-
-@pytest.fixture
-def staff(demo_city, session, settings) -> Person:
-    return village_staff(session, settings)
-
-
-@pytest.fixture
-def spot(staff, session, settings) -> Place:
-    return spot_of(session, settings, staff)
-
-
-@pytest.fixture
-def category(demo_city, session) -> str:
-    return active_minor(session)
-
-
-@pytest.fixture
-def patroller(demo_city, session, settings) -> Walker:
-    return patroller_of(session, settings)
 
 
 # --- NUL characters ----------------------------------------------------------------------

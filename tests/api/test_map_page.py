@@ -12,7 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from tests.api.pages_support import REFRESH, before_login, module_graph
+from tests.api.pages_support import REFRESH, before_login, module_graph, open_and_log_in
 from tests.browser import log_in as _log_in
 from tests.browser import wait_for_map_still
 from tests.conftest import bearer
@@ -231,12 +231,7 @@ def test_an_admin_logs_in_and_drills_down(live_server, tab, settings, demo_city,
     grids = [a for a in areas if a.level == "grid"]
     page = tab.page
 
-    page.goto(f"{live_server.url}/map")
-    expect(page.locator(".gridgov-login form")).to_be_visible()
-    # Before login, only the one try of the refresh cookie a login in another tab would
-    # have left (session.js): refused here.
-    assert before_login(tab) == [REFRESH]
-    _log_in(page, "demo_admin", settings.demo_password)
+    open_and_log_in(tab, f"{live_server.url}/map", "demo_admin", settings.demo_password)
 
     expect(page.locator(".gridgov-login")).to_be_hidden()
     expect(page.locator(".leaflet-areas-county-pane path")).to_have_count(9)

@@ -50,9 +50,9 @@ def _free_port() -> int:
 
 
 class PrivateRedis:
-    """A redis-server of the suite's own, without persistence (as in
-    tests/grid/incidents/test_worker.py): stopping it disturbs nothing else, and a restart
-    on the same port comes back empty, as after a crash."""
+    """A redis-server of the suite's own, without persistence (tests/grid/incidents/
+    test_worker.py's broker too): stopping it disturbs nothing else, and a restart on the
+    same port comes back empty, as after a crash."""
 
     def __init__(self, port: int) -> None:
         self.port, self.process = port, None

@@ -27,18 +27,25 @@ def _send(reporter: Reporter, url: str, keys: list[str]) -> None:
             reporter.report(client, key)
 
 
+def _sending(stack, field, clients: int, reports: int, tag: str):
+    """`clients` reporters, each sending `reports` reports (keys `tag-<uuid>`) from a thread
+    of its own, started: (reporters, threads)."""
+    reporters = _reporters(stack, field, clients)
+    keys = [[f"{tag}-{uuid.uuid4()}" for _ in range(reports)] for _ in reporters]
+    threads = [threading.Thread(target=_send, args=(r, stack.api_url, k), daemon=True)
+               for r, k in zip(reporters, keys, strict=True)]
+    for thread in threads:
+        thread.start()
+    return reporters, threads
+
+
 def _acknowledged(reporters) -> dict[str, int]:
     return {key: id_ for r in reporters for key, id_ in r.acknowledged.items()}
 
 
 def test_a_database_restart_under_load_answers_503_and_loses_nothing(stack, field):
     stack.ensure_up()
-    reporters = _reporters(stack, field, 4)
-    keys = [[f"restart-{uuid.uuid4()}" for _ in range(12)] for _ in reporters]
-    threads = [threading.Thread(target=_send, args=(r, stack.api_url, k), daemon=True)
-               for r, k in zip(reporters, keys, strict=True)]
-    for thread in threads:
-        thread.start()
+    reporters, threads = _sending(stack, field, 4, 12, "restart")
     wait_for(lambda: len(_acknowledged(reporters)) >= 8, what="reports before the restart")
 
     stack.postgres.stop("fast")  # under load: the four clients keep sending
@@ -133,12 +140,7 @@ def test_a_worker_killed_mid_delivery_delivers_once_after_its_restart(stack, fie
 def test_two_beats_at_once_deliver_every_notice_once(stack, field):
     stack.ensure_up()
     second = stack.start_beat("beat-2")
-    reporters = _reporters(stack, field, 2)
-    keys = [[f"two-beats-{uuid.uuid4()}" for _ in range(6)] for _ in reporters]
-    threads = [threading.Thread(target=_send, args=(r, stack.api_url, k), daemon=True)
-               for r, k in zip(reporters, keys, strict=True)]
-    for thread in threads:
-        thread.start()
+    reporters, threads = _sending(stack, field, 2, 6, "two-beats")
     for thread in threads:
         thread.join(DEADLINE)
     check_invariants(stack, field, _acknowledged(reporters))

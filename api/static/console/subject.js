@@ -133,6 +133,12 @@ function clockState(clock) {
   return t(`deadline.${clock.colour}`);
 }
 
+// The clock's rule, and what stops it when the platform says (`stops`).
+function citationWords(clock) {
+  const rule = clock.citation || "—";
+  return clock.stops ? `${rule}（${clock.stops}）` : rule;
+}
+
 function clocks(list, declared) {
   if (!list.length) return element("p", t("clocks.none"));
   const named = new Map(declared);
@@ -150,7 +156,7 @@ function clocks(list, declared) {
       ? `${limitWords(clock.limit)}（${t("clock.extended", {by: limitWords(clock.extended_by)})}）`
       : limitWords(clock.limit);
     row.append(...[clockName(clock, named), limit, formatTime(clock.due_at || clock.due),
-                   clockState(clock), clock.citation || "—"].map((text) => element("td", text)));
+                   clockState(clock), citationWords(clock)].map((text) => element("td", text)));
     table.append(row);
   }
   return table;

@@ -25,7 +25,7 @@ from convenience.services.schemas import (
     SettingIn,
 )
 from core.deps import SessionDep
-from core.workflow.calendar import zone
+from core.workflow.calendar_setup import zone
 
 router = APIRouter()
 PREFIX = "/api/v1/convenience"  # convenience/services/router.py

@@ -100,6 +100,7 @@
       const out = await res.json();
       if (!res.ok) { show($("failed"), esc(out.detail || "提交失败，请稍后再试。")); return; }
       show($("done"), `<strong>提交成功</strong><dl><dt>受理编号</dt><dd>${esc(out.service_request_id)}</dd>` +
+        `<dt>状态</dt><dd>${esc(out.status_notes || "已受理")}</dd>` +
         `<dt>说明</dt><dd>${esc(out.service_notice)}</dd></dl><p class="hint">请记下受理编号，用于查询办理进度。</p>`);
       $("lookup").value = out.service_request_id;
       $("report").reset(); photo = null; $("preview").classList.add("hidden");

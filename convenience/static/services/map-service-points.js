@@ -24,7 +24,7 @@ function start(page) {
 function open(page, view) {
   const points = page.servicePoints;
   if (view.me?.user?.role !== "grid_worker" && !points.listed) {
-    page.control.addOverlay(points.layer, "政务服务网点");
+    mapPage.addOverlay(page, points.layer, mapPage.titled("政务服务网点", "Service points"));
     points.listed = true;
   }
   refresh(page);
@@ -35,7 +35,7 @@ function close(page) {
   if (!points) return;
   points.layer.clearLayers();
   page.map.removeLayer(points.layer);
-  if (points.listed) page.control.removeLayer(points.layer);
+  if (points.listed) mapPage.removeOverlay(page, points.layer);
   points.listed = false;
 }
 

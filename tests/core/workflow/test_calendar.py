@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import Table, text
 
 from core.errors import InvalidInput
-from core.workflow.calendar import (
+from core.workflow.calendar import WorkingCalendar
+from core.workflow.calendar_setup import (
     OfficePeriod,
     SpecialDay,
-    WorkingCalendar,
     parse_instant,
     parse_office_hours,
 )

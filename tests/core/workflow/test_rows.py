@@ -90,3 +90,101 @@ def test_nothing_to_write_runs_nothing(session):
     seen = _statements(session)
     rows.write(session, [None])
     assert seen == []
+
+
+# --- write_once: a new subject and its kernel rows, or nothing ----------------------------
+
+def _user_values(session, username: str) -> dict:
+    """A new account as the head row (a table with a unique key: the user name), its id
+    drawn ahead as a report draws its incident's."""
+    return {"id": session.scalar(text("SELECT nextval(pg_get_serial_sequence('app_user', "
+                                      "'id'))")),
+            "username": username, "password_hash": "!", "role": "village_staff",
+            "scope_code": session.scalar(text("SELECT code FROM area ORDER BY code LIMIT 1"))}
+
+
+def _row_as_dict(session, table: str, row_id: int) -> dict:
+    found = session.execute(text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id})
+    return dict(found.mappings().one())
+
+
+def test_write_once_writes_the_head_and_its_rows_in_one_statement(session, monkeypatch,
+                                                                  demo_city):
+    from core.users.models import User
+
+    monkeypatch.setattr(outbox, "kick", lambda: None)
+    unit_id = session.scalar(text("SELECT id FROM unit ORDER BY id LIMIT 1")) or 1
+    batch = _rows(session, unit_id)
+    values = _user_values(session, "test-rows-once")
+    seen = _statements(session)
+    written = rows.write_once(session, Row.new(User.__table__, values),
+                              key_columns=("username",), rows=batch)
+    assert written == values["id"] and len(seen) == 1
+    # The head row as the ORM writes the same values (its Python-side defaults included).
+    twin = User(**{**{k: v for k, v in values.items() if k != "id"},
+                   "username": "test-rows-twin"})
+    session.add(twin)
+    session.flush()
+    head, orm = (_row_as_dict(session, "app_user", i) for i in (written, twin.id))
+    differ = {"id", "username", "created_at", "updated_at"}
+    assert {k: v for k, v in head.items() if k not in differ} == \
+        {k: v for k, v in orm.items() if k not in differ}
+    assert head["is_active"] is True and head["full_name"] == ""
+    # Every row selected from the head's RETURNING is written, typed as its column.
+    clock = session.execute(text("SELECT * FROM case_clock WHERE subject_type = :t AND "
+                                 "subject_id = :i"), {"t": SUBJECT.type, "i": SUBJECT.id}).one()
+    assert (clock.limit, clock.due_at, clock.warn_at, clock.paused_at) == (
+        "8h", batch[0].values["due_at"], batch[0].values["warn_at"], None)
+    assert timeline.events_of(session, SUBJECT)[0]["data"] == {"n": 1, "名": "二"}
+    assert session.scalar(text("SELECT payload->>'title' FROM outbox_message WHERE "
+                               "payload->>'subject_type' = :t"), {"t": SUBJECT.type}) == "标题"
+    event = batch[-1].values
+    stored = session.execute(text("SELECT * FROM audit_event WHERE id = :id"),
+                             {"id": event["id"]}).one()
+    assert stored.content_hash == event["content_hash"] == audit.content_hash(
+        id=stored.id, at=stored.at, actor=stored.actor, action=stored.action,
+        subject_type=stored.subject_type, subject_id=stored.subject_id,
+        before=stored.before, after=stored.after)
+    assert stored.before is None  # NULL, not a JSON null: as `record` stores it
+
+
+def test_write_once_with_a_taken_key_writes_nothing(session, monkeypatch, demo_city):
+    from core.users.models import User
+
+    monkeypatch.setattr(outbox, "kick", lambda: None)
+    first = _user_values(session, "test-rows-taken")
+    assert rows.write_once(session, Row.new(User.__table__, first),
+                           key_columns=("username",)) == first["id"]
+    batch = _rows(session, 1)
+    again = _user_values(session, "test-rows-taken")
+    assert rows.write_once(session, Row.new(User.__table__, again), key_columns=("username",),
+                           rows=batch) is None
+    assert session.scalar(text("SELECT count(*) FROM app_user WHERE id = :id"),
+                          {"id": again["id"]}) == 0
+    for table in ("case_clock", "timeline_event"):
+        assert session.scalar(text(f"SELECT count(*) FROM {table} WHERE subject_type = :t"),
+                              {"t": SUBJECT.type}) == 0
+    assert session.scalar(text("SELECT count(*) FROM audit_event WHERE id = :id"),
+                          {"id": batch[-1].values["id"]}) == 0
+
+
+def test_write_once_refuses_a_value_too_long_as_an_insert_does(session, demo_city):
+    """Its rows' values are cast to their columns' types, a string to text: the column
+    still refuses what does not fit, never cuts it short."""
+    import pytest
+    from sqlalchemy.exc import DataError
+
+    from core.users.models import User
+
+    too_long = timeline.row(SUBJECT, actor="tester", action="x" * 49, at=AT)  # String(48)
+    with pytest.raises(DataError), session.begin_nested():
+        rows.write_once(session, Row.new(User.__table__, _user_values(session, "test-rows-long")),
+                        key_columns=("username",), rows=[too_long])
+
+
+def test_a_new_row_takes_the_constant_python_defaults():
+    from core.users.models import User
+
+    row = Row.new(User.__table__, {"username": "a", "is_active": False})
+    assert row.values["is_active"] is False and row.values["full_name"] == ""
+    assert row.values["token_epoch"] == 0 and "created_at" not in row.values

@@ -153,6 +153,20 @@ def _add_evidence(ctx, inside: bool):
         "kind": "statement", "title": "询问笔录", "content": "当事人承认在人行道摆摊"})
 
 
+def _issue_document(ctx, inside: bool):
+    """A 询问通知书 issued on demand (writings.py) by a 承办人 of the case's unit."""
+    unit = _seed_unit(ctx, inside)
+    if inside:
+        _join(ctx, ctx.actor.user_id, unit, "handler")
+    case = _seed_case(ctx, inside, unit=unit)
+
+    def check(body):
+        assert (body["kind"], body["title"]) == ("enf_inquiry_notice", "询问通知书")
+    return _call("POST", f"{BASE}/cases/{case}/documents", check=check, json={
+        "version": 1, "kind": "enf_inquiry_notice",
+        "fields": {"inquiry_at": "2026-12-10 09:00", "place": "矩阵综合行政执法队"}})
+
+
 def _site_record(ctx, inside: bool):
     """A 现场笔录 signed on the phone (records.py), by a member of the case's unit."""
     from tests.factories import png_base64
@@ -356,6 +370,7 @@ AUTH_SAMPLES = {
     ("POST", f"{BASE}/cases/{{case_id}}/actions/{{name}}"): ("NOT_FOUND", _act),
     ("POST", f"{BASE}/cases/{{case_id}}/evidence"): ("NOT_FOUND", _add_evidence),
     ("POST", f"{BASE}/cases/{{case_id}}/records"): ("NOT_FOUND", _site_record),
+    ("POST", f"{BASE}/cases/{{case_id}}/documents"): ("NOT_FOUND", _issue_document),
     ("GET", f"{BASE}/cases/{{case_id}}/evidence/{{evidence_id}}/file"):
         ("NOT_FOUND", _evidence_file),
     ("POST", f"{BASE}/cases/{{case_id}}/appeals"): ("NOT_FOUND", _file_appeal),

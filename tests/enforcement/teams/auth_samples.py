@@ -152,6 +152,18 @@ def _availability(ctx, inside: bool):
                        "subject_id": 1})
 
 
+def _crew(ctx, inside: bool):
+    """Who the team would send to a case of the same territory (派遣's form)."""
+    from tests.enforcement.cases.auth_samples import _seed_case
+
+    team = _seed_team(ctx, inside)
+    case = _seed_case(ctx, inside)
+
+    def check(body):
+        assert (body["team_id"], body["least"]) == (team, 2) and "第四十二条" in body["citation"]
+    return _call("GET", f"{BASE}/teams/{team}/crew", params={"case": case}, check=check)
+
+
 # --- operations --------------------------------------------------------------------------
 
 def _list_operations(ctx, inside: bool):
@@ -299,6 +311,7 @@ AUTH_SAMPLES = {
     ("GET", f"{BASE}/teams/{{team_id}}/roster"): ("NOT_FOUND", _roster),
     ("PUT", f"{BASE}/teams/{{team_id}}/roster"): ("NOT_FOUND", _set_roster),
     ("PUT", f"{BASE}/teams/{{team_id}}/availability"): ("NOT_FOUND", _availability),
+    ("GET", f"{BASE}/teams/{{team_id}}/crew"): ("NOT_FOUND", _crew),
     ("GET", f"{BASE}/operations"): ("FILTERED", _list_operations),
     ("POST", f"{BASE}/operations"): ("REFUSED", _create_operation),
     ("GET", f"{BASE}/operations/{{operation_id}}"): ("NOT_FOUND", _get_operation),

@@ -25,7 +25,7 @@ def test_the_page_is_a_shell_with_its_module(client):
     for label in ("立案数与结案数", "按期办结率", "罚没金额", "听证率", "复议/诉讼纠错率",
                   "吹哨报到响应时间", "按单位", "按乡镇（街道）", "案件指标 Excel"):
         assert label in page
-    for asset in ("/static/enforcement/kpis/kpis.js", "/static/enforcement/kpis/kpis.css",
+    for asset in ("/static/enforcement/kpis/kpis.js", "/static/kpi-page.css",
                   "/static/charts.js", "/static/kpi-page.js"):
         assert client.get(asset).status_code == 200, asset
     module = client.get("/static/enforcement/kpis/kpis.js").text
@@ -68,20 +68,20 @@ def test_the_bars_draw_the_apis_figures_per_unit_and_per_area(live_server, tab, 
     page = tab.page
     page.goto(f"{live_server.url}/enforcement/kpis")
     log_in(page, "demo_county_dispatcher", settings.demo_password)
-    filed = page.locator('.ek-chart[data-kpi="counts"] .chart-series')
+    filed = page.locator('.kp-chart[data-kpi="counts"] .chart-series')
     expect(filed).to_have_count(2)
     token = page.evaluate("sessionStorage.getItem('gridgov.accessToken')")
     api = _api(live_server, token, by="unit")
     assert api["cases"], "the seeded cases give a row"
     assert json.loads(filed.first.get_attribute("data-values")) == [
         row["filed"] for row in api["cases"]]
-    rate = page.locator('.ek-chart[data-kpi="review_correction_rate"] .chart-series')
+    rate = page.locator('.kp-chart[data-kpi="review_correction_rate"] .chart-series')
     assert json.loads(rate.get_attribute("data-values")) == [
         row["review_correction_rate"] for row in api["cases"]]
-    fines = page.locator('.ek-chart[data-kpi="fines_fen"] .chart-series')
+    fines = page.locator('.kp-chart[data-kpi="fines_fen"] .chart-series')
     assert json.loads(fines.get_attribute("data-values")) == [
         row["fines_fen"] / 100 for row in api["cases"]]
-    expect(page.locator('.ek-table[data-table="cases"] tbody tr')).to_have_count(
+    expect(page.locator('.kp-table[data-table="cases"] tbody tr')).to_have_count(
         len(api["cases"]))
 
     # Per township: the bars follow the API's area grouping.
@@ -89,13 +89,13 @@ def test_the_bars_draw_the_apis_figures_per_unit_and_per_area(live_server, tab, 
     expect(page.locator('[data-group="township"]')).to_have_attribute("aria-pressed", "true")
     assert "group=township" in page.url
     by_area = _api(live_server, token, by="area", level="township")
-    expect(page.locator('.ek-table[data-table="cases"] tbody tr')).to_have_count(
+    expect(page.locator('.kp-table[data-table="cases"] tbody tr')).to_have_count(
         len(by_area["cases"]))
     expect(filed.first).to_have_attribute(
         "data-values", json.dumps([row["filed"] for row in by_area["cases"]],
                                   separators=(",", ":")))
     with page.expect_download() as downloaded:
-        page.locator('.ek-export[data-table="cases"][data-format="xlsx"]').click()
+        page.locator('.kp-export[data-table="cases"][data-format="xlsx"]').click()
     book = load_workbook(io.BytesIO(Path(downloaded.value.path()).read_bytes()))
     assert [c.value for c in book.active[1]][:3] == ["编码", "名称", "立案数"]
     assert not tab.errors

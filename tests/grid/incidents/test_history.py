@@ -68,23 +68,34 @@ def savepoint(session: Session):
         nested.rollback()
 
 
-def test_demo_load_on_the_command_line_makes_a_history(database_url, engine, demo_city):
-    """`gridgov demo load --history-days N --per-day M` on a small second city, committed
-    as the CLI does, then removed. First in the module: it commits, which must not wait for
-    the module's transaction below."""
+def _load_small_city():
+    """`gridgov demo load` of a small second city with 2 days × 15 incidents of history,
+    the grid's demo only (each other platform's demo has its own tests), committed as the
+    CLI commits, on an engine of its own that is disposed of after."""
     from typer.testing import CliRunner
 
     from api.cli import app
     from core.db import get_engine
-    from core.platforms import remove_demos
 
     get_engine.cache_clear()
     try:
-        # The grid's demo only: each other platform's demo has its own tests.
-        result = CliRunner().invoke(app, [
+        return CliRunner().invoke(app, [
             "demo", "load", "--city", "441900", "--townships", "3", "--villages", "6",
             "--grids", "9", "--workers", "6", "--history-days", "2", "--per-day", "15",
             "--platform", "grid"])
+    finally:
+        get_engine().dispose()
+        get_engine.cache_clear()
+
+
+def test_demo_load_on_the_command_line_makes_a_history(database_url, engine, demo_city):
+    """`gridgov demo load --history-days N --per-day M` on a small second city, committed
+    as the CLI does, then removed. First in the module: it commits, which must not wait for
+    the module's transaction below."""
+    from core.platforms import remove_demos
+
+    try:
+        result = _load_small_city()
         assert result.exit_code == 0, result.output
         assert "30 incidents over 2 days" in " ".join(result.output.split())
         with engine.connect() as connection:
@@ -97,8 +108,6 @@ def test_demo_load_on_the_command_line_makes_a_history(database_url, engine, dem
         with Session(engine) as session:
             assert verify_chain(session).ok
     finally:
-        get_engine().dispose()
-        get_engine.cache_clear()
         with Session(engine) as session:
             remove_demos(session, city_code="441900")
             session.commit()
@@ -108,11 +117,7 @@ def test_a_failed_load_on_the_command_line_leaves_nothing(database_url, engine, 
                                                            monkeypatch):
     """One transaction: a load that fails at its last audit event, after the areas,
     accounts, units, history and its audit rows are written, leaves none of them behind."""
-    from typer.testing import CliRunner
-
     import grid.demo
-    from api.cli import app
-    from core.db import get_engine
 
     def record_but_not_the_load(session, **event):
         if event["action"] == "demo.load":
@@ -129,15 +134,7 @@ def test_a_failed_load_on_the_command_line_leaves_nothing(database_url, engine, 
             return {t: connection.scalar(text(f"SELECT count(*) FROM {t}")) for t in tables}
 
     before = counts()
-    get_engine.cache_clear()
-    try:
-        result = CliRunner().invoke(app, [
-            "demo", "load", "--city", "441900", "--townships", "3", "--villages", "6",
-            "--grids", "9", "--workers", "6", "--history-days", "2", "--per-day", "15",
-            "--platform", "grid"])
-    finally:
-        get_engine().dispose()
-        get_engine.cache_clear()
+    result = _load_small_city()
     assert isinstance(result.exception, RuntimeError), result.output
     assert counts() == before
 

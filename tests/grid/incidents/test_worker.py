@@ -2,7 +2,6 @@
 notifications delivered through the outbox across a broker outage."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from core.db import session_scope
 from core.workflow.tasks import sweep_clocks
 from grid.incidents import service
 from grid.incidents.schemas import ReportIn
+from tests.faults.stack import PrivateRedis, _free_port
 
 pytestmark = pytest.mark.slow
 
@@ -111,42 +111,10 @@ def test_the_worker_makes_thumbnails_once(engine, settings, committed, worker_qu
 
 # --- notifications across a broker outage ---------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class PrivateRedis:
-    """A redis-server of the test's own, so stopping it disturbs nothing else."""
-
-    def __init__(self, port: int) -> None:
-        self.port, self.process = port, None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60  # a bound: a loaded machine starts it slowly
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def broker(tmp_path):
+    """A redis-server of the test's own (tests/faults/stack.py), so stopping it disturbs
+    nothing else."""
     redis = PrivateRedis(_free_port())
     redis.start()
     yield redis

@@ -18,7 +18,7 @@ from core.scope import EVERYWHERE, Scope
 from core.security import Principal
 from core.users.enums import Role
 from grid.kpis import service
-from tests.api.pages_support import REFRESH, before_login, module_graph, start_call
+from tests.api.pages_support import module_graph, open_and_log_in, start_call
 from tests.api.test_map_page import _absolute_urls, _asset_urls, _page
 from tests.browser import log_in as _log_in
 from tests.grid.kpis.conftest import add_incident, grid_of
@@ -114,11 +114,7 @@ def test_an_admin_sees_the_kpis_as_charts(live_server, tab, settings, engine, co
     assert figures["filed"] >= 24 and figures["closed"] >= 16
     page = tab.page
 
-    page.goto(f"{live_server.url}/kpis")
-    expect(page.locator(".gridgov-login form")).to_be_visible()
-    # Before login, only the one try of the refresh cookie shared by the tabs (refused).
-    assert before_login(tab) == [REFRESH]
-    _log_in(page, "demo_admin", settings.demo_password)
+    open_and_log_in(tab, f"{live_server.url}/kpis", "demo_admin", settings.demo_password)
     expect(page.locator(".gridgov-login")).to_be_hidden()
     expect(page.locator("body")).to_have_attribute("data-loaded", f"area:{city.code}")
 

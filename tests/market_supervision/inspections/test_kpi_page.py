@@ -39,7 +39,7 @@ def test_the_page_is_a_shell_with_its_module(client):
         assert label in page
     assert "risk" not in page and "风险" not in page
     for asset in ("/static/market_supervision/inspections/kpis.js",
-                  "/static/market_supervision/inspections/kpis.css", "/static/charts.js"):
+                  "/static/kpi-page.css", "/static/charts.js"):
         served = client.get(asset)
         assert served.status_code == 200, asset
     module = client.get("/static/market_supervision/inspections/kpis.js").text
@@ -53,7 +53,7 @@ def test_the_charts_draw_the_apis_figures(live_server, tab, settings, submitted)
     page = tab.page
     page.goto(f"{live_server.url}/market/kpis?group=item")
     log_in(page, "demo_market_inspector", settings.demo_password)
-    series = page.locator('.mk-chart[data-kpi="completion_rate"] .chart-series')
+    series = page.locator('.kp-chart[data-kpi="completion_rate"] .chart-series')
     expect(series).to_have_count(1)
     drawn = series.get_attribute("data-values")
     token = page.evaluate("sessionStorage.getItem('gridgov.accessToken')")
@@ -62,14 +62,14 @@ def test_the_charts_draw_the_apis_figures(live_server, tab, settings, submitted)
                     headers=headers).json()
     assert api["rows"], "the demo has inspections"
     assert json.loads(drawn) == [row["completion_rate"] for row in api["rows"]]
-    expect(page.locator(".mk-table tbody tr")).to_have_count(len(api["rows"]))
-    expect(page.locator('.mk-chart[data-kpi="counts"] .chart-series')).to_have_count(3)
+    expect(page.locator(".kp-table tbody tr")).to_have_count(len(api["rows"]))
+    expect(page.locator('.kp-chart[data-kpi="counts"] .chart-series')).to_have_count(3)
 
     page.locator('[data-group="unit"]').click()
     expect(page.locator('[data-group="unit"]')).to_have_attribute("aria-pressed", "true")
     assert "group=unit" in page.url
     with page.expect_download() as downloaded:
-        page.locator('.mk-export[data-format="xlsx"]').click()
+        page.locator('.kp-export[data-format="xlsx"]').click()
     book = load_workbook(io.BytesIO(Path(downloaded.value.path()).read_bytes()))
     assert book.active.cell(1, 1).value == "分组"
     assert not tab.errors

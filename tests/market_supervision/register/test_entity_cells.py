@@ -1,5 +1,5 @@
 """The entity layer's low zooms summed from market_entity_cell (migration 0024, issue 14
-§6): kept current by every write to the register (insert, update, delete, a bulk upsert),
+§6): kept current by every write to the register (insert, update, delete, an import's upsert),
 and a summed tile says what counting the points says — the same clusters, counts and
 centres; the risk counts only on the staff layer."""
 
@@ -111,11 +111,11 @@ def test_a_tile_outside_the_territory_sums_nothing(session, register):
     assert _clusters(session, ENTITIES, 11, x, y, Scope.of_areas([elsewhere])) == {}
 
 
-def test_a_bulk_import_adds_its_own_difference(session, register):
-    """The import's upsert runs with the triggers standing aside (gridgov.bulk) and adds
-    the rows before (−) and after (+) itself: an existing entity moved to another grid,
-    with its result and class kept, and new ones, counted as a trigger would count them;
-    afterwards the triggers count again."""
+def test_an_import_s_upsert_is_counted_by_the_triggers(session, register):
+    """A roster import's one upsert (INSERT … ON CONFLICT DO UPDATE) is counted by the
+    statement triggers like any write (the bulk switch of 0024 is gone, migration 0030):
+    an existing entity moved to another grid, with its result and class kept, and new
+    ones, counted as counting the points counts them."""
     import csv
     import io
 
@@ -145,8 +145,8 @@ def test_a_bulk_import_adds_its_own_difference(session, register):
     assert session.scalar(text("SELECT count(*) FROM market_entity WHERE area_code = :g "
                                "AND last_result = 'fail'"), {"g": grid}) == 3
     assert _totals(session, township) == _expected(session, township)
-    # the switch was for the import's upsert only: the triggers count the next write
-    assert session.scalar(text("SELECT current_setting('gridgov.bulk', true)")) == "off"
+    assert session.scalar(text(
+        "SELECT count(*) FROM pg_proc WHERE proname = 'market_entity_cell_add'")) == 0
     session.execute(text("DELETE FROM market_entity_risk WHERE entity_id = ANY(:ids)"),
                     {"ids": ids[-2:]})
     session.execute(text("DELETE FROM market_entity WHERE id = ANY(:ids)"), {"ids": ids[-2:]})
