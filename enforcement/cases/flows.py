@@ -22,7 +22,7 @@ from core.workflow.kernel import Actor
 from enforcement.cases import documents, payments, rules
 from enforcement.cases.case_type import ENFORCEMENT_CASE
 from enforcement.cases.matters import get_matter
-from enforcement.cases.models import Case, Matter, Recusal
+from enforcement.cases.models import Case, Evidence, Matter, Recusal
 from enforcement.cases.schemas import ActionIn
 from enforcement.cases.service import (
     amount_due,
@@ -111,6 +111,8 @@ def facts_for(context: runner.Context, case: Case, name: str, fields: dict) -> d
         facts |= {"hearing_earliest": context.calendar.nth_workday_after(today, 7),
                   "hearing_day": at.astimezone(context.calendar.tz).date(),
                   "hearing_at_parsed": at}
+    if name == "serve" and fields.get("service_consent_id"):
+        facts["service_consent"] = service_consent(session, case, fields["service_consent_id"])
     if name in ("pay", "urge"):
         facts["payment_due"] = case.payment_due_at
         owed = amount_due(session, case, now=now, calendar=context.calendar)
@@ -121,6 +123,15 @@ def facts_for(context: runner.Context, case: Case, name: str, fields: dict) -> d
         facts |= payments.plan_facts(session, case, name=name, now=now,
                                      calendar=context.calendar)
     return facts
+
+
+def service_consent(session: Session, case: Case, evidence_id: int) -> dict | None:
+    """The 送达地址确认书 named for electronic service, when it is evidence of this case
+    (another case's confirmation is not this party's consent)."""
+    row = session.get(Evidence, evidence_id)
+    if row is None or row.case_id != case.id:
+        return None
+    return {"kind": row.kind, "title": row.title, "content": row.content}
 
 
 PLAN_MOVES = frozenset({"apply_payment_plan", "decide_payment_plan", "pay_instalment"})

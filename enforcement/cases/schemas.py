@@ -119,7 +119,10 @@ class ActionIn(BaseModel):
     hearing_at: datetime | None = None
     outcome: Literal["penalty", "no_penalty", "transfer"] | None = None
     service_method: Literal["direct", "left", "electronic", "post"] | None = None
-    electronic_consent: bool | None = None
+    # 电子送达 (行政处罚法第六十一条第二款): the 送达地址确认书 (evidence id) and the
+    # fax / e-mail / phone it names, where the document is sent.
+    service_consent_id: Id | None = None
+    service_address: str | None = Field(None, max_length=200)
     package: list[Literal["transfer_letter", "investigation_report", "items_list",
                           "test_report"]] | None = Field(None, max_length=4)
     police_answer: str | None = Field(None, max_length=2000)

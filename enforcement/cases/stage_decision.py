@@ -8,6 +8,9 @@ from enforcement.cases.stage_investigation import fine_of
 
 OUTCOMES = ("penalty", "no_penalty", "transfer")  # 第五十七条第一款
 SERVICE_METHODS = ("direct", "left", "electronic", "post")  # 直接, 留置, 电子, 邮寄
+# Electronic service: the party's signed confirmation, recorded as a 书证 so titled.
+CONSENT_TITLE = "送达地址确认书"
+CITE = "行政处罚法第六十一条第二款"
 TRANSFER_PACKAGE = ("transfer_letter", "investigation_report", "items_list", "test_report")
 PACKAGE_LABELS = {"transfer_letter": "涉嫌犯罪案件移送书", "investigation_report": "调查报告",
                   "items_list": "涉案物品清单", "test_report": "检验报告"}
@@ -41,10 +44,28 @@ def service_method_allowed(facts, actor, data) -> None:
     if method not in SERVICE_METHODS:
         raise InvalidInput(f"送达 needs service_method: {', '.join(SERVICE_METHODS)} "
                            "(公告送达: the move serve_by_notice)", code="service_method_invalid")
-    if method == "electronic" and not (facts.get("electronic_consent")
-                                       or data.get("electronic_consent")):
-        raise Conflict("electronic service needs the party's signed consent "
-                       "(行政处罚法第六十一条第二款)", code="electronic_consent_required")
+    if method == "electronic":
+        consent_signed(facts, data)
+
+
+def consent_signed(facts, data) -> None:
+    """行政处罚法第六十一条第二款: 当事人同意并签订确认书的，行政机关可以采用传真、电子邮件等
+    方式 — a yes is not enough: the signed 送达地址确认书 is on the case (a 书证 of this case,
+    `service_consent_id`, loaded by flows.facts_for as `service_consent`) and names the
+    address the document is sent to (`service_address`)."""
+    if not data.get("service_consent_id"):
+        raise InvalidInput(f"electronic service needs the party's signed {CONSENT_TITLE} "
+                           f"recorded on the case as evidence: give service_consent_id ({CITE})",
+                           code="electronic_consent_required")
+    consent = facts.get("service_consent")
+    if consent is None or consent["kind"] != "documentary" or CONSENT_TITLE not in consent["title"]:
+        raise InvalidInput(f"service_consent_id is not a {CONSENT_TITLE} (书证) of this case "
+                           f"({CITE})", code="electronic_consent_invalid")
+    address = (data.get("service_address") or "").strip()
+    if not address or address not in consent["content"]:
+        raise InvalidInput(f"service_address must be the fax, e-mail or phone the party named "
+                           f"in the {CONSENT_TITLE} ({CITE})",
+                           code="electronic_address_not_consented")
 
 
 def package_complete(facts, actor, data) -> None:
@@ -88,8 +109,7 @@ def decided(facts, actor, data, now):
 
 def served(facts, actor, data, now):
     return {"served_at": now, "service_method": data.get("service_method", "notice"),
-            "electronic_consent": bool(facts.get("electronic_consent")
-                                       or data.get("electronic_consent"))}
+            "electronic_consent": data.get("service_method") == "electronic"}
 
 
 def by_notice(facts, actor, data, now):

@@ -222,7 +222,7 @@ CASE_WORKFLOW = Workflow(
                    label="延长办案期限", needs_reason=True, guards=[HEAD]),
         transition("serve", ["decided"], "served", OFFICERS, label="送达",
                    guards=[OFFICER, dec.service_method_allowed], effect=dec.served,
-                   fields=["service_method", "electronic_consent"]),
+                   fields=["service_method", "service_consent_id", "service_address"]),
         transition("serve_by_notice", ["decided"], "public_notice", OFFICERS, label="公告送达",
                    guards=[OFFICER], effect=dec.by_notice),
         transition("deem_served", ["public_notice"], "served", OFFICERS, label="视为送达",

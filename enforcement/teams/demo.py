@@ -1,7 +1,8 @@
 """The demo city's teams at work: qualifications, rosters (白班 08:00–20:00 and 夜班
 20:00–08:00, yesterday to tomorrow), members' positions near their seats, a few busy
-teams, joint operations in the first county and whistles over the last ten days, answered
-through the whistle call's workflow (the kernel's runner, at the moments of the past).
+teams, open cases dispatched to teams through 派遣 (demo_dispatch.py), joint operations in
+the first county and whistles over the last ten days, answered through the whistle call's
+workflow (the kernel's runner, at the moments of the past).
 
 Deterministic for a seed; made in SQL where it is bulk (rosters, positions).
 """
@@ -20,6 +21,7 @@ from core.units.positions import record_fixes_from
 from core.users.enums import Role
 from core.workflow.calendar_setup import zone
 from enforcement.teams import operations, positions, whistles
+from enforcement.teams.demo_dispatch import dispatch_cases
 from enforcement.teams.positions import TEAMS_SQL
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ def load_demo(session: Session, *, city_code: str, seed: int = 0, stage=None,
     rng = random.Random(seed)
     counts["operations"] = _operations(session, city_code=city_code, rng=rng, now=now)
     counts["busy"] = _busy(session, bounds, rng=rng, now=now)
+    counts["dispatched"] = dispatch_cases(session, city_code=city_code, settings=settings,
+                                          now=now)
     positions.refresh(session, now=now)  # the busy teams' copies
     counts["whistles"] = _whistles(session, city_code=city_code, rng=rng, now=now,
                                    settings=settings)

@@ -7,14 +7,14 @@ worker index alone made a county's request visit every patrol of every worker
 (tests/grid/patrols/test_tracks_index.py reads the plan).
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa  # noqa: F401
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,9 @@ import pytest
 from core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from core.security import Principal
 from core.users.enums import Role
+from enforcement.cases import evidence
 from enforcement.cases.models import DeclaredConflict, Recusal
+from enforcement.cases.schemas import EvidenceIn
 from enforcement.cases.service import now_utc
 from tests.enforcement.cases.conftest import CITIZEN_ID, MATTER, SAFETY_MATTER, move, open_clue
 
@@ -225,19 +227,56 @@ def test_a_hearing_only_when_offered_and_for_heavy_penalties_always(session, set
     assert other.hearing_offered
 
 
-def test_electronic_service_needs_the_partys_consent(session, settings, desk):
+def _consent(session, settings, desk, case, *, title="送达地址确认书",
+             kind="documentary", address="zhangsan@example.cn"):
+    """The party's signed 送达地址确认书, recorded as a 书证 of the case."""
+    data = EvidenceIn(kind=kind, title=title,
+                      content=f"本人同意以电子邮件方式接收行政执法文书，送达地址：{address}。签名：张三")
+    return evidence.record(session, case, data, principal=desk.people["officer_a"],
+                           settings=settings)
+
+
+def _decided(session, settings, desk):
     case, notify = _notified(session, settings, desk, fine=100_000)
     notify()
     move(session, settings, desk, case, "decide", outcome="penalty", penalty_types=["fine"],
          fine_fen=100_000)
+    return case
+
+
+def test_electronic_service_needs_the_signed_confirmation_on_the_case(session, settings, desk):
+    """行政处罚法第六十一条第二款: 当事人同意并签订确认书的，方可电子送达."""
+    case = _decided(session, settings, desk)
+    serve = {"service_method": "electronic", "service_address": "zhangsan@example.cn"}
+    error = refused(session, settings, desk, case, "serve", "officer_a", **serve)
+    assert error.code == "electronic_consent_required" and isinstance(error, InvalidInput)
+    assert "第六十一条" in str(error)
+    note = _consent(session, settings, desk, case, title="现场检查笔录")
     assert refused(session, settings, desk, case, "serve", "officer_a",
-                   service_method="electronic").code == "electronic_consent_required"
-    move(session, settings, desk, case, "serve", "officer_a", service_method="electronic",
-         electronic_consent=True)
-    assert case.state == "served"
+                   service_consent_id=note.id, **serve).code == "electronic_consent_invalid"
+    consent = _consent(session, settings, desk, case)
+    assert refused(session, settings, desk, case, "serve", "officer_a",
+                   service_consent_id=consent.id, service_method="electronic",
+                   service_address="lisi@example.cn"
+                   ).code == "electronic_address_not_consented"
+    move(session, settings, desk, case, "serve", "officer_a", service_consent_id=consent.id,
+         **serve)
+    assert (case.state, case.service_method, case.electronic_consent) == (
+        "served", "electronic", True)
     assert refused(session, settings, desk, case, "close").code == "fine_unpaid"
     assert refused(session, settings, desk, case, "urge",
                    "officer_a").code == "payment_not_overdue"
+
+
+def test_another_cases_confirmation_does_not_serve_this_one(session, settings, desk):
+    other = investigating(session, settings, desk)
+    foreign = _consent(session, settings, desk, other)
+    case = _decided(session, settings, desk)
+    error = refused(session, settings, desk, case, "serve", "officer_a",
+                    service_method="electronic", service_consent_id=foreign.id,
+                    service_address="zhangsan@example.cn")
+    assert error.code == "electronic_consent_invalid" and isinstance(error, InvalidInput)
+    assert not case.electronic_consent and case.served_at is None
 
 
 def test_suspension_and_testing_pause_and_resume_where_they_were(session, settings, desk):
