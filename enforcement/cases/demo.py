@@ -359,20 +359,27 @@ def _colour(session: Session, now: datetime) -> None:
 
 def remove_demo(session: Session, *, city_code: str, **_) -> None:
     bounds = subtree_range(city_code)
-    ids = "SELECT id FROM enforcement_case WHERE area_code >= :low AND area_code < :high"
-    for table in ("case_clock", "timeline_event", "handoff", "attachment"):
+    found = {"ids": list(session.scalars(text(
+        "SELECT id FROM enforcement_case WHERE area_code >= :low AND area_code < :high"),
+        bounds))}
+    ids = "SELECT unnest(CAST(:ids AS bigint[]))"
+    for table in ("case_clock", "timeline_event", "handoff"):
         session.execute(text(f"DELETE FROM {table} WHERE subject_type = 'enforcement_case' "
-                             f"AND subject_id IN ({ids})"), bounds)
+                             f"AND subject_id IN ({ids})"), found)
     # A locked 文书 may never be deleted (core/documents' trigger) — but the demo city goes
     # whole, its units too, so its documents go with it: the trigger is set aside for this
     # one statement of this transaction, as the documents' own tests clean up.
     session.execute(text("ALTER TABLE document DISABLE TRIGGER document_immutable"))
     session.execute(text(f"DELETE FROM document WHERE subject_type = 'enforcement_case' "
-                         f"AND subject_id IN ({ids})"), bounds)
+                         f"AND subject_id IN ({ids})"), found)
     session.execute(text("ALTER TABLE document ENABLE ALWAYS TRIGGER document_immutable"))
     session.execute(text(f"""DELETE FROM case_link WHERE (a_type = 'enforcement_case'
-        AND a_id IN ({ids})) OR (b_type = 'enforcement_case' AND b_id IN ({ids}))"""), bounds)
-    session.execute(text(f"DELETE FROM enforcement_case WHERE id IN ({ids})"), bounds)
+        AND a_id IN ({ids})) OR (b_type = 'enforcement_case' AND b_id IN ({ids}))"""), found)
+    session.execute(text(f"DELETE FROM enforcement_case WHERE id IN ({ids})"), found)
+    # After the cases: their evidence and appeals (gone with them, ON DELETE CASCADE) refer
+    # to these attachments.
+    session.execute(text(f"DELETE FROM attachment WHERE subject_type = 'enforcement_case' "
+                         f"AND subject_id IN ({ids})"), found)
     session.execute(text("""
         DELETE FROM enforcement_matter m WHERE m.code LIKE :prefix
           AND NOT EXISTS (SELECT 1 FROM enforcement_case c WHERE c.matter_id = m.id)"""),
