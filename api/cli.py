@@ -48,7 +48,12 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @app.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, reload: bool = False,
+    workers: Annotated[int, typer.Option(
+        envvar="WEB_CONCURRENCY", min=1,
+        help="server processes: one a core (a request's Python work holds one core)")] = 1,
+) -> None:
     """Serve the API and the map pages."""
     import uvicorn
 
@@ -56,7 +61,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> No
     # proxy_headers off: X-Forwarded-For is the app's to believe, from settings.trusted_proxies
     # only (api/auth.py); uvicorn's default believes it from 127.0.0.1.
     uvicorn.run("api.main:app", host=host, port=port, reload=reload, log_level="info",
-                proxy_headers=False)
+                proxy_headers=False, workers=1 if reload else workers)
 
 
 @app.command()
