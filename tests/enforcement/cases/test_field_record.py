@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.units.models import Membership, Unit, UnitArea
-from tests.browser import close_tab, log_in, open_tab, sign
+from tests.browser import close_tab, log_in, open_phone_at, sign
 from tests.factories import make_user
 
 MARK = f"field-record-{uuid.uuid4().hex[:8]}"
@@ -62,11 +62,7 @@ def seated(engine, demo_city) -> Iterator[dict]:
 
 @pytest.fixture
 def phone(chromium, seated) -> Iterator:
-    opened = open_tab(chromium, viewport={"width": 390, "height": 844}, is_mobile=True,
-                      has_touch=True, device_scale_factor=2, service_workers="allow",
-                      permissions=["geolocation"],
-                      geolocation={"longitude": seated["lon"], "latitude": seated["lat"],
-                                   "accuracy": 10})
+    opened = open_phone_at(chromium, lon=seated["lon"], lat=seated["lat"], accuracy=10)
     yield opened
     close_tab(opened)
 

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.units.models import Membership, Unit, UnitArea
-from tests.browser import close_tab, log_in, open_phone, sign
+from tests.browser import close_tab, log_in, open_phone_at, sign
 from tests.factories import make_user, png_base64
 
 MARK = f"field-spot-{uuid.uuid4().hex[:8]}"
@@ -67,9 +67,7 @@ def officer(engine, demo_city) -> Officer:
 
 @pytest.fixture
 def phone(chromium, officer) -> Iterator:
-    opened = open_phone(chromium, permissions=["geolocation"],
-                        geolocation={"longitude": officer.lon, "latitude": officer.lat,
-                                     "accuracy": 10})
+    opened = open_phone_at(chromium, lon=officer.lon, lat=officer.lat, accuracy=10)
     yield opened
     close_tab(opened)
 

@@ -33,7 +33,7 @@ from market_supervision.register.models import (
     TaskItem,
     TaskUnit,
 )
-from tests.browser import close_tab, log_in, open_tab
+from tests.browser import close_tab, log_in, open_phone_at
 from tests.factories import make_user
 
 MARK = f"field-insp-{uuid.uuid4().hex[:8]}"
@@ -152,10 +152,8 @@ def field(engine, settings, demo_city) -> Field:
 @pytest.fixture
 def phones(chromium, field) -> Iterator:
     """Two phones (each his own context: storage, login) at the entity."""
-    opened = [open_tab(chromium, viewport={"width": 390, "height": 844}, is_mobile=True,
-                       has_touch=True, service_workers="allow", permissions=["geolocation"],
-                       geolocation={"longitude": field.lon, "latitude": field.lat,
-                                    "accuracy": 8}) for _ in range(2)]
+    opened = [open_phone_at(chromium, lon=field.lon, lat=field.lat, accuracy=8)
+              for _ in range(2)]
     yield opened
     for tab in opened:
         close_tab(tab)
