@@ -12,8 +12,9 @@ import psycopg
 from anyio.lowlevel import RunVar
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from sqlalchemy import MetaData, create_engine, make_url, text
+from sqlalchemy import MetaData, create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from core.settings import get_settings
@@ -38,15 +39,42 @@ class Base(DeclarativeBase):
 
 def make_engine(database_url: str, *, pool_size: int = 5,
                 wait_seconds: float = DEFAULT_WAIT_SECONDS) -> Engine:
-    """A pooled engine: `pool_size` kept connections and as many again for bursts (closed
-    when returned), a connection checked before use (a restarted server costs no error),
-    and a bounded wait for a free one (sqlalchemy.exc.TimeoutError after `wait_seconds`:
-    503 with Retry-After at the API, api/errors.py)."""
+    """A pooled engine of up to `2 × pool_size` connections, each kept once opened; one
+    that sat idle is checked before use (a restarted server costs no error); a bounded
+    wait for a free one (sqlalchemy.exc.TimeoutError after `wait_seconds`: 503 with
+    Retry-After at the API, api/errors.py).
+
+    Kept, not "`pool_size` and as many again for bursts, closed when returned": under a
+    load above `pool_size` those were closed and opened again several times a second, and
+    each new backend paid its catalog caches and PostGIS's start: 0.75 of this machine's
+    two cores at 32 concurrent reports (bench/README.md, intake, 2026-12-07 night)."""
     # hide_parameters: a failed statement's error text would quote its values (a password
     # hash, a phone, an ID number) into every log it reaches (core/redact.py).
-    return create_engine(database_url, pool_size=pool_size, max_overflow=pool_size,
-                         pool_timeout=wait_seconds, pool_pre_ping=True,
-                         hide_parameters=True)
+    engine = create_engine(database_url, pool_size=2 * pool_size, max_overflow=0,
+                           pool_timeout=wait_seconds, hide_parameters=True)
+    _check_when_idle(engine)
+    return engine
+
+
+def _check_when_idle(engine: Engine) -> None:
+    """The read pool's rule for the engine's pool: a connection returned more than
+    CHECK_IDLE_SECONDS ago is pinged before use and replaced if the server has gone.
+    `pool_pre_ping` pinged before every use: a round trip per request on the hot writes."""
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def note_returned(dbapi_connection, record) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def check_if_idle(dbapi_connection, record, proxy) -> None:
+        if time.monotonic() - record.info.get("returned_at", 0.0) <= CHECK_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            # The pool discards this connection and checks out another (a new one).
+            raise DisconnectionError("the server closed an idle connection") from error
 
 
 @lru_cache
@@ -57,7 +85,7 @@ def get_engine() -> Engine:
 
 
 def pool_capacity(engine: Engine) -> int:
-    """How many connections the engine's pool may hold at once (kept + overflow)."""
+    """How many connections the engine's pool may hold at once."""
     pool = engine.pool
     return pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
 
