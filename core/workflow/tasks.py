@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from core.celery_app import celery_app
 from core.db import session_scope
 from core.settings import get_settings
-from core.workflow.outbox import DELIVER_TASK, channels_named, deliver_pending
+from core.workflow.outbox import DELIVER_TASK, channels_named, deliver_pending, task_started
 from core.workflow.sweep import sweep
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ def sweep_clocks() -> dict:
 @celery_app.task(name=DELIVER_TASK, time_limit=120, soft_time_limit=100, ignore_result=True)
 def deliver_outbox() -> int:
     """Deliver everything pending, a batch per transaction; returns how many were sent."""
+    task_started()  # a kick from now on queues another run (core/workflow/outbox.py)
     channels = channels_named(get_settings().notification_channel_list)
     total = 0
     while True:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
+from core import security
 from core.errors import InvalidInput, Unauthorized
 from core.security import (
     MIN_PASSWORD_LENGTH,
@@ -179,6 +180,40 @@ def test_every_bad_token_is_the_same_unauthorized(make):
 
 def test_the_good_token_of_the_same_claims_passes():
     assert read_access_token(_sign(_claims()), secret=SECRET) == PRINCIPAL
+
+
+def test_a_verified_token_is_remembered_and_not_verified_again(monkeypatch):
+    token = _sign(_claims())
+    read_access_claims(token, secret=SECRET)
+    decodes = []
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decodes.append(a) or {})
+    assert read_access_token(token, secret=SECRET) == PRINCIPAL
+    assert decodes == []  # served from memory: the broken decode was never called
+
+
+def test_a_remembered_token_is_verified_again_once_it_has_expired():
+    # Remembered with an expiry in the past (as it would be a second after its `exp`):
+    # the remembered claims are not served, the token is verified again, and refused.
+    token = _sign(_claims(iat=datetime.now(UTC) - timedelta(hours=1),
+                          exp=datetime.now(UTC) - timedelta(seconds=1)))
+    remembered = read_access_claims(_sign(_claims()), secret=SECRET)
+    security._VERIFIED[(token, SECRET)] = (time.time() - 1, remembered)
+    with pytest.raises(Unauthorized):
+        read_access_claims(token, secret=SECRET)
+
+
+def test_a_token_remembered_under_one_key_is_refused_under_another():
+    token = _sign(_claims())
+    read_access_claims(token, secret=SECRET)
+    with pytest.raises(Unauthorized):
+        read_access_claims(token, secret="another-secret-0123456789-0123456789-01234")
+
+
+def test_a_refused_token_is_not_remembered():
+    token = BAD_TOKENS["other key"]()
+    with pytest.raises(Unauthorized):
+        read_access_claims(token, secret=SECRET)
+    assert (token, SECRET) not in security._VERIFIED
 
 
 def test_refresh_tokens_are_long_random_and_opaque():
