@@ -137,3 +137,11 @@ def test_a_second_sweep_finds_nothing_due_in_one_statement(session, settings, ho
     assert len(case_types.registered()) >= len(EXTRA) + 2
     assert len(more) == len(idle)
     assert sum(FIND in s for s in more) == 1
+
+
+def test_the_clocks_table_is_vacuumed_after_a_small_share_of_its_rows_change(session):
+    """Migration 0032: the old versions a sweep leaves in the find's index go with the
+    next autovacuum, which the default 20 % would not start for one sweep's clocks."""
+    options = session.scalar(text(
+        "SELECT reloptions FROM pg_class WHERE oid = 'case_clock'::regclass"))
+    assert "autovacuum_vacuum_scale_factor=0.005" in options
