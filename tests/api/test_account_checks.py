@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from core.db import libpq_url
 from core.scope import EVERYWHERE
+from core.units.service import grants_of
 from core.users import accounts
 from core.users import cache as account_cache
 from core.users.enums import Role
@@ -230,6 +232,43 @@ def test_without_redis_cached_accounts_live_only_the_short_time(settings, engine
             finally:
                 sync.stop()
     asyncio.run(scenario())
+
+
+def test_a_miss_reads_the_account_and_its_grants_as_the_session_does(settings, engine,
+                                                                     make_account):
+    """The cache's one statement on the pool gives what `grants_of` gives: each grant's
+    unit, position, platform, department, jurisdiction (several areas) and 执法证 expiry."""
+    officer = make_account()
+    with engine.begin() as connection:
+        wide, other = connection.execute(text("""
+            SELECT unit_id FROM unit_area GROUP BY unit_id
+            ORDER BY count(*) DESC, unit_id LIMIT 2""")).scalars().all()
+        connection.execute(text("""
+            INSERT INTO membership (user_id, unit_id, position, credential_number,
+                                    credential_expires_on, is_active)
+            VALUES (:u, :wide, 'handler', 'ZF-430200-0001', DATE '2027-03-31', true),
+                   (:u, :other, 'dispatcher', NULL, NULL, true)"""),
+            {"u": officer.id, "wide": wide, "other": other})
+    try:
+        with Session(engine) as session:
+            expected = grants_of(session, user_id=officer.id)
+            through_session = account_cache.SessionAccounts(session).load(officer.id)
+
+        async def through_pool():
+            async with AsyncConnectionPool(libpq_url(settings.database_url), min_size=1,
+                                           kwargs={"autocommit": True}) as pool:
+                return await _lone_cache(pool, ttl=3600, unsynced_ttl=3600).get(officer.id)
+
+        cached = asyncio.run(through_pool())
+        assert len(expected) == 2 and len(max(expected, key=lambda g: len(g.area_codes))
+                                          .area_codes) > 1
+        assert date(2027, 3, 31) in {g.credential_expires_on for g in expected}
+        assert cached.principal.memberships == through_session.principal.memberships == expected
+        assert (cached.principal.user_id, cached.is_active) == (officer.id, True)
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM membership WHERE user_id = :u"),
+                               {"u": officer.id})
 
 
 async def _until(condition, seconds: float = 20.0) -> None:
