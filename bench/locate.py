@@ -177,7 +177,7 @@ def strtree_methods(grids: Grids):
 
 
 def session_methods(url: str):
-    engine = make_engine(url)  # as the app builds its engine: pool_pre_ping on
+    engine = make_engine(url)  # as the app builds its engine (idle connections checked)
     sessions = make_sessionmaker(engine)
     session = sessions()
 

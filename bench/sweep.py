@@ -405,7 +405,7 @@ def run(*, count: int, overdue_share: float, other_share: float, repeats: int,
                       seed=seed)
     platforms.load()  # the configured platforms declare their case types (grid: incident)
     settings = Settings(database_url=url, redis_url=get_settings().redis_url)
-    engine = make_engine(url)  # as the Celery task's engine: pool_pre_ping on
+    engine = make_engine(url)  # as the Celery task's engine (idle connections checked)
     log = StatementLog(engine)
     now = datetime.now(UTC)
     before = census(engine, now)
