@@ -13,6 +13,7 @@ messaging gateways) are at least once: they get the outbox id as an idempotency 
 """
 
 import atexit
+import contextlib
 import logging
 import os
 import threading
@@ -193,7 +194,8 @@ def _ask_a_worker() -> None:
     try:
         celery_app.send_task(DELIVER_TASK, retry=False, ignore_result=True)
     except Exception:
-        client.delete(KICK_QUEUED_KEY)  # nothing is queued: the next kick sends again
+        with contextlib.suppress(Exception):  # nothing is queued: the next kick sends again
+            client.delete(KICK_QUEUED_KEY)
         raise
 
 
