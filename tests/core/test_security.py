@@ -50,9 +50,8 @@ def test_a_hash_is_argon2id_salted_and_verifies():
 
 @pytest.mark.parametrize("stored", [None, "", "not-a-hash", "$argon2id$v=19$garbage"])
 def test_no_or_a_broken_hash_never_verifies(stored):
-    """KNOWN BUG for "" (core/security.py `verify_password`): an empty stored hash is
-    replaced by the dummy hash (`password_hash or _DUMMY_HASH`) and is not None, so the
-    dummy's password "not-a-real-password" logs in to any account whose hash is empty."""
+    """An empty stored hash, as None, is checked against the dummy hash for the time it
+    takes and refused: the dummy's own password "not-a-real-password" does not log in."""
     assert verify_password("not-a-real-password", stored) is False
     assert verify_password("anything", stored) is False
 
