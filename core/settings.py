@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     # The platforms this deployment runs (core/platforms.py), comma-separated; empty: all
     # that the repository has.
     platforms: str = ""
-    # Pool size for the API process; Celery workers use a small one of their own.
+    # A process keeps up to 2 × this many connections, each once opened (core/db.py
+    # make_engine); a Celery worker process rarely uses more than one.
     db_pool_size: int = 10
     # How long a request waits for a free connection before it gets 503 with Retry-After
     # (core/db.py: the connection gate and the pool's timeout), in seconds.
