@@ -92,6 +92,9 @@ function create(options) {
     remember: Boolean(options.remember),
     legacyRefresh: takeLegacyRefresh(),  // exchanged once for the cookie
     refreshing: null,  // the refresh in flight, shared by every request that needs it
+    // Raised at every login and logout: a request sent before the last one belongs to a
+    // login that has ended, and its refusal must not end the login of now (`refused`).
+    generation: 0,
     login: null,
   };
   state.login = createLoginForm(state);
@@ -237,6 +240,7 @@ async function login(state, form) {
       return;
     }
     storeAccess(state, body);
+    state.generation += 1;
     form.reset();
     state.login.overlay.hidden = true;
     tellOtherTabs(state, "login");
@@ -263,6 +267,7 @@ async function logout(state) {
     // Logged out here either way: the token is dropped below.
   }
   clearTokens();
+  state.generation += 1;
   tellOtherTabs(state, "logout");
   state.options.onLogout();
   showLogin(state);
@@ -271,6 +276,7 @@ async function logout(state) {
 // The login is no good any more: back to the login form.
 function loginRequired(state) {
   clearTokens();
+  state.generation += 1;
   state.options.onLogout();
   showLogin(state, t("login.again"));
   return new LoginRequired("log in first");
@@ -290,10 +296,11 @@ function withBearer(init, token) {
 // A fetch of the API as the logged-in user: one refresh and one retry on a 401.
 async function api(state, path, init = {}) {
   const url = `${state.options.apiBase}${path}`;
+  const generation = state.generation;
   let sent = accessToken();
   if (!sent) {
     try {
-      if (!await refreshTokens(state, null)) throw loginRequired(state);
+      if (!await refreshTokens(state, null)) throw refused(state, generation);
     } catch (error) {
       if (error instanceof LoginRequired) throw error;
       // Offline: sent without a token, for the service worker's cache to answer.
@@ -302,11 +309,20 @@ async function api(state, path, init = {}) {
   }
   let response = await fetch(url, sent ? withBearer(init, sent) : init);
   if (response.status === 401) {
-    if (!await refreshTokens(state, sent)) throw loginRequired(state);
+    if (!await refreshTokens(state, sent)) throw refused(state, generation);
     response = await fetch(url, withBearer(init, accessToken()));
-    if (response.status === 401) throw loginRequired(state);
+    if (response.status === 401) throw refused(state, generation);
   }
   return response;
+}
+
+// Refused as the user: back to the form. Unless the user logged out or in since the
+// request went out (a request of the last login answered, or its refresh failed, after
+// the next login): that speaks of the login that has ended, and clearing the tokens
+// here would end the new one.
+function refused(state, generation) {
+  if (state.generation !== generation) return new LoginRequired("the login has changed");
+  return loginRequired(state);
 }
 
 // Whether a fresh access token is stored. Requests refused together share one refresh:
