@@ -86,8 +86,7 @@ def get_engine() -> Engine:
 
 def pool_capacity(engine: Engine) -> int:
     """How many connections the engine's pool may hold at once."""
-    pool = engine.pool
-    return pool.size() + max(getattr(pool, "_max_overflow", 0), 0)
+    return engine.pool.size()  # every connection is kept: no overflow (make_engine)
 
 
 # --- the API's connection gate ----------------------------------------------------------

@@ -17,6 +17,8 @@ import redis
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from core.broker import redis_client
+
 log = logging.getLogger(__name__)
 CHANNEL = "gridgov:accounts-changed"
 
@@ -59,20 +61,9 @@ def _broadcast(ids: set[int]) -> None:
     if not ids:
         return
     try:
-        _publisher().publish(CHANNEL, ",".join(map(str, sorted(ids))))
+        redis_client().publish(CHANNEL, ",".join(map(str, sorted(ids))))
     except redis.RedisError as exc:
         log.warning("account change of %d user(s) not broadcast (Redis: %s): other processes "
                     "see it when their cached entries expire", len(ids), exc)
 
 
-_CLIENTS: dict[str, redis.Redis] = {}
-
-
-def _publisher() -> redis.Redis:
-    from core.settings import get_settings
-
-    url = get_settings().redis_url
-    if url not in _CLIENTS:
-        # Short timeouts: a commit's after-hook must not hang on a dead broker.
-        _CLIENTS[url] = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    return _CLIENTS[url]

@@ -208,20 +208,11 @@ def task_started() -> None:
         log.warning("outbox: could not clear the queued kick's mark (%s)", exc)
 
 
-_REDIS: dict[str, Any] = {}
-
-
 def _redis():
-    """The broker's Redis, for the queued kick's mark (short timeouts: the kick's thread
-    must not hang on a dead broker; redis-py reconnects after a fork)."""
-    import redis
+    # Imported at the first kick, not with this module (see `_load_broker_client`).
+    from core.broker import redis_client
 
-    from core.settings import get_settings
-
-    url = get_settings().redis_url
-    if url not in _REDIS:
-        _REDIS[url] = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-    return _REDIS[url]
+    return redis_client()
 
 
 def _load_broker_client() -> None:
